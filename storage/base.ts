@@ -1,0 +1,148 @@
+/**
+ * The `Storage` interface every backend implements: huey's `BaseStorage`,
+ * camelCased and async, with opaque `Uint8Array` payloads, plus acknowledged
+ * delivery (leases), keys that expire, and a dead-letter area.
+ *
+ * Times are epoch milliseconds (`number`), durations are seconds, as
+ * everywhere in huey.
+ *
+ * @module
+ */
+
+/** Options of {@linkcode Storage.dequeue}. */
+export interface DequeueOptions {
+  /**
+   * Lease the message for this many seconds instead of deleting it: it stays
+   * owned by the caller until {@linkcode Storage.ack}, and goes back to the
+   * queue when the lease expires. `0` deletes the message at once
+   * (at-most-once delivery).
+   * @default 0
+   */
+  lease?: number;
+  /** Aborts a blocking wait; the call then resolves to `null`. */
+  signal?: AbortSignal;
+}
+
+/** A message taken from the queue by {@linkcode Storage.dequeue}. */
+export interface Delivery {
+  /** The message as it was enqueued. */
+  readonly data: Uint8Array;
+  /**
+   * Names the lease, for `ack`, `renew` and `release`; `null` when the message
+   * was dequeued without a lease.
+   */
+  readonly receipt: string | null;
+}
+
+/** Options of {@linkcode Storage.putData}. */
+export interface PutDataOptions {
+  /** The value is a task result (expiring storages give results a TTL). */
+  isResult?: boolean;
+}
+
+/** Options of {@linkcode Storage.putIfEmpty}. */
+export interface PutIfEmptyOptions {
+  /** The key expires after this many seconds (locks that must not stay stuck). */
+  ttl?: number;
+}
+
+/** A message that was moved aside because it could not be run. */
+export interface DeadLetter {
+  /** Names the dead letter, for `requeue` and `take`. */
+  readonly id: string;
+  /** Why it was moved aside, e.g. `unknown task "add"`. */
+  readonly reason: string;
+  /** The message as it was read from the queue. */
+  readonly data: Uint8Array;
+  /** When it was moved aside. */
+  readonly at: Date;
+}
+
+/**
+ * Where a Huey keeps its queue, schedule, results, key/value data and dead
+ * letters. One instance serves one queue name; several names may share one
+ * database, server or folder and stay separate.
+ *
+ * Contract, shared by every backend and checked by `tests/storage/_suite.ts`:
+ * - the queue gives higher priorities first and is FIFO within a priority
+ *   (`undefined` priority is 0; backends without priorities reject non-zero);
+ * - a leased message is invisible to other `dequeue` calls until its lease
+ *   expires or it is released, and is removed for good by `ack`; leased
+ *   messages are not counted by `queueSize` nor listed by `enqueuedItems`;
+ *   a message back from an expired lease keeps its priority;
+ * - `readSchedule(now)` atomically removes and returns every item whose eta
+ *   is `<= now`, in eta order;
+ * - `putIfEmpty` is atomic across every client of the same storage;
+ * - `limit` arguments return at most that many items, oldest first.
+ */
+export interface Storage {
+  /** The queue name. */
+  readonly name: string;
+  /** `dequeue` waits for a message (for up to a read timeout) instead of returning `null` at once. */
+  readonly blocking: boolean;
+  /** The queue honours priorities. */
+  readonly priority: boolean;
+
+  /** Adds a message to the queue. */
+  enqueue(data: Uint8Array, priority?: number): Promise<void>;
+  /** Adds several messages to the queue, in order, in as few round trips as the backend allows. */
+  enqueueMany(items: ReadonlyArray<{ data: Uint8Array; priority?: number }>): Promise<void>;
+  /** Takes the next message, or `null` when the queue is empty. */
+  dequeue(options?: DequeueOptions): Promise<Delivery | null>;
+  /** Removes a leased message for good (its outcome has been stored). Unknown receipts are ignored. */
+  ack(receipt: string): Promise<void>;
+  /** Extends the leases of these messages to `lease` seconds from now. */
+  renew(receipts: readonly string[], lease: number): Promise<void>;
+  /** Puts a leased message back on the queue at once, ahead of any lease expiry. */
+  release(receipt: string): Promise<void>;
+  /** How many messages are waiting (leased ones excluded). */
+  queueSize(): Promise<number>;
+  /** The waiting messages, in the order they would be dequeued. */
+  enqueuedItems(limit?: number): Promise<Uint8Array[]>;
+  /** Empties the queue, leased messages included. */
+  flushQueue(): Promise<void>;
+
+  /** Adds a message to the schedule, to be run at `eta` (epoch ms). */
+  addToSchedule(data: Uint8Array, eta: number): Promise<void>;
+  /** Removes and returns every scheduled message with `eta <= now` (epoch ms), in eta order. */
+  readSchedule(now: number): Promise<Uint8Array[]>;
+  /** How many messages are scheduled. */
+  scheduleSize(): Promise<number>;
+  /** The scheduled messages, soonest first. */
+  scheduledItems(limit?: number): Promise<Uint8Array[]>;
+  /** Empties the schedule. */
+  flushSchedule(): Promise<void>;
+
+  /** Stores a value under a key, replacing any other. */
+  putData(key: string, value: Uint8Array, options?: PutDataOptions): Promise<void>;
+  /** Reads a value without removing it; `null` when there is none. */
+  peekData(key: string): Promise<Uint8Array | null>;
+  /** Reads and removes a value; `null` when there is none. Expiring storages only read. */
+  popData(key: string): Promise<Uint8Array | null>;
+  /** Removes a value; `true` when there was one. */
+  deleteData(key: string): Promise<boolean>;
+  /** Whether a value is stored under the key. */
+  hasDataForKey(key: string): Promise<boolean>;
+  /** Stores the value only if the key is empty (atomically); `true` when it did. */
+  putIfEmpty(key: string, value: Uint8Array, options?: PutIfEmptyOptions): Promise<boolean>;
+  /** How many keys are stored. */
+  resultStoreSize(): Promise<number>;
+  /** Every stored key and its value. */
+  resultItems(): Promise<Map<string, Uint8Array>>;
+  /** Removes every key. */
+  flushResults(): Promise<void>;
+
+  /** Moves a message aside with the reason; resolves to the dead letter's id. */
+  addDeadLetter(data: Uint8Array, reason: string): Promise<string>;
+  /** The dead letters, oldest first. */
+  deadLetters(limit?: number): Promise<DeadLetter[]>;
+  /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */
+  takeDeadLetter(id: string): Promise<Uint8Array | null>;
+  /** Removes every dead letter; resolves to how many there were. */
+  flushDeadLetters(): Promise<number>;
+
+  /** Empties the queue, the schedule, the key/value store and the dead letters. */
+  flushAll(): Promise<void>;
+  /** Releases connections and files. Further calls fail. */
+  close(): Promise<void>;
+}
