@@ -1,0 +1,234 @@
+/**
+ * How a worker runs one task: huey's `Huey.execute`, step by step, with the
+ * signal orders of the reference.
+ *
+ * @module
+ * @internal
+ */
+import {
+  CancelExecution,
+  type ErrorMetadata,
+  HueyError,
+  RetryTask,
+  TaskError,
+  TaskLockedError,
+  TaskTimeout,
+} from "./errors.ts";
+import type { Huey } from "./huey.ts";
+import type { ExecutionOutcome } from "./leases.ts";
+import { getLogger } from "./logger.ts";
+import type { TaskDefinition } from "./registry.ts";
+import { instanceKey } from "./revoke.ts";
+import {
+  SIGNAL_CANCELED,
+  SIGNAL_COMPLETE,
+  SIGNAL_ERROR,
+  SIGNAL_EXECUTING,
+  SIGNAL_EXPIRED,
+  SIGNAL_INTERRUPTED,
+  SIGNAL_LOCKED,
+  SIGNAL_RETRYING,
+  SIGNAL_REVOKED,
+} from "./signals.ts";
+import type { Task } from "./task.ts";
+import { relativeTime, resolveEta } from "./time.ts";
+import { isTuple } from "./tuple.ts";
+
+const logger = getLogger("huey");
+
+/** Marks a run that stopped because the caller's signal aborted. */
+class Interrupted extends Error {}
+
+/**
+ * The metadata stored for a failed task (`TaskError.metadata`).
+ *
+ * @param task The task that failed.
+ * @param error What it threw.
+ */
+export function buildErrorResult(task: Task, error: unknown): ErrorMetadata {
+  const isError = error instanceof Error;
+  return {
+    error: error instanceof TaskError ? error.metadata.error : String(error),
+    name: isError ? error.name : undefined,
+    message: isError ? error.message : undefined,
+    traceback: isError ? error.stack : undefined,
+    retries: task.retries,
+    taskId: task.id,
+  };
+}
+
+/**
+ * Runs one task as a worker does and reports its value.
+ *
+ * @internal Called by `Huey.execute()`.
+ */
+export async function executeTask(
+  huey: Huey,
+  task: Task,
+  now: Date,
+  signal: AbortSignal | undefined,
+): Promise<ExecutionOutcome> {
+  const done = (value?: unknown): ExecutionOutcome => ({ value, interrupted: false });
+  if (!huey.readyToRun(task, now)) {
+    await huey.addSchedule(task);
+    return done();
+  }
+  if (await huey.isRevoked(task, { timestamp: now, peek: false })) {
+    await huey.signals.emit(SIGNAL_REVOKED, task);
+    return done();
+  }
+  if (task.expiresResolved && task.expiresResolved.getTime() < now.getTime()) {
+    await huey.signals.emit(SIGNAL_EXPIRED, task);
+    return done();
+  }
+  const definition = huey.registry.get(task.name);
+  if (!definition) throw new HueyError(`Unknown task "${task.name}": no task of that name is registered`);
+  await huey.signals.emit(SIGNAL_EXECUTING, task);
+  if (await cancelledByHook(huey, task)) return done();
+
+  let value: unknown;
+  let error: unknown;
+  let failed = false;
+  let retryEta: Date | null = null;
+  try {
+    value = await run(definition, task, signal);
+  } catch (thrown) {
+    failed = true;
+    error = thrown;
+  }
+  if (failed) {
+    if (error instanceof Interrupted) {
+      await huey.signals.emit(SIGNAL_INTERRUPTED, task);
+      return { value: undefined, interrupted: true };
+    }
+    retryEta = await reportFailure(huey, task, error);
+  }
+
+  const periodic = definition.validate !== null;
+  if (!periodic) await huey.storage.deleteData(instanceKey(task.id));
+  if (huey.results && !periodic) {
+    if (failed) await huey.putResult(task.id, new TaskError(huey.buildErrorResult(task, error)));
+    else if (value != null || huey.storeNone) await huey.putResult(task.id, value);
+  }
+  for (const hook of huey.postExecuteHooks.hooks) {
+    try {
+      await hook(task, value, error);
+    } catch (hookError) {
+      logger.exception(`Post-execute hook ${hook.name || "(anonymous)"} failed`, hookError);
+    }
+  }
+  if (!failed) {
+    await huey.signals.emit(SIGNAL_COMPLETE, task);
+    if (task.next) await huey.enqueue(withValue(task.next, valueArguments(value)));
+    return done(value);
+  }
+  if (task.retries > 0) {
+    await huey.signals.emit(SIGNAL_RETRYING, task);
+    await requeue(huey, task, retryEta);
+  } else if (task.errorHandler) {
+    await huey.enqueue(withValue(task.errorHandler, [error]));
+  }
+  return done();
+}
+
+/** Runs the pre-execute hooks; `true` when one cancelled the task. */
+async function cancelledByHook(huey: Huey, task: Task): Promise<boolean> {
+  for (const hook of huey.preExecuteHooks.hooks) {
+    try {
+      await hook(task);
+    } catch (error) {
+      if (error instanceof CancelExecution) {
+        await huey.signals.emit(SIGNAL_CANCELED, task);
+        return true;
+      }
+      logger.exception(`Pre-execute hook ${hook.name || "(anonymous)"} failed`, error);
+    }
+  }
+  return false;
+}
+
+/**
+ * Emits the failure's signal and adjusts the task's retries for it.
+ *
+ * @returns The eta a `RetryTask` asked for, if any.
+ */
+async function reportFailure(huey: Huey, task: Task, error: unknown): Promise<Date | null> {
+  if (error instanceof TaskLockedError) {
+    logger.warning(`Task ${task.id} not run: ${error.message}`);
+    await huey.signals.emit(SIGNAL_LOCKED, task);
+  } else if (error instanceof RetryTask) {
+    logger.info(`Task ${task.id} asked to be retried`);
+    task.retries += 1;
+    if (error.eta !== undefined || error.delay !== undefined) return resolveEta(error.eta, error.delay);
+  } else if (error instanceof CancelExecution) {
+    if (error.retry || (error.retry === undefined && task.retries > 0)) {
+      task.retries = Math.max(task.retries, 1);
+    } else {
+      task.retries = 0;
+    }
+    logger.warning(`Task ${task.id} canceled`);
+    await huey.signals.emit(SIGNAL_CANCELED, task);
+  } else {
+    logger.exception(`Unhandled exception in task ${task.id}.`, error);
+    await huey.signals.emit(SIGNAL_ERROR, task, error);
+  }
+  return null;
+}
+
+/** Runs the task's function, stopping it at its timeout or when `signal` aborts. */
+function run(definition: TaskDefinition, task: Task, signal: AbortSignal | undefined): Promise<unknown> {
+  const controller = new AbortController();
+  task.signal = controller.signal;
+  const args = definition.context ? [...task.args, task] : task.args;
+  const work = new Promise<unknown>((resolve) => resolve((definition.fn as (...a: unknown[]) => unknown)(...args)));
+  if (task.timeout === null && !signal) return work;
+  return new Promise((resolve, reject) => {
+    const stop = (reason: unknown, rejection: unknown): void => {
+      controller.abort(reason);
+      cleanup();
+      reject(rejection);
+    };
+    const onAbort = (): void => stop(signal!.reason, new Interrupted());
+    const timer = task.timeout === null ? undefined : setTimeout(() => {
+      const timeout = new TaskTimeout(`Task ${task.name} ${task.id} ran past its timeout of ${task.timeout}s`);
+      stop(timeout, timeout);
+    }, task.timeout * 1000);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    work.then((value) => {
+      cleanup();
+      resolve(value);
+    }, (error) => {
+      cleanup();
+      reject(error);
+    });
+  });
+}
+
+/** The arguments a stage's value adds to the next stage: a tuple is spread, null adds nothing. */
+function valueArguments(value: unknown): unknown[] {
+  if (value === null || value === undefined) return [];
+  return isTuple(value) ? [...value] : [value];
+}
+
+function withValue(next: Task, extra: unknown[]): Task {
+  next.args = [...next.args, ...extra];
+  return next;
+}
+
+/** Puts a failed task back: scheduled after its retry delay (or the eta asked for), else enqueued. */
+async function requeue(huey: Huey, task: Task, retryEta: Date | null): Promise<void> {
+  task.retries -= 1;
+  const eta = retryEta ?? (task.retryDelay ? relativeTime(task.retryDelay, "retryDelay") : null);
+  if (eta) {
+    task.eta = eta;
+    await huey.addSchedule(task);
+  } else {
+    task.eta = null;
+    await huey.enqueue(task);
+  }
+}

@@ -1,0 +1,653 @@
+/**
+ * `Huey`: the task queue. It registers task functions, turns calls into
+ * messages in its storage, and runs them (`execute`) for the consumer.
+ *
+ * @module
+ */
+import { ConfigurationError, type ErrorMetadata, HueyError } from "./errors.ts";
+import { buildErrorResult, executeTask } from "./execute.ts";
+import { HookList, type HookOptions } from "./hooks.ts";
+import { LeaseKeeper } from "./leases.ts";
+import { type LockOptions, TaskLock } from "./lock.ts";
+import { getLogger } from "./logger.ts";
+import { defineTask, newTask, TaskRegistry, type TaskDefinition, type TaskOptions } from "./registry.ts";
+import { Result, ResultGroup } from "./result.ts";
+import { Revocations, type RevokeOptions, type RevokeTarget } from "./revoke.ts";
+import { type SerializerLike, Serializer } from "./serializer.ts";
+import { type SignalHandler, type SignalName, SignalDispatcher, SIGNAL_ENQUEUED, SIGNAL_SCHEDULED } from "./signals.ts";
+import type { DeadLetter, Storage } from "./storage/base.ts";
+import { MemoryStorage } from "./storage/memory.ts";
+import { Task, type TaskData } from "./task.ts";
+import { resolveExpires } from "./time.ts";
+import { type AnyTaskWrapper, createTaskWrapper, type IsRevokedOptions, type TaskWrapper } from "./wrapper.ts";
+import type { CrontabValidator } from "./crontab.ts";
+
+export type { RevokeOptions };
+
+/** Options of `new Huey()`; subclasses add their storage's options. */
+export interface HueyOptions {
+  /** Store task results. @default true */
+  results?: boolean;
+  /** Store `undefined`/`null` results too. @default false */
+  storeNone?: boolean;
+  /** Match periodic tasks against UTC (`false`: local time). @default true */
+  utc?: boolean;
+  /** Run tasks at once, in the caller, instead of enqueueing them (for tests). @default false */
+  immediate?: boolean;
+  /** Turns values into bytes and back. @default new Serializer({ compression, useZlib }) */
+  serializer?: SerializerLike;
+  /** Compress messages and results (gzip). @default false */
+  compression?: boolean;
+  /** With `compression`, use zlib instead of gzip. @default false */
+  useZlib?: boolean;
+  /** In immediate mode, use a fresh in-memory storage instead of the real one. @default true */
+  immediateUseMemory?: boolean;
+  /** Acknowledge messages after their outcome is stored (at-least-once); `false`: at-most-once. @default true */
+  acks?: boolean;
+  /** Seconds a dequeued message stays leased before it is delivered again. @default 30 */
+  leaseTimeout?: number;
+  /** Where the queue lives. Subclasses (`SqliteHuey`, `RedisHuey`, ...) build it from their options. */
+  storage?: Storage;
+}
+
+/** Options of `huey.execute()`. */
+export interface ExecuteOptions {
+  /** "Now", for the eta, revocation and expiry checks. @default new Date() */
+  timestamp?: Date;
+  /** Aborting it interrupts the task: `SIGNAL_INTERRUPTED`, and the message goes back to the queue. */
+  signal?: AbortSignal;
+}
+
+/** Options of `huey.contextTask()`. */
+export interface ContextTaskOptions extends TaskOptions {
+  /** Pass the context's value as the first argument. @default false */
+  asArgument?: boolean;
+}
+
+/** A context that wraps every execution of a context task. */
+export interface TaskContext<T> {
+  /** Runs before the task; its value is passed with `asArgument`. */
+  enter(): T | Promise<T>;
+  /** Runs after the task, with the error when it failed. */
+  exit(error?: unknown): void | Promise<void>;
+}
+
+/** A pre-execute hook: throwing `CancelExecution` cancels the task. */
+export type PreExecuteHook = (task: Task) => unknown;
+/** A post-execute hook: receives the value, or the error. */
+export type PostExecuteHook = (task: Task, value: unknown, error: unknown) => unknown;
+/** A startup or shutdown hook of a consumer's worker. */
+export type WorkerHook = () => unknown;
+
+const logger = getLogger("huey");
+
+/**
+ * A task queue. Use a subclass that picks a storage (`SqliteHuey`,
+ * `RedisHuey`, `MemoryHuey`, `FileHuey`), or pass `{ storage }`.
+ *
+ * @example
+ * ```ts
+ * import { MemoryHuey } from "./mod.ts";
+ * const huey = new MemoryHuey("example");
+ * const add = huey.task(function add(a: number, b: number) { return a + b; });
+ * const result = await add(1, 2);
+ * const task = await huey.dequeue();          // a worker's step
+ * console.assert((await huey.execute(task!)) === 3);
+ * console.assert((await result.get()) === 3);
+ * ```
+ */
+export class Huey {
+  /** The queue's name. */
+  readonly name: string;
+  /** Whether results are stored. */
+  readonly results: boolean;
+  /** Whether `undefined`/`null` results are stored. */
+  storeNone: boolean;
+  /** Whether periodic tasks are matched in UTC. */
+  readonly utc: boolean;
+  /** Whether messages are acknowledged after their outcome is stored. */
+  readonly acks: boolean;
+  /** Seconds a dequeued message stays leased. */
+  readonly leaseTimeout: number;
+  /** Turns values into bytes and back. */
+  readonly serializer: SerializerLike;
+  /** The registered tasks. */
+  readonly registry: TaskRegistry = new TaskRegistry();
+  /** The signal handlers. */
+  readonly signals: SignalDispatcher = new SignalDispatcher();
+  /** The pre-execute hooks. */
+  readonly preExecuteHooks: HookList<PreExecuteHook> = new HookList();
+  /** The post-execute hooks. */
+  readonly postExecuteHooks: HookList<PostExecuteHook> = new HookList();
+  /** Hooks each consumer worker runs when it starts. */
+  readonly startupHooks: HookList<WorkerHook> = new HookList();
+  /** Hooks each consumer worker runs when it stops. */
+  readonly shutdownHooks: HookList<WorkerHook> = new HookList();
+  #storage: Storage;
+  #immediateStorage: Storage | null = null;
+  #immediate = false;
+  #immediateUseMemory: boolean;
+  #locks = new Set<string>();
+  #leases: LeaseKeeper;
+  #revocations: Revocations;
+
+  /**
+   * @param name The queue's name; hueys of the same name share a queue.
+   * @param options See {@linkcode HueyOptions}.
+   * @throws {ConfigurationError} No storage given.
+   */
+  constructor(name = "huey", options: HueyOptions = {}) {
+    const {
+      results = true,
+      storeNone = false,
+      utc = true,
+      immediate = false,
+      compression = false,
+      useZlib = false,
+      serializer = new Serializer({ compression, useZlib }),
+      immediateUseMemory = true,
+      acks = true,
+      leaseTimeout = 30,
+    } = options;
+    if (typeof name !== "string" || !name) {
+      throw new TypeError(`Huey name must be a non-empty string, got ${String(name)}`);
+    }
+    if (!(typeof leaseTimeout === "number" && leaseTimeout > 0 && Number.isFinite(leaseTimeout))) {
+      throw new RangeError(`Option 'leaseTimeout' must be a number of seconds > 0, got ${String(leaseTimeout)}`);
+    }
+    this.name = name;
+    this.results = results;
+    this.storeNone = storeNone;
+    this.utc = utc;
+    this.acks = acks;
+    this.leaseTimeout = leaseTimeout;
+    this.serializer = serializer;
+    this.#immediateUseMemory = immediateUseMemory;
+    this.#storage = this.createStorage(name, options);
+    this.#leases = new LeaseKeeper(() => this.storage, leaseTimeout);
+    this.#revocations = new Revocations(this);
+    this.immediate = immediate;
+  }
+
+  /**
+   * Builds the storage; subclasses override it to build theirs from options.
+   *
+   * @throws {ConfigurationError} No `storage` option.
+   */
+  protected createStorage(_name: string, options: HueyOptions): Storage {
+    if (!options.storage) {
+      throw new ConfigurationError(
+        "Huey needs a storage: pass { storage } or use SqliteHuey, RedisHuey, MemoryHuey or FileHuey",
+      );
+    }
+    return options.storage;
+  }
+
+  /** The storage in use (an in-memory one in immediate mode, by default). */
+  get storage(): Storage {
+    return this.#immediateStorage ?? this.#storage;
+  }
+
+  /** Whether tasks run at once in the caller instead of being enqueued. */
+  get immediate(): boolean {
+    return this.#immediate;
+  }
+
+  set immediate(value: boolean) {
+    if (value === this.#immediate && (this.#immediateStorage !== null) === (value && this.#immediateUseMemory)) return;
+    this.#immediate = value;
+    this.#immediateStorage = value && this.#immediateUseMemory ? new MemoryStorage(this.name) : null;
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  /**
+   * Registers a task function. Calling the returned wrapper enqueues a call.
+   *
+   * @throws {ConfigurationError} The task has no name, or the name is taken.
+   */
+  task<A extends unknown[], R>(
+    fn: (...args: [...A, Task]) => R,
+    options: TaskOptions & { context: true },
+  ): TaskWrapper<A, R>;
+  task<A extends unknown[], R>(fn: (...args: A) => R, options?: TaskOptions): TaskWrapper<A, R>;
+  task<A extends unknown[], R>(fn: (...args: A) => R, options: TaskOptions = {}): TaskWrapper<A, R> {
+    return this.#register<A, R>(defineTask(fn as (...args: never[]) => unknown, options));
+  }
+
+  /**
+   * Registers a periodic task: the consumer enqueues it at every minute
+   * `validate` accepts (e.g. a `crontab()`).
+   */
+  periodicTask<R>(
+    validate: CrontabValidator,
+    fn: () => R,
+    options: Omit<TaskOptions, "context"> = {},
+  ): TaskWrapper<[], R> {
+    if (typeof validate !== "function") {
+      throw new TypeError(`periodicTask() needs a validate function such as crontab(), got ${typeof validate}`);
+    }
+    return this.#register<[], R>(defineTask(fn, options, validate));
+  }
+
+  /**
+   * Registers a task whose every execution runs inside `context`: `enter()`
+   * before, `exit(error?)` after, failed runs included.
+   */
+  contextTask<T, A extends unknown[], R>(
+    context: TaskContext<T>,
+    fn: (context: T, ...args: A) => R,
+    options: ContextTaskOptions & { asArgument: true },
+  ): TaskWrapper<A, R>;
+  contextTask<A extends unknown[], R>(
+    context: TaskContext<unknown>,
+    fn: (...args: A) => R,
+    options?: ContextTaskOptions,
+  ): TaskWrapper<A, R>;
+  contextTask<A extends unknown[], R>(
+    context: TaskContext<unknown>,
+    fn: (...args: unknown[]) => R,
+    options: ContextTaskOptions = {},
+  ): TaskWrapper<A, R> {
+    const { asArgument = false, ...taskOptions } = options;
+    const inContext = async (...args: unknown[]): Promise<Awaited<R>> => {
+      const value = await context.enter();
+      let result: Awaited<R>;
+      try {
+        result = await fn(...(asArgument ? [value, ...args] : args));
+      } catch (error) {
+        await context.exit(error);
+        throw error;
+      }
+      await context.exit();
+      return result;
+    };
+    Object.defineProperty(inContext, "name", { value: fn.name });
+    return this.#register<A, R>(defineTask(inContext, taskOptions));
+  }
+
+  #register<A extends unknown[], R>(definition: TaskDefinition): TaskWrapper<A, R> {
+    this.registry.register(definition);
+    return createTaskWrapper<A, R>(this, definition);
+  }
+
+  /** Removes a task from the registry; `true` when it was registered. */
+  unregisterTask(name: string): boolean {
+    return this.registry.unregister(name);
+  }
+
+  // ---------------------------------------------------------------- hooks and signals
+
+  /** Adds a hook run before every task; it may throw `CancelExecution`. */
+  preExecute(fn: PreExecuteHook, options?: HookOptions): PreExecuteHook {
+    return this.preExecuteHooks.add(fn, options);
+  }
+  /** Removes a pre-execute hook by name or function; `true` when it was there. */
+  unregisterPreExecute(nameOrFn: string | PreExecuteHook): boolean {
+    return this.preExecuteHooks.remove(nameOrFn);
+  }
+  /** Adds a hook run after every task, with `(task, value, error)`. */
+  postExecute(fn: PostExecuteHook, options?: HookOptions): PostExecuteHook {
+    return this.postExecuteHooks.add(fn, options);
+  }
+  /** Removes a post-execute hook by name or function; `true` when it was there. */
+  unregisterPostExecute(nameOrFn: string | PostExecuteHook): boolean {
+    return this.postExecuteHooks.remove(nameOrFn);
+  }
+  /** Adds a hook each consumer worker runs when it starts. */
+  onStartup(fn: WorkerHook, options?: HookOptions): WorkerHook {
+    return this.startupHooks.add(fn, options);
+  }
+  /** Removes a startup hook; `true` when it was there. */
+  unregisterOnStartup(nameOrFn: string | WorkerHook): boolean {
+    return this.startupHooks.remove(nameOrFn);
+  }
+  /** Adds a hook each consumer worker runs when it stops. */
+  onShutdown(fn: WorkerHook, options?: HookOptions): WorkerHook {
+    return this.shutdownHooks.add(fn, options);
+  }
+  /** Removes a shutdown hook; `true` when it was there. */
+  unregisterOnShutdown(nameOrFn: string | WorkerHook): boolean {
+    return this.shutdownHooks.remove(nameOrFn);
+  }
+
+  /** Connects a handler to signals (to all when none are named); returns the handler. */
+  signal(handler: SignalHandler, ...signals: SignalName[]): SignalHandler {
+    this.signals.connect(handler, ...signals);
+    return handler;
+  }
+  /** Disconnects a handler from signals (from all when none are named). */
+  disconnectSignal(handler: SignalHandler, ...signals: SignalName[]): void {
+    this.signals.disconnect(handler, ...signals);
+  }
+
+  // ---------------------------------------------------------------- queue
+
+  /**
+   * Enqueues a task (in immediate mode: runs it now).
+   *
+   * @returns Its Result, or a group of the task and each pipeline stage.
+   */
+  async enqueue<R>(task: Task<R>): Promise<Result<R> | ResultGroup> {
+    this.#prepare(task);
+    await this.signals.emit(SIGNAL_ENQUEUED, task);
+    if (this.#immediate) await this.execute(task);
+    else await this.storage.enqueue(this.serializeTask(task), task.priority ?? 0);
+    return this.resultFor(task);
+  }
+
+  /** Enqueues several tasks at once, in order. */
+  async enqueueMany<R>(tasks: Task<R>[]): Promise<ResultGroup<R>> {
+    for (const task of tasks) {
+      this.#prepare(task);
+      await this.signals.emit(SIGNAL_ENQUEUED, task);
+    }
+    if (this.#immediate) {
+      for (const task of tasks) await this.execute(task);
+    } else {
+      await this.storage.enqueueMany(
+        tasks.map((task) => ({ data: this.serializeTask(task), priority: task.priority ?? 0 })),
+      );
+    }
+    return new ResultGroup(tasks.map((task) => new Result(this, task)));
+  }
+
+  #prepare(task: Task): void {
+    if (task.expires !== null) task.expiresResolved = resolveExpires(task.expires);
+  }
+
+  /** The Result of a task; a group when the task has a pipeline. */
+  resultFor<R>(task: Task<R>): Result<R> | ResultGroup {
+    if (!task.next) return new Result(this, task);
+    const results: Result[] = [];
+    for (let stage: Task | null = task; stage; stage = stage.next) results.push(new Result(this, stage));
+    return new ResultGroup(results);
+  }
+
+  /**
+   * Takes the next task off the queue (leased until `execute()` acknowledges
+   * it). Messages that cannot be decoded or name unknown tasks are moved to
+   * the dead letters, and the next message is tried.
+   *
+   * @returns The task, or `null` when the queue is empty.
+   */
+  async dequeue(options: { signal?: AbortSignal } = {}): Promise<Task | null> {
+    while (true) {
+      const delivery = await this.storage.dequeue({
+        lease: this.acks ? this.leaseTimeout : 0,
+        signal: options.signal,
+      });
+      if (!delivery) return null;
+      try {
+        const task = this.deserializeTask(delivery.data);
+        if (delivery.receipt) this.#leases.attach(task, delivery.receipt);
+        return task;
+      } catch (error) {
+        await this.deadLetter(delivery.data, error);
+        if (delivery.receipt) await this.storage.ack(delivery.receipt);
+      }
+    }
+  }
+
+  /**
+   * Moves a message aside with the reason and logs it.
+   *
+   * @internal
+   */
+  async deadLetter(data: Uint8Array, error: unknown): Promise<void> {
+    const reason = error instanceof Error ? error.message : String(error);
+    const id = await this.storage.addDeadLetter(data, reason);
+    logger.error(`Message moved to dead letters (${id}): ${reason}`);
+  }
+
+  /**
+   * Runs a task the way a worker does: the eta, revocation and expiry
+   * checks, hooks, signals, result, retries and pipeline; then acknowledges
+   * the message it came from.
+   *
+   * @returns The task's value, or `undefined` when it did not run or failed.
+   */
+  execute(task: Task, options: ExecuteOptions = {}): Promise<unknown> {
+    return this.#leases.around(task, () => executeTask(this, task, options.timestamp ?? new Date(), options.signal));
+  }
+
+  /**
+   * Puts a task in the schedule to run at its eta (emits `SIGNAL_SCHEDULED`).
+   *
+   * @internal
+   */
+  async addSchedule(task: Task): Promise<void> {
+    await this.storage.addToSchedule(this.serializeTask(task), task.eta?.getTime() ?? Date.now());
+    await this.signals.emit(SIGNAL_SCHEDULED, task);
+  }
+
+  /** Moves every scheduled task due at `timestamp` to the queue, and returns them. */
+  async readSchedule(timestamp: Date = new Date()): Promise<Task[]> {
+    const tasks: Task[] = [];
+    for (const data of await this.storage.readSchedule(timestamp.getTime())) {
+      let task: Task;
+      try {
+        task = this.deserializeTask(data);
+      } catch (error) {
+        await this.deadLetter(data, error);
+        continue;
+      }
+      await this.enqueue(task);
+      tasks.push(task);
+    }
+    return tasks;
+  }
+
+  /** New tasks of every periodic task whose schedule matches `timestamp`, in registration order. */
+  readPeriodic(timestamp: Date = new Date()): Promise<Task[]> {
+    const zone = this.utc ? undefined : "local";
+    const due = this.registry.periodic().filter((definition) => definition.validate!(timestamp, zone));
+    return Promise.resolve(due.map((definition) => newTask(definition, [])));
+  }
+
+  /** Whether a task may run at `timestamp` (it has no eta, or the eta has passed). */
+  readyToRun(task: Task, timestamp: Date = new Date()): boolean {
+    return task.eta === null || task.eta.getTime() <= timestamp.getTime();
+  }
+
+  /** A copy of a task with a new id, for `reschedule()`. */
+  copyTask<R>(task: Task<R>): Task<R> {
+    return new Task<R>({ ...task.toData(), id: undefined });
+  }
+
+  // ---------------------------------------------------------------- revocation
+
+  /** Revokes one task (by default until restored). */
+  revoke(task: Task, options?: RevokeOptions): Promise<void> {
+    return this.#revocations.revoke(task.id, false, options);
+  }
+  /** Revokes a task by its id. */
+  revokeById(id: string, options?: RevokeOptions): Promise<void> {
+    return this.#revocations.revoke(id, false, options);
+  }
+  /** Revokes every call of a task. */
+  revokeAll(wrapper: AnyTaskWrapper, options?: RevokeOptions): Promise<void> {
+    return this.#revocations.revoke(wrapper.name, true, options);
+  }
+  /** Lifts the revocation of one task; `true` when there was one. */
+  restore(task: Task): Promise<boolean> {
+    return this.#revocations.restore(task.id, false);
+  }
+  /** Lifts the revocation of a task id; `true` when there was one. */
+  restoreById(id: string): Promise<boolean> {
+    return this.#revocations.restore(id, false);
+  }
+  /** Lifts the revocation of a whole task; `true` when there was one. */
+  restoreAll(wrapper: AnyTaskWrapper): Promise<boolean> {
+    return this.#revocations.restore(wrapper.name, true);
+  }
+  /** Whether a task, task id, Result or whole task (wrapper) is revoked. */
+  isRevoked(target: RevokeTarget, options?: IsRevokedOptions): Promise<boolean> {
+    return this.#revocations.isRevoked(target, options);
+  }
+
+  // ---------------------------------------------------------------- results and key/value
+
+  /** Reads a task's result by id (see `Result.get()` for the options). */
+  result(id: string, options?: Parameters<Result["get"]>[0]): Promise<unknown> {
+    return new Result(this, new Task({ id, name: "" })).get(options);
+  }
+
+  /** Stores a value under a key. */
+  put(key: string, value: unknown): Promise<void> {
+    return this.storage.putData(key, this.serializer.serialize(value));
+  }
+  /** Stores a task result (expiring storages give it a TTL). @internal */
+  putResult(key: string, value: unknown): Promise<void> {
+    return this.storage.putData(key, this.serializer.serialize(value), { isResult: true });
+  }
+  /** Reads a value (and removes it unless `peek`); `null` when there is none. */
+  async get(key: string, options: { peek?: boolean } = {}): Promise<unknown> {
+    const raw = await this.getRaw(key, options);
+    return raw === null ? null : this.serializer.deserialize(raw);
+  }
+  /** Reads a value's bytes (and removes it unless `peek`); `null` when there is none. */
+  getRaw(key: string, options: { peek?: boolean } = {}): Promise<Uint8Array | null> {
+    return options.peek ? this.storage.peekData(key) : this.storage.popData(key);
+  }
+  /** Stores a value only if the key is empty; `true` when it did. */
+  putIfEmpty(key: string, value: unknown): Promise<boolean> {
+    return this.storage.putIfEmpty(key, this.serializer.serialize(value));
+  }
+  /** Removes a value; `true` when there was one. */
+  delete(key: string): Promise<boolean> {
+    return this.storage.deleteData(key);
+  }
+
+  // ---------------------------------------------------------------- locks
+
+  /** A named lock (see {@linkcode TaskLock}). */
+  lockTask(name: string, options?: LockOptions): TaskLock {
+    return new TaskLock(this, name, options);
+  }
+  /** Whether a lock is held. */
+  isLocked(name: string): Promise<boolean> {
+    return this.lockTask(name).isLocked();
+  }
+  /** Registers a lock key so `flushLocks()` knows it. @internal */
+  trackLock(key: string): void {
+    this.#locks.add(key);
+  }
+  /** Releases every known lock and the named ones; resolves to the names that were held. */
+  async flushLocks(...names: string[]): Promise<Set<string>> {
+    const prefix = `${this.name}.lock.`;
+    const keys = new Set([...this.#locks, ...names.map((name) => prefix + name.trim())]);
+    const flushed = new Set<string>();
+    for (const key of keys) {
+      if (await this.storage.deleteData(key)) flushed.add(key.slice(prefix.length));
+    }
+    return flushed;
+  }
+
+  // ---------------------------------------------------------------- introspection
+
+  /** The waiting tasks, in dequeue order. */
+  async pending(options: { limit?: number } = {}): Promise<Task[]> {
+    return this.#decodeAll(await this.storage.enqueuedItems(options.limit));
+  }
+  /** The scheduled tasks, soonest first. */
+  async scheduled(options: { limit?: number } = {}): Promise<Task[]> {
+    return this.#decodeAll(await this.storage.scheduledItems(options.limit));
+  }
+  #decodeAll(items: Uint8Array[]): Task[] {
+    const tasks: Task[] = [];
+    for (const data of items) {
+      try {
+        tasks.push(this.deserializeTask(data));
+      } catch (error) {
+        logger.warning(`Skipping an undecodable message: ${(error as Error).message}`);
+      }
+    }
+    return tasks;
+  }
+  /** Every stored key and its raw bytes. */
+  allResults(): Promise<Map<string, Uint8Array>> {
+    return this.storage.resultItems();
+  }
+  /** How many tasks wait in the queue (leased ones excluded). */
+  pendingCount(): Promise<number> {
+    return this.storage.queueSize();
+  }
+  /** How many tasks are scheduled. */
+  scheduledCount(): Promise<number> {
+    return this.storage.scheduleSize();
+  }
+  /** How many keys are stored (results, revocations, locks, your own). */
+  resultCount(): Promise<number> {
+    return this.storage.resultStoreSize();
+  }
+  /** Empties the queue, the schedule, the key/value store and the dead letters. */
+  flush(): Promise<void> {
+    return this.storage.flushAll();
+  }
+
+  /** The dead letters, oldest first. */
+  deadLetters(options: { limit?: number } = {}): Promise<DeadLetter[]> {
+    return this.storage.deadLetters(options.limit);
+  }
+  /**
+   * The metadata stored for a failed task; override to add fields.
+   *
+   * @param task The task that failed.
+   * @param error What it threw.
+   */
+  buildErrorResult(task: Task, error: unknown): ErrorMetadata {
+    return buildErrorResult(task, error);
+  }
+
+  /** Puts a dead letter back on the queue; `false` for an unknown id. */
+  async requeueDeadLetter(id: string): Promise<boolean> {
+    const letter = (await this.storage.deadLetters()).find((each) => each.id === id);
+    if (!letter) return false;
+    await this.storage.enqueue(letter.data, 0);
+    await this.storage.takeDeadLetter(id);
+    return true;
+  }
+  /** Removes every dead letter; resolves to how many there were. */
+  purgeDeadLetters(): Promise<number> {
+    return this.storage.flushDeadLetters();
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  /** The message bytes of a task. */
+  serializeTask(task: Task): Uint8Array {
+    return this.serializer.serialize(task.toData());
+  }
+
+  /**
+   * The task in a message.
+   *
+   * @throws {HueyError} The bytes are not a task message, or name a task this Huey does not know.
+   */
+  deserializeTask(data: Uint8Array): Task {
+    const message = this.serializer.deserialize(data) as Partial<TaskData> | null;
+    if (
+      !message || typeof message !== "object" || typeof message.name !== "string" ||
+      typeof message.id !== "string" || !Array.isArray(message.args)
+    ) {
+      throw new HueyError("Message is not a task message (needs id, name and args)");
+    }
+    if (!this.registry.get(message.name)) {
+      throw new HueyError(`Unknown task "${message.name}": no task of that name is registered`);
+    }
+    return Task.fromData(message as TaskData);
+  }
+
+  /** Releases the storage's connections and files. */
+  async close(): Promise<void> {
+    this.#leases.stop();
+    await this.#immediateStorage?.close();
+    await this.#storage.close();
+  }
+
+  /** Closes the Huey (for `await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

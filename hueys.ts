@@ -1,0 +1,70 @@
+/**
+ * Huey with a storage chosen for you: `SqliteHuey` (the embedded default),
+ * `RedisHuey` and its kinds, `FileHuey`, `MemoryHuey`, `BlackHoleHuey`.
+ * Each takes the Huey options plus its storage's options.
+ *
+ * @module
+ */
+import { Huey, type HueyOptions } from "./huey.ts";
+import type { Storage } from "./storage/base.ts";
+import { BlackHoleStorage } from "./storage/blackhole.ts";
+import { FileStorage, type FileStorageOptions } from "./storage/file.ts";
+import { MemoryStorage } from "./storage/memory.ts";
+import { SqliteStorage, type SqliteStorageOptions } from "./storage/sqlite.ts";
+
+/**
+ * A Huey whose queue lives in a SQLite file: the embedded default, safe with
+ * many producer and consumer processes on one machine.
+ *
+ * @example
+ * ```ts
+ * import { SqliteHuey } from "./mod.ts";
+ * const huey = new SqliteHuey("my-app", { filename: ":memory:" });
+ * const add = huey.task(function add(a: number, b: number) { return a + b; });
+ * await add(1, 2);
+ * console.assert((await huey.pendingCount()) === 1);
+ * await huey.close();
+ * ```
+ */
+export class SqliteHuey extends Huey {
+  /**
+   * @param name The queue's name.
+   * @param options Huey options and SQLite options (`filename`, `cacheMb`, `fsync`, `journalMode`, `timeout`, `strictFifo`).
+   */
+  constructor(name = "huey", options: HueyOptions & SqliteStorageOptions = {}) {
+    super(name, options);
+  }
+
+  protected override createStorage(name: string, options: HueyOptions & SqliteStorageOptions): Storage {
+    return options.storage ?? new SqliteStorage(name, options);
+  }
+}
+
+/** A Huey whose queue lives in this process's memory: for tests and demos. */
+export class MemoryHuey extends Huey {
+  protected override createStorage(name: string, options: HueyOptions): Storage {
+    return options.storage ?? new MemoryStorage(name);
+  }
+}
+
+/** A Huey whose queue lives in files under a folder (`path`). Not for heavy production use. */
+export class FileHuey extends Huey {
+  /**
+   * @param name The queue's name.
+   * @param options Huey options and file options (`path`, `levels`).
+   */
+  constructor(name: string, options: HueyOptions & FileStorageOptions) {
+    super(name, options);
+  }
+
+  protected override createStorage(name: string, options: HueyOptions & FileStorageOptions): Storage {
+    return options.storage ?? new FileStorage(name, options);
+  }
+}
+
+/** A Huey that discards everything it is given. */
+export class BlackHoleHuey extends Huey {
+  protected override createStorage(name: string, options: HueyOptions): Storage {
+    return options.storage ?? new BlackHoleStorage(name);
+  }
+}

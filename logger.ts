@@ -1,0 +1,116 @@
+/**
+ * Leveled loggers named like huey's (`huey`, `huey.consumer`), writing one
+ * line per record in huey's format to standard error, or to a sink the
+ * consumer sets (a log file).
+ *
+ * @module
+ */
+
+/** Log levels, as in Python's logging. */
+export const LEVELS = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 } as const;
+
+/** A level name. */
+export type LevelName = keyof typeof LEVELS;
+
+/** One log record. */
+export interface LogRecord {
+  /** The record's time. */
+  time: Date;
+  /** Its level. */
+  level: LevelName;
+  /** The logger's name, e.g. `huey.consumer`. */
+  logger: string;
+  /** The message. */
+  message: string;
+  /** The error logged with it, if any. */
+  error?: unknown;
+}
+
+/** Where records go and which pass; set once by the consumer. */
+export interface LogConfig {
+  /** Records below this level are dropped. @default "INFO" */
+  level: LevelName;
+  /** Writes a formatted record. */
+  write: (line: string) => void;
+  /** Formats a record. */
+  format: (record: LogRecord, context: string) => string;
+  /** Names the thread, worker or process, e.g. `MainThread` or `Worker-1`. */
+  context: string;
+}
+
+function pad(value: number, width = 2): string {
+  return String(value).padStart(width, "0");
+}
+
+/** huey's default format: `[2024-01-01 12:00:00,123] INFO:huey.consumer:Worker-1:message`. */
+export function defaultFormat(record: LogRecord, context: string): string {
+  const t = record.time;
+  const stamp = `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ` +
+    `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())},${pad(t.getMilliseconds(), 3)}`;
+  return `[${stamp}] ${record.level}:${record.logger}:${context}:${record.message}${errorText(record.error)}`;
+}
+
+/** huey's simple format (`-S`): `12:00:00 message`. */
+export function simpleFormat(record: LogRecord): string {
+  const t = record.time;
+  return `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())} ${record.message}${
+    errorText(record.error)
+  }`;
+}
+
+function errorText(error: unknown): string {
+  if (error === undefined) return "";
+  return "\n" + (error instanceof Error ? error.stack ?? String(error) : String(error));
+}
+
+/** The active configuration; `configureLogging` changes it. */
+const config: LogConfig = {
+  level: "INFO",
+  write: (line) => console.error(line),
+  format: defaultFormat,
+  context: "MainThread",
+};
+
+/**
+ * Changes where and how records are written.
+ *
+ * @param changes The settings to change.
+ */
+export function configureLogging(changes: Partial<LogConfig>): void {
+  Object.assign(config, changes);
+}
+
+/** A named logger. */
+export interface Logger {
+  /** Logs at DEBUG. */
+  debug(message: string): void;
+  /** Logs at INFO. */
+  info(message: string): void;
+  /** Logs at WARNING. */
+  warning(message: string): void;
+  /** Logs at ERROR. */
+  error(message: string): void;
+  /** Logs at ERROR with the error's stack. */
+  exception(message: string, error: unknown): void;
+}
+
+/**
+ * The logger of this name.
+ *
+ * @param name e.g. `huey` or `huey.consumer`.
+ * @returns A logger writing through the shared configuration.
+ */
+export function getLogger(name: string): Logger {
+  const log = (level: LevelName, message: string, error?: unknown): void => {
+    if (LEVELS[level] < LEVELS[config.level]) return;
+    const record = { time: new Date(), level, logger: name, message, error };
+    config.write(config.format(record, config.context));
+  };
+  return {
+    debug: (message) => log("DEBUG", message),
+    info: (message) => log("INFO", message),
+    warning: (message) => log("WARNING", message),
+    error: (message) => log("ERROR", message),
+    exception: (message, error) => log("ERROR", message, error),
+  };
+}

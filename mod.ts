@@ -1,0 +1,81 @@
+/**
+ * huey for TypeScript: a small, reliable task queue for Deno, Node and Bun.
+ *
+ * @example
+ * ```ts
+ * import { MemoryHuey } from "./mod.ts";
+ * const huey = new MemoryHuey("demo", { immediate: true });
+ * const add = huey.task(function add(a: number, b: number) { return a + b; });
+ * const result = await add(1, 2);
+ * console.assert((await result.get()) === 3);
+ * ```
+ *
+ * @module
+ */
+export { Huey } from "./huey.ts";
+export type {
+  ContextTaskOptions,
+  ExecuteOptions,
+  HueyOptions,
+  PostExecuteHook,
+  PreExecuteHook,
+  TaskContext,
+  WorkerHook,
+} from "./huey.ts";
+export { BlackHoleHuey, FileHuey, MemoryHuey, SqliteHuey } from "./hueys.ts";
+export { Task } from "./task.ts";
+export type { TaskData, TaskOptionsUpdate, TaskSource } from "./task.ts";
+export type { TaskDefinition, TaskOptions } from "./registry.ts";
+export type { AnyTaskWrapper, IsRevokedOptions, ScheduleOptions, TaskWrapper } from "./wrapper.ts";
+export type { RevokeOptions, RevokeTarget } from "./revoke.ts";
+export { Result, ResultGroup } from "./result.ts";
+export type { AsCompletedOptions, GetOptions, RescheduleOptions, ResultRevokeOptions } from "./result.ts";
+export { isTuple, tuple } from "./tuple.ts";
+export type { Tuple } from "./tuple.ts";
+export { TaskLock } from "./lock.ts";
+export type { LockOptions } from "./lock.ts";
+export { crontab } from "./crontab.ts";
+export type { CrontabOptions, CrontabValidator } from "./crontab.ts";
+export { Serializer, SignedSerializer } from "./serializer.ts";
+export type { SerializerLike, SerializerOptions, SignedSerializerOptions } from "./serializer.ts";
+export {
+  SIGNAL_CANCELED,
+  SIGNAL_COMPLETE,
+  SIGNAL_ENQUEUED,
+  SIGNAL_ERROR,
+  SIGNAL_EXECUTING,
+  SIGNAL_EXPIRED,
+  SIGNAL_INTERRUPTED,
+  SIGNAL_LOCKED,
+  SIGNAL_RETRYING,
+  SIGNAL_REVOKED,
+  SIGNAL_SCHEDULED,
+} from "./signals.ts";
+export type { SignalHandler, SignalName } from "./signals.ts";
+export {
+  CancelExecution,
+  ConfigurationError,
+  HueyError,
+  ResultTimeout,
+  RetryTask,
+  TaskError,
+  TaskLockedError,
+  TaskTimeout,
+} from "./errors.ts";
+export type { CancelExecutionOptions, ErrorMetadata, RetryTaskOptions } from "./errors.ts";
+export { MemoryStorage } from "./storage/memory.ts";
+export { BlackHoleStorage } from "./storage/blackhole.ts";
+export { SqliteStorage } from "./storage/sqlite.ts";
+export type { SqliteStorageOptions } from "./storage/sqlite.ts";
+export { FileStorage } from "./storage/file.ts";
+export type { FileStorageOptions } from "./storage/file.ts";
+export type {
+  DeadLetter,
+  Delivery,
+  DequeueOptions,
+  PutDataOptions,
+  PutIfEmptyOptions,
+  Storage,
+} from "./storage/base.ts";
+export { configureLogging, getLogger } from "./logger.ts";
+export type { LevelName, LogConfig, Logger, LogRecord } from "./logger.ts";

@@ -1,0 +1,157 @@
+/**
+ * The task registry: every task function a Huey knows, by name.
+ *
+ * @module
+ */
+import { ConfigurationError } from "./errors.ts";
+import type { CrontabValidator } from "./crontab.ts";
+import { Task } from "./task.ts";
+
+/** Options of `huey.task()`: the defaults of every call of the task. */
+export interface TaskOptions {
+  /** The task's name in messages. @default fn.name */
+  name?: string;
+  /** Retries after a failure. @default 0 */
+  retries?: number;
+  /** Seconds between retries. @default 0 */
+  retryDelay?: number;
+  /** Higher runs first. */
+  priority?: number;
+  /** Pass the running `Task` as the last argument. @default false */
+  context?: boolean;
+  /** Seconds after enqueue (or a time) past which the task is dropped unrun. */
+  expires?: number | Date;
+  /** Seconds the task may run before it is stopped with `TaskTimeout`. */
+  timeout?: number;
+}
+
+/** A registered task function and its defaults. */
+export interface TaskDefinition {
+  /** The registered name. */
+  readonly name: string;
+  /** The function run by workers. */
+  readonly fn: (...args: never[]) => unknown;
+  /** Passes the running task as the last argument. */
+  readonly context: boolean;
+  /** For periodic tasks, the schedule. */
+  readonly validate: CrontabValidator | null;
+  /** Default retries. */
+  readonly retries: number;
+  /** Default seconds between retries. */
+  readonly retryDelay: number;
+  /** Default priority. */
+  readonly priority: number | null;
+  /** Default expiry. */
+  readonly expires: number | Date | null;
+  /** Default timeout in seconds. */
+  readonly timeout: number | null;
+}
+
+function checkNumber(
+  value: number | undefined,
+  option: string,
+  valid: (value: number) => boolean,
+  expected: string,
+): void {
+  if (value !== undefined && (typeof value !== "number" || !valid(value))) {
+    throw new RangeError(`Option '${option}' must be ${expected}, got ${String(value)}`);
+  }
+}
+
+/**
+ * Builds a task definition from a function and options, checking both.
+ *
+ * @throws {ConfigurationError} The task has no name.
+ * @throws {RangeError} An option has a bad value (the message names it).
+ */
+export function defineTask(
+  fn: (...args: never[]) => unknown,
+  options: TaskOptions,
+  validate: CrontabValidator | null = null,
+): TaskDefinition {
+  if (typeof fn !== "function") {
+    throw new TypeError(`A task must be a function, got ${typeof fn}`);
+  }
+  const { name = fn.name, retries = 0, retryDelay = 0, priority, context = false, expires, timeout } =
+    options;
+  if (!name) {
+    throw new ConfigurationError(
+      "A task needs a name: use a named function or pass { name } to task()",
+    );
+  }
+  checkNumber(retries, "retries", (n) => Number.isInteger(n) && n >= 0, "an integer >= 0");
+  checkNumber(retryDelay, "retryDelay", (n) => Number.isFinite(n) && n >= 0, "a number >= 0");
+  checkNumber(priority, "priority", Number.isFinite, "a finite number");
+  checkNumber(timeout, "timeout", (n) => Number.isFinite(n) && n > 0, "a number of seconds > 0");
+  if (typeof expires === "number") {
+    checkNumber(expires, "expires", Number.isFinite, "a number of seconds or a Date");
+  }
+  return {
+    name,
+    fn,
+    context,
+    validate,
+    retries,
+    retryDelay,
+    priority: priority ?? null,
+    expires: expires ?? null,
+    timeout: timeout ?? null,
+  };
+}
+
+/** The tasks a Huey knows, in registration order. */
+export class TaskRegistry {
+  #tasks = new Map<string, TaskDefinition>();
+
+  /**
+   * Adds a task.
+   *
+   * @throws {ConfigurationError} A task of that name is registered already.
+   */
+  register(definition: TaskDefinition): void {
+    if (this.#tasks.has(definition.name)) {
+      throw new ConfigurationError(
+        `A task named '${definition.name}' is already registered: pass a different { name }`,
+      );
+    }
+    this.#tasks.set(definition.name, definition);
+  }
+
+  /** Removes a task; `true` when it was registered. */
+  unregister(name: string): boolean {
+    return this.#tasks.delete(name);
+  }
+
+  /** The task of that name, or `undefined`. */
+  get(name: string): TaskDefinition | undefined {
+    return this.#tasks.get(name);
+  }
+
+  /** Every periodic task, in registration order. */
+  periodic(): TaskDefinition[] {
+    return [...this.#tasks.values()].filter((definition) => definition.validate !== null);
+  }
+
+  /** Every registered name. */
+  names(): string[] {
+    return [...this.#tasks.keys()];
+  }
+}
+
+/**
+ * A new task (new id) of a registered definition, with its defaults.
+ *
+ * @param definition The registered task.
+ * @param args The call's arguments.
+ */
+export function newTask<R>(definition: TaskDefinition, args: unknown[]): Task<R> {
+  return new Task<R>({
+    name: definition.name,
+    args,
+    retries: definition.retries,
+    retryDelay: definition.retryDelay,
+    priority: definition.priority,
+    expires: definition.expires,
+    timeout: definition.timeout,
+  });
+}

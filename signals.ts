@@ -1,0 +1,100 @@
+/**
+ * The signals huey emits while tasks move through their life, and the
+ * dispatcher that calls the handlers connected to them.
+ *
+ * @module
+ */
+import type { Task } from "./task.ts";
+import { getLogger } from "./logger.ts";
+
+/** The task was canceled (a `CancelExecution` in the task or a pre-execute hook). */
+export const SIGNAL_CANCELED = "canceled";
+/** The task ran and its result is stored. */
+export const SIGNAL_COMPLETE = "complete";
+/** The task threw; the handler also receives the error. */
+export const SIGNAL_ERROR = "error";
+/** The task is about to run. */
+export const SIGNAL_EXECUTING = "executing";
+/** The task was past its expiry and did not run. */
+export const SIGNAL_EXPIRED = "expired";
+/** The task could not take a lock. */
+export const SIGNAL_LOCKED = "locked";
+/** The task failed and will run again. */
+export const SIGNAL_RETRYING = "retrying";
+/** The task was revoked and did not run. */
+export const SIGNAL_REVOKED = "revoked";
+/** The task went to the schedule (an eta in the future). */
+export const SIGNAL_SCHEDULED = "scheduled";
+/** The task was interrupted (the consumer stopped fast); it will run again. */
+export const SIGNAL_INTERRUPTED = "interrupted";
+/** The task was put on the queue. */
+export const SIGNAL_ENQUEUED = "enqueued";
+
+/** One of the eleven signal names. */
+export type SignalName =
+  | typeof SIGNAL_CANCELED
+  | typeof SIGNAL_COMPLETE
+  | typeof SIGNAL_ERROR
+  | typeof SIGNAL_EXECUTING
+  | typeof SIGNAL_EXPIRED
+  | typeof SIGNAL_LOCKED
+  | typeof SIGNAL_RETRYING
+  | typeof SIGNAL_REVOKED
+  | typeof SIGNAL_SCHEDULED
+  | typeof SIGNAL_INTERRUPTED
+  | typeof SIGNAL_ENQUEUED;
+
+/**
+ * Receives a signal: `handler(signal, task, ...extra)`; `SIGNAL_ERROR` passes
+ * the error as the one extra argument. May be async: huey awaits it.
+ */
+export type SignalHandler = (
+  signal: SignalName,
+  task: Task,
+  ...extra: unknown[]
+) => void | Promise<void>;
+
+const ANY = "any";
+const logger = getLogger("huey");
+
+/**
+ * The handlers connected to each signal. Specific handlers run before
+ * catch-all ones, each group in the order it was connected.
+ */
+export class SignalDispatcher {
+  #handlers = new Map<string, SignalHandler[]>();
+
+  /** Connects a handler to the signals (all of them when none are named). */
+  connect(handler: SignalHandler, ...signals: SignalName[]): void {
+    for (const signal of signals.length ? signals : [ANY]) {
+      const list = this.#handlers.get(signal) ?? [];
+      list.push(handler);
+      this.#handlers.set(signal, list);
+    }
+  }
+
+  /** Disconnects a handler from the signals (from every one when none are named). */
+  disconnect(handler: SignalHandler, ...signals: string[]): void {
+    for (const signal of signals.length ? signals : [...this.#handlers.keys()]) {
+      const list = this.#handlers.get(signal)?.filter((each) => each !== handler);
+      if (list) this.#handlers.set(signal, list);
+    }
+  }
+
+  /** Whether any handler would receive the signal (lets hot paths skip work). */
+  has(signal: SignalName): boolean {
+    return Boolean(this.#handlers.get(signal)?.length || this.#handlers.get(ANY)?.length);
+  }
+
+  /** Calls the handlers of the signal; a handler that throws is logged, not fatal. */
+  async emit(signal: SignalName, task: Task, ...extra: unknown[]): Promise<void> {
+    const handlers = [...(this.#handlers.get(signal) ?? []), ...(this.#handlers.get(ANY) ?? [])];
+    for (const handler of handlers) {
+      try {
+        await handler(signal, task, ...extra);
+      } catch (error) {
+        logger.exception(`Signal handler ${handler.name || "(anonymous)"} failed on ${signal}`, error);
+      }
+    }
+  }
+}

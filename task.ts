@@ -1,0 +1,217 @@
+/**
+ * `Task`: one call of a task function, as it travels through the queue —
+ * its id, arguments, timing, retries and pipeline.
+ *
+ * @module
+ */
+import { relativeTime } from "./time.ts";
+
+/** Anything `chain()` and `onError()` accept: a task wrapper (called with the args) or a built task. */
+export interface TaskSource {
+  /** Builds a task from arguments (a `TaskWrapper`). */
+  s(...args: never[]): Task;
+}
+
+/** Options of {@linkcode Task.withOptions}; each one given replaces the task's own. */
+export interface TaskOptionsUpdate {
+  /** Higher runs first. */
+  priority?: number | null;
+  /** Seconds from enqueue, or a time, after which the task is dropped unrun. */
+  expires?: number | Date | null;
+  /** Run at this time. */
+  eta?: Date | null;
+  /** Run this many seconds from now (fixed when `withOptions` is called). */
+  delay?: number;
+  /** How many times to retry after a failure. */
+  retries?: number;
+  /** Seconds to wait before each retry. */
+  retryDelay?: number;
+  /** The task's id (choose your own, e.g. for idempotency). */
+  id?: string;
+  /** Seconds the task may run before it is stopped with `TaskTimeout`. */
+  timeout?: number | null;
+}
+
+/** The fields of a task, as stored in a message (see docs/wire-format.md). */
+export interface TaskData {
+  /** Unique id; also the key of the task's result. */
+  id: string;
+  /** The registered task name. */
+  name: string;
+  /** The call's arguments. */
+  args: unknown[];
+  /** When to run, or `null` for now. */
+  eta: Date | null;
+  /** Retries left. */
+  retries: number;
+  /** Seconds between retries. */
+  retryDelay: number;
+  /** Higher runs first; `null` is 0. */
+  priority: number | null;
+  /** Relative seconds or an absolute time after which the task is dropped. */
+  expires: number | Date | null;
+  /** The absolute expiry, resolved at every enqueue. */
+  expiresResolved: Date | null;
+  /** Seconds the task may run. */
+  timeout: number | null;
+  /** The next stage of the pipeline. */
+  onComplete: TaskData | null;
+  /** The error handler. */
+  onError: TaskData | null;
+}
+
+/**
+ * One call of a task function. Built by calling a `TaskWrapper` (which also
+ * enqueues it) or by `wrapper.s(...args)` (which does not).
+ *
+ * The type parameter `R` is what the function resolves to.
+ *
+ * @example
+ * ```ts
+ * import { MemoryHuey } from "./mod.ts";
+ * const huey = new MemoryHuey();
+ * const add = huey.task(function add(a: number, b: number) { return a + b; });
+ * const task = add.s(1, 2).chain(add, 10); // add(1, 2), then add(10, 3)
+ * console.assert(task.next?.name === "add");
+ * ```
+ */
+export class Task<R = unknown> {
+  /** Unique id; also the key of the task's result. */
+  id: string;
+  /** The registered task name. */
+  readonly name: string;
+  /** The call's arguments. */
+  args: unknown[];
+  /** When to run, or `null` for now. */
+  eta: Date | null;
+  /** Retries left. */
+  retries: number;
+  /** Seconds between retries. */
+  retryDelay: number;
+  /** Higher runs first; `null` is 0. */
+  priority: number | null;
+  /** Relative seconds or an absolute time after which the task is dropped unrun. */
+  expires: number | Date | null;
+  /** The absolute expiry, resolved at every enqueue. */
+  expiresResolved: Date | null;
+  /** Seconds the task may run before it is stopped. */
+  timeout: number | null;
+  /** The next stage of the pipeline, or `null`. */
+  next: Task | null;
+  /** The task enqueued when this one fails for good, or `null`. */
+  errorHandler: Task | null;
+  /** Aborted when the running task must stop (timeout, consumer shutdown). */
+  signal: AbortSignal;
+  declare readonly __result?: R;
+
+  /**
+   * @param data The task's fields; `id` defaults to a new UUID.
+   */
+  constructor(data: Partial<TaskData> & { name: string }) {
+    this.id = data.id ?? crypto.randomUUID();
+    this.name = data.name;
+    this.args = data.args ?? [];
+    this.eta = data.eta ?? null;
+    this.retries = data.retries ?? 0;
+    this.retryDelay = data.retryDelay ?? 0;
+    this.priority = data.priority ?? null;
+    this.expires = data.expires ?? null;
+    this.expiresResolved = data.expiresResolved ?? null;
+    this.timeout = data.timeout ?? null;
+    this.next = data.onComplete ? Task.fromData(data.onComplete) : null;
+    this.errorHandler = data.onError ? Task.fromData(data.onError) : null;
+    this.signal = new AbortController().signal;
+  }
+
+  /** Rebuilds a task (and its pipeline) from its message fields. */
+  static fromData(data: TaskData): Task {
+    return new Task(data);
+  }
+
+  /** The task's fields (and its pipeline's), as they go into a message. */
+  toData(): TaskData {
+    return {
+      id: this.id,
+      name: this.name,
+      args: this.args,
+      eta: this.eta,
+      retries: this.retries,
+      retryDelay: this.retryDelay,
+      priority: this.priority,
+      expires: this.expires,
+      expiresResolved: this.expiresResolved,
+      timeout: this.timeout,
+      onComplete: this.next?.toData() ?? null,
+      onError: this.errorHandler?.toData() ?? null,
+    };
+  }
+
+  /**
+   * Appends a stage to the end of the pipeline: it runs after this task (and
+   * the stages before it) succeeds, called with `args` followed by the
+   * previous stage's value.
+   *
+   * @param source A task wrapper (called as `source.s(...args)`) or a built task (whose args are extended).
+   * @param args Arguments of the new stage.
+   * @returns This task.
+   */
+  chain(source: TaskSource | Task, ...args: unknown[]): this {
+    const stage = toTask(source, args);
+    let last: Task = this;
+    while (last.next) last = last.next;
+    last.next = stage;
+    return this;
+  }
+
+  /**
+   * Sets the task run when this one fails for good (no retry follows), called
+   * with `args` followed by the error. Called again, it sets the handler's own handler.
+   *
+   * @param source A task wrapper or a built task.
+   * @param args Arguments of the handler.
+   * @returns This task.
+   */
+  onError(source: TaskSource | Task, ...args: unknown[]): this {
+    const handler = toTask(source, args);
+    let last: Task = this;
+    while (last.errorHandler) last = last.errorHandler;
+    last.errorHandler = handler;
+    return this;
+  }
+
+  /**
+   * Sets options on this task (a `delay` is turned into an eta now).
+   *
+   * @param options The options to set.
+   * @returns This task.
+   */
+  withOptions(options: TaskOptionsUpdate): this {
+    const { delay, eta, ...rest } = options;
+    if (delay !== undefined && eta !== undefined) {
+      throw new TypeError("Give either delay or eta to withOptions(), not both");
+    }
+    if (delay !== undefined) this.eta = relativeTime(delay, "delay");
+    if (eta !== undefined) this.eta = eta;
+    for (const [key, value] of Object.entries(rest)) {
+      if (value !== undefined) (this as Record<string, unknown>)[key] = value;
+    }
+    return this;
+  }
+
+  /** `name: id`, plus the eta and priority when set. */
+  toString(): string {
+    let text = `${this.name}: ${this.id}`;
+    if (this.eta) text += ` @${this.eta.toISOString()}`;
+    if (this.priority) text += ` p=${this.priority}`;
+    if (this.retries) text += ` ${this.retries} retries`;
+    return text;
+  }
+}
+
+function toTask(source: TaskSource | Task, args: unknown[]): Task {
+  if (source instanceof Task) {
+    source.args = [...source.args, ...args];
+    return source;
+  }
+  return source.s(...(args as never[]));
+}

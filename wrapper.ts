@@ -1,0 +1,139 @@
+/**
+ * `TaskWrapper`: what `huey.task()` returns — call it to enqueue.
+ *
+ * @module
+ */
+import type { Huey, RevokeOptions } from "./huey.ts";
+import { newTask, type TaskDefinition } from "./registry.ts";
+import type { Result, ResultGroup } from "./result.ts";
+import type { Task } from "./task.ts";
+import { resolveEta } from "./time.ts";
+
+/** Options of {@linkcode TaskWrapper.schedule}. */
+export interface ScheduleOptions<Args extends unknown[]> {
+  /** The call's arguments. @default [] */
+  args?: Args;
+  /** Run this many seconds from now. */
+  delay?: number;
+  /** Run at this time. */
+  eta?: Date;
+  /** Replaces the task's priority. */
+  priority?: number;
+  /** Replaces the task's retries. */
+  retries?: number;
+  /** Replaces the task's retry delay. */
+  retryDelay?: number;
+  /** Replaces the task's expiry. */
+  expires?: number | Date;
+  /** Sets the task's id. */
+  id?: string;
+}
+
+/** Options of {@linkcode TaskWrapper.isRevoked}. */
+export interface IsRevokedOptions {
+  /** Check as of this time. @default now */
+  timestamp?: Date;
+  /** Only look: do not consume a revoke-once or clear a passed revoke-until. @default true */
+  peek?: boolean;
+}
+
+/**
+ * A registered task function. Calling it enqueues a task and resolves to its
+ * `Result`; `Args` are the function's arguments and `R` its return type.
+ *
+ * @example
+ * ```ts
+ * import { MemoryHuey } from "./mod.ts";
+ * const huey = new MemoryHuey();
+ * const greet = huey.task(function greet(name: string) { return `hello ${name}`; });
+ * const result = await greet("world");       // enqueued
+ * await huey.execute((await huey.dequeue())!); // what a worker does
+ * console.assert((await result.get()) === "hello world");
+ * ```
+ */
+export interface TaskWrapper<Args extends unknown[] = unknown[], R = unknown> {
+  /** Enqueues a call with these arguments. */
+  (...args: Args): Promise<Result<Awaited<R>>>;
+  /** The registered name. */
+  readonly name: string;
+  /** The Huey the task belongs to. */
+  readonly huey: Huey;
+  /** The registered definition (function and defaults). */
+  readonly definition: TaskDefinition;
+  /**
+   * Enqueues a call to run later, with per-call options.
+   *
+   * @throws {TypeError} Neither or both of `eta` and `delay` given.
+   */
+  schedule(options: ScheduleOptions<Args>): Promise<Result<Awaited<R>>>;
+  /** Builds a task for a call without enqueueing it (for pipelines and `enqueue`). */
+  s(...args: Args): Task<Awaited<R>>;
+  /**
+   * Enqueues one call per item: an array item is spread as the arguments,
+   * anything else is the one argument.
+   */
+  map(items: Iterable<Args | Args[0]>): Promise<ResultGroup<Awaited<R>>>;
+  /** Calls the function here, now, without the queue. */
+  callLocal(...args: Args): R;
+  /** Revokes every call of this task (persistently unless `revokeOnce`). */
+  revoke(options?: RevokeOptions): Promise<void>;
+  /** Lifts a revocation of this task; `true` when there was one. */
+  restore(): Promise<boolean>;
+  /** Whether this task is revoked as a whole. */
+  isRevoked(options?: IsRevokedOptions): Promise<boolean>;
+  /** Removes the task from the registry; `true` when it was registered. */
+  unregister(): boolean;
+}
+
+/**
+ * Builds the callable wrapper of a registered task.
+ *
+ * @internal Used by `Huey.task()`.
+ */
+export function createTaskWrapper<Args extends unknown[], R>(
+  huey: Huey,
+  definition: TaskDefinition,
+): TaskWrapper<Args, R> {
+  type Wrapper = TaskWrapper<Args, R>;
+  const s = (...args: Args): Task<Awaited<R>> => newTask<Awaited<R>>(definition, args);
+  const wrapper = ((...args: Args) =>
+    huey.enqueue(s(...args)) as Promise<Result<Awaited<R>>>) as Wrapper;
+  const methods: Omit<Wrapper, "name" | "huey" | "definition" | never> = {
+    s,
+    schedule(options: ScheduleOptions<Args>): Promise<Result<Awaited<R>>> {
+      const { args = [] as unknown as Args, delay, eta, id, ...rest } = options;
+      if (delay === undefined && eta === undefined) {
+        throw new TypeError("schedule() needs an eta (a Date) or a delay (seconds)");
+      }
+      const task = s(...args).withOptions({ ...rest, id });
+      task.eta = resolveEta(eta, delay);
+      return huey.enqueue(task) as Promise<Result<Awaited<R>>>;
+    },
+    map(items: Iterable<Args | Args[0]>): Promise<ResultGroup<Awaited<R>>> {
+      const tasks = [...items].map((item) => Array.isArray(item) ? s(...item as Args) : s(...[item] as Args));
+      return huey.enqueueMany(tasks) as Promise<ResultGroup<Awaited<R>>>;
+    },
+    callLocal: (...args: Args): R => (definition.fn as (...args: Args) => R)(...args),
+    revoke: (options?: RevokeOptions) => huey.revokeAll(wrapper, options),
+    restore: () => huey.restoreAll(wrapper),
+    isRevoked: (options?: IsRevokedOptions) => huey.isRevoked(wrapper, options),
+    unregister: () => huey.unregisterTask(definition.name),
+  };
+  Object.assign(wrapper, methods);
+  Object.defineProperty(wrapper, "name", { value: definition.name });
+  Object.defineProperty(wrapper, "huey", { value: huey });
+  Object.defineProperty(wrapper, "definition", { value: definition });
+  return wrapper;
+}
+
+/**
+ * Whether a value is a task wrapper.
+ *
+ * @internal
+ */
+export function isTaskWrapper(value: unknown): value is AnyTaskWrapper {
+  return typeof value === "function" && "definition" in value && "s" in value;
+}
+
+/** Any task wrapper, whatever its argument and result types. */
+export type AnyTaskWrapper = TaskWrapper<never, unknown>;
