@@ -1,0 +1,429 @@
+/**
+ * The in-process storage (huey's `MemoryStorage`): for tests, immediate mode
+ * and single-process use. Everything lives in one instance and is lost with
+ * it.
+ *
+ * @module
+ */
+import type {
+  DeadLetter,
+  Delivery,
+  DequeueOptions,
+  PutDataOptions,
+  PutIfEmptyOptions,
+  Storage,
+} from "./base.ts";
+import { HueyError } from "../errors.ts";
+import { Heap } from "./_heap.ts";
+
+/** Options of {@linkcode MemoryStorage}. */
+export interface MemoryStorageOptions {
+  /**
+   * The time in epoch milliseconds, read for lease and key expiry; tests
+   * inject a fake one to expire leases without waiting.
+   * @default Date.now
+   */
+  clock?: () => number;
+}
+
+/** A queued message; `sequence` keeps FIFO order within a priority, also after a lease. */
+interface Message {
+  readonly data: Uint8Array;
+  readonly priority: number;
+  readonly sequence: number;
+}
+
+interface Lease {
+  readonly message: Message;
+  /** Epoch ms. */
+  until: number;
+}
+
+interface ScheduledItem {
+  readonly data: Uint8Array;
+  readonly eta: number;
+  readonly sequence: number;
+}
+
+interface Entry {
+  readonly value: Uint8Array;
+  /** Epoch ms; `undefined` never expires. */
+  readonly expires: number | undefined;
+}
+
+/** Higher priority first, then FIFO. */
+function queueOrder(a: Message, b: Message): number {
+  return b.priority - a.priority || a.sequence - b.sequence;
+}
+
+/** Soonest eta first, then in insertion order. */
+function scheduleOrder(a: ScheduledItem, b: ScheduledItem): number {
+  return a.eta - b.eta || a.sequence - b.sequence;
+}
+
+/** Checks a numeric argument: a finite number, `>= 0` or `> 0` when asked. */
+function checkNumber(option: string, value: unknown, sign?: ">= 0" | "> 0"): number {
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Option '${option}' must be a number, got ${typeof value} ${String(value)}`,
+    );
+  }
+  const inRange = sign === ">= 0" ? value >= 0 : sign === "> 0" ? value > 0 : true;
+  if (!Number.isFinite(value) || !inRange) {
+    throw new RangeError(
+      `Option '${option}' must be a finite number${sign ? ` ${sign}` : ""}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** The first `limit` items (all when `limit` is undefined). */
+function first<T>(items: T[], limit: number | undefined): T[] {
+  return limit === undefined ? items : items.slice(0, checkNumber("limit", limit, ">= 0"));
+}
+
+/**
+ * Keeps the queue, schedule, key/value data and dead letters in memory, in
+ * one instance: two instances with the same name are two separate queues.
+ * Priorities are honoured (higher first, FIFO within one, negative allowed),
+ * `dequeue` never blocks, leased messages come back lazily once their lease
+ * has expired, and `putIfEmpty` is atomic.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage } from "./memory.ts";
+ * const storage = new MemoryStorage("demo");
+ * await storage.enqueue(new TextEncoder().encode("low"));
+ * await storage.enqueue(new TextEncoder().encode("high"), 10);
+ * const delivery = await storage.dequeue({ lease: 30 });
+ * console.assert(new TextDecoder().decode(delivery!.data) === "high");
+ * await storage.ack(delivery!.receipt!);
+ * await storage.close();
+ * ```
+ */
+export class MemoryStorage implements Storage {
+  /** The queue name. */
+  readonly name: string;
+  /** Always `false`: an empty queue gives `null` at once. */
+  readonly blocking: boolean = false;
+  /** Always `true`. */
+  readonly priority: boolean = true;
+
+  #clock: () => number;
+  #closed = false;
+  /** Counts messages, scheduled items, deliveries and dead letters: ids never repeat. */
+  #sequence = 0;
+  #queue = new Heap<Message>(queueOrder);
+  #leases = new Map<string, Lease>();
+  #schedule = new Heap<ScheduledItem>(scheduleOrder);
+  #data = new Map<string, Entry>();
+  #deadLetters = new Map<string, DeadLetter>();
+
+  /**
+   * Makes an empty storage.
+   *
+   * @param name The queue name.
+   * @param options See {@linkcode MemoryStorageOptions}.
+   * @throws {TypeError} `name` is not a non-empty string, or `clock` is not a function.
+   */
+  constructor(name: string = "huey", options: MemoryStorageOptions = {}) {
+    const { clock = Date.now } = options;
+    if (typeof name !== "string" || name === "") {
+      throw new TypeError(`Storage name must be a non-empty string, got ${String(name)}`);
+    }
+    if (typeof clock !== "function") {
+      throw new TypeError(`Option 'clock' must be a function, got ${typeof clock}`);
+    }
+    this.name = name;
+    this.#clock = clock;
+  }
+
+  /** Runs `fn` unless the storage is closed; a throw becomes a rejection. */
+  #run<T>(fn: () => T): Promise<T> {
+    try {
+      if (this.#closed) throw new HueyError(`MemoryStorage '${this.name}' is closed`);
+      return Promise.resolve(fn());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #message(data: Uint8Array, priority: number | undefined): Message {
+    if (priority !== undefined) checkNumber("priority", priority);
+    return { data: data.slice(), priority: priority ?? 0, sequence: ++this.#sequence };
+  }
+
+  /** Puts messages whose lease has expired back on the queue, in their old place. */
+  #recoverExpired(): void {
+    // Linear in the leased (in-flight) messages only, which the workers bound.
+    const now = this.#clock();
+    for (const [receipt, lease] of this.#leases) {
+      if (lease.until > now) continue;
+      this.#leases.delete(receipt);
+      this.#queue.push(lease.message);
+    }
+  }
+
+  /** The entry under `key`, or `undefined` when there is none or it has expired. */
+  #entry(key: string): Entry | undefined {
+    const entry = this.#data.get(key);
+    if (entry?.expires !== undefined && entry.expires <= this.#clock()) {
+      this.#data.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** Drops every expired key, so that sizes and listings skip them. */
+  #purgeExpired(): void {
+    for (const key of this.#data.keys()) this.#entry(key);
+  }
+
+  /** Adds a message to the queue; higher `priority` first, FIFO within one. */
+  enqueue(data: Uint8Array, priority?: number): Promise<void> {
+    return this.#run(() => {
+      this.#queue.push(this.#message(data, priority));
+    });
+  }
+
+  /** Adds several messages to the queue, in order. */
+  enqueueMany(
+    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+  ): Promise<void> {
+    return this.#run(() => {
+      const messages = items.map(({ data, priority }) => this.#message(data, priority));
+      for (const message of messages) this.#queue.push(message);
+    });
+  }
+
+  /** Takes the next message: leased with a receipt when `lease > 0`, else removed. */
+  dequeue(options: DequeueOptions = {}): Promise<Delivery | null> {
+    return this.#run(() => {
+      const { lease = 0, signal } = options;
+      checkNumber("lease", lease, ">= 0");
+      if (signal?.aborted) return null;
+      this.#recoverExpired();
+      const message = this.#queue.pop();
+      if (message === undefined) return null;
+      if (lease === 0) return { data: message.data, receipt: null };
+      const receipt = `${message.sequence}:${++this.#sequence}`;
+      this.#leases.set(receipt, { message, until: this.#clock() + lease * 1000 });
+      return { data: message.data, receipt };
+    });
+  }
+
+  /** Removes a leased message for good; an unknown or outdated receipt is ignored. */
+  ack(receipt: string): Promise<void> {
+    return this.#run(() => {
+      this.#leases.delete(receipt);
+    });
+  }
+
+  /** Extends these leases to `lease` seconds from now; unknown receipts are ignored. */
+  renew(receipts: readonly string[], lease: number): Promise<void> {
+    return this.#run(() => {
+      const until = this.#clock() + checkNumber("lease", lease, ">= 0") * 1000;
+      for (const receipt of receipts) {
+        const current = this.#leases.get(receipt);
+        if (current) current.until = until;
+      }
+    });
+  }
+
+  /** Puts a leased message back on the queue at once, in its old place. */
+  release(receipt: string): Promise<void> {
+    return this.#run(() => {
+      const lease = this.#leases.get(receipt);
+      if (lease === undefined) return;
+      this.#leases.delete(receipt);
+      this.#queue.push(lease.message);
+    });
+  }
+
+  /** How many messages are waiting (leased ones excluded). */
+  queueSize(): Promise<number> {
+    return this.#run(() => {
+      this.#recoverExpired();
+      return this.#queue.size;
+    });
+  }
+
+  /** The waiting messages in dequeue order, the first `limit` of them when given. */
+  enqueuedItems(limit?: number): Promise<Uint8Array[]> {
+    return this.#run(() => {
+      this.#recoverExpired();
+      return first(this.#queue.sorted(), limit).map((message) => message.data);
+    });
+  }
+
+  /** Empties the queue, leased messages included. */
+  flushQueue(): Promise<void> {
+    return this.#run(() => {
+      this.#queue.clear();
+      this.#leases.clear();
+    });
+  }
+
+  /** Adds a message to the schedule, due at `eta` (epoch ms). */
+  addToSchedule(data: Uint8Array, eta: number): Promise<void> {
+    return this.#run(() => {
+      checkNumber("eta", eta);
+      this.#schedule.push({ data: data.slice(), eta, sequence: ++this.#sequence });
+    });
+  }
+
+  /** Removes and returns every message due at `now` (epoch ms), soonest first. */
+  readSchedule(now: number): Promise<Uint8Array[]> {
+    return this.#run(() => {
+      checkNumber("now", now);
+      const due: Uint8Array[] = [];
+      while ((this.#schedule.peek()?.eta ?? Infinity) <= now) due.push(this.#schedule.pop()!.data);
+      return due;
+    });
+  }
+
+  /** How many messages are scheduled. */
+  scheduleSize(): Promise<number> {
+    return this.#run(() => this.#schedule.size);
+  }
+
+  /** The scheduled messages, soonest first, the first `limit` of them when given. */
+  scheduledItems(limit?: number): Promise<Uint8Array[]> {
+    return this.#run(() => first(this.#schedule.sorted(), limit).map((item) => item.data));
+  }
+
+  /** Empties the schedule. */
+  flushSchedule(): Promise<void> {
+    return this.#run(() => {
+      this.#schedule.clear();
+    });
+  }
+
+  /** Stores a value under a key, replacing any other (and its ttl). */
+  putData(key: string, value: Uint8Array, _options?: PutDataOptions): Promise<void> {
+    return this.#run(() => {
+      this.#data.set(key, { value: value.slice(), expires: undefined });
+    });
+  }
+
+  /** Reads a value; `null` when there is none. */
+  peekData(key: string): Promise<Uint8Array | null> {
+    return this.#run(() => this.#entry(key)?.value ?? null);
+  }
+
+  /** Reads and removes a value; `null` when there is none. */
+  popData(key: string): Promise<Uint8Array | null> {
+    return this.#run(() => {
+      const entry = this.#entry(key);
+      this.#data.delete(key);
+      return entry?.value ?? null;
+    });
+  }
+
+  /** Removes a value; `true` when there was one. */
+  deleteData(key: string): Promise<boolean> {
+    return this.#run(() => this.#entry(key) !== undefined && this.#data.delete(key));
+  }
+
+  /** Whether a value is stored under the key. */
+  hasDataForKey(key: string): Promise<boolean> {
+    return this.#run(() => this.#entry(key) !== undefined);
+  }
+
+  /** Stores the value only if the key is empty, atomically; `true` when it did. */
+  putIfEmpty(
+    key: string,
+    value: Uint8Array,
+    options: PutIfEmptyOptions = {},
+  ): Promise<boolean> {
+    return this.#run(() => {
+      const { ttl } = options;
+      if (ttl !== undefined) checkNumber("ttl", ttl, "> 0");
+      // No await between the check and the set: atomic on the one JS thread.
+      if (this.#entry(key) !== undefined) return false;
+      const expires = ttl === undefined ? undefined : this.#clock() + ttl * 1000;
+      this.#data.set(key, { value: value.slice(), expires });
+      return true;
+    });
+  }
+
+  /** How many keys are stored (expired ones excluded). */
+  resultStoreSize(): Promise<number> {
+    return this.#run(() => {
+      this.#purgeExpired();
+      return this.#data.size;
+    });
+  }
+
+  /** Every stored key and its value. */
+  resultItems(): Promise<Map<string, Uint8Array>> {
+    return this.#run(() => {
+      this.#purgeExpired();
+      return new Map([...this.#data].map(([key, entry]) => [key, entry.value]));
+    });
+  }
+
+  /** Removes every key. */
+  flushResults(): Promise<void> {
+    return this.#run(() => {
+      this.#data.clear();
+    });
+  }
+
+  /** Moves a message aside with the reason; resolves to its id. */
+  addDeadLetter(data: Uint8Array, reason: string): Promise<string> {
+    return this.#run(() => {
+      const id = String(++this.#sequence);
+      this.#deadLetters.set(id, { id, reason, data: data.slice(), at: new Date(this.#clock()) });
+      return id;
+    });
+  }
+
+  /** The dead letters, oldest first, the first `limit` of them when given. */
+  deadLetters(limit?: number): Promise<DeadLetter[]> {
+    return this.#run(() => first([...this.#deadLetters.values()], limit));
+  }
+
+  /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */
+  takeDeadLetter(id: string): Promise<Uint8Array | null> {
+    return this.#run(() => {
+      const letter = this.#deadLetters.get(id);
+      this.#deadLetters.delete(id);
+      return letter?.data ?? null;
+    });
+  }
+
+  /** Removes every dead letter; resolves to how many there were. */
+  flushDeadLetters(): Promise<number> {
+    return this.#run(() => {
+      const count = this.#deadLetters.size;
+      this.#deadLetters.clear();
+      return count;
+    });
+  }
+
+  /** Empties the queue, the schedule, the key/value store and the dead letters. */
+  flushAll(): Promise<void> {
+    return this.#run(() => this.#clear());
+  }
+
+  /** Drops every message and key, and refuses further calls. Idempotent. */
+  close(): Promise<void> {
+    this.#clear();
+    this.#closed = true;
+    return Promise.resolve();
+  }
+
+  /** Closes the storage, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #clear(): void {
+    this.#queue.clear();
+    this.#leases.clear();
+    this.#schedule.clear();
+    this.#data.clear();
+    this.#deadLetters.clear();
+  }
+}

@@ -1,0 +1,71 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { BlackHoleStorage } from "../../storage/blackhole.ts";
+import { HueyError } from "../../errors.ts";
+
+const data = new TextEncoder().encode("lost");
+
+test("blackhole: every write is discarded and every read is empty", async () => {
+  const storage = new BlackHoleStorage("void");
+  assert.equal(storage.name, "void");
+  assert.equal(storage.priority, true);
+  assert.equal(storage.blocking, false);
+  await storage.enqueue(data, 9);
+  await storage.enqueueMany([{ data }, { data, priority: -3 }]);
+  await storage.addToSchedule(data, 0);
+  await storage.putData("key", data, { isResult: true });
+  assert.equal(await storage.dequeue({ lease: 30 }), null);
+  assert.equal(await storage.queueSize(), 0);
+  assert.deepEqual(await storage.enqueuedItems(), []);
+  assert.deepEqual(await storage.readSchedule(Date.now()), []);
+  assert.equal(await storage.scheduleSize(), 0);
+  assert.deepEqual(await storage.scheduledItems(5), []);
+  assert.equal(await storage.peekData("key"), null);
+  assert.equal(await storage.popData("key"), null);
+  assert.equal(await storage.hasDataForKey("key"), false);
+  assert.equal(await storage.deleteData("key"), false);
+  assert.equal(await storage.resultStoreSize(), 0);
+  assert.deepEqual(await storage.resultItems(), new Map());
+});
+
+test("blackhole: putIfEmpty always succeeds because nothing is kept", async () => {
+  const storage = new BlackHoleStorage();
+  assert.equal(storage.name, "huey");
+  assert.equal(await storage.putIfEmpty("lock", data, { ttl: 1 }), true);
+  assert.equal(await storage.putIfEmpty("lock", data), true);
+});
+
+test("blackhole: dead letters get ids but are not kept", async () => {
+  const storage = new BlackHoleStorage("void");
+  const first = await storage.addDeadLetter(data, "unknown task");
+  const second = await storage.addDeadLetter(data, "unknown task");
+  assert.equal(typeof first, "string");
+  assert.notEqual(first, second);
+  assert.deepEqual(await storage.deadLetters(), []);
+  assert.equal(await storage.takeDeadLetter(first), null);
+  assert.equal(await storage.flushDeadLetters(), 0);
+});
+
+test("blackhole: leases, flushes and receipts are harmless no-ops", async () => {
+  const storage = new BlackHoleStorage("void");
+  await storage.ack("receipt");
+  await storage.renew(["receipt"], 30);
+  await storage.release("receipt");
+  await storage.flushQueue();
+  await storage.flushSchedule();
+  await storage.flushResults();
+  await storage.flushAll();
+  assert.equal(await storage.queueSize(), 0);
+});
+
+test("blackhole: close is idempotent and later operations reject", async () => {
+  const storage = new BlackHoleStorage("void");
+  await storage.close();
+  await storage.close();
+  await assert.rejects(storage.enqueue(data), HueyError);
+  await assert.rejects(storage.dequeue(), /BlackHoleStorage 'void' is closed/);
+});
+
+test("blackhole: an empty name is rejected", () => {
+  assert.throws(() => new BlackHoleStorage(""), TypeError);
+});

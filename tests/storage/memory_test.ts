@@ -1,0 +1,152 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { MemoryStorage } from "../../storage/memory.ts";
+import { HueyError } from "../../errors.ts";
+import { storageSuite } from "./_suite.ts";
+
+const queues = new Map<string, MemoryStorage>();
+
+storageSuite("memory", (name) => {
+  let storage = queues.get(name);
+  if (storage === undefined) queues.set(name, storage = new MemoryStorage(name));
+  return storage;
+});
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function bytes(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+function texts(items: Uint8Array[]): string[] {
+  return items.map((data) => decoder.decode(data));
+}
+
+/** A clock the test moves by hand. */
+function manualClock(): { now: number; read: () => number } {
+  const clock = { now: 1_000_000, read: () => clock.now };
+  return clock;
+}
+
+test("memory: a message back from an expired lease or a release keeps its FIFO place", async () => {
+  const clock = manualClock();
+  const storage = new MemoryStorage("fifo", { clock: clock.read });
+  await storage.enqueueMany(["a", "b", "c"].map((item) => ({ data: bytes(item) })));
+  const a = await storage.dequeue({ lease: 10 });
+  const b = await storage.dequeue({ lease: 20 });
+  assert.deepEqual(texts(await storage.enqueuedItems()), ["c"]);
+  clock.now += 10_000;
+  assert.deepEqual(texts(await storage.enqueuedItems()), ["a", "c"]);
+  await storage.release(b!.receipt!);
+  assert.deepEqual(texts(await storage.enqueuedItems()), ["a", "b", "c"]);
+  await storage.ack(a!.receipt!);
+  assert.equal(await storage.queueSize(), 3);
+});
+
+test("memory: renew and lease expiry follow the injected clock", async () => {
+  const clock = manualClock();
+  const storage = new MemoryStorage("clock", { clock: clock.read });
+  await storage.enqueue(bytes("job"));
+  const delivery = await storage.dequeue({ lease: 30 });
+  clock.now += 29_000;
+  await storage.renew([delivery!.receipt!], 30);
+  clock.now += 29_000;
+  assert.equal(await storage.queueSize(), 0);
+  clock.now += 1_000;
+  assert.equal(await storage.queueSize(), 1);
+});
+
+test("memory: a ttl key expires on the injected clock", async () => {
+  const clock = manualClock();
+  const storage = new MemoryStorage("ttl", { clock: clock.read });
+  assert.equal(await storage.putIfEmpty("lock", bytes("held"), { ttl: 60 }), true);
+  clock.now += 59_999;
+  assert.equal(await storage.putIfEmpty("lock", bytes("again"), { ttl: 60 }), false);
+  clock.now += 1;
+  assert.equal(await storage.deleteData("lock"), false);
+  assert.equal(await storage.putIfEmpty("lock", bytes("again"), { ttl: 60 }), true);
+});
+
+test("memory: items with the same eta are read in insertion order", async () => {
+  const storage = new MemoryStorage("eta");
+  for (const item of ["a", "b", "c", "d"]) await storage.addToSchedule(bytes(item), 5000);
+  await storage.addToSchedule(bytes("early"), 4000);
+  assert.deepEqual(texts(await storage.scheduledItems()), ["early", "a", "b", "c", "d"]);
+  assert.deepEqual(texts(await storage.readSchedule(5000)), ["early", "a", "b", "c", "d"]);
+});
+
+test("memory: many random priorities come out highest first and FIFO within one", async () => {
+  const storage = new MemoryStorage("heap");
+  const sent = Array.from({ length: 2000 }, (_, index) => ({
+    priority: Math.floor(Math.random() * 7) - 3,
+    index,
+  }));
+  await storage.enqueueMany(sent.map(({ priority, index }) => ({
+    data: bytes(`${priority}/${index}`),
+    priority,
+  })));
+  const expected = [...sent].sort((a, b) => b.priority - a.priority || a.index - b.index)
+    .map(({ priority, index }) => `${priority}/${index}`);
+  assert.deepEqual(texts(await storage.enqueuedItems(10)), expected.slice(0, 10));
+  const received: string[] = [];
+  for (let delivery; (delivery = await storage.dequeue());) {
+    received.push(decoder.decode(delivery.data));
+  }
+  assert.deepEqual(received, expected);
+});
+
+test("memory: two instances with the same name are separate queues", async () => {
+  const first = new MemoryStorage("same");
+  const second = new MemoryStorage("same");
+  await first.enqueue(bytes("job"));
+  await first.putData("key", bytes("value"));
+  assert.equal(await second.queueSize(), 0);
+  assert.equal(await second.peekData("key"), null);
+});
+
+test("memory: stored bytes are a copy of the caller's buffer", async () => {
+  const storage = new MemoryStorage("copy");
+  const buffer = bytes("abc");
+  await storage.enqueue(buffer);
+  await storage.putData("key", buffer);
+  buffer[0] = 0x7a;
+  assert.equal(decoder.decode((await storage.dequeue())!.data), "abc");
+  assert.equal(decoder.decode((await storage.peekData("key"))!), "abc");
+});
+
+test("memory: bad arguments are rejected naming the option and the value", async () => {
+  assert.throws(() => new MemoryStorage(""), TypeError);
+  assert.throws(
+    () => new MemoryStorage("q", { clock: 5 as unknown as () => number }),
+    /Option 'clock' must be a function, got number/,
+  );
+  const storage = new MemoryStorage("bad");
+  await assert.rejects(storage.dequeue({ lease: -1 }), {
+    name: "RangeError",
+    message: "Option 'lease' must be a finite number >= 0, got -1",
+  });
+  await assert.rejects(storage.enqueue(bytes("x"), Number.NaN), /Option 'priority'.*got NaN/);
+  await assert.rejects(storage.putIfEmpty("k", bytes("x"), { ttl: 0 }), RangeError);
+  await assert.rejects(storage.enqueuedItems(-1), /Option 'limit'.*got -1/);
+  await assert.rejects(storage.addToSchedule(bytes("x"), Infinity), RangeError);
+  await assert.rejects(storage.renew([], Number("x")), RangeError);
+  assert.equal(await storage.queueSize(), 0);
+});
+
+test("memory: an aborted signal makes dequeue resolve to null", async () => {
+  const storage = new MemoryStorage("signal");
+  await storage.enqueue(bytes("job"));
+  assert.equal(await storage.dequeue({ signal: AbortSignal.abort() }), null);
+  assert.equal(await storage.queueSize(), 1);
+});
+
+test("memory: await using closes the storage", async () => {
+  let kept: MemoryStorage;
+  {
+    await using storage = new MemoryStorage("dispose");
+    kept = storage;
+    await storage.enqueue(bytes("job"));
+  }
+  await assert.rejects(kept.queueSize(), HueyError);
+});

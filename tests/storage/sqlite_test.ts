@@ -1,0 +1,293 @@
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { DatabaseSync } from "node:sqlite";
+import {
+  migrateSqliteSchema,
+  SQLITE_SCHEMA_VERSION,
+  SqliteStorage,
+  type SqliteStorageOptions,
+} from "../../storage/sqlite.ts";
+import { HueyError } from "../../errors.ts";
+import { storageSuite } from "./_suite.ts";
+
+const folder = mkdtempSync(join(tmpdir(), "huey-sqlite-test-"));
+after(() => rmSync(folder, { recursive: true, force: true }));
+
+/** Every client of the suite opens its own connection to one shared file, as processes would. */
+const suiteFile = join(folder, "suite.db");
+storageSuite("sqlite", (name) => new SqliteStorage(name, { filename: suiteFile }));
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+let files = 0;
+
+function bytes(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+function texts(items: Uint8Array[]): string[] {
+  return items.map((data) => decoder.decode(data));
+}
+
+/** A path for a new database file in the test folder. */
+function newFile(): string {
+  files += 1;
+  return join(folder, `test-${files}.db`);
+}
+
+/** Opens a storage on a new file (or `filename`), runs `body`, and closes it. */
+async function withStorage(
+  options: SqliteStorageOptions,
+  body: (storage: SqliteStorage) => Promise<void>,
+): Promise<void> {
+  const storage = new SqliteStorage("queue", { filename: newFile(), ...options });
+  try {
+    await body(storage);
+  } finally {
+    await storage.close();
+  }
+}
+
+/** Runs `body` on a plain connection to `filename`, as another program would. */
+function withDatabase<T>(filename: string, body: (db: DatabaseSync) => T): T {
+  const db = new DatabaseSync(filename);
+  try {
+    return body(db);
+  } finally {
+    db.close();
+  }
+}
+
+test("sqlite: busy_timeout is timeout * 1000 (huey's test_timeout)", async () => {
+  await withStorage({ timeout: 3 }, async (storage) => {
+    assert.equal(await storage.pragma("busy_timeout"), 3000);
+  });
+  await withStorage({}, async (storage) => {
+    assert.equal(await storage.pragma("busy_timeout"), 5000);
+  });
+});
+
+test("sqlite: synchronous is FULL with fsync and NORMAL without", async () => {
+  await withStorage({ fsync: true }, async (storage) => {
+    assert.equal(await storage.pragma("synchronous"), 2);
+  });
+  await withStorage({}, async (storage) => {
+    assert.equal(await storage.pragma("synchronous"), 1);
+  });
+});
+
+test("sqlite: the journal mode is wal by default and follows journalMode", async () => {
+  await withStorage({}, async (storage) => {
+    assert.equal(await storage.pragma("journal_mode"), "wal");
+  });
+  await withStorage({ journalMode: "DELETE" }, async (storage) => {
+    assert.equal(await storage.pragma("journal_mode"), "delete");
+  });
+});
+
+test("sqlite: the page cache is cacheMb megabytes", async () => {
+  await withStorage({}, async (storage) => {
+    assert.equal(await storage.pragma("cache_size"), -8000);
+  });
+  await withStorage({ cacheMb: 2.5 }, async (storage) => {
+    assert.equal(await storage.pragma("cache_size"), -2500);
+  });
+});
+
+test("sqlite: the schema version is recorded and a reopened file keeps its data", async () => {
+  const filename = newFile();
+  const first = new SqliteStorage("queue", { filename });
+  assert.equal(await first.pragma("user_version"), SQLITE_SCHEMA_VERSION);
+  await first.enqueue(bytes("kept"), 2);
+  await first.addToSchedule(bytes("later"), 1000);
+  await first.putData("key", bytes("value"));
+  await first.close();
+  const second = new SqliteStorage("queue", { filename });
+  try {
+    assert.equal(await second.pragma("user_version"), SQLITE_SCHEMA_VERSION);
+    assert.deepEqual(texts(await second.enqueuedItems()), ["kept"]);
+    assert.deepEqual(texts(await second.readSchedule(1000)), ["later"]);
+    assert.equal(decoder.decode((await second.peekData("key"))!), "value");
+  } finally {
+    await second.close();
+  }
+});
+
+test("sqlite: migrateSqliteSchema brings an empty database forward once", () => {
+  withDatabase(":memory:", (db) => {
+    assert.equal(migrateSqliteSchema(db), 0);
+    assert.equal(migrateSqliteSchema(db), SQLITE_SCHEMA_VERSION);
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .all().map((row) => row.name);
+    assert.deepEqual(tables, ["dead_letter", "kv", "schedule", "sqlite_sequence", "task"]);
+  });
+});
+
+test("sqlite: a file with a newer schema version is refused", () => {
+  const filename = newFile();
+  withDatabase(filename, (db) => db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION + 1}`));
+  assert.throws(
+    () => new SqliteStorage("queue", { filename }),
+    (error: Error) => error instanceof HueyError && /schema version 2 is newer/.test(error.message),
+  );
+});
+
+test("sqlite: with strictFifo task ids are never reused after a delete", async () => {
+  async function idsAfterDelete(options: SqliteStorageOptions): Promise<number[]> {
+    const filename = newFile();
+    const storage = new SqliteStorage("queue", { filename, ...options });
+    try {
+      await storage.enqueue(bytes("first"));
+      const first = withDatabase(filename, (db) => db.prepare("SELECT id FROM task").get()!.id);
+      await storage.dequeue();
+      await storage.enqueue(bytes("second"));
+      const second = withDatabase(filename, (db) => db.prepare("SELECT id FROM task").get()!.id);
+      return [Number(first), Number(second)];
+    } finally {
+      await storage.close();
+    }
+  }
+  const [first, second] = await idsAfterDelete({ strictFifo: true });
+  assert.ok(second > first, `id ${second} reuses ${first}`);
+  // Without it SQLite hands the freed id out again, which strictFifo exists to prevent.
+  const [plainFirst, plainSecond] = await idsAfterDelete({});
+  assert.equal(plainSecond, plainFirst);
+});
+
+test("sqlite: strictFifo on a file made without it keeps the waiting messages", async () => {
+  const filename = newFile();
+  const plain = new SqliteStorage("queue", { filename });
+  await plain.enqueueMany([{ data: bytes("a") }, { data: bytes("b"), priority: 1 }]);
+  await plain.close();
+  const strict = new SqliteStorage("queue", { filename, strictFifo: true });
+  try {
+    assert.deepEqual(texts(await strict.enqueuedItems()), ["b", "a"]);
+    const sql = withDatabase(filename, (db) => {
+      return db.prepare("SELECT sql FROM sqlite_master WHERE name = 'task'").get()!.sql;
+    });
+    assert.match(String(sql), /AUTOINCREMENT/);
+  } finally {
+    await strict.close();
+  }
+});
+
+test("sqlite: two connections racing dequeue with leases never get the same message", async () => {
+  const filename = newFile();
+  const clients = [
+    new SqliteStorage("race", { filename }),
+    new SqliteStorage("race", { filename }),
+  ];
+  try {
+    const sent = Array.from({ length: 200 }, (_, index) => `m-${index}`);
+    await clients[0].enqueueMany(sent.map((item) => ({ data: bytes(item) })));
+    const received: string[] = [];
+    const receipts = new Set<string>();
+    for (let turn = 0; turn < 200; turn++) {
+      const delivery = await clients[turn % 2].dequeue({ lease: 30 });
+      assert.ok(delivery?.receipt);
+      received.push(decoder.decode(delivery.data));
+      receipts.add(delivery.receipt);
+    }
+    assert.equal(new Set(received).size, 200);
+    assert.equal(receipts.size, 200);
+    assert.deepEqual(received, sent);
+    assert.equal(await clients[0].dequeue({ lease: 30 }), null);
+    assert.equal(await clients[1].dequeue({ lease: 30 }), null);
+  } finally {
+    for (const client of clients) await client.close();
+  }
+});
+
+test("sqlite: a message back from an expired lease or a release keeps its FIFO place", async () => {
+  await withStorage({}, async (storage) => {
+    await storage.enqueueMany(["a", "b", "c"].map((item) => ({ data: bytes(item) })));
+    await storage.dequeue({ lease: 0.2 });
+    const b = await storage.dequeue({ lease: 30 });
+    assert.deepEqual(texts(await storage.enqueuedItems()), ["c"]);
+    await delay(500);
+    assert.deepEqual(texts(await storage.enqueuedItems()), ["a", "c"]);
+    await storage.release(b!.receipt!);
+    assert.deepEqual(texts(await storage.enqueuedItems()), ["a", "b", "c"]);
+  });
+});
+
+test("sqlite: fractional priorities order between whole ones", async () => {
+  await withStorage({}, async (storage) => {
+    await storage.enqueue(bytes("one"), 1);
+    await storage.enqueue(bytes("one-and-a-half"), 1.5);
+    await storage.enqueue(bytes("two"), 2);
+    assert.deepEqual(texts(await storage.enqueuedItems()), ["two", "one-and-a-half", "one"]);
+  });
+});
+
+test("sqlite: an expired ttl key can be taken by another connection", async () => {
+  const filename = newFile();
+  const first = new SqliteStorage("locks", { filename });
+  const second = new SqliteStorage("locks", { filename });
+  try {
+    assert.equal(await first.putIfEmpty("lock", bytes("first"), { ttl: 0.2 }), true);
+    assert.equal(await second.putIfEmpty("lock", bytes("second"), { ttl: 0.2 }), false);
+    await delay(500);
+    assert.equal(await second.putIfEmpty("lock", bytes("second"), { ttl: 0.2 }), true);
+    assert.equal(decoder.decode((await first.peekData("lock"))!), "second");
+  } finally {
+    await first.close();
+    await second.close();
+  }
+});
+
+test("sqlite: an aborted signal makes dequeue resolve to null", async () => {
+  await withStorage({}, async (storage) => {
+    await storage.enqueue(bytes("job"));
+    assert.equal(await storage.dequeue({ signal: AbortSignal.abort() }), null);
+    assert.equal(await storage.queueSize(), 1);
+  });
+});
+
+test("sqlite: a filename in a missing folder throws an error naming it", () => {
+  const filename = join(folder, "missing", "huey.db");
+  assert.throws(
+    () => new SqliteStorage("queue", { filename }),
+    (error: Error) => error instanceof RangeError && error.message.includes(filename),
+  );
+});
+
+test("sqlite: bad options are rejected naming the option and the value", async () => {
+  const filename = newFile();
+  const cases: [SqliteStorageOptions, ErrorConstructor, RegExp][] = [
+    [{ cacheMb: -1 }, RangeError, /Option 'cacheMb'.*got -1/],
+    [{ timeout: Number.NaN }, RangeError, /Option 'timeout'.*got NaN/],
+    [{ timeout: "5" as unknown as number }, TypeError, /Option 'timeout'.*got string 5/],
+    [{ journalMode: "fast" }, RangeError, /Option 'journalMode'.*got fast/],
+    [{ fsync: "yes" as unknown as boolean }, TypeError, /Option 'fsync'.*got string yes/],
+    [{ strictFifo: 1 as unknown as boolean }, TypeError, /Option 'strictFifo'.*got number 1/],
+    [{ filename: "" }, TypeError, /Option 'filename'/],
+  ];
+  for (const [options, type, message] of cases) {
+    assert.throws(() => new SqliteStorage("queue", { filename, ...options }), type);
+    assert.throws(() => new SqliteStorage("queue", { filename, ...options }), message);
+  }
+  assert.throws(() => new SqliteStorage("", { filename }), TypeError);
+  await withStorage({}, async (storage) => {
+    await assert.rejects(storage.dequeue({ lease: -1 }), /Option 'lease'.*got -1/);
+    await assert.rejects(storage.enqueue(bytes("x"), Number.NaN), /Option 'priority'.*got NaN/);
+    await assert.rejects(storage.putIfEmpty("k", bytes("x"), { ttl: 0 }), RangeError);
+    await assert.rejects(storage.enqueuedItems(-1), /Option 'limit'.*got -1/);
+    await assert.rejects(storage.renew([], Number.NaN), RangeError);
+    assert.equal(await storage.queueSize(), 0);
+  });
+});
+
+test("sqlite: await using closes the storage", async () => {
+  let kept: SqliteStorage;
+  {
+    await using storage = new SqliteStorage("queue", { filename: newFile() });
+    kept = storage;
+    await storage.enqueue(bytes("job"));
+  }
+  await assert.rejects(kept.queueSize(), HueyError);
+});
