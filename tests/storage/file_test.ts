@@ -1,0 +1,233 @@
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { FileStorage } from "../../storage/file.ts";
+import { storageSuite } from "./_suite.ts";
+
+const root = mkdtempSync(join(tmpdir(), "huey-file-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** A fresh folder for one test, removed with the others after the run. */
+function folder(): string {
+  return mkdtempSync(join(root, "test-"));
+}
+
+const suitePath = folder();
+storageSuite("file", (name) => new FileStorage(name, { path: suitePath }));
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function bytes(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+function texts(items: Uint8Array[]): string[] {
+  return items.map((data) => decoder.decode(data));
+}
+
+function md5(key: string): string {
+  return createHash("md5").update(key).digest("hex");
+}
+
+test("file: a result lands at results/<md5[0]>/<md5[1]>/<md5> and pop keeps the parent folders (huey's test_filesystem_result_store)", async () => {
+  const path = folder();
+  const storage = new FileStorage("results", { path });
+  const digest = md5("key");
+  const parent = join(path, "results", "results", digest[0], digest[1]);
+  await storage.putData("key", bytes("value"));
+  assert.deepEqual(readdirSync(parent), [digest]);
+  const [file] = readdirSync(join(parent, digest));
+  assert.ok(decoder.decode(readFileSync(join(parent, digest, file))).endsWith("keyvalue"));
+
+  assert.equal(decoder.decode((await storage.popData("key"))!), "value");
+  assert.ok(existsSync(parent));
+  assert.deepEqual(readdirSync(parent), []);
+
+  await storage.putData("k1", bytes("v1"));
+  await storage.putData("k2", bytes("v2"));
+  await storage.flushResults();
+  assert.deepEqual(readdirSync(join(path, "results", "results")), []);
+  assert.equal(await storage.resultStoreSize(), 0);
+});
+
+test("file: levels sets how many md5 folders spread the results", async () => {
+  const path = folder();
+  const digest = md5("key");
+  for (const levels of [0, 4]) {
+    const storage = new FileStorage(`levels-${levels}`, { path, levels });
+    await storage.putData("key", bytes("value"));
+    const parent = join(path, `levels-${levels}`, "results", ...digest.slice(0, levels));
+    assert.deepEqual(readdirSync(parent), [digest]);
+    assert.deepEqual([...(await storage.resultItems()).keys()], ["key"]);
+  }
+});
+
+test("file: 10 producers and 10 consumers on separate instances lose and repeat nothing (huey's test_fs_multithreaded)", async () => {
+  const path = folder();
+  const open = (): FileStorage => new FileStorage("threads", { path });
+  await Promise.all(Array.from({ length: 10 }, async (_, producer) => {
+    const storage = open();
+    for (let index = 0; index < 50; index++) await storage.enqueue(bytes(`${producer}/${index}`));
+  }));
+  const queued = texts(await open().enqueuedItems());
+  assert.equal(queued.length, 500);
+  const inOrder = (items: string[]): boolean => {
+    const last = new Map<string, number>();
+    return items.every((item) => {
+      const [producer, index] = item.split("/");
+      const ok = Number(index) > (last.get(producer) ?? -1);
+      last.set(producer, Number(index));
+      return ok;
+    });
+  };
+  assert.ok(inOrder(queued), "the queue keeps each producer's order");
+
+  const taken = await Promise.all(Array.from({ length: 10 }, async (_, consumer) => {
+    const storage = open();
+    const lease = consumer % 2 === 0 ? 0 : 30;
+    const items: string[] = [];
+    for (let delivery; (delivery = await storage.dequeue({ lease }));) {
+      items.push(decoder.decode(delivery.data));
+      if (delivery.receipt !== null) await storage.ack(delivery.receipt);
+    }
+    return items;
+  }));
+  for (const items of taken) assert.ok(inOrder(items), "each consumer sees each producer in order");
+  const all = taken.flat();
+  assert.equal(all.length, 500);
+  assert.deepEqual(new Set(all), new Set(queued));
+  assert.equal(await open().queueSize(), 0);
+  assert.deepEqual(readdirSync(join(path, "threads", "leases")), []);
+});
+
+test("file: readSchedule on racing instances hands each due item to one of them, in eta order", async () => {
+  const path = folder();
+  const writer = new FileStorage("schedule", { path });
+  for (let index = 0; index < 100; index++) {
+    await writer.addToSchedule(bytes(String(index)), 1_000 + (index % 10));
+  }
+  const reads = await Promise.all(
+    Array.from({ length: 5 }, () => new FileStorage("schedule", { path }).readSchedule(2_000)),
+  );
+  const all = reads.flatMap(texts);
+  assert.equal(all.length, 100);
+  assert.equal(new Set(all).size, 100);
+  for (const items of reads) {
+    const etas = texts(items).map((item) => Number(item) % 10);
+    assert.deepEqual(etas, [...etas].sort((a, b) => a - b));
+  }
+});
+
+test("file: racing instances replace an expired key exactly once", async () => {
+  const path = folder();
+  const clients = Array.from({ length: 10 }, () => new FileStorage("locks", { path }));
+  assert.equal(await clients[0].putIfEmpty("lock", bytes("old"), { ttl: 0.2 }), true);
+  await delay(500);
+  const won = await Promise.all(
+    clients.map((client, index) => client.putIfEmpty("lock", bytes(`client-${index}`))),
+  );
+  assert.equal(won.filter(Boolean).length, 1);
+  const winner = won.indexOf(true);
+  assert.equal(decoder.decode((await clients[1].peekData("lock"))!), `client-${winner}`);
+  assert.equal(await clients[2].resultStoreSize(), 1);
+});
+
+test("file: a message leased by an instance that closed comes back after its lease", async () => {
+  const path = folder();
+  const crashed = new FileStorage("crash", { path });
+  await crashed.enqueue(bytes("job"));
+  const lost = await crashed.dequeue({ lease: 0.2 });
+  await crashed.close();
+  const survivor = new FileStorage("crash", { path });
+  assert.equal(await survivor.dequeue({ lease: 30 }), null);
+  assert.equal(readdirSync(join(path, "crash", "leases")).length, 1);
+  await delay(500);
+  const again = await survivor.dequeue({ lease: 30 });
+  assert.equal(decoder.decode(again!.data), "job");
+  assert.notEqual(again!.receipt, lost!.receipt);
+  const other = new FileStorage("crash", { path });
+  await other.ack(lost!.receipt!);
+  assert.equal(readdirSync(join(path, "crash", "leases")).length, 1);
+  await other.ack(again!.receipt!);
+  assert.deepEqual(readdirSync(join(path, "crash", "leases")), []);
+  assert.equal(await survivor.queueSize(), 0);
+});
+
+test("file: a message back from an expired lease or a release gets its old queue file name", async () => {
+  const path = folder();
+  const storage = new FileStorage("fifo", { path });
+  const queue = join(path, "fifo", "queue");
+  await storage.enqueueMany(["a", "b", "c"].map((item) => ({ data: bytes(item) })));
+  const names = readdirSync(queue).sort();
+  await storage.dequeue({ lease: 0.2 });
+  const b = await storage.dequeue({ lease: 30 });
+  assert.deepEqual(readdirSync(queue), names.slice(2));
+  await delay(500);
+  await storage.release(b!.receipt!);
+  assert.equal(await storage.queueSize(), 3);
+  assert.deepEqual(readdirSync(queue).sort(), names);
+  assert.deepEqual(texts(await storage.enqueuedItems()), ["a", "b", "c"]);
+});
+
+test("file: priorities span the 32-bit integers, higher first", async () => {
+  const storage = new FileStorage("priorities", { path: folder() });
+  for (const priority of [0, -(2 ** 31), 2 ** 31 - 1, -1, 1]) {
+    await storage.enqueue(bytes(String(priority)), priority);
+  }
+  assert.deepEqual(texts(await storage.enqueuedItems()), [
+    String(2 ** 31 - 1),
+    "1",
+    "0",
+    "-1",
+    String(-(2 ** 31)),
+  ]);
+});
+
+test("file: two names under one path are separate folders and queues", async () => {
+  const path = folder();
+  const first = new FileStorage("first", { path });
+  const second = new FileStorage("second", { path });
+  await first.enqueue(bytes("job"));
+  await first.putData("key", bytes("value"));
+  assert.deepEqual(readdirSync(path).sort(), ["first", "second"]);
+  assert.equal(await second.queueSize(), 0);
+  assert.equal(await second.peekData("key"), null);
+  assert.equal(await first.queueSize(), 1);
+});
+
+test("file: bad options throw naming the option and the value", async () => {
+  const path = folder();
+  const construct = (name: unknown, options: unknown) => () =>
+    new FileStorage(name as string, options as { path: string });
+  assert.throws(construct("q", undefined), { name: "TypeError", message: /'path'.*undefined/ });
+  assert.throws(construct("q", {}), { name: "TypeError", message: /'path'/ });
+  assert.throws(construct("q", { path: 5 }), { name: "TypeError", message: /'path'.*5/ });
+  for (const levels of [5, -1, 1.5, "2"]) {
+    assert.throws(construct("q", { path, levels }), {
+      name: "RangeError",
+      message: new RegExp(`'levels'.*got ${JSON.stringify(levels)}`),
+    });
+  }
+  for (const name of ["", ".", "..", "a/b", "a\\b"]) {
+    assert.throws(construct(name, { path }), { name: "RangeError", message: /'name'/ });
+  }
+  assert.throws(construct(5, { path }), { name: "TypeError", message: /'name'.*5/ });
+
+  const storage = new FileStorage("q", { path });
+  for (const priority of [1.5, Number.NaN, 2 ** 31, "1"]) {
+    await assert.rejects(storage.enqueue(bytes("x"), priority as number), {
+      name: "RangeError",
+      message: new RegExp(`'priority'.*got ${typeof priority === "string" ? '"1"' : priority}`),
+    });
+  }
+  await assert.rejects(storage.dequeue({ lease: -1 }), /Option 'lease'.*got -1/);
+  await assert.rejects(storage.putIfEmpty("k", bytes("x"), { ttl: 0 }), /Option 'ttl'.*got 0/);
+  await assert.rejects(storage.addToSchedule(bytes("x"), Number.NaN), /Option 'eta'/);
+  await assert.rejects(storage.enqueuedItems(-1), /Option 'limit'.*got -1/);
+  assert.equal(await storage.queueSize(), 0);
+});
