@@ -67,8 +67,10 @@ export async function executeTask(
   task: Task,
   now: Date,
   signal: AbortSignal | undefined,
+  failure?: unknown,
 ): Promise<ExecutionOutcome> {
   const done = (value?: unknown): ExecutionOutcome => ({ value, interrupted: false });
+  if (failure !== undefined) return finish(huey, task, undefined, failure, true);
   if (!huey.readyToRun(task, now)) {
     await huey.addSchedule(task);
     return done();
@@ -87,24 +89,29 @@ export async function executeTask(
   if (await cancelledByHook(huey, task)) return done();
 
   let value: unknown;
-  let error: unknown;
-  let failed = false;
-  let retryEta: Date | null = null;
   try {
     value = await run(definition, task, signal);
-  } catch (thrown) {
-    failed = true;
-    error = thrown;
+  } catch (error) {
+    if (!(error instanceof Interrupted)) return finish(huey, task, undefined, error, true);
+    await huey.signals.emit(SIGNAL_INTERRUPTED, task);
+    return { value: undefined, interrupted: true };
   }
-  if (failed) {
-    if (error instanceof Interrupted) {
-      await huey.signals.emit(SIGNAL_INTERRUPTED, task);
-      return { value: undefined, interrupted: true };
-    }
-    retryEta = await reportFailure(huey, task, error);
-  }
+  return finish(huey, task, value, undefined, false);
+}
 
-  const periodic = definition.validate !== null;
+/**
+ * What follows a run: the failure's signal, the result, post-execute hooks,
+ * then the pipeline's next stage, or a retry or the error handler.
+ */
+async function finish(
+  huey: Huey,
+  task: Task,
+  value: unknown,
+  error: unknown,
+  failed: boolean,
+): Promise<ExecutionOutcome> {
+  const retryEta = failed ? await reportFailure(huey, task, error) : null;
+  const periodic = huey.registry.get(task.name)?.validate != null;
   if (!periodic) await huey.storage.deleteData(instanceKey(task.id));
   if (huey.results && !periodic) {
     if (failed) await huey.putResult(task.id, new TaskError(huey.buildErrorResult(task, error)));
@@ -120,7 +127,7 @@ export async function executeTask(
   if (!failed) {
     await huey.signals.emit(SIGNAL_COMPLETE, task);
     if (task.next) await huey.enqueue(withValue(task.next, valueArguments(value)));
-    return done(value);
+    return { value, interrupted: false };
   }
   if (task.retries > 0) {
     await huey.signals.emit(SIGNAL_RETRYING, task);
@@ -128,7 +135,7 @@ export async function executeTask(
   } else if (task.errorHandler) {
     await huey.enqueue(withValue(task.errorHandler, [error]));
   }
-  return done();
+  return { value: undefined, interrupted: false };
 }
 
 /** Runs the pre-execute hooks; `true` when one cancelled the task. */

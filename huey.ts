@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { Consumer, type WorkerLogging } from "./consumer/consumer.ts";
+import type { ConsumerOptions } from "./consumer/options.ts";
 import { ConfigurationError, type ErrorMetadata, HueyError } from "./errors.ts";
 import { buildErrorResult, executeTask } from "./execute.ts";
 import { HookList, type HookOptions } from "./hooks.ts";
@@ -56,6 +58,16 @@ export interface ExecuteOptions {
   timestamp?: Date;
   /** Aborting it interrupts the task: `SIGNAL_INTERRUPTED`, and the message goes back to the queue. */
   signal?: AbortSignal;
+  /**
+   * The lease receipt of the message the task came from, when another Huey
+   * dequeued it (a consumer's worker); it is acknowledged when done.
+   */
+  receipt?: string;
+  /**
+   * Record this failure instead of running the task (the consumer ended a
+   * worker whose task ran past its timeout): error result, retries, error handler.
+   */
+  failure?: unknown;
 }
 
 /** Options of `huey.contextTask()`. */
@@ -408,7 +420,14 @@ export class Huey {
    * @returns The task's value, or `undefined` when it did not run or failed.
    */
   execute(task: Task, options: ExecuteOptions = {}): Promise<unknown> {
-    return this.#leases.around(task, () => executeTask(this, task, options.timestamp ?? new Date(), options.signal));
+    if (options.receipt !== undefined) this.#leases.attach(task, options.receipt);
+    const now = options.timestamp ?? new Date();
+    return this.#leases.around(task, () => executeTask(this, task, now, options.signal, options.failure));
+  }
+
+  /** The lease receipt of a dequeued task not yet executed, if its message is leased. */
+  receiptOf(task: Task): string | undefined {
+    return this.#leases.receiptOf(task);
   }
 
   /**
@@ -637,6 +656,14 @@ export class Huey {
       throw new HueyError(`Unknown task "${message.name}": no task of that name is registered`);
     }
     return Task.fromData(message as TaskData);
+  }
+
+  /**
+   * A consumer for this Huey (see `Consumer`). Thread and process workers
+   * import your module themselves: pass `module: { url: import.meta.url }`.
+   */
+  createConsumer(options?: ConsumerOptions, logging?: WorkerLogging): Consumer {
+    return new Consumer(this, options, logging);
   }
 
   /** Releases the storage's connections and files. */

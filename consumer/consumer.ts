@@ -1,0 +1,213 @@
+/**
+ * The `Consumer`: runs a Huey's tasks with a pool of workers, a scheduler
+ * and a health check, until it is stopped.
+ *
+ * @module
+ */
+import process from "node:process";
+import { ConfigurationError } from "../errors.ts";
+import type { Huey } from "../huey.ts";
+import { getLogger } from "../logger.ts";
+import { MemoryStorage } from "../storage/memory.ts";
+import { startProcess, startThread, unrefTimer } from "../_runtime.ts";
+import { levelFor } from "./logging.ts";
+import { type ConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from "./options.ts";
+import type { WorkerPool } from "./pool.ts";
+import { GreenletPool } from "./pool_greenlet.ts";
+import { RemotePool } from "./pool_remote.ts";
+import type { InitMessage } from "./protocol.ts";
+import { Scheduler } from "./scheduler.ts";
+
+/** Options of {@linkcode Consumer.run}. */
+export interface RunOptions {
+  /** Aborting it stops the consumer gracefully. */
+  signal?: AbortSignal;
+}
+
+/** How workers log; the CLI sets it from its flags. */
+export interface WorkerLogging {
+  /** `-v` (true), `-q` (false), or neither. */
+  verbose?: boolean;
+  /** `-S`. */
+  simple?: boolean;
+  /** `-l`. */
+  logfile?: string;
+}
+
+const logger = getLogger("huey.consumer");
+
+const entryUrl = new URL(
+  import.meta.url.endsWith(".ts") ? "./worker_entry.ts" : "./worker_entry.js",
+  import.meta.url,
+);
+
+/**
+ * Runs tasks: a pool of workers takes them from the queue, a scheduler
+ * enqueues scheduled and periodic tasks, a health check replaces workers
+ * that died.
+ *
+ * @example
+ * ```ts
+ * import { MemoryHuey } from "./mod.ts";
+ * const huey = new MemoryHuey("example");
+ * const add = huey.task(function add(a: number, b: number) { return a + b; });
+ * const consumer = huey.createConsumer({ workerType: "greenlet", workers: 2 });
+ * const running = consumer.run();
+ * const result = await add(1, 2);
+ * console.assert((await result.get({ blocking: true, timeout: 5 })) === 3);
+ * await consumer.stop();
+ * await running;
+ * ```
+ */
+export class Consumer {
+  /** The Huey whose tasks run. */
+  readonly huey: Huey;
+  /** The options, with defaults applied. */
+  readonly options: ResolvedConsumerOptions;
+  /** The scheduler (its `tick()` is public for tests). */
+  readonly scheduler: Scheduler;
+  #logging: WorkerLogging;
+  #pool: WorkerPool;
+  #stopping: Promise<void> | null = null;
+  #stopped = new AbortController();
+  #running: Promise<void> | null = null;
+
+  /**
+   * @param huey The Huey whose tasks run.
+   * @param options See {@linkcode ConsumerOptions}.
+   * @param logging How thread and process workers log.
+   * @throws {ConfigurationError} An option is wrong, or the worker type cannot serve this Huey.
+   */
+  constructor(huey: Huey, options: ConsumerOptions = {}, logging: WorkerLogging = {}) {
+    this.huey = huey;
+    this.options = resolveConsumerOptions(options);
+    this.#logging = logging;
+    const { workerType, module } = this.options;
+    if (workerType !== "greenlet") {
+      if (huey.storage instanceof MemoryStorage) {
+        throw new ConfigurationError(
+          `MemoryHuey keeps its queue in this process: ${workerType} workers cannot see it; use workerType 'greenlet'`,
+        );
+      }
+      if (!module) {
+        throw new ConfigurationError(
+          `${workerType} workers import your module themselves: pass { module: { url: import.meta.url } } or use workerType 'greenlet'`,
+        );
+      }
+    }
+    this.scheduler = new Scheduler(huey, {
+      interval: this.options.schedulerInterval,
+      periodic: this.options.periodic,
+      clock: this.options.clock,
+    });
+    this.#pool = this.#createPool();
+  }
+
+  #createPool(): WorkerPool {
+    const { workers, workerType, initialDelay, maxDelay, backoff, module } = this.options;
+    const loop = { initialDelay, maxDelay, backoff };
+    if (workerType === "greenlet") return new GreenletPool(this.huey, workers, loop);
+    const init: Omit<InitMessage, "name"> = {
+      type: "init",
+      moduleUrl: module!.url,
+      exportName: module!.exportName,
+      loop,
+      logging: {
+        level: levelFor(this.#logging.verbose),
+        simple: this.#logging.simple ?? false,
+        logfile: this.#logging.logfile,
+      },
+    };
+    const launch = workerType === "thread"
+      ? (name: string) => startThread(entryUrl, name)
+      : () => Promise.resolve(startProcess(entryUrl.pathname, { HUEY_WORKER: "process" }));
+    return new RemotePool(this.huey, workers, launch, init);
+  }
+
+  /**
+   * Runs until stopped (by `stop()` or `signal`).
+   *
+   * @throws {ConfigurationError} The Huey is in immediate mode.
+   */
+  run(options: RunOptions = {}): Promise<void> {
+    if (this.huey.immediate) {
+      throw new ConfigurationError("Huey is in immediate mode: tasks run when called, there is nothing to consume");
+    }
+    this.#running ??= this.#run(options.signal);
+    return this.#running;
+  }
+
+  async #run(signal?: AbortSignal): Promise<void> {
+    signal?.addEventListener("abort", () => void this.stop(), { once: true });
+    await this.#flushLocks();
+    this.#logStart();
+    await this.#pool.start();
+    const scheduling = this.scheduler.run(this.#stopped.signal);
+    const health = this.#healthChecks();
+    await new Promise<void>((resolve) => this.#stopped.signal.addEventListener("abort", () => resolve()));
+    await Promise.all([scheduling, health, this.#stopping]);
+    logger.info("Consumer exiting.");
+  }
+
+  async #flushLocks(): Promise<void> {
+    if (!this.options.flushLocks) return;
+    const flushed = await this.huey.flushLocks(...this.options.extraLocks);
+    for (const name of flushed) logger.warning(`Found stale lock ${name}: released`);
+  }
+
+  #logStart(): void {
+    const { workers, workerType, schedulerInterval, periodic, checkWorkerHealth, healthCheckInterval } = this.options;
+    logger.info(`Huey consumer started with ${workers} ${workerType}, PID ${process.pid} at ${new Date().toISOString()}`);
+    logger.info(`Scheduler runs every ${schedulerInterval} second(s).`);
+    logger.info(`Periodic tasks are ${periodic ? "enabled" : "disabled"}.`);
+    if (checkWorkerHealth) logger.info(`Health checks every ${healthCheckInterval} second(s).`);
+    const names = this.huey.registry.names();
+    logger.info(`The following commands are available:\n${names.map((name) => `+ ${name}`).join("\n")}`);
+  }
+
+  async #healthChecks(): Promise<void> {
+    if (!this.options.checkWorkerHealth) return;
+    const signal = this.#stopped.signal;
+    while (!signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.healthCheckInterval * 1000);
+        unrefTimer(timer);
+        signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+      if (!signal.aborted && !this.#stopping) {
+        await this.#pool.checkHealth().catch((error) => logger.exception("Health check failed", error));
+      }
+    }
+  }
+
+  /**
+   * Stops the consumer: gracefully (running tasks finish, shutdown hooks run)
+   * or fast (running tasks are interrupted and go back to the queue).
+   * Calling it again while a graceful stop is under way makes it fast.
+   */
+  stop(options: { graceful?: boolean } = {}): Promise<void> {
+    const { graceful = true } = options;
+    if (this.#stopping && graceful) return this.#stopping;
+    logger.info(graceful ? "Shutting down gracefully..." : "Shutting down fast: interrupting running tasks");
+    const stopping = this.#pool.stop(graceful).finally(() => this.#stopped.abort());
+    this.#stopping = this.#stopping ? Promise.all([this.#stopping, stopping]).then(() => {}) : stopping;
+    return this.#stopping;
+  }
+
+  /** Stops every worker gracefully and starts new ones (their startup hooks run again). */
+  async restart(): Promise<void> {
+    logger.info("Restarting workers...");
+    await this.#pool.stop(true);
+    this.#pool = this.#createPool();
+    await this.#pool.start();
+  }
+
+  /** Stops gracefully (for `await using`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+    await this.#running;
+  }
+}

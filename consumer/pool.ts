@@ -1,0 +1,16 @@
+/**
+ * What the consumer asks of a pool of workers, whatever their type.
+ *
+ * @module
+ * @internal
+ */
+
+/** A pool of workers. */
+export interface WorkerPool {
+  /** Starts every worker; resolves when all are taking tasks. */
+  start(): Promise<void>;
+  /** Stops every worker: after their running tasks (graceful) or interrupting them. */
+  stop(graceful: boolean): Promise<void>;
+  /** Replaces workers that died; resolves to how many. */
+  checkHealth(): Promise<number>;
+}

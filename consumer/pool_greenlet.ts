@@ -1,0 +1,77 @@
+/**
+ * Greenlet workers: concurrent async loops in the consumer's own event
+ * loop, sharing its Huey. Best for I/O-bound tasks.
+ *
+ * @module
+ * @internal
+ */
+import type { Huey } from "../huey.ts";
+import { getLogger } from "../logger.ts";
+import type { WorkerPool } from "./pool.ts";
+import { runHooks, runWorkerLoop, type WorkerLoopOptions } from "./worker_loop.ts";
+
+interface Loop {
+  stop: AbortController;
+  done: Promise<void>;
+  dead: boolean;
+}
+
+const logger = getLogger("huey.consumer");
+
+/** N async worker loops. */
+export class GreenletPool implements WorkerPool {
+  #huey: Huey;
+  #size: number;
+  #loop: Pick<WorkerLoopOptions, "initialDelay" | "maxDelay" | "backoff">;
+  #loops: Loop[] = [];
+  #interrupt = new AbortController();
+
+  /**
+   * @param huey The consumer's Huey.
+   * @param size How many loops.
+   * @param loop The loops' polling settings.
+   */
+  constructor(huey: Huey, size: number, loop: Pick<WorkerLoopOptions, "initialDelay" | "maxDelay" | "backoff">) {
+    this.#huey = huey;
+    this.#size = size;
+    this.#loop = loop;
+  }
+
+  start(): Promise<void> {
+    this.#interrupt = new AbortController();
+    this.#loops = Array.from({ length: this.#size }, (_, index) => this.#spawn(index + 1));
+    return Promise.resolve();
+  }
+
+  #spawn(number: number): Loop {
+    const stop = new AbortController();
+    const loop: Loop = { stop, dead: false, done: Promise.resolve() };
+    const interrupt = this.#interrupt.signal;
+    loop.done = (async () => {
+      await runHooks(this.#huey.startupHooks.hooks, "Startup");
+      await runWorkerLoop(this.#huey, { ...this.#loop, stop: stop.signal, interrupt });
+      if (!interrupt.aborted) await runHooks(this.#huey.shutdownHooks.hooks, "Shutdown");
+    })().catch((error) => {
+      loop.dead = true;
+      logger.exception(`Worker-${number} died`, error);
+    });
+    return loop;
+  }
+
+  async stop(graceful: boolean): Promise<void> {
+    if (!graceful) this.#interrupt.abort();
+    for (const loop of this.#loops) loop.stop.abort();
+    await Promise.all(this.#loops.map((loop) => loop.done));
+  }
+
+  checkHealth(): Promise<number> {
+    let replaced = 0;
+    this.#loops = this.#loops.map((loop, index) => {
+      if (!loop.dead) return loop;
+      replaced++;
+      logger.warning(`Worker-${index + 1} died, starting a new one`);
+      return this.#spawn(index + 1);
+    });
+    return Promise.resolve(replaced);
+  }
+}

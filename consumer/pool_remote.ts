@@ -1,0 +1,192 @@
+/**
+ * Thread and process workers: each imports the user's module itself and
+ * runs the worker loop in its own event loop; the consumer watches them,
+ * stops a task that runs past its timeout by ending its worker, and replaces
+ * workers that died.
+ *
+ * @module
+ * @internal
+ */
+import { Buffer } from "node:buffer";
+import { TaskTimeout } from "../errors.ts";
+import type { Huey } from "../huey.ts";
+import { getLogger } from "../logger.ts";
+import { unrefTimer, type WorkerChannel } from "../_runtime.ts";
+import type { WorkerPool } from "./pool.ts";
+import type { FromWorker, InitMessage } from "./protocol.ts";
+
+/** Starts one worker and gives the channel to it. */
+export type LaunchWorker = (name: string) => Promise<WorkerChannel>;
+
+interface RunningTask {
+  receipt?: string;
+  data: string;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+interface RemoteWorker {
+  name: string;
+  channel: WorkerChannel;
+  running: Map<string, RunningTask>;
+  ready: Promise<void>;
+  stopped: Promise<void>;
+  alive: boolean;
+  /** The consumer is ending this worker on purpose. */
+  ending: boolean;
+}
+
+/** Seconds a worker gets past a task's timeout to stop it itself, before it is ended. */
+const TIMEOUT_GRACE = 1;
+/** Seconds a fast stop waits for workers to release their tasks before ending them. */
+const FAST_STOP_WAIT = 5;
+
+const logger = getLogger("huey.consumer");
+
+/** A pool of thread or process workers. */
+export class RemotePool implements WorkerPool {
+  #huey: Huey;
+  #size: number;
+  #launch: LaunchWorker;
+  #init: Omit<InitMessage, "name">;
+  #workers: RemoteWorker[] = [];
+
+  /**
+   * @param huey The consumer's own Huey (records hard timeouts, releases leases).
+   * @param size How many workers.
+   * @param launch Starts one worker.
+   * @param init What each worker is told at start (its name is added).
+   */
+  constructor(huey: Huey, size: number, launch: LaunchWorker, init: Omit<InitMessage, "name">) {
+    this.#huey = huey;
+    this.#size = size;
+    this.#launch = launch;
+    this.#init = init;
+  }
+
+  async start(): Promise<void> {
+    this.#workers = await Promise.all(
+      Array.from({ length: this.#size }, (_, index) => this.#spawn(`Worker-${index + 1}`)),
+    );
+    await Promise.all(this.#workers.map((worker) => worker.ready));
+  }
+
+  async #spawn(name: string): Promise<RemoteWorker> {
+    const channel = await this.#launch(name);
+    let ready!: () => void;
+    let failed!: (error: Error) => void;
+    let stopped!: () => void;
+    const worker: RemoteWorker = {
+      name,
+      channel,
+      running: new Map(),
+      alive: true,
+      ending: false,
+      ready: new Promise<void>((resolve, reject) => {
+        ready = resolve;
+        failed = reject;
+      }),
+      stopped: new Promise<void>((resolve) => (stopped = resolve)),
+    };
+    channel.onMessage((message) => this.#receive(worker, message as FromWorker, ready, failed));
+    channel.onExit((reason) => {
+      worker.alive = false;
+      for (const task of worker.running.values()) clearTimeout(task.timer);
+      if (!worker.ending) {
+        logger.error(`${name} ${reason}; its running tasks come back when their leases expire`);
+      }
+      failed(new Error(`${name} ${reason} before it was ready`));
+      stopped();
+    });
+    channel.post({ ...this.#init, name } satisfies InitMessage);
+    return worker;
+  }
+
+  #receive(worker: RemoteWorker, message: FromWorker, ready: () => void, failed: (error: Error) => void): void {
+    switch (message.type) {
+      case "ready":
+        return ready();
+      case "failed":
+        worker.ending = true;
+        worker.channel.terminate();
+        return failed(new Error(message.error));
+      case "start": {
+        const task: RunningTask = { receipt: message.receipt, data: message.data };
+        if (message.timeout !== null) {
+          task.timer = setTimeout(
+            () => void this.#timedOut(worker, message.taskId, message.timeout!),
+            (message.timeout + TIMEOUT_GRACE) * 1000,
+          );
+        }
+        worker.running.set(message.taskId, task);
+        return;
+      }
+      case "finish":
+        clearTimeout(worker.running.get(message.taskId)?.timer);
+        worker.running.delete(message.taskId);
+        return;
+      case "stopped":
+        worker.ending = true;
+        return;
+    }
+  }
+
+  /** A task ran past its timeout and its worker did not stop it: end the worker, record the failure, replace it. */
+  async #timedOut(worker: RemoteWorker, taskId: string, timeout: number): Promise<void> {
+    const running = worker.running.get(taskId);
+    if (!running || !worker.alive) return;
+    logger.error(`Task ${taskId} ran past its timeout of ${timeout}s: ending ${worker.name}`);
+    worker.ending = true;
+    worker.channel.terminate();
+    await worker.stopped;
+    try {
+      const task = this.#huey.deserializeTask(Buffer.from(running.data, "base64"));
+      const failure = new TaskTimeout(`Task ${task.name} ${task.id} ran past its timeout of ${timeout}s`);
+      await this.#huey.execute(task, { receipt: running.receipt, failure });
+    } catch (error) {
+      logger.exception(`Could not record the timeout of task ${taskId}`, error);
+    }
+    const index = this.#workers.indexOf(worker);
+    if (index >= 0) this.#workers[index] = await this.#replace(worker.name);
+  }
+
+  async #replace(name: string): Promise<RemoteWorker> {
+    const worker = await this.#spawn(name);
+    await worker.ready.catch((error) => logger.exception(`${name} could not start`, error));
+    return worker;
+  }
+
+  async stop(graceful: boolean): Promise<void> {
+    const workers = this.#workers.filter((worker) => worker.alive);
+    for (const worker of workers) worker.channel.post({ type: "stop", graceful });
+    if (!graceful) {
+      const waited = new Promise<void>((resolve) => unrefTimer(setTimeout(resolve, FAST_STOP_WAIT * 1000)));
+      await Promise.race([Promise.all(workers.map((worker) => worker.stopped)), waited]);
+      await Promise.all(workers.filter((worker) => worker.alive).map((worker) => this.#end(worker)));
+    }
+    await Promise.all(workers.map((worker) => worker.stopped));
+  }
+
+  /** Ends a worker that did not stop in time, and puts its running tasks back on the queue. */
+  async #end(worker: RemoteWorker): Promise<void> {
+    worker.ending = true;
+    worker.channel.terminate();
+    await worker.stopped;
+    for (const [taskId, task] of worker.running) {
+      if (!task.receipt) continue;
+      await this.#huey.storage.release(task.receipt).catch((error) =>
+        logger.exception(`Could not release task ${taskId}`, error)
+      );
+    }
+  }
+
+  async checkHealth(): Promise<number> {
+    let replaced = 0;
+    for (const [index, worker] of this.#workers.entries()) {
+      if (worker.alive || worker.ending) continue;
+      replaced++;
+      logger.warning(`${worker.name} died, starting a new one`);
+      this.#workers[index] = await this.#replace(worker.name);
+    }
+    return replaced;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * One worker's loop: take a task, run it, repeat; wait with a growing delay
+ * while a polling storage is empty. Greenlet workers run it in the
+ * consumer's event loop; thread and process workers run it in their own.
+ *
+ * @module
+ */
+import type { Huey } from "../huey.ts";
+import { getLogger } from "../logger.ts";
+import type { Task } from "../task.ts";
+import { sleep } from "../_runtime.ts";
+
+/** Options of {@linkcode runWorkerLoop}. */
+export interface WorkerLoopOptions {
+  /** Seconds to wait after the first empty poll. */
+  initialDelay: number;
+  /** The longest wait between polls. */
+  maxDelay: number;
+  /** Growth of the wait between empty polls. */
+  backoff: number;
+  /** Aborted to stop after the running task (graceful). */
+  stop: AbortSignal;
+  /** Aborted to interrupt the running task (fast stop): it goes back to the queue. */
+  interrupt: AbortSignal;
+  /** Told when a task starts (for hard timeouts and lease release by a parent). */
+  onStart?: (task: Task) => void;
+  /** Told when a task is done. */
+  onFinish?: (task: Task) => void;
+}
+
+const logger = getLogger("huey.consumer");
+
+/** Runs a worker's hooks of one kind, logging (not throwing) their errors. */
+export async function runHooks(hooks: readonly (() => unknown)[], kind: string): Promise<void> {
+  for (const hook of hooks) {
+    try {
+      await hook();
+    } catch (error) {
+      logger.exception(`${kind} hook ${hook.name || "(anonymous)"} failed`, error);
+    }
+  }
+}
+
+/**
+ * Takes and runs tasks until `stop` aborts. A storage error is logged and
+ * the loop goes on after a wait.
+ */
+export async function runWorkerLoop(huey: Huey, options: WorkerLoopOptions): Promise<void> {
+  const { initialDelay, maxDelay, backoff, stop, interrupt, onStart, onFinish } = options;
+  let delay = initialDelay;
+  while (!stop.aborted) {
+    let task: Task | null;
+    try {
+      task = await huey.dequeue({ signal: stop });
+    } catch (error) {
+      if (stop.aborted) break;
+      logger.exception("Error reading from the queue", error);
+      await sleep(Math.min(delay, maxDelay), stop);
+      delay *= backoff;
+      continue;
+    }
+    if (task === null) {
+      if (!huey.storage.blocking) {
+        await sleep(Math.min(delay, maxDelay), stop);
+        delay *= backoff;
+      }
+      continue;
+    }
+    delay = initialDelay;
+    onStart?.(task);
+    try {
+      await huey.execute(task, { signal: interrupt });
+    } catch (error) {
+      logger.exception(`Error running task ${task.id}`, error);
+    } finally {
+      onFinish?.(task);
+    }
+  }
+}
