@@ -46,8 +46,12 @@ function pad(value: number, width = 2): string {
 export function defaultFormat(record: LogRecord, context: string): string {
   const t = record.time;
   const stamp = `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ` +
-    `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())},${pad(t.getMilliseconds(), 3)}`;
-  return `[${stamp}] ${record.level}:${record.logger}:${context}:${record.message}${errorText(record.error)}`;
+    `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())},${
+      pad(t.getMilliseconds(), 3)
+    }`;
+  return `[${stamp}] ${record.level}:${record.logger}:${context}:${record.message}${
+    errorText(record.error)
+  }`;
 }
 
 /** huey's simple format (`-S`): `12:00:00 message`. */

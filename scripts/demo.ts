@@ -20,14 +20,26 @@ const dir = mkdtempSync(join(tmpdir(), "huey-demo-"));
 process.env.HUEY_DEMO_DB = join(dir, "demo.db");
 
 const [command, args] = scriptCommand(join(root, "consumer.ts"));
-const consumer = spawn(command, [...args, join(root, "examples/app.ts"), "-w", "2", "-k", "thread", "-d", "0.05"], {
+const consumer = spawn(command, [
+  ...args,
+  join(root, "examples/app.ts"),
+  "-w",
+  "2",
+  "-k",
+  "thread",
+  "-d",
+  "0.05",
+], {
   stdio: ["ignore", "inherit", "inherit"],
   env: process.env,
 });
-const exited = new Promise<number | null>((resolve) => consumer.on("exit", (code) => resolve(code)));
+const exited = new Promise<number | null>((resolve) =>
+  consumer.on("exit", (code) => resolve(code))
+);
 
 const { add, flaky, huey, slowSquare } = await import("../examples/app.ts");
-const show = (label: string, value: unknown): void => console.log(`>>> ${label} = ${JSON.stringify(value)}`);
+const show = (label: string, value: unknown): void =>
+  console.log(`>>> ${label} = ${JSON.stringify(value)}`);
 
 try {
   const sum = await add(1, 2);
@@ -38,7 +50,10 @@ try {
 
   show("add(1, 2)", await sum.get({ blocking: true, timeout: 10 }));
   for await (const square of squares.asCompleted()) show("slowSquare (as completed)", square);
-  show("pipeline add(1, 2) -> add(3, _) -> slowSquare(_)", await pipeline.get({ blocking: true, timeout: 10 }));
+  show(
+    "pipeline add(1, 2) -> add(3, _) -> slowSquare(_)",
+    await pipeline.get({ blocking: true, timeout: 10 }),
+  );
   show("add(10, 20) scheduled 2 s ahead", await later.get({ blocking: true, timeout: 10 }));
   // Each failed attempt stores its error (as huey does) until a retry succeeds.
   for (let attempt = 1;; attempt++) {

@@ -58,7 +58,9 @@ function countsOf(runtime: string, output: string): { passed: number; failed: nu
 
 function run(runtime: string, files: string[]): Promise<Outcome> {
   const [command, ...args] = commandFor(runtime, files);
-  console.log(`\n=== ${runtime}: ${command} ${args.slice(0, 3).join(" ")} ... (${files.length} files)`);
+  console.log(
+    `\n=== ${runtime}: ${command} ${args.slice(0, 3).join(" ")} ... (${files.length} files)`,
+  );
   return new Promise((resolve) => {
     const child = spawn(command, args, {
       cwd: root,
