@@ -12,7 +12,7 @@ import type {
   PutIfEmptyOptions,
   Storage,
 } from "./base.ts";
-import { HueyError } from "../errors.ts";
+import { checkStorageName, closedError } from "./_check.ts";
 
 /**
  * Discards every write: the queue, schedule, key/value store and dead
@@ -47,17 +47,12 @@ export class BlackHoleStorage implements Storage {
    * @throws {TypeError} `name` is not a non-empty string.
    */
   constructor(name: string = "huey") {
-    if (typeof name !== "string" || name === "") {
-      throw new TypeError(`Storage name must be a non-empty string, got ${String(name)}`);
-    }
-    this.name = name;
+    this.name = checkStorageName(name);
   }
 
   /** Resolves to `value`, or rejects when the storage is closed. */
   #answer<T>(value: T): Promise<T> {
-    if (this.#closed) {
-      return Promise.reject(new HueyError(`BlackHoleStorage '${this.name}' is closed`));
-    }
+    if (this.#closed) return Promise.reject(closedError("BlackHoleStorage", this.name));
     return Promise.resolve(value);
   }
 

@@ -18,7 +18,6 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, rmdir, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -31,6 +30,19 @@ import type {
   Storage,
 } from "./base.ts";
 import { HueyError } from "../errors.ts";
+import { checkLimit, checkNumber, closedError, show } from "./_check.ts";
+import {
+  isReceipt,
+  isStamp,
+  keyPath,
+  leaseName,
+  newReceipt,
+  parseLease,
+  queueName,
+  scheduleName,
+  stamp,
+  timeOf,
+} from "./_file_names.ts";
 
 /** Options of {@linkcode FileStorage}. */
 export interface FileStorageOptions {
@@ -52,83 +64,12 @@ const DEAD = "dead";
 const TMP = "tmp";
 const FOLDERS = [QUEUE, LEASES, SCHEDULE, RESULTS, DEAD, TMP];
 
-/** The largest time a name can hold: 12 hex digits of ms (the year 10889). */
-const MAX_MS = 0xffffffffffff;
-const MIN_PRIORITY = -0x80000000;
-const MAX_PRIORITY = 0x7fffffff;
-/** Hex digits of a receipt. */
-const RECEIPT_LENGTH = 24;
-/** A stamp: 12 hex digits of ms, 6 of sequence, `-`, 16 random ones. */
-const STAMP = /^[0-9a-f]{18}-[0-9a-f]{16}$/;
 /** Bounds the retries of a read or write that lost a race to another client. */
 const ATTEMPTS = 50;
 /** How many files `enqueueMany` writes at once. */
 const BATCH = 64;
 /** Files left in `tmp/` by a crash are removed by `flushAll` once this old (ms). */
 const TMP_MAX_AGE = 60_000;
-
-function hex(value: number, width: number): string {
-  return value.toString(16).padStart(width, "0");
-}
-
-function randomHex(bytes: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (byte) => hex(byte, 2)).join("");
-}
-
-let lastMs = 0;
-let sequence = 0;
-
-/**
- * A name unique across processes; in one process, later names sort after
- * earlier ones even within a millisecond or when the clock steps back.
- */
-function stamp(): string {
-  const now = Date.now();
-  if (now > lastMs) [lastMs, sequence] = [now, 0];
-  else if (++sequence > 0xffffff) [lastMs, sequence] = [lastMs + 1, 0];
-  return `${hex(lastMs, 12)}${hex(sequence, 6)}-${randomHex(8)}`;
-}
-
-/** The time (ms) in the first 12 characters of a name. */
-function timeOf(name: string): number {
-  return parseInt(name.slice(0, 12), 16);
-}
-
-function show(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
-}
-
-/** A finite number (seconds, or ms for `eta` and `now`), `>= 0` or `> 0` when asked. */
-function checkNumber(option: string, value: unknown, sign?: ">= 0" | "> 0"): number {
-  const valid = typeof value === "number" && Number.isFinite(value) &&
-    (sign === undefined || value > 0 || (sign === ">= 0" && value === 0));
-  if (!valid) {
-    const wanted = `a finite number${sign ? ` ${sign}` : ""}`;
-    throw new RangeError(`Option '${option}' must be ${wanted}, got ${show(value)}`);
-  }
-  return value as number;
-}
-
-/** The first part of a queue file name: higher priorities sort first. */
-function priorityPrefix(priority: number | undefined = 0): string {
-  if (!Number.isInteger(priority) || priority < MIN_PRIORITY || priority > MAX_PRIORITY) {
-    throw new RangeError(
-      `Option 'priority' must be an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY}, got ${
-        show(priority)
-      }`,
-    );
-  }
-  return hex(MAX_PRIORITY - priority, 8);
-}
-
-function leaseName(lease: number, receipt: string, message: string): string {
-  return `${hex(Math.min(MAX_MS, Math.ceil(Date.now() + lease * 1000)), 12)}-${receipt}-${message}`;
-}
-
-/** Splits `<deadline>-<receipt>-<queue file name>`. */
-function parseLease(name: string): { receipt: string; message: string } {
-  return { receipt: name.slice(13, 13 + RECEIPT_LENGTH), message: name.slice(14 + RECEIPT_LENGTH) };
-}
 
 function errorCode(error: unknown): unknown {
   return (error as { code?: unknown } | null)?.code;
@@ -261,7 +202,7 @@ export class FileStorage implements Storage {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new HueyError(`FileStorage '${this.name}' is closed`);
+    if (this.#closed) throw closedError("FileStorage", this.name);
   }
 
   #path(...parts: string[]): string {
@@ -291,7 +232,7 @@ export class FileStorage implements Storage {
 
   /** Reads the first `limit` files of a folder, skipping those taken meanwhile. */
   async #readFirst(folder: string, limit: number | undefined): Promise<Uint8Array[]> {
-    const wanted = limit === undefined ? Infinity : checkNumber("limit", limit, ">= 0");
+    const wanted = checkLimit(limit);
     const out: Uint8Array[] = [];
     for (const name of await list(this.#path(folder))) {
       if (out.length >= wanted) break;
@@ -329,7 +270,7 @@ export class FileStorage implements Storage {
     receipt: string,
     move: (file: string, name: string) => Promise<void>,
   ): Promise<void> {
-    if (typeof receipt !== "string" || !/^[0-9a-f]+$/.test(receipt)) return;
+    if (!isReceipt(receipt)) return;
     for (let i = 0; i < ATTEMPTS; i++) {
       const name = (await list(this.#path(LEASES))).find((file) =>
         parseLease(file).receipt === receipt
@@ -346,7 +287,7 @@ export class FileStorage implements Storage {
   /** Adds several messages to the queue, in order. */
   async enqueueMany(items: ReadonlyArray<{ data: Uint8Array; priority?: number }>): Promise<void> {
     this.#checkOpen();
-    const names = items.map(({ priority }) => `${priorityPrefix(priority)}-${stamp()}`);
+    const names = items.map(({ priority }) => queueName(priority));
     const temps: string[] = [];
     for (let start = 0; start < items.length; start += BATCH) {
       const batch = items.slice(start, start + BATCH);
@@ -366,7 +307,7 @@ export class FileStorage implements Storage {
     if (signal?.aborted) return null;
     await this.#recoverLeases();
     for (const name of await list(this.#path(QUEUE))) {
-      const receipt = lease > 0 ? randomHex(RECEIPT_LENGTH / 2) : null;
+      const receipt = lease > 0 ? newReceipt() : null;
       if (receipt === null) {
         const data = await this.#claim(this.#path(QUEUE, name));
         if (data) return { data, receipt };
@@ -431,8 +372,7 @@ export class FileStorage implements Storage {
   /** Adds a message to the schedule, to be run at `eta` (epoch ms). */
   async addToSchedule(data: Uint8Array, eta: number): Promise<void> {
     this.#checkOpen();
-    const ms = Math.min(MAX_MS, Math.max(0, Math.floor(checkNumber("eta", eta))));
-    await this.#write(SCHEDULE, `${hex(ms, 12)}-${stamp()}`, data);
+    await this.#write(SCHEDULE, scheduleName(checkNumber("eta", eta)), data);
   }
 
   /** Takes every scheduled message with `eta <= now` (epoch ms), in eta order. */
@@ -468,8 +408,7 @@ export class FileStorage implements Storage {
 
   /** The folder of a key: `results/<md5[0]>/.../<md5>`. */
   #keyFolder(key: string): string {
-    const digest = createHash("md5").update(key).digest("hex");
-    return this.#path(RESULTS, ...digest.slice(0, this.#levels), digest);
+    return this.#path(RESULTS, ...keyPath(key, this.#levels));
   }
 
   /** The newest value file of a key folder and its entry, or `null` when there is none. */
@@ -626,7 +565,7 @@ export class FileStorage implements Storage {
   async deadLetters(limit?: number): Promise<DeadLetter[]> {
     this.#checkOpen();
     const letters: DeadLetter[] = [];
-    const wanted = limit === undefined ? Infinity : checkNumber("limit", limit, ">= 0");
+    const wanted = checkLimit(limit);
     for (const id of await list(this.#path(DEAD))) {
       if (letters.length >= wanted) break;
       const bytes = await readOrNull(this.#path(DEAD, id));
@@ -640,7 +579,7 @@ export class FileStorage implements Storage {
   /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */
   async takeDeadLetter(id: string): Promise<Uint8Array | null> {
     this.#checkOpen();
-    if (typeof id !== "string" || !STAMP.test(id)) return null;
+    if (!isStamp(id)) return null;
     const bytes = await this.#claim(this.#path(DEAD, id));
     return bytes && unpack(bytes).body;
   }

@@ -13,7 +13,7 @@ import type {
   PutIfEmptyOptions,
   Storage,
 } from "./base.ts";
-import { HueyError } from "../errors.ts";
+import { checkLimit, checkNumber, checkStorageName, closedError, settle } from "./_check.ts";
 import { Heap } from "./_heap.ts";
 
 /** Options of {@linkcode MemoryStorage}. */
@@ -61,25 +61,9 @@ function scheduleOrder(a: ScheduledItem, b: ScheduledItem): number {
   return a.eta - b.eta || a.sequence - b.sequence;
 }
 
-/** Checks a numeric argument: a finite number, `>= 0` or `> 0` when asked. */
-function checkNumber(option: string, value: unknown, sign?: ">= 0" | "> 0"): number {
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Option '${option}' must be a number, got ${typeof value} ${String(value)}`,
-    );
-  }
-  const inRange = sign === ">= 0" ? value >= 0 : sign === "> 0" ? value > 0 : true;
-  if (!Number.isFinite(value) || !inRange) {
-    throw new RangeError(
-      `Option '${option}' must be a finite number${sign ? ` ${sign}` : ""}, got ${value}`,
-    );
-  }
-  return value;
-}
-
 /** The first `limit` items (all when `limit` is undefined). */
 function first<T>(items: T[], limit: number | undefined): T[] {
-  return limit === undefined ? items : items.slice(0, checkNumber("limit", limit, ">= 0"));
+  return limit === undefined ? items : items.slice(0, checkLimit(limit));
 }
 
 /**
@@ -128,24 +112,19 @@ export class MemoryStorage implements Storage {
    */
   constructor(name: string = "huey", options: MemoryStorageOptions = {}) {
     const { clock = Date.now } = options;
-    if (typeof name !== "string" || name === "") {
-      throw new TypeError(`Storage name must be a non-empty string, got ${String(name)}`);
-    }
+    this.name = checkStorageName(name);
     if (typeof clock !== "function") {
       throw new TypeError(`Option 'clock' must be a function, got ${typeof clock}`);
     }
-    this.name = name;
     this.#clock = clock;
   }
 
   /** Runs `fn` unless the storage is closed; a throw becomes a rejection. */
   #run<T>(fn: () => T): Promise<T> {
-    try {
-      if (this.#closed) throw new HueyError(`MemoryStorage '${this.name}' is closed`);
-      return Promise.resolve(fn());
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return settle(() => {
+      if (this.#closed) throw closedError("MemoryStorage", this.name);
+      return fn();
+    });
   }
 
   #message(data: Uint8Array, priority: number | undefined): Message {

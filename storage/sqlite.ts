@@ -8,9 +8,19 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { HueyError } from "../errors.ts";
+import { DatabaseSync } from "node:sqlite";
 import type { DeadLetter, Delivery, DequeueOptions, PutIfEmptyOptions, Storage } from "./base.ts";
+import {
+  checkBoolean,
+  checkLimit,
+  checkNumber,
+  checkStorageName,
+  closedError,
+  settle,
+} from "./_check.ts";
+import { migrateSqliteSchema, prepareStatements, type Statements } from "./_sqlite_schema.ts";
+
+export { migrateSqliteSchema, SQLITE_SCHEMA_VERSION } from "./_sqlite_schema.ts";
 
 /** Options of {@linkcode SqliteStorage}. */
 export interface SqliteStorageOptions {
@@ -42,179 +52,15 @@ export interface SqliteStorageOptions {
 /** Journal modes SQLite accepts. */
 const JOURNAL_MODES = ["wal", "delete", "truncate", "persist", "memory", "off"];
 
-/**
- * The queue: `lease_until` is 0 while a message waits, else the epoch ms its
- * lease ends; `receipt` is the token of the current delivery. The index serves
- * dequeue (`lease_until = 0`, by priority then id) and expiry scans alike.
- */
-const TASK_TABLE = (strictFifo: boolean): string =>
-  `CREATE TABLE task (id INTEGER PRIMARY KEY${strictFifo ? " AUTOINCREMENT" : ""},
-    queue TEXT NOT NULL, data BLOB NOT NULL, priority REAL NOT NULL DEFAULT 0,
-    lease_until REAL NOT NULL DEFAULT 0, receipt TEXT);
-  CREATE INDEX task_queue_lease ON task (queue, lease_until, priority DESC, id)`;
-
-/** Version 0 (an empty file) to 1: huey's layout plus leases, key expiry and dead letters. */
-function createVersion1(db: DatabaseSync, strictFifo: boolean): void {
-  db.exec(`${TASK_TABLE(strictFifo)};
-    CREATE TABLE schedule (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, data BLOB NOT NULL,
-      eta REAL NOT NULL);
-    CREATE INDEX schedule_queue_eta ON schedule (queue, eta, id);
-    CREATE TABLE kv (queue TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, expires REAL,
-      PRIMARY KEY (queue, key)) WITHOUT ROWID;
-    CREATE TABLE dead_letter (id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,
-      data BLOB NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL);
-    CREATE INDEX dead_letter_queue ON dead_letter (queue, id);`);
-}
-
-/** `MIGRATIONS[v]` brings a database at schema version `v` to `v + 1`. */
-const MIGRATIONS: ReadonlyArray<(db: DatabaseSync, strictFifo: boolean) => void> = [
-  createVersion1,
-];
-
-/** The schema version this module writes, kept in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION: number = MIGRATIONS.length;
-
-/** Rebuilds the task table with `AUTOINCREMENT` when a file made without `strictFifo` gets it. */
-function ensureStrictFifo(db: DatabaseSync): void {
-  const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'task'")
-    .get() as { sql: string };
-  if (/AUTOINCREMENT/i.test(row.sql)) return;
-  db.exec(`ALTER TABLE task RENAME TO task_old; DROP INDEX task_queue_lease;
-    ${TASK_TABLE(true)}; INSERT INTO task SELECT * FROM task_old; DROP TABLE task_old;`);
-}
-
-/**
- * Brings the schema of an open database forward to {@linkcode SQLITE_SCHEMA_VERSION}
- * in one `BEGIN IMMEDIATE` transaction, so processes opening one file together
- * migrate it once.
- *
- * @example
- * ```ts
- * import { DatabaseSync } from "node:sqlite";
- * import { migrateSqliteSchema, SQLITE_SCHEMA_VERSION } from "./sqlite.ts";
- * const db = new DatabaseSync(":memory:");
- * console.assert(migrateSqliteSchema(db) === SQLITE_SCHEMA_VERSION);
- * db.close();
- * ```
- *
- * @param db An open connection.
- * @param options `strictFifo`: make task ids never reused (rebuilds an existing task table).
- * @returns The version the database had before.
- * @throws {HueyError} The file was written by a newer version of this module.
- */
-export function migrateSqliteSchema(
-  db: DatabaseSync,
-  options: { strictFifo?: boolean } = {},
-): number {
-  const { strictFifo = false } = options;
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const { user_version: from } = db.prepare("PRAGMA user_version").get() as {
-      user_version: number;
-    };
-    if (from > SQLITE_SCHEMA_VERSION) {
-      throw new HueyError(
-        `SQLite schema version ${from} is newer than this version supports ` +
-          `(${SQLITE_SCHEMA_VERSION}): upgrade huey to open this file`,
-      );
-    }
-    for (let version = from; version < SQLITE_SCHEMA_VERSION; version++) {
-      MIGRATIONS[version](db, strictFifo);
-    }
-    if (strictFifo) ensureStrictFifo(db);
-    db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION}`);
-    db.exec("COMMIT");
-    return from;
-  } catch (error) {
-    db.exec("ROLLBACK");
-    throw error;
-  }
-}
-
-/** Every statement the storage runs, prepared once per connection. */
-const SQL = {
-  begin: "BEGIN IMMEDIATE",
-  commit: "COMMIT",
-  rollback: "ROLLBACK",
-  enqueue: "INSERT INTO task (queue, data, priority) VALUES (?, ?, ?)",
-  hasExpired: "SELECT 1 FROM task WHERE queue = ? AND lease_until > 0 AND lease_until <= ? LIMIT 1",
-  recover: "UPDATE task SET lease_until = 0, receipt = NULL " +
-    "WHERE queue = ? AND lease_until > 0 AND lease_until <= ?",
-  next:
-    "SELECT id FROM task WHERE queue = ? AND lease_until = 0 ORDER BY priority DESC, id LIMIT 1",
-  take: "DELETE FROM task WHERE id = (next) RETURNING data",
-  lease: "UPDATE task SET lease_until = ?, receipt = ? WHERE id = (next) RETURNING id, data",
-  ack: "DELETE FROM task WHERE id = ? AND receipt = ?",
-  renew: "UPDATE task SET lease_until = ? WHERE id = ? AND receipt = ?",
-  release: "UPDATE task SET lease_until = 0, receipt = NULL WHERE id = ? AND receipt = ?",
-  queueSize: "SELECT count(*) AS n FROM task WHERE queue = ? AND lease_until = 0",
-  queueItems: "SELECT data FROM task WHERE queue = ? AND lease_until = 0 " +
-    "ORDER BY priority DESC, id LIMIT ?",
-  flushQueue: "DELETE FROM task WHERE queue = ?",
-  schedule: "INSERT INTO schedule (queue, data, eta) VALUES (?, ?, ?)",
-  readSchedule: "DELETE FROM schedule WHERE queue = ? AND eta <= ? RETURNING id, data, eta",
-  scheduleSize: "SELECT count(*) AS n FROM schedule WHERE queue = ?",
-  scheduleItems: "SELECT data FROM schedule WHERE queue = ? ORDER BY eta, id LIMIT ?",
-  flushSchedule: "DELETE FROM schedule WHERE queue = ?",
-  put: "INSERT OR REPLACE INTO kv (queue, key, value, expires) VALUES (?, ?, ?, NULL)",
-  putIfEmpty: "INSERT INTO kv (queue, key, value, expires) VALUES (?, ?, ?, ?) " +
-    "ON CONFLICT (queue, key) DO UPDATE SET value = excluded.value, expires = excluded.expires " +
-    "WHERE kv.expires IS NOT NULL AND kv.expires <= ?",
-  peek: "SELECT value FROM kv WHERE queue = ? AND key = ? AND (expires IS NULL OR expires > ?)",
-  pop: "DELETE FROM kv WHERE queue = ? AND key = ? RETURNING value, expires",
-  kvSize: "SELECT count(*) AS n FROM kv WHERE queue = ? AND (expires IS NULL OR expires > ?)",
-  kvItems: "SELECT key, value FROM kv WHERE queue = ? AND (expires IS NULL OR expires > ?)",
-  flushKv: "DELETE FROM kv WHERE queue = ?",
-  addDead: "INSERT INTO dead_letter (queue, data, reason, at) VALUES (?, ?, ?, ?) RETURNING id",
-  deadLetters: "SELECT id, data, reason, at FROM dead_letter WHERE queue = ? ORDER BY id LIMIT ?",
-  takeDead: "DELETE FROM dead_letter WHERE queue = ? AND id = ? RETURNING data",
-  flushDead: "DELETE FROM dead_letter WHERE queue = ?",
-};
-
-type Statements = { [K in keyof typeof SQL]: StatementSync };
-
-/** Prepares every statement once; `(next)` stands for the `next` subquery. */
-function prepareAll(db: DatabaseSync): Statements {
-  const statements = Object.entries(SQL).map(([key, sql]) => {
-    return [key, db.prepare(sql.replace("(next)", `(${SQL.next})`))];
-  });
-  return Object.fromEntries(statements) as Statements;
-}
-
 /** The `data` column of each row. */
 function dataOf(rows: unknown[]): Uint8Array[] {
   return (rows as { data: Uint8Array }[]).map((row) => row.data);
 }
 
-/** Checks a numeric option or argument: finite, and `>= 0` or `> 0` when asked. */
-function checkNumber(option: string, value: unknown, sign?: ">= 0" | "> 0"): number {
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Option '${option}' must be a number, got ${typeof value} ${String(value)}`,
-    );
-  }
-  const inRange = sign === ">= 0" ? value >= 0 : sign === "> 0" ? value > 0 : true;
-  if (!Number.isFinite(value) || !inRange) {
-    throw new RangeError(
-      `Option '${option}' must be a finite number${sign ? ` ${sign}` : ""}, got ${value}`,
-    );
-  }
-  return value;
-}
-
-/** Checks a boolean option. */
-function checkBoolean(option: string, value: unknown): boolean {
-  if (typeof value !== "boolean") {
-    throw new TypeError(
-      `Option '${option}' must be a boolean, got ${typeof value} ${String(value)}`,
-    );
-  }
-  return value;
-}
-
 /** `limit` of the listing methods: `undefined` is all (`-1` for SQLite). */
 function sqlLimit(limit: number | undefined): number {
-  return limit === undefined ? -1 : Math.floor(checkNumber("limit", limit, ">= 0"));
+  const checked = checkLimit(limit);
+  return checked === Infinity ? -1 : checked;
 }
 
 /** The row id a receipt `<id>:<token>` names, or `null` for a malformed one. */
@@ -272,9 +118,7 @@ export class SqliteStorage implements Storage {
       timeout = 5,
       strictFifo = false,
     } = options;
-    if (typeof name !== "string" || name === "") {
-      throw new TypeError(`Storage name must be a non-empty string, got ${String(name)}`);
-    }
+    this.name = checkStorageName(name);
     if (typeof filename !== "string" || filename === "") {
       throw new TypeError(`Option 'filename' must be a non-empty string, got ${String(filename)}`);
     }
@@ -294,7 +138,6 @@ export class SqliteStorage implements Storage {
         `Option 'filename' names a file in a folder that does not exist: ${filename} (${folder})`,
       );
     }
-    this.name = name;
     const busyMs = Math.round(timeout * 1000);
     this.#db = new DatabaseSync(filename, { timeout: busyMs });
     try {
@@ -305,7 +148,7 @@ export class SqliteStorage implements Storage {
       this.#db.exec(`PRAGMA synchronous = ${fsync ? "FULL" : "NORMAL"}`);
       this.#db.exec(`PRAGMA cache_size = ${-Math.round(cacheMb * 1000)}`);
       migrateSqliteSchema(this.#db, { strictFifo });
-      this.#sql = prepareAll(this.#db);
+      this.#sql = prepareStatements(this.#db);
     } catch (error) {
       this.#db.close();
       throw error;
@@ -314,12 +157,10 @@ export class SqliteStorage implements Storage {
 
   /** Runs `fn` on the open connection; a throw becomes a rejection. */
   #run<T>(fn: (sql: Statements) => T): Promise<T> {
-    try {
-      if (this.#closed) throw new HueyError(`SqliteStorage '${this.name}' is closed`);
-      return Promise.resolve(fn(this.#sql));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return settle(() => {
+      if (this.#closed) throw closedError("SqliteStorage", this.name);
+      return fn(this.#sql);
+    });
   }
 
   /** Runs `fn`, in one `BEGIN IMMEDIATE` transaction when it makes several `writes`. */

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { FileStorage } from "../../storage/file.ts";
 import { storageSuite } from "./_suite.ts";
+import { bytes, text, texts } from "./_suite_helpers.ts";
 
 const root = mkdtempSync(join(tmpdir(), "huey-file-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -19,16 +20,7 @@ function folder(): string {
 const suitePath = folder();
 storageSuite("file", (name) => new FileStorage(name, { path: suitePath }));
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-function bytes(text: string): Uint8Array {
-  return encoder.encode(text);
-}
-
-function texts(items: Uint8Array[]): string[] {
-  return items.map((data) => decoder.decode(data));
-}
 
 function md5(key: string): string {
   return createHash("md5").update(key).digest("hex");
@@ -44,7 +36,7 @@ test("file: a result lands at results/<md5[0]>/<md5[1]>/<md5> and pop keeps the 
   const [file] = readdirSync(join(parent, digest));
   assert.ok(decoder.decode(readFileSync(join(parent, digest, file))).endsWith("keyvalue"));
 
-  assert.equal(decoder.decode((await storage.popData("key"))!), "value");
+  assert.equal(text(await storage.popData("key")), "value");
   assert.ok(existsSync(parent));
   assert.deepEqual(readdirSync(parent), []);
 
@@ -133,7 +125,7 @@ test("file: racing instances replace an expired key exactly once", async () => {
   );
   assert.equal(won.filter(Boolean).length, 1);
   const winner = won.indexOf(true);
-  assert.equal(decoder.decode((await clients[1].peekData("lock"))!), `client-${winner}`);
+  assert.equal(text(await clients[1].peekData("lock")), `client-${winner}`);
   assert.equal(await clients[2].resultStoreSize(), 1);
 });
 

@@ -13,6 +13,7 @@ import {
 } from "../../storage/sqlite.ts";
 import { HueyError } from "../../errors.ts";
 import { storageSuite } from "./_suite.ts";
+import { bytes, text, texts } from "./_suite_helpers.ts";
 
 const folder = mkdtempSync(join(tmpdir(), "huey-sqlite-test-"));
 after(() => rmSync(folder, { recursive: true, force: true }));
@@ -21,17 +22,8 @@ after(() => rmSync(folder, { recursive: true, force: true }));
 const suiteFile = join(folder, "suite.db");
 storageSuite("sqlite", (name) => new SqliteStorage(name, { filename: suiteFile }));
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 let files = 0;
-
-function bytes(text: string): Uint8Array {
-  return encoder.encode(text);
-}
-
-function texts(items: Uint8Array[]): string[] {
-  return items.map((data) => decoder.decode(data));
-}
 
 /** A path for a new database file in the test folder. */
 function newFile(): string {
@@ -111,7 +103,7 @@ test("sqlite: the schema version is recorded and a reopened file keeps its data"
     assert.equal(await second.pragma("user_version"), SQLITE_SCHEMA_VERSION);
     assert.deepEqual(texts(await second.enqueuedItems()), ["kept"]);
     assert.deepEqual(texts(await second.readSchedule(1000)), ["later"]);
-    assert.equal(decoder.decode((await second.peekData("key"))!), "value");
+    assert.equal(text(await second.peekData("key")), "value");
   } finally {
     await second.close();
   }
@@ -202,19 +194,6 @@ test("sqlite: two connections racing dequeue with leases never get the same mess
   }
 });
 
-test("sqlite: a message back from an expired lease or a release keeps its FIFO place", async () => {
-  await withStorage({}, async (storage) => {
-    await storage.enqueueMany(["a", "b", "c"].map((item) => ({ data: bytes(item) })));
-    await storage.dequeue({ lease: 0.2 });
-    const b = await storage.dequeue({ lease: 30 });
-    assert.deepEqual(texts(await storage.enqueuedItems()), ["c"]);
-    await delay(500);
-    assert.deepEqual(texts(await storage.enqueuedItems()), ["a", "c"]);
-    await storage.release(b!.receipt!);
-    assert.deepEqual(texts(await storage.enqueuedItems()), ["a", "b", "c"]);
-  });
-});
-
 test("sqlite: fractional priorities order between whole ones", async () => {
   await withStorage({}, async (storage) => {
     await storage.enqueue(bytes("one"), 1);
@@ -233,7 +212,7 @@ test("sqlite: an expired ttl key can be taken by another connection", async () =
     assert.equal(await second.putIfEmpty("lock", bytes("second"), { ttl: 0.2 }), false);
     await delay(500);
     assert.equal(await second.putIfEmpty("lock", bytes("second"), { ttl: 0.2 }), true);
-    assert.equal(decoder.decode((await first.peekData("lock"))!), "second");
+    assert.equal(text(await first.peekData("lock")), "second");
   } finally {
     await first.close();
     await second.close();

@@ -1,0 +1,166 @@
+/**
+ * The SQL of the SQLite storage: its tables, the migrations that bring a
+ * file written by an older version forward (the version lives in
+ * `PRAGMA user_version`), and the statements the storage runs on them.
+ *
+ * @module
+ */
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { HueyError } from "../errors.ts";
+
+/**
+ * The queue: `lease_until` is 0 while a message waits, else the epoch ms its
+ * lease ends; `receipt` is the token of the current delivery. The index serves
+ * dequeue (`lease_until = 0`, by priority then id) and expiry scans alike.
+ */
+const TASK_TABLE = (strictFifo: boolean): string =>
+  `CREATE TABLE task (id INTEGER PRIMARY KEY${strictFifo ? " AUTOINCREMENT" : ""},
+    queue TEXT NOT NULL, data BLOB NOT NULL, priority REAL NOT NULL DEFAULT 0,
+    lease_until REAL NOT NULL DEFAULT 0, receipt TEXT);
+  CREATE INDEX task_queue_lease ON task (queue, lease_until, priority DESC, id)`;
+
+/** Version 0 (an empty file) to 1: huey's layout plus leases, key expiry and dead letters. */
+function createVersion1(db: DatabaseSync, strictFifo: boolean): void {
+  db.exec(`${TASK_TABLE(strictFifo)};
+    CREATE TABLE schedule (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, data BLOB NOT NULL,
+      eta REAL NOT NULL);
+    CREATE INDEX schedule_queue_eta ON schedule (queue, eta, id);
+    CREATE TABLE kv (queue TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, expires REAL,
+      PRIMARY KEY (queue, key)) WITHOUT ROWID;
+    CREATE TABLE dead_letter (id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,
+      data BLOB NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL);
+    CREATE INDEX dead_letter_queue ON dead_letter (queue, id);`);
+}
+
+/** `MIGRATIONS[v]` brings a database at schema version `v` to `v + 1`. */
+const MIGRATIONS: ReadonlyArray<(db: DatabaseSync, strictFifo: boolean) => void> = [
+  createVersion1,
+];
+
+/** The schema version this module writes, kept in `PRAGMA user_version`. */
+export const SQLITE_SCHEMA_VERSION: number = MIGRATIONS.length;
+
+/** Rebuilds the task table with `AUTOINCREMENT` when a file made without `strictFifo` gets it. */
+function ensureStrictFifo(db: DatabaseSync): void {
+  const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'task'")
+    .get() as { sql: string };
+  if (/AUTOINCREMENT/i.test(row.sql)) return;
+  db.exec(`ALTER TABLE task RENAME TO task_old; DROP INDEX task_queue_lease;
+    ${TASK_TABLE(true)}; INSERT INTO task SELECT * FROM task_old; DROP TABLE task_old;`);
+}
+
+/**
+ * Brings the schema of an open database forward to {@linkcode SQLITE_SCHEMA_VERSION}
+ * in one `BEGIN IMMEDIATE` transaction, so processes opening one file together
+ * migrate it once.
+ *
+ * @example
+ * ```ts
+ * import { DatabaseSync } from "node:sqlite";
+ * import { migrateSqliteSchema, SQLITE_SCHEMA_VERSION } from "./_sqlite_schema.ts";
+ * const db = new DatabaseSync(":memory:");
+ * console.assert(migrateSqliteSchema(db) === 0); // an empty database was at version 0
+ * console.assert(migrateSqliteSchema(db) === SQLITE_SCHEMA_VERSION); // already current
+ * db.close();
+ * ```
+ *
+ * @param db An open connection.
+ * @param options `strictFifo`: make task ids never reused (rebuilds an existing task table).
+ * @returns The version the database had before.
+ * @throws {HueyError} The file was written by a newer version of this module.
+ */
+export function migrateSqliteSchema(
+  db: DatabaseSync,
+  options: { strictFifo?: boolean } = {},
+): number {
+  const { strictFifo = false } = options;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const { user_version: from } = db.prepare("PRAGMA user_version").get() as {
+      user_version: number;
+    };
+    if (from > SQLITE_SCHEMA_VERSION) {
+      throw new HueyError(
+        `SQLite schema version ${from} is newer than this version supports ` +
+          `(${SQLITE_SCHEMA_VERSION}): upgrade huey to open this file`,
+      );
+    }
+    for (let version = from; version < SQLITE_SCHEMA_VERSION; version++) {
+      MIGRATIONS[version](db, strictFifo);
+    }
+    if (strictFifo) ensureStrictFifo(db);
+    db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION}`);
+    db.exec("COMMIT");
+    return from;
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/** Every statement the storage runs, prepared once per connection. */
+const SQL = {
+  begin: "BEGIN IMMEDIATE",
+  commit: "COMMIT",
+  rollback: "ROLLBACK",
+  enqueue: "INSERT INTO task (queue, data, priority) VALUES (?, ?, ?)",
+  hasExpired: "SELECT 1 FROM task WHERE queue = ? AND lease_until > 0 AND lease_until <= ? LIMIT 1",
+  recover: "UPDATE task SET lease_until = 0, receipt = NULL " +
+    "WHERE queue = ? AND lease_until > 0 AND lease_until <= ?",
+  next:
+    "SELECT id FROM task WHERE queue = ? AND lease_until = 0 ORDER BY priority DESC, id LIMIT 1",
+  take: "DELETE FROM task WHERE id = (next) RETURNING data",
+  lease: "UPDATE task SET lease_until = ?, receipt = ? WHERE id = (next) RETURNING id, data",
+  ack: "DELETE FROM task WHERE id = ? AND receipt = ?",
+  renew: "UPDATE task SET lease_until = ? WHERE id = ? AND receipt = ?",
+  release: "UPDATE task SET lease_until = 0, receipt = NULL WHERE id = ? AND receipt = ?",
+  queueSize: "SELECT count(*) AS n FROM task WHERE queue = ? AND lease_until = 0",
+  queueItems: "SELECT data FROM task WHERE queue = ? AND lease_until = 0 " +
+    "ORDER BY priority DESC, id LIMIT ?",
+  flushQueue: "DELETE FROM task WHERE queue = ?",
+  schedule: "INSERT INTO schedule (queue, data, eta) VALUES (?, ?, ?)",
+  readSchedule: "DELETE FROM schedule WHERE queue = ? AND eta <= ? RETURNING id, data, eta",
+  scheduleSize: "SELECT count(*) AS n FROM schedule WHERE queue = ?",
+  scheduleItems: "SELECT data FROM schedule WHERE queue = ? ORDER BY eta, id LIMIT ?",
+  flushSchedule: "DELETE FROM schedule WHERE queue = ?",
+  put: "INSERT OR REPLACE INTO kv (queue, key, value, expires) VALUES (?, ?, ?, NULL)",
+  putIfEmpty: "INSERT INTO kv (queue, key, value, expires) VALUES (?, ?, ?, ?) " +
+    "ON CONFLICT (queue, key) DO UPDATE SET value = excluded.value, expires = excluded.expires " +
+    "WHERE kv.expires IS NOT NULL AND kv.expires <= ?",
+  peek: "SELECT value FROM kv WHERE queue = ? AND key = ? AND (expires IS NULL OR expires > ?)",
+  pop: "DELETE FROM kv WHERE queue = ? AND key = ? RETURNING value, expires",
+  kvSize: "SELECT count(*) AS n FROM kv WHERE queue = ? AND (expires IS NULL OR expires > ?)",
+  kvItems: "SELECT key, value FROM kv WHERE queue = ? AND (expires IS NULL OR expires > ?)",
+  flushKv: "DELETE FROM kv WHERE queue = ?",
+  addDead: "INSERT INTO dead_letter (queue, data, reason, at) VALUES (?, ?, ?, ?) RETURNING id",
+  deadLetters: "SELECT id, data, reason, at FROM dead_letter WHERE queue = ? ORDER BY id LIMIT ?",
+  takeDead: "DELETE FROM dead_letter WHERE queue = ? AND id = ? RETURNING data",
+  flushDead: "DELETE FROM dead_letter WHERE queue = ?",
+};
+
+/** The prepared statements of one connection, by name. */
+export type Statements = { [K in keyof typeof SQL]: StatementSync };
+
+/**
+ * Prepares every statement the storage runs, once per connection; `(next)`
+ * in a statement stands for the `next` subquery.
+ *
+ * @example
+ * ```ts
+ * import { DatabaseSync } from "node:sqlite";
+ * import { migrateSqliteSchema, prepareStatements } from "./_sqlite_schema.ts";
+ * const db = new DatabaseSync(":memory:");
+ * migrateSqliteSchema(db);
+ * console.assert((prepareStatements(db).queueSize.get("q") as { n: number }).n === 0);
+ * db.close();
+ * ```
+ *
+ * @param db A connection whose schema is current.
+ * @returns The statements, by name.
+ */
+export function prepareStatements(db: DatabaseSync): Statements {
+  const statements = Object.entries(SQL).map(([key, sql]) => {
+    return [key, db.prepare(sql.replace("(next)", `(${SQL.next})`))];
+  });
+  return Object.fromEntries(statements) as Statements;
+}
