@@ -186,6 +186,11 @@ async function reportFailure(huey: Huey, task: Task, error: unknown): Promise<Da
 function run(definition: TaskDefinition, task: Task, signal: AbortSignal | undefined): Promise<unknown> {
   const controller = new AbortController();
   task.signal = controller.signal;
+  if (signal?.aborted) {
+    // Interrupted before it started: the function must not run at all.
+    controller.abort(signal.reason);
+    return Promise.reject(new Interrupted());
+  }
   const args = definition.context ? [...task.args, task] : task.args;
   const work = new Promise<unknown>((resolve) => resolve((definition.fn as (...a: unknown[]) => unknown)(...args)));
   if (task.timeout === null && !signal) return work;
@@ -204,7 +209,6 @@ function run(definition: TaskDefinition, task: Task, signal: AbortSignal | undef
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
     };
-    if (signal?.aborted) return onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
     work.then((value) => {
       cleanup();

@@ -634,8 +634,15 @@ export class Huey {
 
   // ---------------------------------------------------------------- messages
 
-  /** The message bytes of a task. */
+  /**
+   * The message bytes of a task.
+   *
+   * @throws {HueyError} The task's name is not registered (no worker of this Huey could run it).
+   */
   serializeTask(task: Task): Uint8Array {
+    if (!this.registry.get(task.name)) {
+      throw new HueyError(`Unknown task "${task.name}": no task of that name is registered`);
+    }
     return this.serializer.serialize(task.toData());
   }
 

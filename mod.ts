@@ -26,12 +26,20 @@ export { BlackHoleHuey, FileHuey, MemoryHuey, SqliteHuey } from "./hueys.ts";
 export { Task } from "./task.ts";
 export type { TaskData, TaskOptionsUpdate, TaskSource } from "./task.ts";
 export type { TaskDefinition, TaskOptions } from "./registry.ts";
-export type { AnyTaskWrapper, IsRevokedOptions, ScheduleOptions, TaskWrapper } from "./wrapper.ts";
+export type {
+  AnyTaskWrapper,
+  ArgsPrefix,
+  IsRevokedOptions,
+  ScheduleOptions,
+  TaskWrapper,
+} from "./wrapper.ts";
 export type { RevokeOptions, RevokeTarget } from "./revoke.ts";
 export { Result, ResultGroup } from "./result.ts";
 export type { AsCompletedOptions, GetOptions, RescheduleOptions, ResultRevokeOptions } from "./result.ts";
 export { isTuple, tuple } from "./tuple.ts";
 export type { Tuple } from "./tuple.ts";
+export { MiniHuey } from "./mini.ts";
+export type { MiniHueyOptions, MiniScheduleOptions, MiniTask } from "./mini.ts";
 export { TaskLock } from "./lock.ts";
 export type { LockOptions } from "./lock.ts";
 export { crontab } from "./crontab.ts";

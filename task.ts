@@ -8,8 +8,8 @@ import { relativeTime } from "./time.ts";
 
 /** Anything `chain()` and `onError()` accept: a task wrapper (called with the args) or a built task. */
 export interface TaskSource {
-  /** Builds a task from arguments (a `TaskWrapper`). */
-  s(...args: never[]): Task;
+  /** Builds a task from arguments (a `TaskWrapper`); `never` lets any wrapper fit. */
+  s(...args: never): Task;
 }
 
 /** Options of {@linkcode Task.withOptions}; each one given replaces the task's own. */
@@ -157,9 +157,8 @@ export class Task<R = unknown> {
    */
   chain(source: TaskSource | Task, ...args: unknown[]): this {
     const stage = toTask(source, args);
-    let last: Task = this;
-    while (last.next) last = last.next;
-    last.next = stage;
+    if (this.next) this.next.chain(stage);
+    else this.next = stage;
     return this;
   }
 
@@ -173,9 +172,8 @@ export class Task<R = unknown> {
    */
   onError(source: TaskSource | Task, ...args: unknown[]): this {
     const handler = toTask(source, args);
-    let last: Task = this;
-    while (last.errorHandler) last = last.errorHandler;
-    last.errorHandler = handler;
+    if (this.errorHandler) this.errorHandler.onError(handler);
+    else this.errorHandler = handler;
     return this;
   }
 
@@ -213,5 +211,5 @@ function toTask(source: TaskSource | Task, args: unknown[]): Task {
     source.args = [...source.args, ...args];
     return source;
   }
-  return source.s(...(args as never[]));
+  return source.s(...(args as never));
 }

@@ -9,6 +9,15 @@ import type { Result, ResultGroup } from "./result.ts";
 import type { Task } from "./task.ts";
 import { resolveEta } from "./time.ts";
 
+/**
+ * The argument list `Args` or any list of its first arguments: `[a, b]`
+ * gives `[a, b] | [a] | []` (a pipeline stage leaves out what the previous
+ * stage's value supplies).
+ */
+export type ArgsPrefix<Args extends unknown[]> = Args extends [...infer Head, unknown]
+  ? Args | ArgsPrefix<Head>
+  : Args;
+
 /** Options of {@linkcode TaskWrapper.schedule}. */
 export interface ScheduleOptions<Args extends unknown[]> {
   /** The call's arguments. @default [] */
@@ -66,8 +75,12 @@ export interface TaskWrapper<Args extends unknown[] = unknown[], R = unknown> {
    * @throws {TypeError} Neither or both of `eta` and `delay` given.
    */
   schedule(options: ScheduleOptions<Args>): Promise<Result<Awaited<R>>>;
-  /** Builds a task for a call without enqueueing it (for pipelines and `enqueue`). */
-  s(...args: Args): Task<Awaited<R>>;
+  /**
+   * Builds a task for a call without enqueueing it (for pipelines and
+   * `enqueue`). A pipeline stage may leave out its last arguments: the
+   * previous stage's value fills them in.
+   */
+  s(...args: ArgsPrefix<Args>): Task<Awaited<R>>;
   /**
    * Enqueues one call per item: an array item is spread as the arguments,
    * anything else is the one argument.
@@ -95,9 +108,10 @@ export function createTaskWrapper<Args extends unknown[], R>(
   definition: TaskDefinition,
 ): TaskWrapper<Args, R> {
   type Wrapper = TaskWrapper<Args, R>;
-  const s = (...args: Args): Task<Awaited<R>> => newTask<Awaited<R>>(definition, args);
+  const build = (args: unknown[]): Task<Awaited<R>> => newTask<Awaited<R>>(definition, args);
+  const s = (...args: ArgsPrefix<Args>): Task<Awaited<R>> => build(args);
   const wrapper = ((...args: Args) =>
-    huey.enqueue(s(...args)) as Promise<Result<Awaited<R>>>) as Wrapper;
+    huey.enqueue(build(args)) as Promise<Result<Awaited<R>>>) as Wrapper;
   const methods: Omit<Wrapper, "name" | "huey" | "definition" | never> = {
     s,
     schedule(options: ScheduleOptions<Args>): Promise<Result<Awaited<R>>> {
@@ -105,12 +119,12 @@ export function createTaskWrapper<Args extends unknown[], R>(
       if (delay === undefined && eta === undefined) {
         throw new TypeError("schedule() needs an eta (a Date) or a delay (seconds)");
       }
-      const task = s(...args).withOptions({ ...rest, id });
+      const task = build(args).withOptions({ ...rest, id });
       task.eta = resolveEta(eta, delay);
       return huey.enqueue(task) as Promise<Result<Awaited<R>>>;
     },
     map(items: Iterable<Args | Args[0]>): Promise<ResultGroup<Awaited<R>>> {
-      const tasks = [...items].map((item) => Array.isArray(item) ? s(...item as Args) : s(...[item] as Args));
+      const tasks = [...items].map((item) => build(Array.isArray(item) ? item : [item]));
       return huey.enqueueMany(tasks) as Promise<ResultGroup<Awaited<R>>>;
     },
     callLocal: (...args: Args): R => (definition.fn as (...args: Args) => R)(...args),
