@@ -1,0 +1,464 @@
+/**
+ * The narrow Redis client the Redis storages talk to ({@linkcode RedisConnection}:
+ * only the commands they send), its adapter for node-redis (the npm package
+ * `redis`, v5), and the checks of the connection options.
+ *
+ * node-redis is imported on the first connection, never at module load, so
+ * that users of the other storages never load it.
+ *
+ * @module
+ * @internal
+ */
+import type { RedisClientOptions } from "redis";
+import { Buffer } from "node:buffer";
+import { ConfigurationError, HueyError } from "../errors.ts";
+import type { RedisStorageOptions } from "./redis.ts";
+
+/** An argument of a Redis command. */
+export type RedisArgument = string | Uint8Array;
+
+/** A Redis reply: bulk strings are bytes, integers numbers, nil `null`. */
+export type RedisReply = string | number | null | Uint8Array | RedisReply[];
+
+/**
+ * The Redis commands the Redis storages send, and nothing more. The storages
+ * build one on node-redis; implement it to run them on another client
+ * (ioredis, Bun's `RedisClient`). Every method rejects while Redis is down.
+ */
+export interface RedisConnection {
+  /** `EVALSHA`: runs a cached script; rejects with a `NOSCRIPT` error when the server lacks it. */
+  evalsha(
+    sha: string,
+    keys: readonly string[],
+    args: readonly RedisArgument[],
+  ): Promise<RedisReply>;
+  /** `EVAL`: runs a script (and caches it on the server). */
+  eval(
+    script: string,
+    keys: readonly string[],
+    args: readonly RedisArgument[],
+  ): Promise<RedisReply>;
+  /** `RPUSH`: appends values to a list; resolves to its new length. */
+  rpush(key: string, values: readonly RedisArgument[]): Promise<number>;
+  /**
+   * `BLMOVE source destination LEFT LEFT timeout`: waits up to `timeout`
+   * seconds for a list to have an element; resolves to `null` on timeout.
+   */
+  blmove(source: string, destination: string, timeout: number): Promise<Uint8Array | null>;
+  /** `GET`. */
+  get(key: string): Promise<Uint8Array | null>;
+  /** `SET key value [NX] [PX ms]`; resolves to `false` when `nx` kept an existing value. */
+  set(key: string, value: RedisArgument, options?: { nx?: boolean; px?: number }): Promise<boolean>;
+  /** `DEL`: resolves to how many keys existed. */
+  del(keys: readonly string[]): Promise<number>;
+  /** `EXISTS` of one key: `1` or `0`. */
+  exists(key: string): Promise<number>;
+  /** `MGET`. */
+  mget(keys: readonly string[]): Promise<(Uint8Array | null)[]>;
+  /** `SCAN cursor MATCH pattern COUNT count`: the next cursor and a page of key names. */
+  scan(cursor: string, pattern: string, count: number): Promise<[string, string[]]>;
+  /** `ZCARD`. */
+  zcard(key: string): Promise<number>;
+  /** `ZRANGE key start stop` (by rank). */
+  zrange(key: string, start: number, stop: number): Promise<Uint8Array[]>;
+  /** A second connection to the same server and database, for blocking commands. */
+  duplicate(): Promise<RedisConnection>;
+  /** Closes the connection once pending replies have arrived. */
+  close(): Promise<void>;
+  /** Closes the connection at once; pending commands reject. */
+  destroy(): void;
+}
+
+/** The members of a node-redis v5 client the adapter uses. */
+export interface NodeRedisClient {
+  /** Whether `connect()` was called and the client was not closed since. */
+  readonly isOpen: boolean;
+  /** The client options (`url`, `socket.host`, `socket.port`). */
+  readonly options?: RedisClientOptions;
+  /** Opens the connection. */
+  connect(): Promise<unknown>;
+  /** Sends one command. */
+  sendCommand(args: ReadonlyArray<string | Buffer>, options?: object): Promise<unknown>;
+  /** A new client with the same options, and these ones changed. */
+  duplicate(overrides?: object): NodeRedisClient;
+  /** Listens to connection errors. */
+  on(event: "error", listener: (error: Error) => void): unknown;
+  /** Closes after pending replies. */
+  close(): Promise<void>;
+  /** Closes at once. */
+  destroy(): void;
+}
+
+/** Where and how to connect. */
+export type ConnectOptions = Omit<RedisStorageOptions, "blocking" | "readTimeout" | "expireTime">;
+
+/** The checked connection options, ready for {@linkcode connect}. */
+export interface ConnectPlan {
+  /** `host:port`, for error messages. */
+  readonly address: string;
+  /** A client given by the user, or `undefined` to create one. */
+  readonly client?: NodeRedisClient | RedisConnection;
+  /** node-redis options, when the storage creates the client. */
+  readonly options: RedisClientOptions;
+}
+
+type RedisModule = typeof import("redis");
+
+/** Splits items into batches of at most `size`, to send one command per batch. */
+export function batches<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) {
+    result.push(items.slice(start, start + size));
+  }
+  return result;
+}
+
+/** Max delay between reconnection attempts, in ms. */
+const MAX_RECONNECT_DELAY = 1000;
+
+function checkString(option: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(`Option '${option}' must be a non-empty string, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkInteger(
+  option: string,
+  value: unknown,
+  min: number,
+  max: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Option '${option}' must be a number, got ${typeof value} ${String(value)}`,
+    );
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `Option '${option}' must be an integer from ${min} to ${max}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Throws ConfigurationError when two options that exclude each other are both set. */
+function checkConflicts(first: string, options: Record<string, unknown>, others: string[]): void {
+  const given = others.filter((option) => options[option] !== undefined);
+  if (options[first] !== undefined && given.length > 0) {
+    throw new ConfigurationError(
+      `Redis options '${first}' and '${given.join("', '")}' contradict each other: ` +
+        `'${first}' already says where to connect`,
+    );
+  }
+}
+
+/**
+ * Checks the connection options and builds the node-redis options from them.
+ *
+ * @throws {ConfigurationError} Options that contradict each other (`url` with
+ *   `host`, `port` or `db`; `client` with any other connection option).
+ * @throws {TypeError} An option has the wrong type, or `url` is not a redis:// or rediss:// URL.
+ * @throws {RangeError} `port` or `db` is out of range.
+ */
+export function planConnection(options: ConnectOptions): ConnectPlan {
+  const { client } = options;
+  const url = checkString("url", options.url);
+  const host = checkString("host", options.host);
+  const username = checkString("username", options.username);
+  const password = checkString("password", options.password);
+  const port = checkInteger("port", options.port, 1, 65535);
+  const db = checkInteger("db", options.db, 0, 2 ** 31 - 1);
+  const given: Record<string, unknown> = options;
+  checkConflicts("client", given, ["url", "host", "port", "username", "password", "db"]);
+  checkConflicts("url", given, ["host", "port", "db"]);
+  if (client !== undefined) {
+    if (typeof client !== "object" || client === null) {
+      throw new TypeError(`Option 'client' must be a Redis client, got ${String(client)}`);
+    }
+    return { address: addressOfClient(client), client, options: {} };
+  }
+  const socket = { connectTimeout: 5000 };
+  if (url === undefined) {
+    const target = { host: host ?? "127.0.0.1", port: port ?? 6379 };
+    return {
+      address: `${target.host}:${target.port}`,
+      options: { socket: { ...socket, ...target }, username, password, database: db },
+    };
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(`Option 'url' must be a redis:// or rediss:// URL, got ${url}`);
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    throw new TypeError(`Option 'url' must be a redis:// or rediss:// URL, got ${url}`);
+  }
+  if ((parsed.username || parsed.password) && (username ?? password) !== undefined) {
+    throw new ConfigurationError(
+      "Redis option 'url' carries credentials, so 'username' and 'password' contradict it",
+    );
+  }
+  return {
+    address: `${parsed.hostname}:${parsed.port || 6379}`,
+    options: { url, socket, username, password },
+  };
+}
+
+function addressOfClient(client: NodeRedisClient | RedisConnection): string {
+  const options = isNodeRedis(client) ? client.options : undefined;
+  const socket = options?.socket as { host?: string; port?: number } | undefined;
+  if (socket?.host) return `${socket.host}:${socket.port ?? 6379}`;
+  if (options?.url) return new URL(options.url).host || "the configured server";
+  return "the configured server";
+}
+
+function isNodeRedis(client: NodeRedisClient | RedisConnection): client is NodeRedisClient {
+  return typeof (client as NodeRedisClient).sendCommand === "function";
+}
+
+/**
+ * Opens the connection a plan describes: loads node-redis, creates the
+ * client (offline queue disabled, so commands fail fast while Redis is down;
+ * reconnection with backoff once it was up) and connects it. A client given
+ * as a {@linkcode RedisConnection} is returned as is.
+ *
+ * @throws {HueyError} Redis is unreachable.
+ */
+export async function connect(plan: ConnectPlan): Promise<RedisConnection> {
+  if (plan.client !== undefined && !isNodeRedis(plan.client)) return plan.client;
+  const redis: RedisModule = await import("redis");
+  if (plan.client !== undefined) {
+    const client = plan.client;
+    if (!client.isOpen) {
+      client.on("error", () => {}); // connected by us: a drop must not crash the process
+      await guard(plan.address, redis, () => client.connect());
+    }
+    return new NodeRedisConnection(redis, client, plan.address);
+  }
+  return await open(redis, plan.address, (strategy) =>
+    redis.createClient({
+      ...plan.options,
+      socket: { ...plan.options.socket, reconnectStrategy: strategy },
+      disableOfflineQueue: true,
+      disableClientInfo: true,
+    }) as unknown as NodeRedisClient);
+}
+
+type Strategy = (retries: number, cause: Error) => number | Error;
+
+/** Creates and connects a client that gives up at once if the first attempt fails. */
+async function open(
+  redis: RedisModule,
+  address: string,
+  create: (strategy: Strategy) => NodeRedisClient,
+): Promise<NodeRedisConnection> {
+  let connected = false;
+  const client = create((retries, cause) => {
+    return connected ? Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY) : cause;
+  });
+  // Errors surface on the commands; without a listener node-redis would crash the process.
+  client.on("error", () => {});
+  await guard(address, redis, () => client.connect());
+  connected = true;
+  return new NodeRedisConnection(redis, client, address);
+}
+
+/**
+ * Runs a command or a connection attempt. Redis's own error replies pass
+ * through, or say that Redis refused the connection (e.g. a wrong password);
+ * every other error means Redis cannot be reached.
+ */
+async function guard<T>(address: string, redis: RedisModule, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof redis.ErrorReply) throw error;
+    const original = error instanceof redis.ReconnectStrategyError ? error.originalError : error;
+    const reason = original instanceof Error ? original.message : String(original);
+    const message = original instanceof redis.ErrorReply
+      ? `Redis at ${address} refused the connection: ${reason}`
+      : `Redis is unreachable at ${address}: ${reason}`;
+    throw new HueyError(message, { cause: error });
+  }
+}
+
+function toArgument(value: RedisArgument): string | Buffer {
+  return typeof value === "string"
+    ? value
+    : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/** Copies node-redis Buffers into plain Uint8Arrays, recursively. */
+function toReply(value: unknown): RedisReply {
+  if (value instanceof Uint8Array) return new Uint8Array(value);
+  if (Array.isArray(value)) return value.map(toReply);
+  if (value === undefined) return null;
+  return value as RedisReply;
+}
+
+/** {@linkcode RedisConnection} on a node-redis v5 client. */
+class NodeRedisConnection implements RedisConnection {
+  #redis: RedisModule;
+  #client: NodeRedisClient;
+  #address: string;
+  #commandOptions: object;
+
+  constructor(redis: RedisModule, client: NodeRedisClient, address: string) {
+    this.#redis = redis;
+    this.#client = client;
+    this.#address = address;
+    this.#commandOptions = { typeMapping: { [redis.RESP_TYPES.BLOB_STRING]: Buffer } };
+  }
+
+  #send(args: RedisArgument[]): Promise<RedisReply> {
+    return guard(this.#address, this.#redis, async () => {
+      return toReply(await this.#client.sendCommand(args.map(toArgument), this.#commandOptions));
+    });
+  }
+
+  evalsha(sha: string, keys: readonly string[], args: readonly RedisArgument[]) {
+    return this.#send(["EVALSHA", sha, String(keys.length), ...keys, ...args]);
+  }
+
+  eval(script: string, keys: readonly string[], args: readonly RedisArgument[]) {
+    return this.#send(["EVAL", script, String(keys.length), ...keys, ...args]);
+  }
+
+  async rpush(key: string, values: readonly RedisArgument[]): Promise<number> {
+    return await this.#send(["RPUSH", key, ...values]) as number;
+  }
+
+  async blmove(source: string, destination: string, timeout: number): Promise<Uint8Array | null> {
+    const args = ["BLMOVE", source, destination, "LEFT", "LEFT", String(timeout)];
+    return await this.#send(args) as Uint8Array | null;
+  }
+
+  async get(key: string): Promise<Uint8Array | null> {
+    return await this.#send(["GET", key]) as Uint8Array | null;
+  }
+
+  async set(key: string, value: RedisArgument, options: { nx?: boolean; px?: number } = {}) {
+    const args = ["SET", key, value];
+    if (options.nx) args.push("NX");
+    if (options.px !== undefined) args.push("PX", String(options.px));
+    return await this.#send(args) !== null;
+  }
+
+  async del(keys: readonly string[]): Promise<number> {
+    return await this.#send(["DEL", ...keys]) as number;
+  }
+
+  async exists(key: string): Promise<number> {
+    return await this.#send(["EXISTS", key]) as number;
+  }
+
+  async mget(keys: readonly string[]): Promise<(Uint8Array | null)[]> {
+    return await this.#send(["MGET", ...keys]) as (Uint8Array | null)[];
+  }
+
+  async scan(cursor: string, pattern: string, count: number): Promise<[string, string[]]> {
+    const args = ["SCAN", cursor, "MATCH", pattern, "COUNT", String(count)];
+    const [next, keys] = await this.#send(args) as [Uint8Array, Uint8Array[]];
+    const decoder = new TextDecoder();
+    return [decoder.decode(next), keys.map((key) => decoder.decode(key))];
+  }
+
+  async zcard(key: string): Promise<number> {
+    return await this.#send(["ZCARD", key]) as number;
+  }
+
+  async zrange(key: string, start: number, stop: number): Promise<Uint8Array[]> {
+    return await this.#send(["ZRANGE", key, String(start), String(stop)]) as Uint8Array[];
+  }
+
+  duplicate(): Promise<RedisConnection> {
+    const socket = this.#client.options?.socket;
+    return open(this.#redis, this.#address, (reconnectStrategy) => {
+      return this.#client.duplicate({
+        socket: { ...socket, reconnectStrategy },
+        disableOfflineQueue: true,
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#client.close();
+    } catch {
+      this.#client.destroy(); // Redis is down: nothing to wait for
+    }
+  }
+
+  destroy(): void {
+    this.#client.destroy();
+  }
+}
+
+/**
+ * Resolves when `promise` settles, after `seconds`, or when `signal` aborts,
+ * whichever comes first; rejects only when `promise` rejects first.
+ */
+function settleWithin(promise: Promise<unknown>, seconds: number, signal?: AbortSignal) {
+  return new Promise<void>((resolve, reject) => {
+    const stop = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+    };
+    const done = (): void => {
+      stop();
+      resolve();
+    };
+    const timer = setTimeout(done, seconds * 1000);
+    signal?.addEventListener("abort", done, { once: true });
+    promise.then(done, (error) => {
+      stop();
+      reject(error);
+    });
+  });
+}
+
+/**
+ * Waits for lists to have an element, on a connection of its own (a blocking
+ * command would stall every other command on a shared one). Concurrent waits
+ * share one BLMOVE. `BLMOVE key key LEFT LEFT` moves the list's first
+ * element to its own head: a wait never takes anything out of Redis, so an
+ * abandoned wait, or a client that dies while waiting, loses nothing.
+ */
+export class ListWaiter {
+  #open: () => Promise<RedisConnection>;
+  #connection: Promise<RedisConnection> | null = null;
+  #pending: Promise<unknown> | null = null;
+
+  /** @param open Opens the waiting connection, on the first wait. */
+  constructor(open: () => Promise<RedisConnection>) {
+    this.#open = open;
+  }
+
+  /**
+   * Resolves when the list `key` has an element, after `seconds`, or when
+   * `signal` aborts; rejects when Redis fails.
+   */
+  wait(key: string, seconds: number, signal?: AbortSignal): Promise<void> {
+    this.#pending ??= (async () => {
+      this.#connection ??= this.#open().catch((error) => {
+        this.#connection = null;
+        throw error;
+      });
+      const connection = await this.#connection;
+      await connection.blmove(key, key, Math.max(0.01, Math.round(seconds * 1000) / 1000));
+    })().finally(() => {
+      this.#pending = null;
+    });
+    return settleWithin(this.#pending, seconds, signal);
+  }
+
+  /** Closes the waiting connection at once: a wait in progress rejects. */
+  async destroy(): Promise<void> {
+    const connection = await this.#connection?.catch(() => null);
+    connection?.destroy();
+  }
+}

@@ -1,0 +1,325 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { setTimeout as delay } from "node:timers/promises";
+import { createClient } from "redis";
+import { ConfigurationError, HueyError } from "../../errors.ts";
+import type { Storage } from "../../storage/base.ts";
+import { RedisStorage, type RedisStorageOptions } from "../../storage/redis.ts";
+import { PriorityRedisStorage } from "../../storage/redis_priority.ts";
+import { PriorityRedisExpireStorage, RedisExpireStorage } from "../../storage/redis_expire.ts";
+import { freePort, type RedisServer, redisSkip, startRedis } from "../_redis_server.ts";
+import { storageSuite, type SuiteOptions } from "./_suite.ts";
+
+type Kind = new (name: string, options?: RedisStorageOptions) => RedisStorage;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+let server: RedisServer;
+let unique = 0;
+
+before(async () => {
+  if (!redisSkip) server = await startRedis();
+});
+after(async () => {
+  await server?.stop();
+});
+
+function bytes(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+function text(data: Uint8Array | null | undefined): string | null {
+  return data ? decoder.decode(data) : null;
+}
+
+function name(): string {
+  unique += 1;
+  return `redis-test-${unique}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A storage of `kind` on the test server (close it, or open it with `await using`). */
+function open(kind: Kind, queue: string, options: RedisStorageOptions = {}): RedisStorage {
+  return new kind(queue, { port: server.port, ...options });
+}
+
+type Client = ReturnType<typeof createClient>;
+
+/** Runs `body` with a plain node-redis client, to look at the server from outside the storage. */
+async function inspecting(body: (client: Client) => Promise<void>): Promise<void> {
+  const client = createClient({ url: server.url });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    await body(client);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Runs `attempt` until it resolves, for up to 10 s (reconnection after a restart). */
+async function eventually<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 0;; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (tries >= 100) throw error;
+      await delay(100);
+    }
+  }
+}
+
+if (redisSkip) {
+  test("redis storages (skipped: redis-server is missing)", { skip: redisSkip }, () => {});
+} else {
+  // A LIST queue puts a message back from a lease at its head, not at its old place.
+  const list = { priority: false, keepsPlace: false };
+  const kinds: [string, Kind, RedisStorageOptions, SuiteOptions][] = [
+    ["redis", RedisStorage, { readTimeout: 0.1 }, list],
+    ["redis non-blocking", RedisStorage, { blocking: false }, list],
+    ["priority redis", PriorityRedisStorage, { readTimeout: 0.1 }, {}],
+    ["priority redis non-blocking", PriorityRedisStorage, { blocking: false }, {}],
+    ["redis expire", RedisExpireStorage, { readTimeout: 0.1 }, { ...list, expiring: true }],
+    ["priority redis expire", PriorityRedisExpireStorage, { blocking: false }, { expiring: true }],
+  ];
+  for (const [label, kind, options, suiteOptions] of kinds) {
+    storageSuite(label, (queue: string): Storage => open(kind, queue, options), suiteOptions);
+  }
+  registerRedisTests();
+}
+
+function registerRedisTests(): void {
+  test("redis: every key of a queue shares the hash tag {name}", async () => {
+    const plain = name();
+    const priority = name();
+    for (
+      const [kind, queue] of [[RedisStorage, plain], [
+        PriorityRedisExpireStorage,
+        priority,
+      ]] as const
+    ) {
+      await using storage = open(kind, queue, { blocking: false });
+      await storage.enqueue(bytes("leased"));
+      await storage.enqueue(bytes("waiting"));
+      await storage.dequeue({ lease: 30 });
+      await storage.addToSchedule(bytes("later"), Date.now() + 60_000);
+      await storage.putData("result", bytes("1"), { isResult: true });
+      await storage.putIfEmpty("lock", bytes("1"), { ttl: 30 });
+      await storage.addDeadLetter(bytes("bad"), "bad message");
+    }
+    const common = ["dead", "leased", "leases", "queue", "schedule", "sequence"];
+    await inspecting(async (client) => {
+      const suffixes = async (queue: string): Promise<string[]> => {
+        const keys = await client.keys(`*${queue}*`);
+        for (const key of keys) assert.ok(key.startsWith(`huey:{${queue}}:`), key);
+        return keys.map((key) => key.slice(`huey:{${queue}}:`.length)).sort();
+      };
+      assert.deepEqual(await suffixes(plain), [...common, "kv", "kv-expiries"].sort());
+      assert.deepEqual(
+        await suffixes(priority),
+        [...common, "notify", "r:lock", "r:result"].sort(),
+      );
+    });
+  });
+
+  test("redis: contradictory options throw ConfigurationError naming them", () => {
+    const cases: [RedisStorageOptions, RegExp][] = [
+      [{ url: "redis://127.0.0.1:6379", host: "127.0.0.1" }, /'url'.*'host'/],
+      [{ url: "redis://127.0.0.1:6379", port: 6380 }, /'url'.*'port'/],
+      [{ url: "redis://127.0.0.1:6379", db: 2 }, /'url'.*'db'/],
+      [{ url: "redis://:secret@127.0.0.1", password: "other" }, /'url'.*'password'/],
+      [{ client: createClient(), url: "redis://127.0.0.1" }, /'client'.*'url'/],
+      [{ client: createClient(), host: "localhost", port: 6379 }, /'client'.*'host', 'port'/],
+      [{ expireTime: 60 }, /'expireTime'.*RedisStorage/],
+    ];
+    for (const [options, message] of cases) {
+      assert.throws(() => new RedisStorage("q", options), (error: Error) => {
+        assert.ok(error instanceof ConfigurationError, String(error));
+        assert.match(error.message, message);
+        return true;
+      });
+    }
+    assert.doesNotThrow(() => new RedisStorage("q", { host: undefined, url: "redis://h:1/0" }));
+    assert.doesNotThrow(() => new RedisExpireStorage("q", { expireTime: 60 }));
+  });
+
+  test("redis: bad option values throw RangeError or TypeError naming the option", () => {
+    const cases: [string, RedisStorageOptions, typeof RangeError | typeof TypeError, RegExp][] = [
+      ["q", { port: 70000 }, RangeError, /'port'.*70000/],
+      ["q", { db: -1 }, RangeError, /'db'.*-1/],
+      ["q", { readTimeout: 0 }, RangeError, /'readTimeout'.*0/],
+      ["q", { blocking: "yes" as unknown as boolean }, TypeError, /'blocking'/],
+      ["q", { url: "http://127.0.0.1" }, TypeError, /'url'.*http/],
+      ["q", { host: "" }, TypeError, /'host'/],
+      ["a{b}", {}, RangeError, /'\{' or '\}'.*a\{b\}/],
+    ];
+    for (const [queue, options, type, message] of cases) {
+      assert.throws(() => new RedisStorage(queue, options), (error: Error) => {
+        assert.ok(error instanceof type, String(error));
+        assert.match(error.message, message);
+        return true;
+      });
+    }
+    assert.throws(() => new RedisExpireStorage("q", { expireTime: -5 }), /'expireTime'.*-5/);
+  });
+
+  test("redis expire: a result gets a TTL of expireTime, other keys none", async () => {
+    const queue = name();
+    await using storage = open(RedisExpireStorage, queue, { expireTime: 3600 });
+    await storage.putData("result", bytes("42"), { isResult: true });
+    await storage.putData("revoked", bytes("1"));
+    await storage.putIfEmpty("lock", bytes("1"), { ttl: 60 });
+    await inspecting(async (client) => {
+      const ttl = await client.ttl(`huey:{${queue}}:r:result`);
+      assert.ok(ttl > 3590 && ttl <= 3600, String(ttl));
+      assert.equal(await client.ttl(`huey:{${queue}}:r:revoked`), -1);
+      const lockTtl = await client.ttl(`huey:{${queue}}:r:lock`);
+      assert.ok(lockTtl > 50 && lockTtl <= 60, String(lockTtl));
+    });
+    assert.equal(text(await storage.popData("result")), "42");
+    assert.equal(text(await storage.popData("result")), "42");
+    assert.equal(await storage.deleteData("result"), true);
+    assert.equal(await storage.peekData("result"), null);
+  });
+
+  for (const kind of [RedisStorage, PriorityRedisStorage]) {
+    test(`${kind.name}: a blocking dequeue returns a message another client enqueues meanwhile`, async () => {
+      const queue = name();
+      await using consumer = open(kind, queue, { readTimeout: 10 });
+      await using producer = open(kind, queue);
+      await consumer.queueSize(); // connected before waiting
+      const waiting = consumer.dequeue({ lease: 30 });
+      await delay(300);
+      await producer.enqueue(bytes("job"));
+      const delivery = await waiting;
+      assert.equal(text(delivery?.data), "job");
+      await consumer.ack(delivery!.receipt!);
+    });
+
+    test(`${kind.name}: concurrent blocking dequeues on one client each get a message`, async () => {
+      const queue = name();
+      await using consumer = open(kind, queue, { readTimeout: 10 });
+      await using producer = open(kind, queue);
+      const waiting = Array.from({ length: 5 }, () => consumer.dequeue());
+      await delay(200);
+      await producer.enqueueMany(["a", "b", "c", "d", "e"].map((item) => ({ data: bytes(item) })));
+      const got = (await Promise.all(waiting)).map((delivery) => text(delivery?.data));
+      assert.deepEqual(got.sort(), ["a", "b", "c", "d", "e"]);
+    });
+  }
+
+  test("redis: a blocking dequeue resolves to null after readTimeout", async () => {
+    await using storage = open(PriorityRedisStorage, name(), { readTimeout: 0.3 });
+    assert.equal(await storage.dequeue(), null);
+    await using plain = open(RedisStorage, name(), { readTimeout: 0.3 });
+    assert.equal(await plain.dequeue({ lease: 5 }), null);
+  });
+
+  test("redis: an aborted blocking dequeue resolves to null, and so does one cut by close", async () => {
+    const queue = name();
+    const storage = open(RedisStorage, queue, { readTimeout: 60 });
+    const controller = new AbortController();
+    const aborted = storage.dequeue({ signal: controller.signal });
+    await delay(200);
+    controller.abort();
+    assert.equal(await aborted, null);
+    const cut = storage.dequeue();
+    await delay(200);
+    await storage.close();
+    assert.equal(await cut, null);
+    // The abandoned waits took nothing: a message enqueued now is still there.
+    await using other = open(RedisStorage, queue);
+    await other.enqueue(bytes("kept"));
+    assert.equal(await other.queueSize(), 1);
+  });
+
+  test("redis: a lease outlives its client: another client gets the message after expiry", async () => {
+    const queue = name();
+    const first = open(PriorityRedisStorage, queue, { blocking: false });
+    await first.enqueue(bytes("job"), 3);
+    const leased = await first.dequeue({ lease: 0.3 });
+    assert.equal(text(leased?.data), "job");
+    await first.close(); // gone without ack
+    await using second = open(PriorityRedisStorage, queue, { readTimeout: 5 });
+    assert.equal(await second.queueSize(), 0);
+    await delay(400);
+    const again = await second.dequeue({ lease: 30 });
+    assert.equal(text(again?.data), "job");
+    assert.notEqual(again?.receipt, leased?.receipt);
+  });
+
+  test("redis: a blocking dequeue wakes up when a lease expires", async () => {
+    await using storage = open(RedisStorage, name(), { readTimeout: 10 });
+    await storage.enqueue(bytes("job"));
+    await storage.dequeue({ lease: 0.3 });
+    const again = await storage.dequeue({ lease: 30 });
+    assert.equal(text(again?.data), "job");
+  });
+
+  test("redis: operations reject clearly while Redis is down and work again after it returns", async () => {
+    const queue = name();
+    await using storage = open(RedisStorage, queue, { readTimeout: 0.2 });
+    await using priority = open(PriorityRedisStorage, queue + "-p", { readTimeout: 0.2 });
+    await using waiter = open(RedisStorage, queue + "-w", { readTimeout: 60 });
+    await storage.enqueue(bytes("before"));
+    await priority.enqueue(bytes("before"), 1);
+    assert.equal(text((await storage.dequeue())?.data), "before");
+    await waiter.queueSize();
+    const unreachable = new RegExp(`Redis is unreachable at 127\\.0\\.0\\.1:${server.port}`);
+    const waiting = assert.rejects(
+      waiter.dequeue(),
+      (error: Error) => unreachable.test(error.message),
+    );
+    await delay(200);
+    await server.stop();
+    try {
+      await waiting;
+      await assert.rejects(storage.enqueue(bytes("while down")), (error: Error) => {
+        assert.ok(error instanceof HueyError);
+        assert.match(error.message, unreachable);
+        return true;
+      });
+      await assert.rejects(priority.dequeue(), unreachable);
+    } finally {
+      await server.restart(); // empty: no persistence
+    }
+    await eventually(() => storage.queueSize());
+    await eventually(() => priority.queueSize());
+    await storage.enqueue(bytes("after"));
+    assert.equal(text((await storage.dequeue({ lease: 5 }))?.data), "after");
+    await priority.enqueue(bytes("after"), 2);
+    assert.equal(text((await priority.dequeue())?.data), "after");
+    assert.equal(await storage.dequeue(), null);
+  });
+
+  test("redis: the first operation rejects clearly when nothing listens", async () => {
+    const port = await freePort();
+    await using storage = new RedisStorage(name(), { port });
+    await assert.rejects(
+      storage.queueSize(),
+      new RegExp(`Redis is unreachable at 127.0.0.1:${port}`),
+    );
+    await assert.rejects(storage.enqueue(bytes("x")), /Redis is unreachable/);
+  });
+
+  test("redis: scripts still run after the server's script cache is flushed", async () => {
+    await using storage = open(PriorityRedisStorage, name(), { blocking: false });
+    await storage.enqueue(bytes("one"), 1);
+    await inspecting(async (client) => void await client.scriptFlush());
+    await storage.enqueue(bytes("two"), 2);
+    assert.equal(text((await storage.dequeue())?.data), "two");
+  });
+
+  test("redis: a node-redis client passed as `client` is used and left open", async () => {
+    const client = createClient({ url: server.url });
+    client.on("error", () => {});
+    const queue = name();
+    const storage = new RedisStorage(queue, { client, readTimeout: 0.2 });
+    await storage.enqueue(bytes("job"));
+    assert.equal(text((await storage.dequeue())?.data), "job");
+    assert.equal(await storage.dequeue(), null);
+    await storage.close();
+    assert.ok(client.isOpen);
+    assert.equal(await client.exists(`huey:{${queue}}:queue`), 0);
+    await client.close();
+  });
+}
