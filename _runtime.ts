@@ -97,7 +97,10 @@ export interface WorkerChannel {
 
 interface WebWorkerLike {
   postMessage(message: unknown): void;
-  addEventListener(type: string, listener: (event: { data?: unknown; message?: string }) => void): void;
+  addEventListener(
+    type: string,
+    listener: (event: { data?: unknown; message?: string; preventDefault?: () => void }) => void,
+  ): void;
   terminate(): void;
 }
 
@@ -123,7 +126,13 @@ export async function startThread(url: URL, name: string): Promise<WorkerChannel
   const WebWorker = (globalThis as { Worker?: WebWorkerConstructor }).Worker;
   if (runtime !== "node" && WebWorker) {
     const worker = new WebWorker(url, { type: "module", name });
-    worker.addEventListener("error", (event) => exited(`crashed: ${event.message ?? "error"}`));
+    worker.addEventListener("error", (event) => {
+      // Unhandled, Deno rethrows a worker's error in this thread (the consumer would
+      // crash), and a browser-like worker would run on: end it, as Node's are ended.
+      event.preventDefault?.();
+      worker.terminate();
+      exited(`crashed: ${event.message ?? "error"}`);
+    });
     worker.addEventListener("close", () => exited("exited"));
     return {
       post: (message) => worker.postMessage(message),

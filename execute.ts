@@ -84,7 +84,11 @@ export async function executeTask(
     return done();
   }
   const definition = huey.registry.get(task.name);
-  if (!definition) throw new HueyError(`Unknown task "${task.name}": no task of that name is registered`);
+  if (!definition) {
+    throw new HueyError(`Unknown task "${task.name}": no task of that name is registered`);
+  }
+  logger.info(`Executing ${task}`);
+  const started = performance.now();
   await huey.signals.emit(SIGNAL_EXECUTING, task);
   if (await cancelledByHook(huey, task)) return done();
 
@@ -96,6 +100,7 @@ export async function executeTask(
     await huey.signals.emit(SIGNAL_INTERRUPTED, task);
     return { value: undefined, interrupted: true };
   }
+  logger.info(`${task} executed in ${((performance.now() - started) / 1000).toFixed(3)}s`);
   return finish(huey, task, value, undefined, false);
 }
 
@@ -166,7 +171,9 @@ async function reportFailure(huey: Huey, task: Task, error: unknown): Promise<Da
   } else if (error instanceof RetryTask) {
     logger.info(`Task ${task.id} asked to be retried`);
     task.retries += 1;
-    if (error.eta !== undefined || error.delay !== undefined) return resolveEta(error.eta, error.delay);
+    if (error.eta !== undefined || error.delay !== undefined) {
+      return resolveEta(error.eta, error.delay);
+    }
   } else if (error instanceof CancelExecution) {
     if (error.retry || (error.retry === undefined && task.retries > 0)) {
       task.retries = Math.max(task.retries, 1);
@@ -183,7 +190,11 @@ async function reportFailure(huey: Huey, task: Task, error: unknown): Promise<Da
 }
 
 /** Runs the task's function, stopping it at its timeout or when `signal` aborts. */
-function run(definition: TaskDefinition, task: Task, signal: AbortSignal | undefined): Promise<unknown> {
+function run(
+  definition: TaskDefinition,
+  task: Task,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
   const controller = new AbortController();
   task.signal = controller.signal;
   if (signal?.aborted) {
@@ -192,7 +203,9 @@ function run(definition: TaskDefinition, task: Task, signal: AbortSignal | undef
     return Promise.reject(new Interrupted());
   }
   const args = definition.context ? [...task.args, task] : task.args;
-  const work = new Promise<unknown>((resolve) => resolve((definition.fn as (...a: unknown[]) => unknown)(...args)));
+  const work = new Promise<unknown>((resolve) =>
+    resolve((definition.fn as (...a: unknown[]) => unknown)(...args))
+  );
   if (task.timeout === null && !signal) return work;
   return new Promise((resolve, reject) => {
     const stop = (reason: unknown, rejection: unknown): void => {
@@ -202,7 +215,9 @@ function run(definition: TaskDefinition, task: Task, signal: AbortSignal | undef
     };
     const onAbort = (): void => stop(signal!.reason, new Interrupted());
     const timer = task.timeout === null ? undefined : setTimeout(() => {
-      const timeout = new TaskTimeout(`Task ${task.name} ${task.id} ran past its timeout of ${task.timeout}s`);
+      const timeout = new TaskTimeout(
+        `Task ${task.name} ${task.id} ran past its timeout of ${task.timeout}s`,
+      );
       stop(timeout, timeout);
     }, task.timeout * 1000);
     const cleanup = (): void => {

@@ -17,7 +17,9 @@ export class HookList<F extends (...args: never[]) => unknown> {
 
   /** Adds a hook and returns it (so it works as a decorator). */
   add(fn: F, options: HookOptions = {}): F {
-    if (typeof fn !== "function") throw new TypeError(`A hook must be a function, got ${typeof fn}`);
+    if (typeof fn !== "function") {
+      throw new TypeError(`A hook must be a function, got ${typeof fn}`);
+    }
     this.#hooks.set(options.name ?? (fn.name || `hook-${this.#hooks.size + 1}`), fn);
     return fn;
   }

@@ -12,16 +12,33 @@ import { HookList, type HookOptions } from "./hooks.ts";
 import { LeaseKeeper } from "./leases.ts";
 import { type LockOptions, TaskLock } from "./lock.ts";
 import { getLogger } from "./logger.ts";
-import { defineTask, newTask, TaskRegistry, type TaskDefinition, type TaskOptions } from "./registry.ts";
+import {
+  defineTask,
+  newTask,
+  type TaskDefinition,
+  type TaskOptions,
+  TaskRegistry,
+} from "./registry.ts";
 import { Result, ResultGroup } from "./result.ts";
 import { Revocations, type RevokeOptions, type RevokeTarget } from "./revoke.ts";
-import { type SerializerLike, Serializer } from "./serializer.ts";
-import { type SignalHandler, type SignalName, SignalDispatcher, SIGNAL_ENQUEUED, SIGNAL_SCHEDULED } from "./signals.ts";
+import { Serializer, type SerializerLike } from "./serializer.ts";
+import {
+  SIGNAL_ENQUEUED,
+  SIGNAL_SCHEDULED,
+  SignalDispatcher,
+  type SignalHandler,
+  type SignalName,
+} from "./signals.ts";
 import type { DeadLetter, Storage } from "./storage/base.ts";
 import { MemoryStorage } from "./storage/memory.ts";
 import { Task, type TaskData } from "./task.ts";
 import { resolveExpires } from "./time.ts";
-import { type AnyTaskWrapper, createTaskWrapper, type IsRevokedOptions, type TaskWrapper } from "./wrapper.ts";
+import {
+  type AnyTaskWrapper,
+  createTaskWrapper,
+  type IsRevokedOptions,
+  type TaskWrapper,
+} from "./wrapper.ts";
 import type { CrontabValidator } from "./crontab.ts";
 
 export type { RevokeOptions };
@@ -165,7 +182,9 @@ export class Huey {
       throw new TypeError(`Huey name must be a non-empty string, got ${String(name)}`);
     }
     if (!(typeof leaseTimeout === "number" && leaseTimeout > 0 && Number.isFinite(leaseTimeout))) {
-      throw new RangeError(`Option 'leaseTimeout' must be a number of seconds > 0, got ${String(leaseTimeout)}`);
+      throw new RangeError(
+        `Option 'leaseTimeout' must be a number of seconds > 0, got ${String(leaseTimeout)}`,
+      );
     }
     this.name = name;
     this.results = results;
@@ -206,9 +225,14 @@ export class Huey {
   }
 
   set immediate(value: boolean) {
-    if (value === this.#immediate && (this.#immediateStorage !== null) === (value && this.#immediateUseMemory)) return;
+    if (
+      value === this.#immediate &&
+      (this.#immediateStorage !== null) === (value && this.#immediateUseMemory)
+    ) return;
     this.#immediate = value;
-    this.#immediateStorage = value && this.#immediateUseMemory ? new MemoryStorage(this.name) : null;
+    this.#immediateStorage = value && this.#immediateUseMemory
+      ? new MemoryStorage(this.name)
+      : null;
   }
 
   // ---------------------------------------------------------------- tasks
@@ -223,7 +247,10 @@ export class Huey {
     options: TaskOptions & { context: true },
   ): TaskWrapper<A, R>;
   task<A extends unknown[], R>(fn: (...args: A) => R, options?: TaskOptions): TaskWrapper<A, R>;
-  task<A extends unknown[], R>(fn: (...args: A) => R, options: TaskOptions = {}): TaskWrapper<A, R> {
+  task<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    options: TaskOptions = {},
+  ): TaskWrapper<A, R> {
     return this.#register<A, R>(defineTask(fn as (...args: never[]) => unknown, options));
   }
 
@@ -237,7 +264,9 @@ export class Huey {
     options: Omit<TaskOptions, "context"> = {},
   ): TaskWrapper<[], R> {
     if (typeof validate !== "function") {
-      throw new TypeError(`periodicTask() needs a validate function such as crontab(), got ${typeof validate}`);
+      throw new TypeError(
+        `periodicTask() needs a validate function such as crontab(), got ${typeof validate}`,
+      );
     }
     return this.#register<[], R>(defineTask(fn, options, validate));
   }
@@ -372,7 +401,9 @@ export class Huey {
   resultFor<R>(task: Task<R>): Result<R> | ResultGroup {
     if (!task.next) return new Result(this, task);
     const results: Result[] = [];
-    for (let stage: Task | null = task; stage; stage = stage.next) results.push(new Result(this, stage));
+    for (let stage: Task | null = task; stage; stage = stage.next) {
+      results.push(new Result(this, stage));
+    }
     return new ResultGroup(results);
   }
 
@@ -422,7 +453,10 @@ export class Huey {
   execute(task: Task, options: ExecuteOptions = {}): Promise<unknown> {
     if (options.receipt !== undefined) this.#leases.attach(task, options.receipt);
     const now = options.timestamp ?? new Date();
-    return this.#leases.around(task, () => executeTask(this, task, now, options.signal, options.failure));
+    return this.#leases.around(
+      task,
+      () => executeTask(this, task, now, options.signal, options.failure),
+    );
   }
 
   /** The lease receipt of a dequeued task not yet executed, if its message is leased. */
@@ -460,7 +494,9 @@ export class Huey {
   /** New tasks of every periodic task whose schedule matches `timestamp`, in registration order. */
   readPeriodic(timestamp: Date = new Date()): Promise<Task[]> {
     const zone = this.utc ? undefined : "local";
-    const due = this.registry.periodic().filter((definition) => definition.validate!(timestamp, zone));
+    const due = this.registry.periodic().filter((definition) =>
+      definition.validate!(timestamp, zone)
+    );
     return Promise.resolve(due.map((definition) => newTask(definition, [])));
   }
 

@@ -35,7 +35,10 @@ export class SqliteHuey extends Huey {
     super(name, options);
   }
 
-  protected override createStorage(name: string, options: HueyOptions & SqliteStorageOptions): Storage {
+  protected override createStorage(
+    name: string,
+    options: HueyOptions & SqliteStorageOptions,
+  ): Storage {
     return options.storage ?? new SqliteStorage(name, options);
   }
 }
@@ -57,7 +60,10 @@ export class FileHuey extends Huey {
     super(name, options);
   }
 
-  protected override createStorage(name: string, options: HueyOptions & FileStorageOptions): Storage {
+  protected override createStorage(
+    name: string,
+    options: HueyOptions & FileStorageOptions,
+  ): Storage {
     return options.storage ?? new FileStorage(name, options);
   }
 }

@@ -35,7 +35,12 @@ export type {
 } from "./wrapper.ts";
 export type { RevokeOptions, RevokeTarget } from "./revoke.ts";
 export { Result, ResultGroup } from "./result.ts";
-export type { AsCompletedOptions, GetOptions, RescheduleOptions, ResultRevokeOptions } from "./result.ts";
+export type {
+  AsCompletedOptions,
+  GetOptions,
+  RescheduleOptions,
+  ResultRevokeOptions,
+} from "./result.ts";
 export { isTuple, tuple } from "./tuple.ts";
 export type { Tuple } from "./tuple.ts";
 export { MiniHuey } from "./mini.ts";

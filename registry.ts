@@ -5,7 +5,7 @@
  */
 import { ConfigurationError } from "./errors.ts";
 import type { CrontabValidator } from "./crontab.ts";
-import { Task } from "./task.ts";
+import { checkTaskSettings, Task } from "./task.ts";
 
 /** Options of `huey.task()`: the defaults of every call of the task. */
 export interface TaskOptions {
@@ -47,17 +47,6 @@ export interface TaskDefinition {
   readonly timeout: number | null;
 }
 
-function checkNumber(
-  value: number | undefined,
-  option: string,
-  valid: (value: number) => boolean,
-  expected: string,
-): void {
-  if (value !== undefined && (typeof value !== "number" || !valid(value))) {
-    throw new RangeError(`Option '${option}' must be ${expected}, got ${String(value)}`);
-  }
-}
-
 /**
  * Builds a task definition from a function and options, checking both.
  *
@@ -72,20 +61,21 @@ export function defineTask(
   if (typeof fn !== "function") {
     throw new TypeError(`A task must be a function, got ${typeof fn}`);
   }
-  const { name = fn.name, retries = 0, retryDelay = 0, priority, context = false, expires, timeout } =
-    options;
+  const {
+    name = fn.name,
+    retries = 0,
+    retryDelay = 0,
+    priority,
+    context = false,
+    expires,
+    timeout,
+  } = options;
   if (!name) {
     throw new ConfigurationError(
       "A task needs a name: use a named function or pass { name } to task()",
     );
   }
-  checkNumber(retries, "retries", (n) => Number.isInteger(n) && n >= 0, "an integer >= 0");
-  checkNumber(retryDelay, "retryDelay", (n) => Number.isFinite(n) && n >= 0, "a number >= 0");
-  checkNumber(priority, "priority", Number.isFinite, "a finite number");
-  checkNumber(timeout, "timeout", (n) => Number.isFinite(n) && n > 0, "a number of seconds > 0");
-  if (typeof expires === "number") {
-    checkNumber(expires, "expires", Number.isFinite, "a number of seconds or a Date");
-  }
+  checkTaskSettings({ retries, retryDelay, priority, timeout, expires });
   return {
     name,
     fn,

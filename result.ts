@@ -114,7 +114,9 @@ export class Result<R = unknown> {
       signal,
     } = options;
     if (!this.#huey.results) {
-      throw new ConfigurationError(`Results are disabled on Huey '${this.#huey.name}' (results: false)`);
+      throw new ConfigurationError(
+        `Results are disabled on Huey '${this.#huey.name}' (results: false)`,
+      );
     }
     if (!blocking) return this.#unwrap(await this.#read(preserve));
     const start = performance.now();

@@ -45,7 +45,10 @@ export class Revocations {
   /** Revokes a task id (`whole: false`) or every call of a task name (`whole: true`). */
   revoke(idOrName: string, whole: boolean, options: RevokeOptions = {}): Promise<void> {
     const { revokeUntil = null, revokeOnce = false } = options;
-    return this.#huey.put(whole ? taskKey(idOrName) : instanceKey(idOrName), [revokeUntil, revokeOnce]);
+    return this.#huey.put(whole ? taskKey(idOrName) : instanceKey(idOrName), [
+      revokeUntil,
+      revokeOnce,
+    ]);
   }
 
   /** Lifts a revocation; `true` when there was one. */

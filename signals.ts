@@ -93,7 +93,10 @@ export class SignalDispatcher {
       try {
         await handler(signal, task, ...extra);
       } catch (error) {
-        logger.exception(`Signal handler ${handler.name || "(anonymous)"} failed on ${signal}`, error);
+        logger.exception(
+          `Signal handler ${handler.name || "(anonymous)"} failed on ${signal}`,
+          error,
+        );
       }
     }
   }

@@ -188,6 +188,7 @@ export class Task<R = unknown> {
     if (delay !== undefined && eta !== undefined) {
       throw new TypeError("Give either delay or eta to withOptions(), not both");
     }
+    checkTaskSettings(rest);
     if (delay !== undefined) this.eta = relativeTime(delay, "delay");
     if (eta !== undefined) this.eta = eta;
     for (const [key, value] of Object.entries(rest)) {
@@ -203,6 +204,35 @@ export class Task<R = unknown> {
     if (this.priority) text += ` p=${this.priority}`;
     if (this.retries) text += ` ${this.retries} retries`;
     return text;
+  }
+}
+
+function checkNumber(
+  value: number | null | undefined,
+  option: string,
+  valid: (value: number) => boolean,
+  expected: string,
+): void {
+  if (value != null && (typeof value !== "number" || !valid(value))) {
+    throw new RangeError(`Option '${option}' must be ${expected}, got ${String(value)}`);
+  }
+}
+
+/**
+ * Checks a task's settings, wherever they are given (`task()`, `withOptions()`, `schedule()`).
+ *
+ * @throws {RangeError} A setting has a bad value; the message names it.
+ */
+export function checkTaskSettings(
+  settings: Partial<Pick<TaskData, "retries" | "retryDelay" | "priority" | "timeout" | "expires">>,
+): void {
+  const { retries, retryDelay, priority, timeout, expires } = settings;
+  checkNumber(retries, "retries", (n) => Number.isInteger(n) && n >= 0, "an integer >= 0");
+  checkNumber(retryDelay, "retryDelay", (n) => Number.isFinite(n) && n >= 0, "a number >= 0");
+  checkNumber(priority, "priority", Number.isFinite, "a finite number");
+  checkNumber(timeout, "timeout", (n) => Number.isFinite(n) && n > 0, "a number of seconds > 0");
+  if (!(expires instanceof Date)) {
+    checkNumber(expires, "expires", Number.isFinite, "a number of seconds or a Date");
   }
 }
 

@@ -52,7 +52,9 @@ export function resolveExpires(expires: number | Date | null, now = Date.now()):
  */
 export function checkSeconds(seconds: unknown, option: string): number {
   if (typeof seconds !== "number" || !Number.isFinite(seconds)) {
-    throw new TypeError(`Option '${option}' must be a finite number of seconds, got ${String(seconds)}`);
+    throw new TypeError(
+      `Option '${option}' must be a finite number of seconds, got ${String(seconds)}`,
+    );
   }
   return seconds;
 }

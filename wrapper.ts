@@ -110,8 +110,8 @@ export function createTaskWrapper<Args extends unknown[], R>(
   type Wrapper = TaskWrapper<Args, R>;
   const build = (args: unknown[]): Task<Awaited<R>> => newTask<Awaited<R>>(definition, args);
   const s = (...args: ArgsPrefix<Args>): Task<Awaited<R>> => build(args);
-  const wrapper = ((...args: Args) =>
-    huey.enqueue(build(args)) as Promise<Result<Awaited<R>>>) as Wrapper;
+  const wrapper =
+    ((...args: Args) => huey.enqueue(build(args)) as Promise<Result<Awaited<R>>>) as Wrapper;
   const methods: Omit<Wrapper, "name" | "huey" | "definition" | never> = {
     s,
     schedule(options: ScheduleOptions<Args>): Promise<Result<Awaited<R>>> {
