@@ -11,6 +11,9 @@ import { BlackHoleStorage } from "./storage/blackhole.ts";
 import { FileStorage, type FileStorageOptions } from "./storage/file.ts";
 import { MemoryStorage } from "./storage/memory.ts";
 import { SqliteStorage, type SqliteStorageOptions } from "./storage/sqlite.ts";
+import { RedisStorage, type RedisStorageOptions } from "./storage/redis.ts";
+import { PriorityRedisStorage } from "./storage/redis_priority.ts";
+import { PriorityRedisExpireStorage, RedisExpireStorage } from "./storage/redis_expire.ts";
 
 /**
  * A Huey whose queue lives in a SQLite file: the embedded default, safe with
@@ -73,4 +76,70 @@ export class BlackHoleHuey extends Huey {
   protected override createStorage(name: string, options: HueyOptions): Storage {
     return options.storage ?? new BlackHoleStorage(name);
   }
+}
+
+/**
+ * A Huey whose queue lives in Redis (a list: FIFO, no priorities), for many
+ * consumers on many machines. node-redis is loaded on first use.
+ *
+ * @example
+ * ```ts
+ * import { RedisHuey } from "./mod.ts";
+ * const huey = new RedisHuey("my-app", { url: "redis://127.0.0.1:6379/0" });
+ * console.assert(huey.storage.blocking);
+ * await huey.close();
+ * ```
+ */
+export class RedisHuey extends Huey {
+  /**
+   * @param name The queue's name.
+   * @param options Huey options and Redis options (`url`, `host`, `port`, `username`, `password`, `db`, `client`, `blocking`, `readTimeout`).
+   */
+  constructor(name = "huey", options: HueyOptions & RedisStorageOptions = {}) {
+    super(name, options);
+  }
+
+  protected override createStorage(
+    name: string,
+    options: HueyOptions & RedisStorageOptions,
+  ): Storage {
+    return options.storage ?? new RedisStorage(name, redisOptions(options));
+  }
+}
+
+/** A `RedisHuey` whose queue honours priorities (a sorted set). */
+export class PriorityRedisHuey extends RedisHuey {
+  protected override createStorage(
+    name: string,
+    options: HueyOptions & RedisStorageOptions,
+  ): Storage {
+    return options.storage ?? new PriorityRedisStorage(name, redisOptions(options));
+  }
+}
+
+/** A `RedisHuey` whose results expire after `expireTime` seconds (and are not removed by reads). */
+export class RedisExpireHuey extends RedisHuey {
+  protected override createStorage(
+    name: string,
+    options: HueyOptions & RedisStorageOptions,
+  ): Storage {
+    return options.storage ?? new RedisExpireStorage(name, redisOptions(options));
+  }
+}
+
+/** A `PriorityRedisHuey` whose results expire after `expireTime` seconds. */
+export class PriorityRedisExpireHuey extends RedisHuey {
+  protected override createStorage(
+    name: string,
+    options: HueyOptions & RedisStorageOptions,
+  ): Storage {
+    return options.storage ?? new PriorityRedisExpireStorage(name, redisOptions(options));
+  }
+}
+
+/** The Redis options among a RedisHuey's options. */
+function redisOptions(options: RedisStorageOptions): RedisStorageOptions {
+  const { url, host, port, username, password, db, client, blocking, readTimeout, expireTime } =
+    options;
+  return { url, host, port, username, password, db, client, blocking, readTimeout, expireTime };
 }

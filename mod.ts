@@ -22,7 +22,16 @@ export type {
   TaskContext,
   WorkerHook,
 } from "./huey.ts";
-export { BlackHoleHuey, FileHuey, MemoryHuey, SqliteHuey } from "./hueys.ts";
+export {
+  BlackHoleHuey,
+  FileHuey,
+  MemoryHuey,
+  PriorityRedisExpireHuey,
+  PriorityRedisHuey,
+  RedisExpireHuey,
+  RedisHuey,
+  SqliteHuey,
+} from "./hueys.ts";
 export { Task } from "./task.ts";
 export type { TaskData, TaskOptionsUpdate, TaskSource } from "./task.ts";
 export type { TaskDefinition, TaskOptions } from "./registry.ts";
@@ -80,6 +89,10 @@ export { MemoryStorage } from "./storage/memory.ts";
 export { BlackHoleStorage } from "./storage/blackhole.ts";
 export { SqliteStorage } from "./storage/sqlite.ts";
 export type { SqliteStorageOptions } from "./storage/sqlite.ts";
+export { RedisStorage } from "./storage/redis.ts";
+export type { RedisConnection, RedisStorageOptions } from "./storage/redis.ts";
+export { PriorityRedisStorage } from "./storage/redis_priority.ts";
+export { PriorityRedisExpireStorage, RedisExpireStorage } from "./storage/redis_expire.ts";
 export { FileStorage } from "./storage/file.ts";
 export type { FileStorageOptions } from "./storage/file.ts";
 export type {
