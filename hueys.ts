@@ -128,7 +128,7 @@ export class RedisExpireHuey extends RedisHuey {
 }
 
 /** A `PriorityRedisHuey` whose results expire after `expireTime` seconds. */
-export class PriorityRedisExpireHuey extends RedisHuey {
+export class PriorityRedisExpireHuey extends PriorityRedisHuey {
   protected override createStorage(
     name: string,
     options: HueyOptions & RedisStorageOptions,

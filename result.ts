@@ -41,7 +41,7 @@ export interface RescheduleOptions {
 
 /** Options of {@linkcode Result.revoke}. */
 export interface ResultRevokeOptions {
-  /** Skip only the next execution. @default true */
+  /** Skip only the next execution. @default true, or false when `revokeUntil` is given */
   revokeOnce?: boolean;
   /** Revoke until this time. */
   revokeUntil?: Date;
@@ -157,7 +157,7 @@ export class Result<R = unknown> {
 
   /** Revokes this task (by default only its next execution). */
   revoke(options: ResultRevokeOptions = {}): Promise<void> {
-    const { revokeOnce = true, revokeUntil } = options;
+    const { revokeUntil, revokeOnce = revokeUntil === undefined } = options;
     return this.#huey.revoke(this.task, { revokeOnce, revokeUntil });
   }
 
