@@ -67,7 +67,10 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<numb
   }
   let consumer: Consumer;
   try {
-    consumer = new Consumer(huey, { ...command.options, module: { url, exportName: command.exportName } }, logging);
+    consumer = new Consumer(huey, {
+      ...command.options,
+      module: { url, exportName: command.exportName },
+    }, logging);
   } catch (error) {
     if (error instanceof ConfigurationError) return fail(2, error.message, true);
     throw error;
@@ -90,7 +93,8 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<numb
     await consumer.run();
   } catch (error) {
     if (error instanceof ConfigurationError) return fail(2, error.message);
-    throw error;
+    // A worker could not start (e.g. it could not import the module).
+    return fail(1, (error as Error).message);
   }
   await huey.close().catch((error) => logger.exception("Could not close the storage", error));
   return 0;

@@ -11,7 +11,11 @@ import { getLogger } from "../logger.ts";
 import { MemoryStorage } from "../storage/memory.ts";
 import { startProcess, startThread, unrefTimer } from "../_runtime.ts";
 import { levelFor } from "./logging.ts";
-import { type ConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from "./options.ts";
+import {
+  type ConsumerOptions,
+  resolveConsumerOptions,
+  type ResolvedConsumerOptions,
+} from "./options.ts";
 import type { WorkerPool } from "./pool.ts";
 import { GreenletPool } from "./pool_greenlet.ts";
 import { RemotePool } from "./pool_remote.ts";
@@ -71,6 +75,8 @@ export class Consumer {
   #stopping: Promise<void> | null = null;
   #stopped = new AbortController();
   #running: Promise<void> | null = null;
+  /** Settles when the latest start or restart of the workers is over: a stop waits for it. */
+  #starting: Promise<void> = Promise.resolve();
 
   /**
    * @param huey The Huey whose tasks run.
@@ -131,22 +137,44 @@ export class Consumer {
    */
   run(options: RunOptions = {}): Promise<void> {
     if (this.huey.immediate) {
-      throw new ConfigurationError("Huey is in immediate mode: tasks run when called, there is nothing to consume");
+      throw new ConfigurationError(
+        "Huey is in immediate mode: tasks run when called, there is nothing to consume",
+      );
     }
     this.#running ??= this.#run(options.signal);
     return this.#running;
   }
 
   async #run(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) void this.stop();
     signal?.addEventListener("abort", () => void this.stop(), { once: true });
-    await this.#flushLocks();
-    this.#logStart();
-    await this.#pool.start();
-    const scheduling = this.scheduler.run(this.#stopped.signal);
-    const health = this.#healthChecks();
-    await new Promise<void>((resolve) => this.#stopped.signal.addEventListener("abort", () => resolve()));
+    this.#starting = this.#start();
+    await this.#starting;
+    const stopped = this.#stopped.signal;
+    const scheduling = this.#stopping ? null : this.scheduler.run(stopped);
+    const health = this.#stopping ? null : this.#healthChecks();
+    await new Promise<void>((resolve) => {
+      if (stopped.aborted) return resolve();
+      stopped.addEventListener("abort", () => resolve(), { once: true });
+    });
     await Promise.all([scheduling, health, this.#stopping]);
     logger.info("Consumer exiting.");
+  }
+
+  /** Flushes locks and starts the workers, unless a stop came first. */
+  async #start(): Promise<void> {
+    await this.#flushLocks();
+    if (this.#stopping) return;
+    this.#logStart();
+    try {
+      await this.#pool.start();
+    } catch (error) {
+      // Some workers may have started: they must not run on without the consumer.
+      await this.#pool.stop(false).catch((stopError) =>
+        logger.exception("Could not stop the workers", stopError)
+      );
+      throw error;
+    }
   }
 
   async #flushLocks(): Promise<void> {
@@ -156,13 +184,26 @@ export class Consumer {
   }
 
   #logStart(): void {
-    const { workers, workerType, schedulerInterval, periodic, checkWorkerHealth, healthCheckInterval } = this.options;
-    logger.info(`Huey consumer started with ${workers} ${workerType}, PID ${process.pid} at ${new Date().toISOString()}`);
+    const {
+      workers,
+      workerType,
+      schedulerInterval,
+      periodic,
+      checkWorkerHealth,
+      healthCheckInterval,
+    } = this.options;
+    logger.info(
+      `Huey consumer started with ${workers} ${workerType}, PID ${process.pid} at ${
+        new Date().toISOString()
+      }`,
+    );
     logger.info(`Scheduler runs every ${schedulerInterval} second(s).`);
     logger.info(`Periodic tasks are ${periodic ? "enabled" : "disabled"}.`);
     if (checkWorkerHealth) logger.info(`Health checks every ${healthCheckInterval} second(s).`);
     const names = this.huey.registry.names();
-    logger.info(`The following commands are available:\n${names.map((name) => `+ ${name}`).join("\n")}`);
+    logger.info(
+      `The following commands are available:\n${names.map((name) => `+ ${name}`).join("\n")}`,
+    );
   }
 
   async #healthChecks(): Promise<void> {
@@ -178,7 +219,9 @@ export class Consumer {
         }, { once: true });
       });
       if (!signal.aborted && !this.#stopping) {
-        await this.#pool.checkHealth().catch((error) => logger.exception("Health check failed", error));
+        await this.#pool.checkHealth().catch((error) =>
+          logger.exception("Health check failed", error)
+        );
       }
     }
   }
@@ -191,18 +234,35 @@ export class Consumer {
   stop(options: { graceful?: boolean } = {}): Promise<void> {
     const { graceful = true } = options;
     if (this.#stopping && graceful) return this.#stopping;
-    logger.info(graceful ? "Shutting down gracefully..." : "Shutting down fast: interrupting running tasks");
-    const stopping = this.#pool.stop(graceful).finally(() => this.#stopped.abort());
-    this.#stopping = this.#stopping ? Promise.all([this.#stopping, stopping]).then(() => {}) : stopping;
+    logger.info(
+      graceful ? "Shutting down gracefully..." : "Shutting down fast: interrupting running tasks",
+    );
+    // A start or restart under way ends first, so no worker it starts is left running.
+    const stopping = this.#starting.catch(() => {})
+      .then(() => this.#pool.stop(graceful))
+      .finally(() => this.#stopped.abort());
+    this.#stopping = this.#stopping
+      ? Promise.all([this.#stopping, stopping]).then(() => {})
+      : stopping;
     return this.#stopping;
   }
 
-  /** Stops every worker gracefully and starts new ones (their startup hooks run again). */
-  async restart(): Promise<void> {
-    logger.info("Restarting workers...");
-    await this.#pool.stop(true);
-    this.#pool = this.#createPool();
-    await this.#pool.start();
+  /**
+   * Stops every worker gracefully and starts new ones (their startup hooks
+   * run again). Does nothing unless the consumer runs and is not stopping.
+   */
+  restart(): Promise<void> {
+    if (!this.#running || this.#stopping) return Promise.resolve();
+    const restarting = this.#starting.catch(() => {}).then(async () => {
+      if (this.#stopping) return;
+      logger.info("Restarting workers...");
+      await this.#pool.stop(true);
+      if (this.#stopping) return;
+      this.#pool = this.#createPool();
+      await this.#pool.start();
+    });
+    this.#starting = restarting;
+    return restarting;
   }
 
   /** Stops gracefully (for `await using`). */

@@ -18,7 +18,9 @@ export function isHuey(value: unknown): value is Huey {
 
 /** The file URL of a module path, resolved against the current directory. */
 export function moduleUrl(path: string): string {
-  return /^[a-z]+:\/\//i.test(path) || path.startsWith("file:") ? path : pathToFileURL(resolve(path)).href;
+  return /^[a-z]+:\/\//i.test(path) || path.startsWith("file:")
+    ? path
+    : pathToFileURL(resolve(path)).href;
 }
 
 /**

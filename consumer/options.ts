@@ -59,7 +59,9 @@ const WORKER_TYPES: Record<string, WorkerType> = {
 };
 
 function check(ok: boolean, option: string, value: unknown, expected: string): void {
-  if (!ok) throw new ConfigurationError(`Option '${option}' must be ${expected}, got ${String(value)}`);
+  if (!ok) {
+    throw new ConfigurationError(`Option '${option}' must be ${expected}, got ${String(value)}`);
+  }
 }
 
 /**
@@ -89,7 +91,12 @@ export function resolveConsumerOptions(options: ConsumerOptions = {}): ResolvedC
   check(positive(initialDelay), "initialDelay", initialDelay, "a number of seconds > 0");
   check(positive(maxDelay), "maxDelay", maxDelay, "a number of seconds > 0");
   check(positive(backoff) && backoff >= 1, "backoff", backoff, "a number >= 1");
-  check(positive(healthCheckInterval), "healthCheckInterval", healthCheckInterval, "a number of seconds > 0");
+  check(
+    positive(healthCheckInterval),
+    "healthCheckInterval",
+    healthCheckInterval,
+    "a number of seconds > 0",
+  );
   check(
     Number.isInteger(schedulerInterval) && schedulerInterval >= 1 && schedulerInterval <= 60 &&
       60 % schedulerInterval === 0,
@@ -191,7 +198,9 @@ function number(value: string | undefined, flag: string): number | undefined {
  */
 export function parseCommandLine(args: string[]): CommandLine {
   const options = Object.fromEntries(
-    FLAGS.map(([long, short, value]) => [long, { type: value ? "string" : "boolean", ...(short ? { short } : {}) }]),
+    FLAGS.map((
+      [long, short, value],
+    ) => [long, { type: value ? "string" : "boolean", ...(short ? { short } : {}) }]),
   ) as Record<string, { type: "string" | "boolean"; short?: string }>;
   let parsed;
   try {
@@ -205,9 +214,13 @@ export function parseCommandLine(args: string[]): CommandLine {
   const [target, ...extra] = parsed.positionals;
   const help = flag("help");
   const version = flag("version");
-  if (!target && !help && !version) throw new UsageError("missing the module that exports your Huey");
+  if (!target && !help && !version) {
+    throw new UsageError("missing the module that exports your Huey");
+  }
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
-  if (flag("verbose") && flag("quiet")) throw new UsageError("options --verbose and --quiet exclude each other");
+  if (flag("verbose") && flag("quiet")) {
+    throw new UsageError("options --verbose and --quiet exclude each other");
+  }
   const match = /^(.*?)(?::([A-Za-z_$][\w$]*))?$/.exec(target ?? "")!;
   return {
     modulePath: match[1],

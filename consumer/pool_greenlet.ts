@@ -31,7 +31,11 @@ export class GreenletPool implements WorkerPool {
    * @param size How many loops.
    * @param loop The loops' polling settings.
    */
-  constructor(huey: Huey, size: number, loop: Pick<WorkerLoopOptions, "initialDelay" | "maxDelay" | "backoff">) {
+  constructor(
+    huey: Huey,
+    size: number,
+    loop: Pick<WorkerLoopOptions, "initialDelay" | "maxDelay" | "backoff">,
+  ) {
     this.#huey = huey;
     this.#size = size;
     this.#loop = loop;

@@ -37,6 +37,8 @@ interface RemoteWorker {
 
 /** Seconds a worker gets past a task's timeout to stop it itself, before it is ended. */
 const TIMEOUT_GRACE = 1;
+/** Seconds a worker that said it stopped gets to exit by itself (and flush its log) before it is ended. */
+const STOPPED_GRACE = 0.2;
 /** Seconds a fast stop waits for workers to release their tasks before ending them. */
 const FAST_STOP_WAIT = 5;
 
@@ -49,6 +51,8 @@ export class RemotePool implements WorkerPool {
   #launch: LaunchWorker;
   #init: Omit<InitMessage, "name">;
   #workers: RemoteWorker[] = [];
+  #renewal: ReturnType<typeof setInterval> | undefined;
+  #closing = false;
 
   /**
    * @param huey The consumer's own Huey (records hard timeouts, releases leases).
@@ -64,10 +68,29 @@ export class RemotePool implements WorkerPool {
   }
 
   async start(): Promise<void> {
+    this.#closing = false;
+    this.#renewal = setInterval(() => this.#renewLeases(), (this.#huey.leaseTimeout / 3) * 1000);
+    unrefTimer(this.#renewal);
     this.#workers = await Promise.all(
       Array.from({ length: this.#size }, (_, index) => this.#spawn(`Worker-${index + 1}`)),
     );
     await Promise.all(this.#workers.map((worker) => worker.ready));
+  }
+
+  /**
+   * Renews the leases of the tasks the workers run. A worker renews them
+   * itself, but not while a synchronous task blocks its event loop (the very
+   * tasks thread and process workers are for): without this, another
+   * consumer would get such a task again while it still runs.
+   */
+  #renewLeases(): void {
+    const receipts = this.#workers.flatMap((worker) =>
+      [...worker.running.values()].flatMap((task) => (task.receipt ? [task.receipt] : []))
+    );
+    if (receipts.length === 0) return;
+    this.#huey.storage.renew(receipts, this.#huey.leaseTimeout).catch((error) =>
+      logger.exception(`Could not renew the leases of ${receipts.length} running task(s)`, error)
+    );
   }
 
   async #spawn(name: string): Promise<RemoteWorker> {
@@ -101,7 +124,12 @@ export class RemotePool implements WorkerPool {
     return worker;
   }
 
-  #receive(worker: RemoteWorker, message: FromWorker, ready: () => void, failed: (error: Error) => void): void {
+  #receive(
+    worker: RemoteWorker,
+    message: FromWorker,
+    ready: () => void,
+    failed: (error: Error) => void,
+  ): void {
     switch (message.type) {
       case "ready":
         return ready();
@@ -125,7 +153,12 @@ export class RemotePool implements WorkerPool {
         worker.running.delete(message.taskId);
         return;
       case "stopped":
+        // Its loop is over: what may still run in it (an interrupted task's
+        // timers, a task's stray interval) must neither go on nor keep it alive.
         worker.ending = true;
+        setTimeout(() => {
+          if (worker.alive) worker.channel.terminate();
+        }, STOPPED_GRACE * 1000);
         return;
     }
   }
@@ -140,13 +173,15 @@ export class RemotePool implements WorkerPool {
     await worker.stopped;
     try {
       const task = this.#huey.deserializeTask(Buffer.from(running.data, "base64"));
-      const failure = new TaskTimeout(`Task ${task.name} ${task.id} ran past its timeout of ${timeout}s`);
+      const failure = new TaskTimeout(
+        `Task ${task.name} ${task.id} ran past its timeout of ${timeout}s`,
+      );
       await this.#huey.execute(task, { receipt: running.receipt, failure });
     } catch (error) {
       logger.exception(`Could not record the timeout of task ${taskId}`, error);
     }
     const index = this.#workers.indexOf(worker);
-    if (index >= 0) this.#workers[index] = await this.#replace(worker.name);
+    if (index >= 0 && !this.#closing) this.#workers[index] = await this.#replace(worker.name);
   }
 
   async #replace(name: string): Promise<RemoteWorker> {
@@ -156,14 +191,21 @@ export class RemotePool implements WorkerPool {
   }
 
   async stop(graceful: boolean): Promise<void> {
+    // No replacement from now on (a hard timeout may still end a worker).
+    this.#closing = true;
     const workers = this.#workers.filter((worker) => worker.alive);
     for (const worker of workers) worker.channel.post({ type: "stop", graceful });
     if (!graceful) {
-      const waited = new Promise<void>((resolve) => unrefTimer(setTimeout(resolve, FAST_STOP_WAIT * 1000)));
+      const waited = new Promise<void>((resolve) =>
+        unrefTimer(setTimeout(resolve, FAST_STOP_WAIT * 1000))
+      );
       await Promise.race([Promise.all(workers.map((worker) => worker.stopped)), waited]);
-      await Promise.all(workers.filter((worker) => worker.alive).map((worker) => this.#end(worker)));
+      await Promise.all(
+        workers.filter((worker) => worker.alive).map((worker) => this.#end(worker)),
+      );
     }
     await Promise.all(workers.map((worker) => worker.stopped));
+    clearInterval(this.#renewal);
   }
 
   /** Ends a worker that did not stop in time, and puts its running tasks back on the queue. */
@@ -182,7 +224,7 @@ export class RemotePool implements WorkerPool {
   async checkHealth(): Promise<number> {
     let replaced = 0;
     for (const [index, worker] of this.#workers.entries()) {
-      if (worker.alive || worker.ending) continue;
+      if (worker.alive || worker.ending || this.#closing) continue;
       replaced++;
       logger.warning(`${worker.name} died, starting a new one`);
       this.#workers[index] = await this.#replace(worker.name);

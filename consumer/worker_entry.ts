@@ -21,9 +21,7 @@ const stop = new AbortController();
 const interrupt = new AbortController();
 let started = false;
 
-const channel = inProcess
-  ? parentProcessChannel(() => stop.abort())
-  : await parentChannel();
+const channel = inProcess ? parentProcessChannel(() => stop.abort()) : await parentChannel();
 
 function send(message: FromWorker): void {
   channel.post(message);
