@@ -91,9 +91,12 @@ export class BlackHoleHuey extends Huey {
  * ```
  */
 export class RedisHuey extends Huey {
+  /** The storage class this kind of RedisHuey builds. */
+  static readonly storageClass: typeof RedisStorage = RedisStorage;
+
   /**
    * @param name The queue's name.
-   * @param options Huey options and Redis options (`url`, `host`, `port`, `username`, `password`, `db`, `client`, `blocking`, `readTimeout`).
+   * @param options Huey options and Redis options (`url`, `host`, `port`, `username`, `password`, `db`, `client`, `blocking`, `readTimeout`, `expireTime`).
    */
   constructor(name = "huey", options: HueyOptions & RedisStorageOptions = {}) {
     super(name, options);
@@ -103,38 +106,24 @@ export class RedisHuey extends Huey {
     name: string,
     options: HueyOptions & RedisStorageOptions,
   ): Storage {
-    return options.storage ?? new RedisStorage(name, redisOptions(options));
+    const { storageClass } = this.constructor as typeof RedisHuey;
+    return options.storage ?? new storageClass(name, redisOptions(options));
   }
 }
 
 /** A `RedisHuey` whose queue honours priorities (a sorted set). */
 export class PriorityRedisHuey extends RedisHuey {
-  protected override createStorage(
-    name: string,
-    options: HueyOptions & RedisStorageOptions,
-  ): Storage {
-    return options.storage ?? new PriorityRedisStorage(name, redisOptions(options));
-  }
+  static override readonly storageClass: typeof RedisStorage = PriorityRedisStorage;
 }
 
 /** A `RedisHuey` whose results expire after `expireTime` seconds (and are not removed by reads). */
 export class RedisExpireHuey extends RedisHuey {
-  protected override createStorage(
-    name: string,
-    options: HueyOptions & RedisStorageOptions,
-  ): Storage {
-    return options.storage ?? new RedisExpireStorage(name, redisOptions(options));
-  }
+  static override readonly storageClass: typeof RedisStorage = RedisExpireStorage;
 }
 
 /** A `PriorityRedisHuey` whose results expire after `expireTime` seconds. */
 export class PriorityRedisExpireHuey extends PriorityRedisHuey {
-  protected override createStorage(
-    name: string,
-    options: HueyOptions & RedisStorageOptions,
-  ): Storage {
-    return options.storage ?? new PriorityRedisExpireStorage(name, redisOptions(options));
-  }
+  static override readonly storageClass: typeof RedisStorage = PriorityRedisExpireStorage;
 }
 
 /** The Redis options among a RedisHuey's options. */
