@@ -5,6 +5,7 @@
  * @module
  */
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { ConfigurationError } from "../errors.ts";
 import type { Huey } from "../huey.ts";
 import { getLogger } from "../logger.ts";
@@ -126,7 +127,7 @@ export class Consumer {
     };
     const launch = workerType === "thread"
       ? (name: string) => startThread(entryUrl, name)
-      : () => Promise.resolve(startProcess(entryUrl.pathname, { HUEY_WORKER: "process" }));
+      : () => Promise.resolve(startProcess(fileURLToPath(entryUrl), { HUEY_WORKER: "process" }));
     return new RemotePool(this.huey, workers, launch, init);
   }
 

@@ -39,7 +39,7 @@ function finish(code: number): void {
     process.exitCode = code;
     setTimeout(() => process.exit(code), 50);
   } else {
-    (channel as { close(): void }).close();
+    (channel as unknown as { close(): void }).close();
   }
 }
 

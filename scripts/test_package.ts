@@ -1,0 +1,348 @@
+/**
+ * Tests the npm package as a user gets it: builds `npm/`, packs the tarball,
+ * installs it into a scratch project, and on Node 24, Node 22 and Bun runs a
+ * small app whose tasks a `huey-consumer` (thread and process workers)
+ * executes; then checks that `deno publish --dry-run` passes. Ends with one
+ * line `N passed, N failed`.
+ *
+ * ```console
+ * $ npm run test:package            # node scripts/test_package.ts
+ * $ npm run test:package -- --keep  # keep the scratch directory
+ * ```
+ *
+ * Node 22 comes from the npm package `node@22`, installed once into
+ * `node_modules/.cache/huey-node22`.
+ *
+ * @module
+ */
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import process from "node:process";
+import { NODE_ENGINE, OUT_DIR, ROOT } from "./build_npm.ts";
+import { APP_JS, CLIENT_JS, TYPES_TS, typesConfig } from "./_package_fixtures.ts";
+import { COMMAND_TIMEOUT, finished, killGroup, run, start } from "./_process.ts";
+
+/** A JavaScript runtime the package is tried on. */
+interface Runtime {
+  name: string;
+  /** Node runs the bin by its `#!/usr/bin/env node` line; Bun is named on the command line. */
+  family: "node" | "bun";
+  /** The runtime's executable. */
+  bin: string;
+  /** What the app's `where` task reports as its runtime (a prefix). */
+  reports: string;
+}
+
+const BIN = join(ROOT, "node_modules", ".bin");
+const NODE22_DIR = join(ROOT, "node_modules", ".cache", "huey-node22");
+/** Seconds a consumer gets to exit after SIGINT. */
+const STOP_TIMEOUT = 20;
+
+const results: { name: string; ok: boolean }[] = [];
+
+/** Runs one check, prints `ok` or `FAIL` with a detail, and records it. */
+async function check(name: string, body: () => Promise<string | void>): Promise<boolean> {
+  try {
+    const detail = await body();
+    console.log(`ok   ${name}${detail ? ` (${detail})` : ""}`);
+    results.push({ name, ok: true });
+    return true;
+  } catch (error) {
+    console.log(`FAIL ${name}\n${indent((error as Error).message)}`);
+    results.push({ name, ok: false });
+    return false;
+  }
+}
+
+function indent(text: string): string {
+  return text.trimEnd().split("\n").slice(-40).map((line) => `     ${line}`).join("\n");
+}
+
+/** PATH with the directory of `bin` first, so that `#!/usr/bin/env node` finds that runtime. */
+function pathFor(bin: string): Record<string, string> {
+  return { PATH: [dirname(bin), BIN, process.env.PATH ?? ""].join(delimiter) };
+}
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+/** The entries of `npm pack --json`. */
+interface PackReport {
+  filename: string;
+  size: number;
+  unpackedSize: number;
+  files: { path: string }[];
+}
+
+const REQUIRED_FILES = [
+  "package.json",
+  "README.md",
+  "LICENSE",
+  "mod.js",
+  "mod.d.ts",
+  "mod.js.map",
+  "consumer.js",
+  "consumer.d.ts",
+  "consumer/worker_entry.js",
+  "bin/huey-consumer.js",
+];
+
+function checkPackedFiles(files: string[]): void {
+  const missing = REQUIRED_FILES.filter((file) => !files.includes(file));
+  assert(!missing.length, `missing from the tarball: ${missing.join(", ")}`);
+  const unwanted = files.filter((file) =>
+    /^(tests|scripts|examples|docs|node_modules|npm)\//.test(file) || /_test\.|\.db$/.test(file) ||
+    (file.endsWith(".ts") && !file.endsWith(".d.ts"))
+  );
+  assert(!unwanted.length, `unwanted in the tarball: ${unwanted.join(", ")}`);
+}
+
+async function pack(scratch: string): Promise<string> {
+  let tarball = "";
+  const built = await check("npm run build builds npm/", async () => {
+    const { stdout } = await run(process.execPath, [join(ROOT, "scripts", "build_npm.ts")], ROOT);
+    return stdout.trim();
+  });
+  if (!built) return tarball;
+  await check("npm pack makes a tarball with the package's files only", async () => {
+    const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", scratch], OUT_DIR);
+    const [report] = JSON.parse(stdout) as PackReport[];
+    checkPackedFiles(report.files.map((file) => file.path));
+    tarball = join(scratch, report.filename);
+    const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} kB`;
+    return `${report.filename}: ${kb(report.size)}, ${report.files.length} files, ${
+      kb(report.unpackedSize)
+    } unpacked`;
+  });
+  return tarball;
+}
+
+async function install(project: string, tarball: string): Promise<boolean> {
+  mkdirSync(project);
+  writeFileSync(
+    join(project, "package.json"),
+    JSON.stringify({ name: "huey-package-test", private: true, type: "module" }, null, 2),
+  );
+  writeFileSync(join(project, "app.js"), APP_JS);
+  writeFileSync(join(project, "client.js"), CLIENT_JS);
+  writeFileSync(join(project, "types.ts"), TYPES_TS);
+  writeFileSync(
+    join(project, "tsconfig.json"),
+    JSON.stringify(typesConfig(join(ROOT, "node_modules", "@types")), null, 2),
+  );
+  const installed = await check(
+    "npm install <tarball> installs the package and its huey-consumer bin",
+    async () => {
+      await run(
+        "npm",
+        ["install", "--no-audit", "--no-fund", tarball],
+        project,
+        pathFor(join(BIN, "node")),
+      );
+      const link = join(project, "node_modules", ".bin", "huey-consumer");
+      assert(lstatSync(link).isSymbolicLink(), `${link} is not a symlink`);
+      const manifest = JSON.parse(
+        readFileSync(join(project, "node_modules", "@huey", "huey", "package.json"), "utf8"),
+      );
+      assert(manifest.engines?.node === NODE_ENGINE, `engines.node is ${manifest.engines?.node}`);
+      return `redis ${manifest.dependencies.redis}`;
+    },
+  );
+  if (installed) {
+    await check("the package's types check with tsc (NodeNext, strict)", async () => {
+      await run(join(BIN, "tsc"), ["-p", "tsconfig.json"], project);
+    });
+  }
+  return installed;
+}
+
+/** Node 22 from the npm package `node@22`, installed once into a cache directory. */
+async function node22(): Promise<string | null> {
+  const bin = join(NODE22_DIR, "node_modules", ".bin", "node");
+  const found = existsSync(bin);
+  const ok = await check("Node 22 is available (npm package node@22)", async () => {
+    if (!found) {
+      mkdirSync(NODE22_DIR, { recursive: true });
+      const manifest = { private: true, allowScripts: { node: true } };
+      writeFileSync(join(NODE22_DIR, "package.json"), JSON.stringify(manifest, null, 2));
+      await run(
+        "npm",
+        ["install", "--no-audit", "--no-fund", "node@22"],
+        NODE22_DIR,
+        pathFor(join(BIN, "node")),
+      );
+    }
+    return (await run(bin, ["--version"], NODE22_DIR)).stdout.trim() +
+      (found ? ", cached" : ", installed");
+  });
+  return ok ? bin : null;
+}
+
+/** The command that starts `huey-consumer` on a runtime, as a user would from the project. */
+function consumerCommand(runtime: Runtime, project: string, args: string[]): [string, string[]] {
+  const bin = join(project, "node_modules", ".bin", "huey-consumer");
+  // On Node the bin runs by its `#!/usr/bin/env node` line (PATH picks the Node under test).
+  return runtime.family === "bun" ? [runtime.bin, [bin, ...args]] : [bin, args];
+}
+
+async function checkVersionCommand(
+  runtime: Runtime,
+  project: string,
+  version: string,
+): Promise<void> {
+  const isBun = runtime.family === "bun";
+  const label = isBun ? "bunx --bun huey-consumer" : "npx huey-consumer";
+  await check(`${runtime.name}: ${label} --version prints the version`, async () => {
+    const [command, args] = isBun
+      ? [join(BIN, "bunx"), ["--bun", "huey-consumer", "--version"]]
+      : ["npx", ["huey-consumer", "--version"]];
+    const { stdout: output } = await run(command, args, project, pathFor(runtime.bin));
+    assert(
+      output.includes(`huey-consumer ${version}`),
+      `expected 'huey-consumer ${version}' in:\n${output}`,
+    );
+  });
+}
+
+/** What client.js prints. */
+interface ClientReport {
+  sum: number;
+  many: number[];
+  place: { pid: number; mainThread: boolean; runtime: string };
+  clientPid: number;
+}
+
+async function checkConsumer(
+  runtime: Runtime,
+  project: string,
+  kind: "thread" | "process",
+): Promise<void> {
+  const name =
+    `${runtime.name}: huey-consumer -k ${kind} runs the app's tasks and exits with 0 on SIGINT`;
+  await check(name, async () => {
+    const env = {
+      ...pathFor(runtime.bin),
+      HUEY_DB: join(project, `${runtime.name.replace(/\W+/g, "")}-${kind}.db`),
+    };
+    const [command, args] = consumerCommand(runtime, project, ["app.js", "-k", kind, "-w", "2"]);
+    const consumer = start(command, args, project, env);
+    const consumerDone = finished(consumer, COMMAND_TIMEOUT);
+    let report: ClientReport;
+    try {
+      report = await runClient(runtime, project, env);
+      assert(report.sum === 3, `add(1, 2) gave ${report.sum}`);
+      assert(report.many.join() === "2,4,6", `add.map() gave ${report.many}`);
+      const { pid, mainThread, runtime: ranOn } = report.place;
+      assert(ranOn.startsWith(runtime.reports), `the task ran on ${ranOn}`);
+      assert(pid !== report.clientPid, "the task ran in the client's process");
+      assert(mainThread === (kind === "process"), `the task ran with isMainThread ${mainThread}`);
+    } catch (error) {
+      killGroup(consumer);
+      const { output } = await consumerDone;
+      throw new Error(`${(error as Error).message}\nThe consumer's output:\n${output}`);
+    }
+    consumer.kill("SIGINT");
+    const timer = setTimeout(() => killGroup(consumer), STOP_TIMEOUT * 1000);
+    const stopped = await consumerDone;
+    clearTimeout(timer);
+    killGroup(consumer); // its workers, had any outlived it
+    assert(
+      stopped.code === 0,
+      `the consumer ended with ${stopped.code ?? stopped.signal} after SIGINT ` +
+        `(killed after ${STOP_TIMEOUT} s if still running):\n${stopped.output}`,
+    );
+    return `${report.place.runtime}, worker pid ${report.place.pid}`;
+  });
+}
+
+/** Runs client.js (it enqueues, then waits for the results) and reads its report. */
+async function runClient(
+  runtime: Runtime,
+  project: string,
+  env: Record<string, string>,
+): Promise<ClientReport> {
+  const client = await finished(start(runtime.bin, ["client.js"], project, env), 90);
+  const how = client.code ?? client.signal;
+  assert(client.code === 0, `client.js exited with ${how}:\n${client.output}`);
+  const line = client.stdout.split("\n").find((text) => text.startsWith("{"));
+  assert(line, `client.js printed no report:\n${client.output}`);
+  return JSON.parse(line) as ClientReport;
+}
+
+async function checkDenoPublish(): Promise<void> {
+  await check(
+    "deno publish --dry-run passes and publishes no tests, scripts or examples",
+    async () => {
+      const env = {
+        RUST_BACKTRACE: "0",
+        DENO_NO_UPDATE_CHECK: "1",
+        NO_COLOR: "1",
+        DENO_DIR: join(ROOT, ".deno_dir"),
+      };
+      const { output } = await run(
+        join(BIN, "deno"),
+        ["publish", "--dry-run", "--allow-dirty"],
+        ROOT,
+        env,
+      );
+      const files = [...output.matchAll(/^\s+file:\/\/(\S+)/gm)].map((match) =>
+        match[1].slice(ROOT.length + 1)
+      );
+      assert(
+        files.includes("mod.ts") && files.includes("consumer.ts"),
+        `no mod.ts or consumer.ts in:\n${output}`,
+      );
+      const unwanted = files.filter((file) =>
+        /^(tests|scripts|examples|npm|node_modules|\.ci|\.deno_dir)\//.test(file) ||
+        /\.db(-\w+)?$/.test(file)
+      );
+      assert(!unwanted.length, `unwanted in the JSR package: ${unwanted.join(", ")}`);
+      return `${files.length} files`;
+    },
+  );
+}
+
+async function main(): Promise<number> {
+  const keep = process.argv.includes("--keep");
+  const scratch = mkdtempSync(join(tmpdir(), "huey-package-"));
+  const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version as string;
+  try {
+    const tarball = await pack(scratch);
+    const project = join(scratch, "project");
+    if (tarball && await install(project, tarball)) {
+      const runtimes: Runtime[] = [
+        { name: "Node 24", family: "node", bin: join(BIN, "node"), reports: "node 24." },
+      ];
+      const node22Bin = await node22();
+      if (node22Bin) {
+        runtimes.push({ name: "Node 22", family: "node", bin: node22Bin, reports: "node 22." });
+      }
+      runtimes.push({ name: "Bun", family: "bun", bin: join(BIN, "bun"), reports: "bun " });
+      for (const runtime of runtimes) {
+        await checkVersionCommand(runtime, project, version);
+        for (const kind of ["thread", "process"] as const) {
+          await checkConsumer(runtime, project, kind);
+        }
+      }
+    }
+    await checkDenoPublish();
+  } finally {
+    if (keep) console.log(`scratch directory kept: ${scratch}`);
+    else rmSync(scratch, { recursive: true, force: true });
+  }
+  const failed = results.filter((result) => !result.ok).length;
+  console.log(`${results.length - failed} passed, ${failed} failed`);
+  return failed ? 1 : 0;
+}
+
+process.exit(await main());
