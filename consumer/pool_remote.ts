@@ -134,9 +134,10 @@ export class RemotePool implements WorkerPool {
       case "ready":
         return ready();
       case "failed":
+        // Its reason first: ending it reports a plainer one.
+        failed(new Error(message.error));
         worker.ending = true;
-        worker.channel.terminate();
-        return failed(new Error(message.error));
+        return worker.channel.terminate();
       case "start": {
         const task: RunningTask = { receipt: message.receipt, data: message.data };
         if (message.timeout !== null) {
