@@ -104,7 +104,10 @@ interface WebWorkerLike {
   terminate(): void;
 }
 
-type WebWorkerConstructor = new (url: string | URL, options: { type: "module"; name?: string }) => WebWorkerLike;
+type WebWorkerConstructor = new (
+  url: string | URL,
+  options: { type: "module"; name?: string },
+) => WebWorkerLike;
 
 function once(listener: (reason: string) => void): (reason: string) => void {
   let called = false;
@@ -163,7 +166,9 @@ export async function startThread(url: URL, name: string): Promise<WorkerChannel
 }
 
 /** Inside a worker thread: the channel to the thread that started it. */
-export async function parentChannel(): Promise<Pick<WorkerChannel, "post" | "onMessage"> & { close(): void }> {
+export async function parentChannel(): Promise<
+  Pick<WorkerChannel, "post" | "onMessage"> & { close(): void }
+> {
   const { parentPort } = await import("node:worker_threads");
   if (parentPort) {
     return {
@@ -203,7 +208,10 @@ export function startProcess(script: string, env: Record<string, string>): Worke
   const exitListeners: ((reason: string) => void)[] = [];
   const exited = once((reason) => exitListeners.forEach((listener) => listener(reason)));
   const messageListeners: ((message: unknown) => void)[] = [];
-  child.on("exit", (code, signal) => exited(signal ? `killed by ${signal}` : `exited with code ${code}`));
+  child.on(
+    "exit",
+    (code, signal) => exited(signal ? `killed by ${signal}` : `exited with code ${code}`),
+  );
   child.on("error", (error) => exited(`could not start: ${error.message}`));
   child.stdin.on("error", () => {});
   readLines(child.stdout, (line) => {

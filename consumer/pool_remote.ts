@@ -84,7 +84,8 @@ export class RemotePool implements WorkerPool {
    * consumer would get such a task again while it still runs.
    */
   #renewLeases(): void {
-    const receipts = this.#workers.flatMap((worker) =>
+    // A dead worker's tasks are left to their leases, which then expire.
+    const receipts = this.#workers.filter((worker) => worker.alive).flatMap((worker) =>
       [...worker.running.values()].flatMap((task) => (task.receipt ? [task.receipt] : []))
     );
     if (receipts.length === 0) return;
