@@ -1,0 +1,134 @@
+// Many processes on one database (issue "Storages", item 5): 4 producer and 4 worker processes
+// share a SQLite file or a Redis server and run 20,000 tasks, each exactly once; and a worker
+// killed with SIGKILL mid-task leaves its task to run again once the lease expires.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { setTimeout as delay } from "node:timers/promises";
+import { scriptCommand } from "../../_runtime.ts";
+import { type RedisServer, redisSkip, startRedis } from "../_redis_server.ts";
+
+const CHILD = fileURLToPath(new URL("./_multiprocess_child.ts", import.meta.url));
+const TASKS = 20_000;
+const PROCESSES = 4;
+const children = new Set<ChildProcess>();
+const root = mkdtempSync(join(tmpdir(), "huey-multiprocess-"));
+let server: RedisServer | undefined;
+let unique = 0;
+
+before(async () => {
+  if (!redisSkip) server = await startRedis();
+});
+after(async () => {
+  for (const child of children) child.kill("SIGKILL");
+  await server?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+interface Run {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+function start(args: string[], env: Record<string, string> = {}): Run {
+  const [command, prefix] = scriptCommand(CHILD);
+  const child = spawn(command, [...prefix, ...args], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, ...env },
+  });
+  children.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      children.delete(child);
+      resolve(code);
+    })
+  );
+  return { child, exited };
+}
+
+/** Waits (bounded) until `check` holds. */
+async function waitFor(check: () => boolean, what: string, ms = 120_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await delay(50);
+  }
+}
+
+function lines(folder: string, prefix: string): string[] {
+  return readdirSync(folder).filter((file) => file.startsWith(prefix))
+    .flatMap((file) => readFileSync(join(folder, file), "utf8").split("\n").filter(Boolean));
+}
+
+const KINDS = [
+  { kind: "sqlite", skip: undefined, target: (folder: string) => join(folder, "queue.db") },
+  { kind: "redis", skip: redisSkip, target: () => server!.url },
+] as const;
+
+for (const { kind, skip, target } of KINDS) {
+  test(
+    `${kind}: 4 producer and 4 worker processes run 20,000 tasks, each exactly once`,
+    { skip },
+    async () => {
+      const folder = mkdtempSync(join(root, `${kind}-`));
+      const args = [kind, target(folder), `multi-${++unique}`];
+      const per = TASKS / PROCESSES;
+      const workers = Array.from(
+        { length: PROCESSES },
+        () => start(["work", ...args, "0", "0", folder]),
+      );
+      const producers = Array.from(
+        { length: PROCESSES },
+        (_, i) => start(["produce", ...args, String(i * per), String(per), folder]),
+      );
+      assert.deepEqual(await Promise.all(producers.map((run) => run.exited)), [0, 0, 0, 0]);
+      await waitFor(() => lines(folder, "ran-").length >= TASKS, "every task to run");
+      writeFileSync(join(folder, "stop"), "");
+      assert.deepEqual(await Promise.all(workers.map((run) => run.exited)), [0, 0, 0, 0]);
+      const ran = lines(folder, "ran-").map(Number);
+      assert.equal(ran.length, TASKS, "each task ran once: no duplicates");
+      assert.equal(new Set(ran).size, TASKS, "no task was lost");
+      assert.ok(ran.every((n) => n >= 0 && n < TASKS));
+      assert.ok(
+        readdirSync(folder).filter((file) => file.startsWith("ran-")).length > 1,
+        "the work was shared",
+      );
+    },
+  );
+
+  test(
+    `${kind}: a worker killed with SIGKILL mid-task leaves its task to run again after the lease expires`,
+    {
+      skip,
+    },
+    async () => {
+      const folder = mkdtempSync(join(root, `${kind}-kill-`));
+      const args = [kind, target(folder), `kill-${++unique}`];
+      const env = { HUEY_SLOW: "30", HUEY_LEASE: "1" };
+      const producer = start(["produce", ...args, "0", "1", folder], env);
+      assert.equal(await producer.exited, 0);
+      const doomed = start(["work", ...args, "0", "0", folder], env);
+      await waitFor(
+        () => lines(folder, "slow").some((line) => line.startsWith("start 0")),
+        "the task to start",
+      );
+      doomed.child.kill("SIGKILL");
+      await doomed.exited;
+      const rescuer = start(["work", ...args, "0", "0", folder], { ...env, HUEY_SLOW: "0" });
+      await waitFor(
+        () => lines(folder, "slow").some((line) => line.startsWith("end 0")),
+        "the task to run again",
+      );
+      writeFileSync(join(folder, "stop"), "");
+      assert.equal(await rescuer.exited, 0);
+      const runs = lines(folder, "slow");
+      assert.equal(runs.filter((line) => line.startsWith("start 0")).length, 2, runs.join("; "));
+      assert.equal(runs.filter((line) => line.startsWith("end 0")).length, 1, runs.join("; "));
+    },
+  );
+}
