@@ -15,7 +15,7 @@ import {
   TaskTimeout,
 } from "./errors.ts";
 import type { Huey } from "./huey.ts";
-import type { ExecutionOutcome } from "./leases.ts";
+import type { ExecutionOutcome, RunningLease } from "./leases.ts";
 import { getLogger } from "./logger.ts";
 import type { TaskDefinition } from "./registry.ts";
 import { instanceKey } from "./revoke.ts";
@@ -29,6 +29,7 @@ import {
   SIGNAL_LOCKED,
   SIGNAL_RETRYING,
   SIGNAL_REVOKED,
+  type SignalName,
 } from "./signals.ts";
 import type { Task } from "./task.ts";
 import { relativeTime, resolveEta } from "./time.ts";
@@ -67,10 +68,11 @@ export async function executeTask(
   task: Task,
   now: Date,
   signal: AbortSignal | undefined,
+  lease: RunningLease,
   failure?: unknown,
 ): Promise<ExecutionOutcome> {
   const done = (value?: unknown): ExecutionOutcome => ({ value, interrupted: false });
-  if (failure !== undefined) return finish(huey, task, undefined, failure, true);
+  if (failure !== undefined) return finish(huey, task, lease, undefined, failure, true);
   if (!huey.readyToRun(task, now)) {
     await huey.addSchedule(task);
     return done();
@@ -89,40 +91,62 @@ export async function executeTask(
   }
   logger.info(`Executing ${task}`);
   const started = performance.now();
-  await huey.signals.emit(SIGNAL_EXECUTING, task);
-  if (await cancelledByHook(huey, task)) return done();
+  await emit(huey, SIGNAL_EXECUTING, task);
+  if (huey.preExecuteHooks.size > 0 && await cancelledByHook(huey, task)) return done();
 
   let value: unknown;
   try {
     value = await run(definition, task, signal);
   } catch (error) {
-    if (!(error instanceof Interrupted)) return finish(huey, task, undefined, error, true);
-    await huey.signals.emit(SIGNAL_INTERRUPTED, task);
+    if (!(error instanceof Interrupted)) return finish(huey, task, lease, undefined, error, true);
+    await emit(huey, SIGNAL_INTERRUPTED, task);
     return { value: undefined, interrupted: true };
   }
   logger.info(`${task} executed in ${((performance.now() - started) / 1000).toFixed(3)}s`);
-  return finish(huey, task, value, undefined, false);
+  return finish(huey, task, lease, value, undefined, false);
 }
+
+/** Emits a signal; skips the call when nobody listens (the hot path). */
+function emit(huey: Huey, signal: SignalName, task: Task, ...extra: unknown[]): Promise<void> {
+  return huey.signals.has(signal) ? huey.signals.emit(signal, task, ...extra) : RESOLVED;
+}
+
+const RESOLVED = Promise.resolve();
 
 /**
  * What follows a run: the failure's signal, the result, post-execute hooks,
  * then the pipeline's next stage, or a retry or the error handler.
+ *
+ * When nothing after the result needs the message (no next stage, retry or
+ * error handler to enqueue), the result is stored and the message
+ * acknowledged in one step (`Storage.finish`), before the post-execute hooks.
  */
 async function finish(
   huey: Huey,
   task: Task,
+  lease: RunningLease,
   value: unknown,
   error: unknown,
   failed: boolean,
 ): Promise<ExecutionOutcome> {
   const retryEta = failed ? await reportFailure(huey, task, error) : null;
   const periodic = huey.registry.get(task.name)?.validate != null;
-  if (!periodic) await huey.storage.deleteData(instanceKey(task.id));
+  const followUp = failed ? task.retries > 0 || task.errorHandler !== null : task.next !== null;
+  const deleteKeys = periodic ? [] : [instanceKey(task.id)];
+  let result: { key: string; value: Uint8Array } | undefined;
   if (huey.results && !periodic) {
-    if (failed) await huey.putResult(task.id, new TaskError(huey.buildErrorResult(task, error)));
-    else if (value != null || huey.storeNone) await huey.putResult(task.id, value);
+    if (failed) result = resultOf(huey, task, new TaskError(huey.buildErrorResult(task, error)));
+    else if (value != null || huey.storeNone) result = resultOf(huey, task, value);
   }
-  for (const hook of huey.postExecuteHooks.hooks) {
+  const acked = !followUp && huey.storage.finish !== undefined;
+  lease.settling();
+  if (acked) await huey.storage.finish!(lease.receipt, { deleteKeys, result });
+  else {
+    for (const key of deleteKeys) await huey.storage.deleteData(key);
+    if (result) await huey.storage.putData(result.key, result.value, { isResult: true });
+  }
+  const hooks = huey.postExecuteHooks.size > 0 ? huey.postExecuteHooks.hooks : [];
+  for (const hook of hooks) {
     try {
       await hook(task, value, error);
     } catch (hookError) {
@@ -130,17 +154,22 @@ async function finish(
     }
   }
   if (!failed) {
-    await huey.signals.emit(SIGNAL_COMPLETE, task);
+    await emit(huey, SIGNAL_COMPLETE, task);
     if (task.next) await huey.enqueue(withValue(task.next, valueArguments(value)));
-    return { value, interrupted: false };
+    return { value, interrupted: false, acked };
   }
   if (task.retries > 0) {
-    await huey.signals.emit(SIGNAL_RETRYING, task);
+    await emit(huey, SIGNAL_RETRYING, task);
     await requeue(huey, task, retryEta);
   } else if (task.errorHandler) {
     await huey.enqueue(withValue(task.errorHandler, [error]));
   }
-  return { value: undefined, interrupted: false };
+  return { value: undefined, interrupted: false, acked };
+}
+
+/** A task's result as the key and bytes to store. */
+function resultOf(huey: Huey, task: Task, value: unknown): { key: string; value: Uint8Array } {
+  return { key: task.id, value: huey.serializer.serialize(value) };
 }
 
 /** Runs the pre-execute hooks; `true` when one cancelled the task. */
@@ -213,18 +242,17 @@ function run(
       cleanup();
       reject(rejection);
     };
-    const onAbort = (): void => stop(signal!.reason, new Interrupted());
     const timer = task.timeout === null ? undefined : setTimeout(() => {
       const timeout = new TaskTimeout(
         `Task ${task.name} ${task.id} ran past its timeout of ${task.timeout}s`,
       );
       stop(timeout, timeout);
     }, task.timeout * 1000);
+    const unwatch = signal && whenAborted(signal, () => stop(signal.reason, new Interrupted()));
     const cleanup = (): void => {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+      unwatch?.();
     };
-    signal?.addEventListener("abort", onAbort, { once: true });
     work.then((value) => {
       cleanup();
       resolve(value);
@@ -233,6 +261,25 @@ function run(
       reject(error);
     });
   });
+}
+
+/** What to call when a caller's signal aborts: one listener per signal, not one per task. */
+const stopsOf = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `stop` when `signal` aborts.
+ *
+ * @returns Forgets `stop` again.
+ */
+function whenAborted(signal: AbortSignal, stop: () => void): () => void {
+  let stops = stopsOf.get(signal);
+  if (!stops) {
+    const all = new Set<() => void>();
+    signal.addEventListener("abort", () => [...all].forEach((each) => each()), { once: true });
+    stopsOf.set(signal, stops = all);
+  }
+  stops.add(stop);
+  return () => void stops.delete(stop);
 }
 
 /** The arguments a stage's value adds to the next stage: a tuple is spread, null adds nothing. */

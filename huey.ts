@@ -69,6 +69,22 @@ export interface HueyOptions {
   storage?: Storage;
 }
 
+/** Options of `huey.dequeue()`. */
+export interface DequeueTaskOptions {
+  /** Aborts a blocking wait (the call then resolves to `null`), and ends a prefetch. */
+  signal?: AbortSignal;
+  /**
+   * The caller runs each task it dequeues with `execute()` and comes straight
+   * back for the next (a worker's loop): the next message is then leased in
+   * the same round trip (or transaction) that stores this task's outcome,
+   * and handed out by the next `dequeue()`. A message leased ahead that
+   * nobody takes goes back to the queue when `signal` aborts or the Huey
+   * closes. Only with `acks`.
+   * @default false
+   */
+  prefetch?: boolean;
+}
+
 /** Options of `huey.execute()`. */
 export interface ExecuteOptions {
   /** "Now", for the eta, revocation and expiry checks. @default new Date() */
@@ -371,7 +387,7 @@ export class Huey {
    */
   async enqueue<R>(task: Task<R>): Promise<Result<R> | ResultGroup> {
     this.#prepare(task);
-    await this.signals.emit(SIGNAL_ENQUEUED, task);
+    if (this.signals.has(SIGNAL_ENQUEUED)) await this.signals.emit(SIGNAL_ENQUEUED, task);
     if (this.#immediate) await this.execute(task);
     else await this.storage.enqueue(this.serializeTask(task), task.priority ?? 0);
     return this.resultFor(task);
@@ -381,7 +397,7 @@ export class Huey {
   async enqueueMany<R>(tasks: Task<R>[]): Promise<ResultGroup<R>> {
     for (const task of tasks) {
       this.#prepare(task);
-      await this.signals.emit(SIGNAL_ENQUEUED, task);
+      if (this.signals.has(SIGNAL_ENQUEUED)) await this.signals.emit(SIGNAL_ENQUEUED, task);
     }
     if (this.#immediate) {
       for (const task of tasks) await this.execute(task);
@@ -414,16 +430,18 @@ export class Huey {
    *
    * @returns The task, or `null` when the queue is empty.
    */
-  async dequeue(options: { signal?: AbortSignal } = {}): Promise<Task | null> {
+  async dequeue(options: DequeueTaskOptions = {}): Promise<Task | null> {
+    const { signal, prefetch = false } = options;
     while (true) {
-      const delivery = await this.storage.dequeue({
-        lease: this.acks ? this.leaseTimeout : 0,
-        signal: options.signal,
-      });
+      const delivery = (await this.#leases.takeAhead()) ??
+        await this.storage.dequeue({ lease: this.acks ? this.leaseTimeout : 0, signal });
       if (!delivery) return null;
       try {
         const task = this.deserializeTask(delivery.data);
-        if (delivery.receipt) this.#leases.attach(task, delivery.receipt);
+        if (delivery.receipt) {
+          this.#leases.attach(task, delivery.receipt);
+          if (prefetch) this.#leases.prefetchAfter(task, signal);
+        }
         return task;
       } catch (error) {
         await this.deadLetter(delivery.data, error);
@@ -455,7 +473,7 @@ export class Huey {
     const now = options.timestamp ?? new Date();
     return this.#leases.around(
       task,
-      () => executeTask(this, task, now, options.signal, options.failure),
+      (lease) => executeTask(this, task, now, options.signal, lease, options.failure),
     );
   }
 
@@ -711,7 +729,7 @@ export class Huey {
 
   /** Releases the storage's connections and files. */
   async close(): Promise<void> {
-    this.#leases.stop();
+    await this.#leases.close();
     await this.#immediateStorage?.close();
     await this.#storage.close();
   }

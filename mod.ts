@@ -15,6 +15,7 @@
 export { Huey } from "./huey.ts";
 export type {
   ContextTaskOptions,
+  DequeueTaskOptions,
   ExecuteOptions,
   HueyOptions,
   PostExecuteHook,
@@ -99,6 +100,7 @@ export type {
   DeadLetter,
   Delivery,
   DequeueOptions,
+  FinishOptions,
   PutDataOptions,
   PutIfEmptyOptions,
   Storage,

@@ -58,7 +58,9 @@ export class Revocations {
 
   /**
    * Whether the target is revoked at `timestamp`. Without `peek`, a
-   * revoke-once is consumed and a passed revoke-until is cleared.
+   * revoke-once is consumed and a passed revoke-until is cleared. For a task,
+   * its own key and its task's key are read together (one round trip), and
+   * its own key decides first.
    */
   async isRevoked(
     target: RevokeTarget,
@@ -68,12 +70,24 @@ export class Revocations {
     if (isTaskWrapper(target)) return this.#check(taskKey(target.name), timestamp, peek);
     const task = target instanceof Result ? target.task : target;
     if (typeof task === "string") return this.#check(instanceKey(task), timestamp, peek);
-    return (await this.#check(instanceKey(task.id), timestamp, peek)) ||
-      this.#check(taskKey((task as Task).name), timestamp, peek);
+    const keys = [instanceKey(task.id), taskKey((task as Task).name)];
+    const storage = this.#huey.storage;
+    const [own, whole] = await Promise.all(keys.map((key) => storage.peekData(key)));
+    return (await this.#settle(keys[0], own, timestamp, peek)) ||
+      this.#settle(keys[1], whole, timestamp, peek);
   }
 
   async #check(key: string, timestamp: Date | undefined, peek: boolean): Promise<boolean> {
-    const raw = await this.#huey.storage.peekData(key);
+    return this.#settle(key, await this.#huey.storage.peekData(key), timestamp, peek);
+  }
+
+  /** Whether the revocation read from `key` holds; clears it when consumed or passed (unless `peek`). */
+  async #settle(
+    key: string,
+    raw: Uint8Array | null,
+    timestamp: Date | undefined,
+    peek: boolean,
+  ): Promise<boolean> {
     if (raw === null) return false;
     const [until, once] = this.#huey.serializer.deserialize(raw) as [Date | null, boolean];
     let revoked = true;

@@ -20,7 +20,7 @@ export type LaunchWorker = (name: string) => Promise<WorkerChannel>;
 
 interface RunningTask {
   receipt?: string;
-  data: string;
+  data?: string;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -168,7 +168,7 @@ export class RemotePool implements WorkerPool {
   /** A task ran past its timeout and its worker did not stop it: end the worker, record the failure, replace it. */
   async #timedOut(worker: RemoteWorker, taskId: string, timeout: number): Promise<void> {
     const running = worker.running.get(taskId);
-    if (!running || !worker.alive) return;
+    if (!running?.data || !worker.alive) return;
     logger.error(`Task ${taskId} ran past its timeout of ${timeout}s: ending ${worker.name}`);
     worker.ending = true;
     worker.channel.terminate();

@@ -39,8 +39,8 @@ export type FromWorker =
     taskId: string;
     /** The lease receipt of the task's message, if leased. */
     receipt?: string;
-    /** The serialized task, base64, so the consumer can record a hard timeout. */
-    data: string;
+    /** The serialized task, base64, so the consumer can record a hard timeout (only for tasks with a timeout). */
+    data?: string;
     /** The task's timeout in seconds. */
     timeout: number | null;
   }

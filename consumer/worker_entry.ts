@@ -71,7 +71,9 @@ async function run(init: InitMessage): Promise<void> {
         type: "start",
         taskId: task.id,
         receipt: huey.receiptOf(task),
-        data: Buffer.from(huey.serializeTask(task)).toString("base64"),
+        data: task.timeout === null
+          ? undefined
+          : Buffer.from(huey.serializeTask(task)).toString("base64"),
         timeout: task.timeout,
       }),
     onFinish: (task) => send({ type: "finish", taskId: task.id }),

@@ -51,7 +51,7 @@ export async function runWorkerLoop(huey: Huey, options: WorkerLoopOptions): Pro
   while (!stop.aborted) {
     let task: Task | null;
     try {
-      task = await huey.dequeue({ signal: stop });
+      task = await huey.dequeue({ signal: stop, prefetch: true });
     } catch (error) {
       if (stop.aborted) break;
       logger.exception("Error reading from the queue", error);

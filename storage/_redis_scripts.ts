@@ -191,10 +191,11 @@ end
 export interface QueueScripts {
   /**
    * KEYS: queue, leases (ZSET receipt -> deadline ms), leased (HASH receipt ->
-   * value)[, notify]. ARGV: lease ms (0: no lease, the message is deleted),
-   * receipt. Recovers expired leases, then pops the next message and records
-   * its lease. Returns the message; when the queue is empty, the ms until the
-   * next lease expires (-1: no lease).
+   * value)[, notify]. ARGV: lease ms (0: no lease, the messages are deleted),
+   * then one receipt per message wanted. Recovers expired leases, then pops
+   * up to that many messages and records their leases. Returns the ms until
+   * the next lease expires (-1: no lease; only computed when the queue ran
+   * dry) followed by the messages.
    */
   readonly lease: Script;
   /**
@@ -215,19 +216,20 @@ function queueScripts(layout: string): QueueScripts {
     lease: script(`${prelude}
 local now = now_ms()
 recover(now)
-local message, value = q_pop(K)
-local result
-if message then
-  local lease = tonumber(ARGV[1])
+local lease = tonumber(ARGV[1])
+local result = { -1 }
+for i = 2, #ARGV do
+  local message, value = q_pop(K)
+  if not message then break end
   if lease > 0 then
-    redis.call('ZADD', K.leases, now + lease, ARGV[2])
-    redis.call('HSET', K.leased, ARGV[2], value)
+    redis.call('ZADD', K.leases, now + lease, ARGV[i])
+    redis.call('HSET', K.leased, ARGV[i], value)
   end
-  result = message
-else
+  result[#result + 1] = message
+end
+if #result < #ARGV then
   local first = redis.call('ZRANGE', K.leases, 0, 0, 'WITHSCORES')
-  result = -1
-  if #first > 0 then result = math.max(0, tonumber(first[2]) - now) end
+  if #first > 0 then result[1] = math.max(0, tonumber(first[2]) - now) end
 end
 q_settle(K)
 return result
@@ -274,10 +276,61 @@ if count > 0 and redis.call('EXISTS', KEYS[3]) == 0 then redis.call('RPUSH', KEY
 return count
 `);
 
-/** KEYS: leases, leased. ARGV: receipt. Ends a lease for good. Returns 1, or 0 when unknown. */
-export const ACK: Script = script(`
-redis.call('HDEL', KEYS[2], ARGV[1])
-return redis.call('ZREM', KEYS[1], ARGV[1])
+/**
+ * The script that finishes tasks, around a result layout that defines
+ * `delete(key)` and `store(key, value)`. KEYS[1] leases, KEYS[2] leased.
+ * ARGV: the result ttl ms, then one record per task: receipt ('' for none),
+ * how many keys to delete, those keys, then '1' followed by a result key and
+ * value, or '0'. For each record: deletes, stores, then ends the lease.
+ * Returns how many records.
+ */
+function finishScript(layout: string): Script {
+  return script(`${layout}
+local i, count = 2, 0
+while i <= #ARGV do
+  local receipt, deletes = ARGV[i], tonumber(ARGV[i + 1])
+  for j = i + 2, i + 1 + deletes do delete(ARGV[j]) end
+  i = i + 2 + deletes
+  if ARGV[i] == '1' then
+    store(ARGV[i + 1], ARGV[i + 2])
+    i = i + 3
+  else
+    i = i + 1
+  end
+  if receipt ~= '' then
+    redis.call('HDEL', KEYS[2], receipt)
+    redis.call('ZREM', KEYS[1], receipt)
+  end
+  count = count + 1
+end
+return count
+`);
+}
+
+/**
+ * {@linkcode finishScript} for keys in a HASH: KEYS[3] values (HASH), KEYS[4]
+ * expiries (ZSET); the ttl is unused.
+ */
+export const FINISH_HASH: Script = finishScript(`
+-- Keys with a ttl are rare (locks): skip their bookkeeping when there are none.
+local expiring = redis.call('ZCARD', KEYS[4]) > 0
+local function delete(key)
+  redis.call('HDEL', KEYS[3], key)
+  if expiring then redis.call('ZREM', KEYS[4], key) end
+end
+local function store(key, value)
+  redis.call('HSET', KEYS[3], key, value)
+  if expiring then redis.call('ZREM', KEYS[4], key) end
+end
+`);
+
+/**
+ * {@linkcode finishScript} for string keys (the expire kinds): the record's
+ * keys are full key names, also given as KEYS[3...]; results get the ttl.
+ */
+export const FINISH_EXPIRING: Script = finishScript(`
+local function delete(key) redis.call('DEL', key) end
+local function store(key, value) redis.call('SET', key, value, 'PX', ARGV[1]) end
 `);
 
 /**
@@ -344,6 +397,17 @@ if mode == 'pop' and value then
   redis.call('ZREM', KEYS[2], key)
 end
 return value
+`);
+
+/**
+ * KEYS: values (HASH), expiries (ZSET). ARGV: keys. Reads each key's live
+ * value. Returns the values (nil for none), in order.
+ */
+export const KV_PEEK_MANY: Script = script(`${KV}
+if redis.call('ZCARD', KEYS[2]) > 0 then
+  for _, key in ipairs(ARGV) do forget_if_expired(key) end
+end
+return redis.call('HMGET', KEYS[1], unpack(ARGV))
 `);
 
 /** KEYS: values, expiries. ARGV: key, value. Stores the value without expiry. Returns 1. */

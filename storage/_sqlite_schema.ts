@@ -108,9 +108,14 @@ const SQL = {
   recover: "UPDATE task SET lease_until = 0, receipt = NULL " +
     "WHERE queue = ? AND lease_until > 0 AND lease_until <= ?",
   next:
-    "SELECT id FROM task WHERE queue = ? AND lease_until = 0 ORDER BY priority DESC, id LIMIT 1",
-  take: "DELETE FROM task WHERE id = (next) RETURNING data",
-  lease: "UPDATE task SET lease_until = ?, receipt = ? WHERE id = (next) RETURNING id, data",
+    "SELECT id FROM task WHERE queue = ? AND lease_until = 0 ORDER BY priority DESC, id LIMIT ?",
+  take: "DELETE FROM task WHERE id = (next) RETURNING id, data, priority",
+  takeMany: "DELETE FROM task WHERE id IN (next) RETURNING id, data, priority",
+  lease:
+    "UPDATE task SET lease_until = ?, receipt = ? WHERE id = (next) RETURNING id, data, priority",
+  leaseMany: "UPDATE task SET lease_until = ?, receipt = ? WHERE id IN (next) " +
+    "RETURNING id, data, priority",
+  nextExpiry: "SELECT min(lease_until) AS at FROM task WHERE queue = ? AND lease_until > 0",
   ack: "DELETE FROM task WHERE id = ? AND receipt = ?",
   renew: "UPDATE task SET lease_until = ? WHERE id = ? AND receipt = ?",
   release: "UPDATE task SET lease_until = 0, receipt = NULL WHERE id = ? AND receipt = ?",
@@ -129,6 +134,7 @@ const SQL = {
     "WHERE kv.expires IS NOT NULL AND kv.expires <= ?",
   peek: "SELECT value FROM kv WHERE queue = ? AND key = ? AND (expires IS NULL OR expires > ?)",
   pop: "DELETE FROM kv WHERE queue = ? AND key = ? RETURNING value, expires",
+  deleteKey: "DELETE FROM kv WHERE queue = ? AND key = ?",
   kvSize: "SELECT count(*) AS n FROM kv WHERE queue = ? AND (expires IS NULL OR expires > ?)",
   kvItems: "SELECT key, value FROM kv WHERE queue = ? AND (expires IS NULL OR expires > ?)",
   flushKv: "DELETE FROM kv WHERE queue = ?",
@@ -143,7 +149,8 @@ export type Statements = { [K in keyof typeof SQL]: StatementSync };
 
 /**
  * Prepares every statement the storage runs, once per connection; `(next)`
- * in a statement stands for the `next` subquery.
+ * in a statement stands for the `next` subquery (the first `LIMIT ?` waiting
+ * messages of a queue, in dequeue order).
  *
  * @example
  * ```ts

@@ -46,6 +46,14 @@ export interface PutIfEmptyOptions {
   ttl?: number;
 }
 
+/** What {@linkcode Storage.finish} stores before it acknowledges. */
+export interface FinishOptions {
+  /** Keys to remove first, as `deleteData` does (e.g. the task's revocation key). */
+  deleteKeys?: readonly string[];
+  /** A task result to store, as `putData(key, value, { isResult: true })` does. */
+  result?: { readonly key: string; readonly value: Uint8Array };
+}
+
 /** A message that was moved aside because it could not be run. */
 export interface DeadLetter {
   /** Names the dead letter, for `requeue` and `take`. */
@@ -91,6 +99,13 @@ export interface Storage {
   dequeue(options?: DequeueOptions): Promise<Delivery | null>;
   /** Removes a leased message for good (its outcome has been stored). Unknown receipts are ignored. */
   ack(receipt: string): Promise<void>;
+  /**
+   * Stores a task's outcome and acknowledges its message in one step: removes
+   * `deleteKeys`, stores `result`, then acks `receipt` (`null`: nothing to
+   * ack), in one round trip or one transaction. Optional: a Huey makes the
+   * separate calls when a storage lacks it; every bundled backend has it.
+   */
+  finish?(receipt: string | null, options: FinishOptions): Promise<void>;
   /** Extends the leases of these messages to `lease` seconds from now. */
   renew(receipts: readonly string[], lease: number): Promise<void>;
   /** Puts a leased message back on the queue at once, ahead of any lease expiry. */

@@ -8,6 +8,7 @@ import type {
   DeadLetter,
   Delivery,
   DequeueOptions,
+  FinishOptions,
   PutDataOptions,
   PutIfEmptyOptions,
   Storage,
@@ -75,6 +76,11 @@ export class BlackHoleStorage implements Storage {
 
   /** Does nothing: no message is ever leased. */
   ack(_receipt: string): Promise<void> {
+    return this.#answer(undefined);
+  }
+
+  /** Does nothing: nothing is kept and no message is ever leased. */
+  finish(_receipt: string | null, _options: FinishOptions): Promise<void> {
     return this.#answer(undefined);
   }
 

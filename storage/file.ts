@@ -25,6 +25,7 @@ import type {
   DeadLetter,
   Delivery,
   DequeueOptions,
+  FinishOptions,
   PutDataOptions,
   PutIfEmptyOptions,
   Storage,
@@ -325,6 +326,14 @@ export class FileStorage implements Storage {
   async ack(receipt: string): Promise<void> {
     this.#checkOpen();
     await this.#withLease(receipt, (file) => unlink(file));
+  }
+
+  /** Removes `deleteKeys`, stores `result`, then acks `receipt` (files have no transactions: in that order). */
+  async finish(receipt: string | null, options: FinishOptions): Promise<void> {
+    const { deleteKeys = [], result } = options;
+    for (const key of deleteKeys) await this.deleteData(key);
+    if (result) await this.putData(result.key, result.value, { isResult: true });
+    if (receipt !== null) await this.ack(receipt);
   }
 
   /** Extends these leases to `lease` seconds from now; unknown receipts are ignored. */

@@ -9,6 +9,7 @@ import type {
   DeadLetter,
   Delivery,
   DequeueOptions,
+  FinishOptions,
   PutDataOptions,
   PutIfEmptyOptions,
   Storage,
@@ -195,6 +196,16 @@ export class MemoryStorage implements Storage {
   ack(receipt: string): Promise<void> {
     return this.#run(() => {
       this.#leases.delete(receipt);
+    });
+  }
+
+  /** Removes `deleteKeys`, stores `result`, then acks `receipt`, in one step. */
+  finish(receipt: string | null, options: FinishOptions): Promise<void> {
+    return this.#run(() => {
+      const { deleteKeys = [], result } = options;
+      for (const key of deleteKeys) this.#data.delete(key);
+      if (result) this.#data.set(result.key, { value: result.value.slice(), expires: undefined });
+      if (receipt !== null) this.#leases.delete(receipt);
     });
   }
 

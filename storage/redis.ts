@@ -15,11 +15,13 @@ import type {
   DeadLetter,
   Delivery,
   DequeueOptions,
+  FinishOptions,
   PutDataOptions,
   PutIfEmptyOptions,
   Storage,
 } from "./base.ts";
 import { ConfigurationError, HueyError } from "../errors.ts";
+import { Batcher } from "./_batch.ts";
 import {
   batches,
   connect,
@@ -32,11 +34,12 @@ import {
   type RedisReply,
 } from "./_redis_client.ts";
 import {
-  ACK,
   DEAD_ADD,
   DEAD_FLUSH,
   DEAD_TAKE,
+  FINISH_HASH,
   KV_ALL,
+  KV_PEEK_MANY,
   KV_PUT,
   KV_PUT_IF_EMPTY,
   KV_READ,
@@ -129,8 +132,10 @@ export interface ResultModel {
   readonly expiring: boolean;
   /** Stores a value, without expiry unless `isResult` on an expiring model. */
   put(context: RedisContext, key: string, value: Uint8Array, isResult: boolean): Promise<void>;
-  /** Reads a value. */
-  peek(context: RedisContext, key: string): Promise<Uint8Array | null>;
+  /** Reads values, in one round trip; `null` for a missing key. */
+  peekMany(context: RedisContext, keys: string[]): Promise<(Uint8Array | null)[]>;
+  /** Deletes, stores and acknowledges for several tasks, in one round trip. */
+  finishMany(context: RedisContext, items: FinishItem[]): Promise<void>;
   /** Reads (and, unless expiring, removes) a value. */
   pop(context: RedisContext, key: string): Promise<Uint8Array | null>;
   /** Removes a value; `true` when there was one. */
@@ -145,6 +150,36 @@ export interface ResultModel {
   items(context: RedisContext): Promise<Map<string, Uint8Array>>;
   /** Removes every key. */
   flush(context: RedisContext): Promise<void>;
+}
+
+/**
+ * One task's part of {@linkcode ResultModel.finishMany}.
+ *
+ * @internal
+ */
+export interface FinishItem extends FinishOptions {
+  /** The lease to end, or `null`. */
+  receipt: string | null;
+}
+
+/**
+ * The ARGV of a finish script (see `_redis_scripts.ts`): the result ttl,
+ * then one record per task, with each key written as `name(key)`.
+ *
+ * @internal
+ */
+export function finishArguments(
+  items: FinishItem[],
+  ttl: string,
+  name: (key: string) => string,
+): RedisArgument[] {
+  const args: RedisArgument[] = [ttl];
+  for (const { receipt, deleteKeys = [], result } of items) {
+    args.push(receipt ?? "", String(deleteKeys.length), ...deleteKeys.map(name));
+    if (result) args.push("1", name(result.key), result.value);
+    else args.push("0");
+  }
+  return args;
 }
 
 /** Messages per RPUSH when enqueueing many. */
@@ -173,7 +208,17 @@ const HASH_RESULTS: ResultModel = {
   async put({ connection, keys }, key, value) {
     await runScript(connection, KV_PUT, [keys.values, keys.expiries], [key, value]);
   },
-  peek: async (context, key) => await readValue(context, "peek", key) as Uint8Array | null,
+  async peekMany({ connection, keys }, names) {
+    return await runScript(connection, KV_PEEK_MANY, [keys.values, keys.expiries], names) as (
+      | Uint8Array
+      | null
+    )[];
+  },
+  async finishMany({ connection, keys }, items) {
+    const { leases, leased, values, expiries } = keys;
+    const args = finishArguments(items, "0", (key) => key);
+    await runScript(connection, FINISH_HASH, [leases, leased, values, expiries], args);
+  },
   pop: async (context, key) => await readValue(context, "pop", key) as Uint8Array | null,
   delete: async (context, key) => await readValue(context, "delete", key) === 1,
   has: async (context, key) => await readValue(context, "has", key) === 1,
@@ -255,6 +300,21 @@ export class RedisStorage implements Storage {
   #connecting: Promise<RedisConnection> | null = null;
   #waiter = new ListWaiter(async () => await (await this.#connection()).duplicate());
   #closed = false;
+  // Calls made in the same turn of the event loop share one round trip (see _batch.ts).
+  #enqueues = new Batcher<{ data: Uint8Array; priority: number }, void>(async (items) => {
+    await this.#queue.enqueue(await this.#context(), items);
+    return items.map(() => undefined);
+  });
+  #leases = new Batcher<{ lease: number; receipt: string | null }, Uint8Array | number>(
+    (requests) => this.#lease(requests),
+  );
+  #peeks = new Batcher<string, Uint8Array | null>(async (keys) => {
+    return await this.#results.peekMany(await this.#context(), keys);
+  });
+  #finishes = new Batcher<FinishItem, void>(async (items) => {
+    await this.#results.finishMany(await this.#context(), items);
+    return items.map(() => undefined);
+  });
 
   /**
    * Checks the options; connects on first use.
@@ -347,9 +407,9 @@ export class RedisStorage implements Storage {
     return priority;
   }
 
-  /** Adds a message to the queue. */
+  /** Adds a message to the queue (messages enqueued together go in one command). */
   async enqueue(data: Uint8Array, priority?: number): Promise<void> {
-    await this.enqueueMany([{ data, priority }]);
+    await this.#enqueues.call({ data, priority: this.#checkPriority(priority) });
   }
 
   /** Adds messages to the queue in order: one command (or script) per thousand. */
@@ -372,13 +432,15 @@ export class RedisStorage implements Storage {
     const deadline = Date.now() + this.#readTimeout * 1000;
     while (!signal?.aborted) {
       const receipt = lease > 0 ? crypto.randomUUID() : null;
-      const args = [String(lease > 0 ? milliseconds(lease) : 0), receipt ?? ""];
-      const reply = await this.#run(this.#queue.scripts.lease, this.#queueKeys, args);
+      const reply = await this.#leases.call({
+        lease: lease > 0 ? milliseconds(lease) : 0,
+        receipt,
+      });
       if (reply instanceof Uint8Array) return { data: this.#queue.decode(reply), receipt };
       const remaining = deadline - Date.now();
       if (!this.blocking || remaining <= 0) return null;
       // Wake up when a lease expires too: its message is then waiting.
-      const nextExpiry = reply as number;
+      const nextExpiry = reply;
       const wait = nextExpiry >= 0 ? Math.min(remaining, nextExpiry + 5) : remaining;
       try {
         await this.#waiter.wait(this.#queue.waitKey(this.#keys), wait / 1000, signal);
@@ -390,9 +452,34 @@ export class RedisStorage implements Storage {
     return null;
   }
 
+  /**
+   * Leases a message for each request, in one script per lease time; each
+   * request gets its message, or the ms until the next lease expires.
+   */
+  async #lease(
+    requests: { lease: number; receipt: string | null }[],
+  ): Promise<(Uint8Array | number)[]> {
+    const answers: (Uint8Array | number)[] = [];
+    for (const lease of new Set(requests.map((request) => request.lease))) {
+      const indexes = requests.flatMap((request, i) => request.lease === lease ? [i] : []);
+      const receipts = indexes.map((i) => requests[i].receipt ?? "");
+      const reply = await this.#run(this.#queue.scripts.lease, this.#queueKeys, [
+        String(lease),
+        ...receipts,
+      ]) as [number, ...Uint8Array[]];
+      indexes.forEach((index, i) => (answers[index] = reply[i + 1] ?? reply[0]));
+    }
+    return answers;
+  }
+
   /** Removes a leased message for good. Unknown or outdated receipts are ignored. */
   async ack(receipt: string): Promise<void> {
-    await this.#run(ACK, [this.#keys.leases, this.#keys.leased], [receipt]);
+    await this.#finishes.call({ receipt });
+  }
+
+  /** Removes `deleteKeys`, stores `result`, then acks `receipt`: one script for all tasks finished together. */
+  async finish(receipt: string | null, options: FinishOptions): Promise<void> {
+    await this.#finishes.call({ ...options, receipt });
   }
 
   /** Extends these leases to `lease` seconds from now (Redis's clock). */
@@ -475,9 +562,9 @@ export class RedisStorage implements Storage {
     await this.#results.put(await this.#context(), key, value, options.isResult ?? false);
   }
 
-  /** Reads a value without removing it. */
+  /** Reads a value without removing it (values read together: one command). */
   async peekData(key: string): Promise<Uint8Array | null> {
-    return await this.#results.peek(await this.#context(), key);
+    return await this.#peeks.call(key);
   }
 
   /** Reads and removes a value (the expire kinds only read). */

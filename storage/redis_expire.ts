@@ -6,9 +6,10 @@
  *
  * @module
  */
-import { type RedisContext, RedisStorage, type ResultModel } from "./redis.ts";
+import { finishArguments, type RedisContext, RedisStorage, type ResultModel } from "./redis.ts";
 import { PriorityRedisStorage } from "./redis_priority.ts";
 import { batches } from "./_redis_client.ts";
+import { FINISH_EXPIRING, runScript } from "./_redis_scripts.ts";
 
 /** Keys per SCAN page, MGET and DEL. */
 const PAGE = 1000;
@@ -26,14 +27,29 @@ async function resultKeys({ connection, keys }: RedisContext): Promise<string[]>
   return [...found];
 }
 
+/** The ttl of a result, in whole ms (at least 1). */
+function resultTtl(expireTime: number): number {
+  return Math.max(1, Math.round(expireTime * 1000));
+}
+
 /** `huey:{name}:r:<key>` string keys; results get a TTL, keys put with a ttl too. */
 const EXPIRING_RESULTS: ResultModel = {
   expiring: true,
   async put({ connection, keys, expireTime }, key, value, isResult) {
-    const options = isResult ? { px: Math.max(1, Math.round(expireTime * 1000)) } : {};
+    const options = isResult ? { px: resultTtl(expireTime) } : {};
     await connection.set(keys.results + key, value, options);
   },
-  peek: ({ connection, keys }, key) => connection.get(keys.results + key),
+  peekMany: ({ connection, keys }, names) =>
+    connection.mget(names.map((key) => keys.results + key)),
+  async finishMany({ connection, keys, expireTime }, items) {
+    const name = (key: string): string => keys.results + key;
+    // Every key a script touches is declared in KEYS (Redis Cluster).
+    const touched = items.flatMap(({ deleteKeys = [], result }) => {
+      return [...deleteKeys, ...(result ? [result.key] : [])].map(name);
+    });
+    const args = finishArguments(items, String(resultTtl(expireTime)), name);
+    await runScript(connection, FINISH_EXPIRING, [keys.leases, keys.leased, ...touched], args);
+  },
   pop: ({ connection, keys }, key) => connection.get(keys.results + key),
   delete: async ({ connection, keys }, key) => await connection.del([keys.results + key]) > 0,
   has: async ({ connection, keys }, key) => await connection.exists(keys.results + key) > 0,

@@ -9,7 +9,14 @@
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import type { DeadLetter, Delivery, DequeueOptions, PutIfEmptyOptions, Storage } from "./base.ts";
+import type {
+  DeadLetter,
+  Delivery,
+  DequeueOptions,
+  FinishOptions,
+  PutIfEmptyOptions,
+  Storage,
+} from "./base.ts";
 import {
   checkBoolean,
   checkLimit,
@@ -19,6 +26,9 @@ import {
   settle,
 } from "./_check.ts";
 import { migrateSqliteSchema, prepareStatements, type Statements } from "./_sqlite_schema.ts";
+import { fileSignal } from "./_sqlite_wait.ts";
+import { parseReceipt, recoverExpired, runSteps, type Step, writesOf } from "./_sqlite_steps.ts";
+import { Batcher } from "./_batch.ts";
 
 export { migrateSqliteSchema, SQLITE_SCHEMA_VERSION } from "./_sqlite_schema.ts";
 
@@ -47,7 +57,21 @@ export interface SqliteStorageOptions {
    * @default false
    */
   strictFifo?: boolean;
+  /**
+   * `dequeue` waits up to `readTimeout` for a message instead of returning
+   * `null` at once: a consumer then starts a task within about a millisecond
+   * of its enqueue instead of polling. Writes in this thread wake it at once,
+   * writes of other threads and processes through a watch on the database
+   * file.
+   * @default false
+   */
+  blocking?: boolean;
+  /** How long a blocking `dequeue` waits, in seconds. @default 1 */
+  readTimeout?: number;
 }
+
+/** How often a blocking `dequeue` looks again when the file cannot be watched, in ms. */
+const POLL_MS = 50;
 
 /** Journal modes SQLite accepts. */
 const JOURNAL_MODES = ["wal", "delete", "truncate", "persist", "memory", "off"];
@@ -61,14 +85,6 @@ function dataOf(rows: unknown[]): Uint8Array[] {
 function sqlLimit(limit: number | undefined): number {
   const checked = checkLimit(limit);
   return checked === Infinity ? -1 : checked;
-}
-
-/** The row id a receipt `<id>:<token>` names, or `null` for a malformed one. */
-function parseReceipt(receipt: string): [number, string] | null {
-  if (typeof receipt !== "string") return null;
-  const colon = receipt.indexOf(":");
-  const id = Number(receipt.slice(0, colon));
-  return colon > 0 && Number.isSafeInteger(id) ? [id, receipt.slice(colon + 1)] : null;
 }
 
 /**
@@ -89,8 +105,8 @@ function parseReceipt(receipt: string): [number, string] | null {
 export class SqliteStorage implements Storage {
   /** The queue name. */
   readonly name: string;
-  /** `dequeue` returns at once; the consumer polls. */
-  readonly blocking = false;
+  /** `dequeue` waits up to `readTimeout` for a message (option `blocking`); else the consumer polls. */
+  readonly blocking: boolean;
   /** Priorities are honoured. */
   readonly priority = true;
   #db: DatabaseSync;
@@ -99,6 +115,10 @@ export class SqliteStorage implements Storage {
   /** Receipts are `<row id>:<prefix><counter>`: unique per delivery across connections. */
   #tokenPrefix = crypto.randomUUID().slice(0, 13);
   #deliveries = 0;
+  #readTimeout: number;
+  #wake: ReturnType<typeof fileSignal>;
+  // The writes asked for in the same turn of the event loop share one transaction.
+  #steps = new Batcher<Step, Delivery | null | undefined>((steps) => this.#runSteps(steps));
 
   /**
    * Opens (and creates or migrates) the database file.
@@ -117,6 +137,8 @@ export class SqliteStorage implements Storage {
       journalMode = "wal",
       timeout = 5,
       strictFifo = false,
+      blocking = false,
+      readTimeout = 1,
     } = options;
     this.name = checkStorageName(name);
     if (typeof filename !== "string" || filename === "") {
@@ -132,6 +154,8 @@ export class SqliteStorage implements Storage {
     checkNumber("timeout", timeout, ">= 0");
     checkBoolean("fsync", fsync);
     checkBoolean("strictFifo", strictFifo);
+    this.blocking = checkBoolean("blocking", blocking);
+    this.#readTimeout = checkNumber("readTimeout", readTimeout, "> 0");
     const folder = dirname(resolve(filename));
     if (filename !== ":memory:" && !existsSync(folder)) {
       throw new RangeError(
@@ -153,6 +177,11 @@ export class SqliteStorage implements Storage {
       this.#db.close();
       throw error;
     }
+    const memory = filename === ":memory:";
+    const path = resolve(filename);
+    // Outside WAL mode a commit rewrites the database file itself.
+    const watched = memory ? null : mode === "wal" ? `${path}-wal` : path;
+    this.#wake = fileSignal(memory ? `:memory:${this.#tokenPrefix}` : path, watched);
   }
 
   /** Runs `fn` on the open connection; a throw becomes a rejection. */
@@ -179,50 +208,77 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  /** Puts messages whose lease expired back on the queue (reads first: no write lock if none). */
-  #recoverExpired(sql: Statements): void {
-    const now = Date.now();
-    if (sql.hasExpired.get(this.name, now)) sql.recover.run(this.name, now);
-  }
-
-  /** Adds a message to the queue; higher `priority` first, FIFO within. */
-  enqueue(data: Uint8Array, priority?: number): Promise<void> {
-    return this.enqueueMany([{ data, priority }]);
+  /** Adds a message to the queue; higher `priority` first, FIFO within (messages enqueued together: one transaction). */
+  async enqueue(data: Uint8Array, priority?: number): Promise<void> {
+    await this.#steps.call({
+      kind: "enqueue",
+      data,
+      priority: checkNumber("priority", priority ?? 0),
+    });
   }
 
   /** Adds several messages in one transaction. */
-  enqueueMany(items: ReadonlyArray<{ data: Uint8Array; priority?: number }>): Promise<void> {
+  async enqueueMany(items: ReadonlyArray<{ data: Uint8Array; priority?: number }>): Promise<void> {
     const insert = (sql: Statements): void => {
       const priorities = items.map((item) => checkNumber("priority", item.priority ?? 0));
       items.forEach((item, i) => sql.enqueue.run(this.name, item.data, priorities[i]));
     };
-    return this.#write(items.length, insert);
+    await this.#write(items.length, insert);
+    if (items.length > 0) this.#wake.signal.notify();
   }
 
-  /** Takes the next message: leased with a receipt when `lease > 0`, else deleted. */
-  dequeue(options: DequeueOptions = {}): Promise<Delivery | null> {
-    return this.#run((sql) => {
-      const lease = checkNumber("lease", options.lease ?? 0, ">= 0");
-      if (options.signal?.aborted) return null;
-      this.#recoverExpired(sql);
-      if (lease === 0) {
-        const row = sql.take.get(this.name) as { data: Uint8Array } | undefined;
-        return row ? { data: row.data, receipt: null } : null;
-      }
-      const token = this.#tokenPrefix + (this.#deliveries++).toString(36);
-      const row = sql.lease.get(Date.now() + lease * 1000, token, this.name) as
-        | { id: number; data: Uint8Array }
-        | undefined;
-      return row ? { data: row.data, receipt: `${row.id}:${token}` } : null;
+  /**
+   * Takes the next message: leased with a receipt when `lease > 0`, else
+   * deleted. With `blocking`, waits up to `readTimeout` seconds for one
+   * (resolving to `null` at once when `signal` aborts).
+   */
+  async dequeue(options: DequeueOptions = {}): Promise<Delivery | null> {
+    const { signal } = options;
+    const lease = checkNumber("lease", options.lease ?? 0, ">= 0");
+    const deadline = Date.now() + this.#readTimeout * 1000;
+    const wake = this.#wake.signal;
+    while (!signal?.aborted) {
+      const version = wake.version;
+      const delivery = await this.#steps.call({ kind: "take", lease }) as Delivery | null;
+      if (delivery || !this.blocking) return delivery;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return null;
+      // Look once more after the watch starts: a write just before it would go unseen.
+      if (!wake.watching && wake.watch()) continue;
+      const expiry = await this.#run((sql) =>
+        (sql.nextExpiry.get(this.name) as { at: number | null }).at
+      );
+      let wait = expiry === null ? remaining : Math.min(remaining, expiry - Date.now() + 5);
+      if (!wake.watching) wait = Math.min(wait, POLL_MS);
+      await wake.wait(version, wait / 1000, signal);
+      if (this.#closed) return null;
+    }
+    return null;
+  }
+
+  /** Runs a batch of writes in one transaction (see `runSteps`), and wakes waiters for enqueues. */
+  async #runSteps(steps: Step[]): Promise<(Delivery | null | undefined)[]> {
+    const writes = steps.reduce((sum, step) => sum + writesOf(step), 0);
+    const answers = await this.#write(writes, (sql) => {
+      return runSteps(
+        sql,
+        this.name,
+        steps,
+        () => this.#tokenPrefix + (this.#deliveries++).toString(36),
+      );
     });
+    if (steps.some((step) => step.kind === "enqueue")) this.#wake.signal.notify();
+    return answers;
   }
 
   /** Deletes the leased message, if this receipt still names its delivery. */
-  ack(receipt: string): Promise<void> {
-    return this.#run((sql) => {
-      const parsed = parseReceipt(receipt);
-      if (parsed) sql.ack.run(...parsed);
-    });
+  async ack(receipt: string): Promise<void> {
+    await this.#steps.call({ kind: "finish", item: { receipt } });
+  }
+
+  /** Removes `deleteKeys`, stores `result`, then acks `receipt`; tasks finished together share one transaction. */
+  async finish(receipt: string | null, options: FinishOptions): Promise<void> {
+    await this.#steps.call({ kind: "finish", item: { ...options, receipt } });
   }
 
   /** Sets each lease to `lease` seconds from now; unknown receipts are ignored. */
@@ -235,17 +291,18 @@ export class SqliteStorage implements Storage {
   }
 
   /** Makes the leased message available again at once, in its old place. */
-  release(receipt: string): Promise<void> {
-    return this.#run((sql) => {
+  async release(receipt: string): Promise<void> {
+    await this.#run((sql) => {
       const parsed = parseReceipt(receipt);
       if (parsed) sql.release.run(...parsed);
     });
+    this.#wake.signal.notify();
   }
 
   /** How many messages wait (leased ones excluded). */
   queueSize(): Promise<number> {
     return this.#run((sql) => {
-      this.#recoverExpired(sql);
+      recoverExpired(sql, this.name);
       return (sql.queueSize.get(this.name) as { n: number }).n;
     });
   }
@@ -253,7 +310,7 @@ export class SqliteStorage implements Storage {
   /** The waiting messages in dequeue order. */
   enqueuedItems(limit?: number): Promise<Uint8Array[]> {
     return this.#run((sql) => {
-      this.#recoverExpired(sql);
+      recoverExpired(sql, this.name);
       return dataOf(sql.queueItems.all(this.name, sqlLimit(limit)));
     });
   }
@@ -416,11 +473,13 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  /** Closes the connection; later calls reject. Idempotent. */
+  /** Closes the connection; later calls reject, and a blocking `dequeue` resolves to `null`. Idempotent. */
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
       this.#db.close();
+      this.#wake.release();
+      this.#wake.signal.notify();
     }
     return Promise.resolve();
   }

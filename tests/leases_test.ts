@@ -3,7 +3,11 @@
 // when its lease expires. `acks: false` is huey's at-most-once delivery.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sleep } from "../_runtime.ts";
+import { SqliteHuey } from "../hueys.ts";
 import { executeNext, makeHuey, quietLogs } from "./_helpers.ts";
 
 quietLogs();
@@ -101,3 +105,73 @@ test("flush() drops leased messages too", async () => {
   await sleep(0.5);
   assert.equal(await huey.dequeue(), null);
 });
+
+test("with prefetch, storing a task's outcome leases the next message, and the next dequeue() takes it", async () => {
+  const { huey, work, calls } = setup({ leaseTimeout: 30 });
+  for (const n of [1, 2, 3]) await work(n);
+  const loop = new AbortController();
+  const first = await huey.dequeue({ signal: loop.signal, prefetch: true });
+  assert.equal(await huey.pendingCount(), 2);
+  assert.equal(await huey.execute(first!), 1);
+  assert.equal(await huey.pendingCount(), 1, "message 2 is leased ahead");
+  const second = await huey.dequeue({ signal: loop.signal, prefetch: true });
+  assert.deepEqual(second?.args, [2]);
+  assert.equal(await huey.execute(second!), 2);
+  assert.equal(await huey.pendingCount(), 0, "message 3 is leased ahead");
+  loop.abort();
+  await waitUntil(async () => (await huey.pendingCount()) === 1);
+  assert.deepEqual((await huey.pending()).map((task) => task.args), [[3]], "it went back");
+  assert.deepEqual(calls, [1, 2]);
+});
+
+test("without prefetch, execute() leases nothing ahead", async () => {
+  const { huey, work } = setup({ leaseTimeout: 30 });
+  for (const n of [1, 2]) await work(n);
+  const loop = new AbortController();
+  assert.equal(await huey.execute((await huey.dequeue({ signal: loop.signal }))!), 1);
+  assert.equal(await huey.pendingCount(), 1);
+});
+
+test("a message leased ahead is still checked for revocation when it runs", async () => {
+  const { huey, work, calls } = setup({ leaseTimeout: 30 });
+  await work(1);
+  const revoked = await work(2);
+  const loop = new AbortController();
+  await huey.execute((await huey.dequeue({ signal: loop.signal, prefetch: true }))!);
+  await revoked.revoke();
+  const next = await huey.dequeue({ signal: loop.signal, prefetch: true });
+  assert.equal(next?.id, revoked.id);
+  assert.equal(await huey.execute(next!), undefined);
+  assert.deepEqual(calls, [1]);
+});
+
+test("a message leased ahead goes back to the queue when its Huey closes", async () => {
+  const folder = mkdtempSync(join(tmpdir(), "huey-leases-"));
+  const filename = join(folder, "huey.db");
+  const worker = new SqliteHuey("ahead", { filename, leaseTimeout: 30 });
+  const producer = new SqliteHuey("ahead", { filename });
+  try {
+    worker.task(function add(a: number) {
+      return a + 1;
+    });
+    const add = producer.task(function add(a: number) {
+      return a + 1;
+    });
+    await add(1);
+    await add(2);
+    assert.equal(await worker.execute((await worker.dequeue({ prefetch: true }))!), 2);
+    assert.equal(await producer.pendingCount(), 0, "message 2 is leased ahead");
+    await worker.close();
+    assert.equal(await producer.pendingCount(), 1);
+  } finally {
+    await worker.close();
+    await producer.close();
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+/** Polls `done` for up to 5 s. */
+async function waitUntil(done: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500 && !(await done()); i++) await sleep(0.01);
+  assert.ok(await done(), "the condition never held");
+}

@@ -3,8 +3,9 @@
  * (test_storage.py) ported, plus our contract (leases, expiring keys, dead
  * letters, separate queue names). A backend's test file calls
  * `storageSuite("sqlite", factory)` and adds its own tests. The checks live
- * in `_suite_queue.ts` (the queue and its leases) and `_suite_data.ts` (the
- * schedule, keys and dead letters); the life of a storage is checked here.
+ * in `_suite_queue.ts` (the queue and its leases), `_suite_data.ts` (the
+ * schedule, keys and dead letters) and `_suite_finish.ts` (`finish`, calls
+ * made together); the life of a storage is checked here.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Storage } from "../../storage/base.ts";
 import { dataChecks } from "./_suite_data.ts";
+import { finishChecks } from "./_suite_finish.ts";
 import { queueChecks } from "./_suite_queue.ts";
 import { bytes, type Check, type Context, entries, leased, take, text } from "./_suite_helpers.ts";
 
@@ -89,6 +91,7 @@ export function storageSuite(
   const features = { priority, expiring, keepsPlace };
   queueChecks(check, features);
   dataChecks(check, features);
+  finishChecks(check, features);
 
   check("a new queue is empty everywhere", async ({ name, open }) => {
     const storage = await open();

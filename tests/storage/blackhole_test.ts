@@ -69,3 +69,12 @@ test("blackhole: close is idempotent and later operations reject", async () => {
 test("blackhole: an empty name is rejected", () => {
   assert.throws(() => new BlackHoleStorage(""), TypeError);
 });
+
+test("blackhole: finish keeps nothing and acknowledges nothing", async () => {
+  const storage = new BlackHoleStorage("void");
+  await storage.finish(null, { result: { key: "key", value: data }, deleteKeys: ["other"] });
+  await storage.finish("receipt", {});
+  assert.equal(await storage.peekData("key"), null);
+  await storage.close();
+  await assert.rejects(storage.finish(null, {}), HueyError);
+});

@@ -21,6 +21,15 @@ after(() => rmSync(folder, { recursive: true, force: true }));
 /** Every client of the suite opens its own connection to one shared file, as processes would. */
 const suiteFile = join(folder, "suite.db");
 storageSuite("sqlite", (name) => new SqliteStorage(name, { filename: suiteFile }));
+storageSuite(
+  "sqlite blocking",
+  (name) =>
+    new SqliteStorage(name, {
+      filename: join(folder, "blocking.db"),
+      blocking: true,
+      readTimeout: 0.1,
+    }),
+);
 
 const decoder = new TextDecoder();
 let files = 0;
@@ -269,4 +278,88 @@ test("sqlite: await using closes the storage", async () => {
     await storage.enqueue(bytes("job"));
   }
   await assert.rejects(kept.queueSize(), HueyError);
+});
+
+test("sqlite blocking: a waiting dequeue gets a message another connection of this process enqueues", async () => {
+  const filename = newFile();
+  const waiting = new SqliteStorage("queue", { filename, blocking: true, readTimeout: 10 });
+  const producer = new SqliteStorage("queue", { filename });
+  try {
+    const delivery = waiting.dequeue({ lease: 30 });
+    await delay(50);
+    await producer.enqueue(bytes("job"));
+    assert.equal(text((await delivery)?.data ?? null), "job");
+  } finally {
+    await waiting.close();
+    await producer.close();
+  }
+});
+
+test("sqlite blocking: a waiting dequeue gets a message that another program writes to the file", async () => {
+  const filename = newFile();
+  const waiting = new SqliteStorage("queue", { filename, blocking: true, readTimeout: 10 });
+  try {
+    const delivery = waiting.dequeue({ lease: 30 });
+    await delay(50);
+    // A plain connection: only the watch on the file can tell the storage about this write.
+    withDatabase(filename, (db) => {
+      db.prepare("INSERT INTO task (queue, data, priority) VALUES (?, ?, 0)").run(
+        "queue",
+        bytes("job"),
+      );
+    });
+    assert.equal(text((await delivery)?.data ?? null), "job");
+  } finally {
+    await waiting.close();
+  }
+});
+
+test("sqlite blocking: a waiting dequeue gets a message whose lease expires meanwhile", async () => {
+  const filename = newFile();
+  const first = new SqliteStorage("queue", { filename });
+  const waiting = new SqliteStorage("queue", { filename, blocking: true, readTimeout: 10 });
+  try {
+    await first.enqueue(bytes("job"));
+    assert.ok(await first.dequeue({ lease: 0.2 }));
+    const delivery = await waiting.dequeue({ lease: 30 });
+    assert.equal(text(delivery?.data ?? null), "job");
+  } finally {
+    await first.close();
+    await waiting.close();
+  }
+});
+
+test("sqlite blocking: dequeue resolves to null after readTimeout, when aborted, and when closed", async () => {
+  await withStorage({ blocking: true, readTimeout: 0.1 }, async (storage) => {
+    assert.equal(storage.blocking, true);
+    assert.equal(await storage.dequeue({ lease: 30 }), null);
+  });
+  await withStorage({ blocking: true, readTimeout: 10 }, async (storage) => {
+    const controller = new AbortController();
+    const aborted = storage.dequeue({ lease: 30, signal: controller.signal });
+    await delay(50);
+    controller.abort();
+    assert.equal(await aborted, null);
+    const closed = storage.dequeue({ lease: 30 });
+    await delay(50);
+    await storage.close();
+    assert.equal(await closed, null);
+  });
+});
+
+test("sqlite: blocking is off by default, and bad blocking options are rejected naming them", async () => {
+  await withStorage({}, async (storage) => {
+    assert.equal(storage.blocking, false);
+    assert.equal(await storage.dequeue({ lease: 30 }), null);
+  });
+  const filename = newFile();
+  assert.throws(
+    () => new SqliteStorage("queue", { filename, blocking: "yes" as unknown as boolean }),
+    (error: Error) => error instanceof TypeError && /Option 'blocking'.*yes/.test(error.message),
+  );
+  assert.throws(
+    () => new SqliteStorage("queue", { filename, readTimeout: 0 }),
+    (error: Error) =>
+      error instanceof RangeError && /Option 'readTimeout'.*got 0/.test(error.message),
+  );
 });

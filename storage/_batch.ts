@@ -1,0 +1,77 @@
+/**
+ * Coalesces the calls a storage receives within one turn of the event loop
+ * into one call with all their inputs: fifty workers that each ask for their
+ * next message at the same moment cost one round trip and one script run,
+ * not fifty. Each caller still gets its own answer, or the batch's error.
+ *
+ * @module
+ * @internal
+ */
+import { setImmediate } from "node:timers";
+
+interface Waiting<I, O> {
+  input: I;
+  resolve: (output: O) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Gathers calls until the current turn of the event loop ends (every
+ * promise continuation already queued has run), then runs them as one batch
+ * of at most `limit` inputs, in call order.
+ *
+ * @example
+ * ```ts
+ * import { Batcher } from "./_batch.ts";
+ * let runs = 0;
+ * const double = new Batcher<number, number>((inputs) => {
+ *   runs++;
+ *   return Promise.resolve(inputs.map((n) => n * 2));
+ * });
+ * const results = await Promise.all([double.call(1), double.call(2), double.call(3)]);
+ * console.assert(results.join() === "2,4,6" && runs === 1);
+ * ```
+ */
+export class Batcher<I, O> {
+  #run: (inputs: I[]) => Promise<O[]>;
+  #limit: number;
+  #waiting: Waiting<I, O>[] = [];
+  #scheduled = false;
+
+  /**
+   * @param run Answers a batch: one output per input, in order.
+   * @param limit The most inputs in one batch; more wait for the next one.
+   */
+  constructor(run: (inputs: I[]) => Promise<O[]>, limit = 1000) {
+    this.#run = run;
+    this.#limit = limit;
+  }
+
+  /** Adds a call to the next batch and resolves to its output. */
+  call(input: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.#waiting.push({ input, resolve, reject });
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    while (this.#waiting.length > 0) {
+      const batch = this.#waiting.splice(0, this.#limit);
+      let answer: Promise<O[]>;
+      try {
+        answer = this.#run(batch.map((waiting) => waiting.input));
+      } catch (error) {
+        answer = Promise.reject(error);
+      }
+      answer.then((outputs) => {
+        batch.forEach((waiting, index) => waiting.resolve(outputs[index]));
+      }, (error) => {
+        for (const waiting of batch) waiting.reject(error);
+      });
+    }
+  }
+}
