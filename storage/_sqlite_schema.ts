@@ -135,6 +135,7 @@ const SQL = {
   peek: "SELECT value FROM kv WHERE queue = ? AND key = ? AND (expires IS NULL OR expires > ?)",
   pop: "DELETE FROM kv WHERE queue = ? AND key = ? RETURNING value, expires",
   deleteKey: "DELETE FROM kv WHERE queue = ? AND key = ?",
+  sweepKv: "DELETE FROM kv WHERE queue = ? AND expires IS NOT NULL AND expires <= ?",
   kvSize: "SELECT count(*) AS n FROM kv WHERE queue = ? AND (expires IS NULL OR expires > ?)",
   kvItems: "SELECT key, value FROM kv WHERE queue = ? AND (expires IS NULL OR expires > ?)",
   flushKv: "DELETE FROM kv WHERE queue = ?",

@@ -70,6 +70,9 @@ export interface SqliteStorageOptions {
   readTimeout?: number;
 }
 
+/** How often (ms) a connection deletes expired keys, when it writes a key with a ttl. */
+const SWEEP_INTERVAL = 60_000;
+
 /** How often a blocking `dequeue` looks again when the file cannot be watched, in ms. */
 const POLL_MS = 50;
 
@@ -114,6 +117,8 @@ export class SqliteStorage implements Storage {
   #closed = false;
   /** Receipts are `<row id>:<prefix><counter>`: unique per delivery across connections. */
   #tokenPrefix = crypto.randomUUID().slice(0, 13);
+  /** When this connection last deleted expired keys (epoch ms); 0: not yet. */
+  #lastSweep = 0;
   #deliveries = 0;
   #readTimeout: number;
   #wake: ReturnType<typeof fileSignal>;
@@ -392,6 +397,12 @@ export class SqliteStorage implements Storage {
       const now = Date.now();
       const { ttl } = options;
       const expires = ttl === undefined ? null : now + checkNumber("ttl", ttl, "> 0") * 1000;
+      // Expired keys read as absent; deleting them now and then keeps the table from growing
+      // (the consumer takes a lock with a ttl every minute).
+      if (expires !== null && now - this.#lastSweep >= SWEEP_INTERVAL) {
+        this.#lastSweep = now;
+        sql.sweepKv.run(this.name, now);
+      }
       return sql.putIfEmpty.run(this.name, key, value, expires, now).changes > 0;
     });
   }

@@ -363,3 +363,26 @@ test("sqlite: blocking is off by default, and bad blocking options are rejected 
       error instanceof RangeError && /Option 'readTimeout'.*got 0/.test(error.message),
   );
 });
+
+test("sqlite: expired ttl keys are deleted, not only hidden, when a connection next writes a ttl key", async () => {
+  const filename = newFile();
+  const first = new SqliteStorage("queue", { filename });
+  await first.putIfEmpty("old-lock", bytes("1"), { ttl: 0.1 });
+  await first.putData("kept", bytes("v"));
+  await first.close();
+  await delay(300);
+  const second = new SqliteStorage("queue", { filename });
+  try {
+    assert.equal(await second.putIfEmpty("new-lock", bytes("1"), { ttl: 60 }), true);
+  } finally {
+    await second.close();
+  }
+  const keys = withDatabase(
+    filename,
+    (db) =>
+      (db.prepare("SELECT key FROM kv ORDER BY key").all() as { key: string }[]).map((row) =>
+        row.key
+      ),
+  );
+  assert.deepEqual(keys, ["kept", "new-lock"]);
+});
