@@ -119,7 +119,9 @@ const RESOLVED = Promise.resolve();
  *
  * When nothing after the result needs the message (no next stage, retry or
  * error handler to enqueue), the result is stored and the message
- * acknowledged in one step (`Storage.finish`), before the post-execute hooks.
+ * acknowledged in one step (`Storage.finish`), before the post-execute hooks;
+ * when no hook or signal follows either, the caller is told it may go on
+ * while that step completes (`RunningLease.storing`).
  */
 async function finish(
   huey: Huey,
@@ -139,13 +141,16 @@ async function finish(
     else if (value != null || huey.storeNone) result = resultOf(huey, task, value);
   }
   const acked = !followUp && huey.storage.finish !== undefined;
+  const hooks = huey.postExecuteHooks.size > 0 ? huey.postExecuteHooks.hooks : [];
   lease.settling();
-  if (acked) await huey.storage.finish!(lease.receipt, { deleteKeys, result });
-  else {
+  if (acked) {
+    const storing = huey.storage.finish!(lease.receipt, { deleteKeys, result });
+    if (hooks.length === 0 && (failed || !huey.signals.has(SIGNAL_COMPLETE))) lease.storing();
+    await storing;
+  } else {
     for (const key of deleteKeys) await huey.storage.deleteData(key);
     if (result) await huey.storage.putData(result.key, result.value, { isResult: true });
   }
-  const hooks = huey.postExecuteHooks.size > 0 ? huey.postExecuteHooks.hooks : [];
   for (const hook of hooks) {
     try {
       await hook(task, value, error);

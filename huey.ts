@@ -29,7 +29,7 @@ import {
   type SignalHandler,
   type SignalName,
 } from "./signals.ts";
-import type { DeadLetter, Storage } from "./storage/base.ts";
+import type { DeadLetter, Delivery, Storage } from "./storage/base.ts";
 import { MemoryStorage } from "./storage/memory.ts";
 import { Task, type TaskData } from "./task.ts";
 import { resolveExpires } from "./time.ts";
@@ -101,6 +101,13 @@ export interface ExecuteOptions {
    * worker whose task ran past its timeout): error result, retries, error handler.
    */
   failure?: unknown;
+  /**
+   * Called when the task has run and only the storing of its outcome
+   * remains: no hook, signal or follow-up comes after it. A worker's loop
+   * starts its next task then; `execute()` still resolves once the outcome
+   * is stored.
+   */
+  onStoring?: () => void;
 }
 
 /** Options of `huey.contextTask()`. */
@@ -175,6 +182,7 @@ export class Huey {
   #locks = new Set<string>();
   #leases: LeaseKeeper;
   #revocations: Revocations;
+  #decodedAhead = new WeakMap<Delivery, Task>();
 
   /**
    * @param name The queue's name; hueys of the same name share a queue.
@@ -211,7 +219,11 @@ export class Huey {
     this.serializer = serializer;
     this.#immediateUseMemory = immediateUseMemory;
     this.#storage = this.createStorage(name, options);
-    this.#leases = new LeaseKeeper(() => this.storage, leaseTimeout);
+    this.#leases = new LeaseKeeper({
+      storage: () => this.storage,
+      leaseTimeout,
+      onArrival: (delivery) => this.#decodeAhead(delivery),
+    });
     this.#revocations = new Revocations(this);
     this.immediate = immediate;
   }
@@ -437,7 +449,7 @@ export class Huey {
         await this.storage.dequeue({ lease: this.acks ? this.leaseTimeout : 0, signal });
       if (!delivery) return null;
       try {
-        const task = this.deserializeTask(delivery.data);
+        const task = this.#decodedAhead.get(delivery) ?? this.deserializeTask(delivery.data);
         if (delivery.receipt) {
           this.#leases.attach(task, delivery.receipt);
           if (prefetch) this.#leases.prefetchAfter(task, signal);
@@ -448,6 +460,22 @@ export class Huey {
         if (delivery.receipt) await this.storage.ack(delivery.receipt);
       }
     }
+  }
+
+  /**
+   * Decodes a message leased ahead as soon as it arrives, and reads its
+   * revocation keys then, so that the loop that takes it need not wait for
+   * them. A message that cannot be decoded is left to `dequeue()`.
+   */
+  #decodeAhead(delivery: Delivery): void {
+    let task: Task;
+    try {
+      task = this.deserializeTask(delivery.data);
+    } catch {
+      return;
+    }
+    this.#decodedAhead.set(delivery, task);
+    this.#revocations.readAhead(task);
   }
 
   /**
@@ -474,6 +502,7 @@ export class Huey {
     return this.#leases.around(
       task,
       (lease) => executeTask(this, task, now, options.signal, lease, options.failure),
+      options.onStoring,
     );
   }
 

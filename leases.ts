@@ -28,18 +28,44 @@ export interface RunningLease {
   readonly receipt: string | null;
   /**
    * Says that the outcome is about to be stored: a loop that asked for
-   * prefetch gets its next message leased now, in the same round trip.
+   * prefetch gets its next messages leased now, in the same round trip.
    */
   settling(): void;
+  /**
+   * Says that only the storing of the outcome remains (no hook, signal or
+   * follow-up comes after it): the caller of `execute()` may go on.
+   */
+  storing(): void;
 }
 
-/** A message leased ahead for a worker's loop. */
+/** A message leased ahead for the worker loops of a Huey. */
 interface Ahead {
   delivery: Promise<Delivery | null>;
   signal: AbortSignal | undefined;
   /** When it arrived (epoch ms), once it has. */
   at?: number;
 }
+
+/** Options of a {@linkcode LeaseKeeper}. */
+export interface LeaseKeeperOptions {
+  /** Gives the storage in use. */
+  storage: () => Storage;
+  /** Seconds of each lease. */
+  leaseTimeout: number;
+  /** Told of each message leased ahead when it arrives (to decode it and read its revocation keys early). */
+  onArrival?: (delivery: Delivery) => void;
+}
+
+/** The most messages a Huey leases ahead for its loops. */
+const MOST_AHEAD = 512;
+/**
+ * Milliseconds of work a Huey leases ahead: the loops should start every
+ * message leased ahead within about this long, so messages are not held
+ * from other consumers while slow tasks run.
+ */
+const AHEAD_BUDGET_MS = 10;
+/** The shortest time over which the pace of outcomes is measured (ms). */
+const PACE_WINDOW_MS = 20;
 
 const logger = getLogger("huey");
 
@@ -55,14 +81,18 @@ export class LeaseKeeper {
   #timer: ReturnType<typeof setInterval> | null = null;
   #storage: () => Storage;
   #leaseTimeout: number;
+  #onArrival: ((delivery: Delivery) => void) | undefined;
+  /** Outcomes of prefetching tasks per ms (moving average over windows). */
+  #perMs = 0;
+  /** Outcomes counted since the current window started. */
+  #settled = 0;
+  #windowStart = performance.now();
 
-  /**
-   * @param storage Gives the storage in use.
-   * @param leaseTimeout Seconds of each lease.
-   */
-  constructor(storage: () => Storage, leaseTimeout: number) {
-    this.#storage = storage;
-    this.#leaseTimeout = leaseTimeout;
+  /** @param options See {@linkcode LeaseKeeperOptions}. */
+  constructor(options: LeaseKeeperOptions) {
+    this.#storage = options.storage;
+    this.#leaseTimeout = options.leaseTimeout;
+    this.#onArrival = options.onArrival;
   }
 
   /** Remembers the receipt of the message a task came from. */
@@ -76,8 +106,8 @@ export class LeaseKeeper {
   }
 
   /**
-   * Leases the next message when this task's outcome is stored, for the
-   * loop that dequeued it (stopped by `signal`): see {@linkcode takeAhead}.
+   * Leases the next messages when this task's outcome is stored, for the
+   * loops of this Huey (stopped by `signal`): see {@linkcode takeAhead}.
    */
   prefetchAfter(task: Task, signal: AbortSignal | undefined): void {
     this.#prefetching.set(task, signal);
@@ -92,6 +122,7 @@ export class LeaseKeeper {
   async around(
     task: Task,
     run: (lease: RunningLease) => Promise<ExecutionOutcome>,
+    onStoring?: () => void,
   ): Promise<unknown> {
     const receipt = this.#receipts.get(task) ?? null;
     let settled = !this.#prefetching.has(task);
@@ -100,8 +131,10 @@ export class LeaseKeeper {
       settling: () => {
         if (settled) return;
         settled = true;
+        this.#timeSettling();
         this.#fetchAhead(this.#prefetching.get(task));
       },
+      storing: () => onStoring?.(),
     };
     if (receipt === null) return (await run(lease)).value;
     this.#receipts.delete(task);
@@ -120,13 +153,52 @@ export class LeaseKeeper {
     return outcome.value;
   }
 
-  /** Leases the next message now, for the loop stopped by `signal`. */
+  /** Counts an outcome; every {@linkcode PACE_WINDOW_MS} or more, updates the pace. */
+  #timeSettling(): void {
+    this.#settled++;
+    const now = performance.now();
+    const elapsed = now - this.#windowStart;
+    if (elapsed < PACE_WINDOW_MS) return;
+    this.#perMs = (this.#perMs + this.#settled / elapsed) / 2;
+    this.#settled = 0;
+    this.#windowStart = now;
+  }
+
+  /**
+   * How many messages to hold leased ahead: as many as the loops start in
+   * about {@linkcode AHEAD_BUDGET_MS} at the current pace, at least one, at
+   * most {@linkcode MOST_AHEAD}.
+   */
+  #aheadTarget(): number {
+    const target = Math.floor(AHEAD_BUDGET_MS * this.#perMs);
+    return Math.min(MOST_AHEAD, Math.max(1, target));
+  }
+
+  /**
+   * Tops up the messages leased ahead, for the loops stopped by `signal`,
+   * once fewer than half the target are left: the leases asked for together
+   * share one round trip, and only the first waits on an empty queue.
+   */
   #fetchAhead(signal: AbortSignal | undefined): void {
     if (signal?.aborted) return;
+    const target = this.#aheadTarget();
+    const held = this.#ahead.length;
+    if (held > target / 2) return;
+    for (let index = held; index < target; index++) this.#leaseAhead(signal, index === held);
+    if (signal && !this.#watched.has(signal)) {
+      this.#watched.add(signal);
+      signal.addEventListener("abort", () => this.#releaseAhead(signal), { once: true });
+    }
+  }
+
+  /** Leases one message ahead; `wait`: on a blocking storage, wait for one. */
+  #leaseAhead(signal: AbortSignal | undefined, wait: boolean): void {
     const entry: Ahead = { signal, delivery: Promise.resolve(null) };
-    entry.delivery = this.#storage().dequeue({ lease: this.#leaseTimeout, signal }).then(
+    const lease = this.#leaseTimeout;
+    entry.delivery = this.#storage().dequeue({ lease, signal, wait }).then(
       (delivery) => {
         entry.at = Date.now();
+        if (delivery) this.#onArrival?.(delivery);
         return delivery;
       },
       (error) => {
@@ -135,10 +207,6 @@ export class LeaseKeeper {
       },
     );
     this.#ahead.push(entry);
-    if (signal && !this.#watched.has(signal)) {
-      this.#watched.add(signal);
-      signal.addEventListener("abort", () => this.#releaseAhead(signal), { once: true });
-    }
   }
 
   /**

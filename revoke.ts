@@ -31,9 +31,36 @@ function taskKey(name: string): string {
   return `rt:${name}`;
 }
 
+/** A task's own revocation key, then its task's. */
+function keysOf(task: Task): string[] {
+  return [instanceKey(task.id), taskKey(task.name)];
+}
+
+/**
+ * How old (ms) a read of a task's revocation keys made when its message was
+ * leased ahead may be when the task starts; an older one is read again. A
+ * revocation written by this Huey voids the reads made before it at once;
+ * one written elsewhere may go unseen by a task that starts within this
+ * time of it.
+ */
+export const READ_AHEAD_FRESH_MS = 20;
+
+/** Revocation keys read when a message was leased ahead. */
+interface ReadAhead {
+  /** When the read was sent (epoch ms). */
+  at: number;
+  /** How many revocation writes this Huey had made when the read was sent. */
+  writes: number;
+  /** The task's own key and its task's key, or `null` when the read failed. */
+  values: Promise<(Uint8Array | null)[] | null>;
+}
+
 /** Reads and writes the revocation keys of one Huey. */
 export class Revocations {
   #huey: Huey;
+  #readAhead = new WeakMap<Task, ReadAhead>();
+  /** Revocation keys this Huey has written or deleted (voids the reads ahead made before). */
+  #writes = 0;
 
   /**
    * @param huey The Huey whose storage holds the keys.
@@ -43,17 +70,25 @@ export class Revocations {
   }
 
   /** Revokes a task id (`whole: false`) or every call of a task name (`whole: true`). */
-  revoke(idOrName: string, whole: boolean, options: RevokeOptions = {}): Promise<void> {
+  async revoke(idOrName: string, whole: boolean, options: RevokeOptions = {}): Promise<void> {
     const { revokeUntil = null, revokeOnce = false } = options;
-    return this.#huey.put(whole ? taskKey(idOrName) : instanceKey(idOrName), [
-      revokeUntil,
-      revokeOnce,
-    ]);
+    const key = whole ? taskKey(idOrName) : instanceKey(idOrName);
+    await this.#written(this.#huey.put(key, [revokeUntil, revokeOnce]));
   }
 
   /** Lifts a revocation; `true` when there was one. */
   restore(idOrName: string, whole: boolean): Promise<boolean> {
-    return this.#huey.storage.deleteData(whole ? taskKey(idOrName) : instanceKey(idOrName));
+    const key = whole ? taskKey(idOrName) : instanceKey(idOrName);
+    return this.#written(this.#huey.storage.deleteData(key));
+  }
+
+  /** Counts a write of a revocation key once it is done. */
+  async #written<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } finally {
+      this.#writes++;
+    }
   }
 
   /**
@@ -70,11 +105,29 @@ export class Revocations {
     if (isTaskWrapper(target)) return this.#check(taskKey(target.name), timestamp, peek);
     const task = target instanceof Result ? target.task : target;
     if (typeof task === "string") return this.#check(instanceKey(task), timestamp, peek);
-    const keys = [instanceKey(task.id), taskKey((task as Task).name)];
-    const storage = this.#huey.storage;
-    const [own, whole] = await Promise.all(keys.map((key) => storage.peekData(key)));
+    const keys = keysOf(task as Task);
+    // The worker's check (not a peek) may use the read made when the message was leased ahead.
+    const early = peek ? undefined : this.#readAhead.get(task as Task);
+    if (early) this.#readAhead.delete(task as Task);
+    const fresh = early !== undefined && early.writes === this.#writes &&
+      Date.now() - early.at <= READ_AHEAD_FRESH_MS;
+    const [own, whole] = (fresh ? await early.values : null) ?? await this.#read(keys);
     return (await this.#settle(keys[0], own, timestamp, peek)) ||
       this.#settle(keys[1], whole, timestamp, peek);
+  }
+
+  /**
+   * Reads a task's revocation keys now (its message was leased ahead), for
+   * the check when it starts, if that comes within a few milliseconds.
+   */
+  readAhead(task: Task): void {
+    const values = this.#read(keysOf(task)).catch(() => null);
+    this.#readAhead.set(task, { at: Date.now(), writes: this.#writes, values });
+  }
+
+  #read(keys: string[]): Promise<(Uint8Array | null)[]> {
+    const storage = this.#huey.storage;
+    return Promise.all(keys.map((key) => storage.peekData(key)));
   }
 
   async #check(key: string, timestamp: Date | undefined, peek: boolean): Promise<boolean> {
@@ -98,7 +151,7 @@ export class Revocations {
       revoked = false;
       clear = !peek;
     }
-    if (clear) await this.#huey.storage.deleteData(key);
+    if (clear) await this.#written(this.#huey.storage.deleteData(key));
     return revoked;
   }
 }

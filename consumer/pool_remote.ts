@@ -140,6 +140,7 @@ export class RemotePool implements WorkerPool {
         worker.ending = true;
         return worker.channel.terminate();
       case "start": {
+        if (message.finished) this.#finished(worker, message.finished);
         const task: RunningTask = { receipt: message.receipt, data: message.data };
         if (message.timeout !== null) {
           task.timer = setTimeout(
@@ -151,9 +152,7 @@ export class RemotePool implements WorkerPool {
         return;
       }
       case "finish":
-        clearTimeout(worker.running.get(message.taskId)?.timer);
-        worker.running.delete(message.taskId);
-        return;
+        return this.#finished(worker, message.taskIds);
       case "stopped":
         // Its loop is over: what may still run in it (an interrupted task's
         // timers, a task's stray interval) must neither go on nor keep it alive.
@@ -162,6 +161,14 @@ export class RemotePool implements WorkerPool {
           if (worker.alive) worker.channel.terminate();
         }, STOPPED_GRACE * 1000);
         return;
+    }
+  }
+
+  /** Forgets the tasks a worker finished. */
+  #finished(worker: RemoteWorker, taskIds: string[]): void {
+    for (const taskId of taskIds) {
+      clearTimeout(worker.running.get(taskId)?.timer);
+      worker.running.delete(taskId);
     }
   }
 

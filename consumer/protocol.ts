@@ -43,6 +43,8 @@ export type FromWorker =
     data?: string;
     /** The task's timeout in seconds. */
     timeout: number | null;
+    /** Tasks that finished since the last message (told here rather than in a message of their own). */
+    finished?: string[];
   }
-  | { type: "finish"; taskId: string }
+  | { type: "finish"; taskIds: string[] }
   | { type: "stopped" };

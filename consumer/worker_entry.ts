@@ -8,6 +8,7 @@
  */
 import { Buffer } from "node:buffer";
 import process from "node:process";
+import { setImmediate } from "node:timers";
 import { getLogger } from "../logger.ts";
 import { parentChannel, parentProcessChannel } from "../_runtime.ts";
 import { setUpLogging } from "./logging.ts";
@@ -27,6 +28,29 @@ function send(message: FromWorker): void {
   channel.post(message);
 }
 
+/** Tasks finished but not yet told to the consumer. */
+let finished: string[] = [];
+
+/**
+ * Tells the consumer a task finished: with the next task's start, or in one
+ * message for all finished in this turn of the event loop.
+ */
+function tellFinished(taskId: string): void {
+  finished.push(taskId);
+  if (finished.length > 1) return;
+  setImmediate(() => {
+    const taskIds = takeFinished();
+    if (taskIds) send({ type: "finish", taskIds });
+  });
+}
+
+function takeFinished(): string[] | undefined {
+  if (finished.length === 0) return undefined;
+  const taken = finished;
+  finished = [];
+  return taken;
+}
+
 function onStop(graceful: boolean): void {
   if (!graceful) interrupt.abort();
   stop.abort();
@@ -34,6 +58,8 @@ function onStop(graceful: boolean): void {
 }
 
 function finish(code: number): void {
+  const taskIds = takeFinished();
+  if (taskIds) send({ type: "finish", taskIds });
   send({ type: "stopped" });
   if (inProcess) {
     process.exitCode = code;
@@ -75,8 +101,9 @@ async function run(init: InitMessage): Promise<void> {
           ? undefined
           : Buffer.from(huey.serializeTask(task)).toString("base64"),
         timeout: task.timeout,
+        finished: takeFinished(),
       }),
-    onFinish: (task) => send({ type: "finish", taskId: task.id }),
+    onFinish: (task) => tellFinished(task.id),
   });
   if (!interrupt.signal.aborted) await runHooks(huey.shutdownHooks.hooks, "Shutdown");
   await huey.close().catch((error) => logger.exception("Could not close the storage", error));

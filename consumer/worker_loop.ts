@@ -42,10 +42,34 @@ export async function runHooks(hooks: readonly (() => unknown)[], kind: string):
 }
 
 /**
- * Takes and runs tasks until `stop` aborts. A storage error is logged and
- * the loop goes on after a wait.
+ * The most tasks of one loop whose outcomes may still be being stored while
+ * it runs the next: past it, the loop waits for them.
+ */
+const MOST_STORING = 128;
+
+/**
+ * Takes and runs tasks until `stop` aborts; one task runs at a time. A
+ * storage error is logged and the loop goes on after a wait.
+ *
+ * The loop starts its next task as soon as a task has run and only the
+ * storing of its outcome remains (see `ExecuteOptions.onStoring`): the
+ * stores of consecutive tasks then share round trips. It waits for every
+ * store before it returns.
  */
 export async function runWorkerLoop(huey: Huey, options: WorkerLoopOptions): Promise<void> {
+  const storing = new Set<Promise<void>>();
+  try {
+    await takeAndRun(huey, options, storing);
+  } finally {
+    await Promise.all(storing);
+  }
+}
+
+async function takeAndRun(
+  huey: Huey,
+  options: WorkerLoopOptions,
+  storing: Set<Promise<void>>,
+): Promise<void> {
   const { initialDelay, maxDelay, backoff, stop, interrupt, onStart, onFinish } = options;
   let delay = initialDelay;
   while (!stop.aborted) {
@@ -68,12 +92,30 @@ export async function runWorkerLoop(huey: Huey, options: WorkerLoopOptions): Pro
     }
     delay = initialDelay;
     onStart?.(task);
-    try {
-      await huey.execute(task, { signal: interrupt });
-    } catch (error) {
-      logger.exception(`Error running task ${task.id}`, error);
-    } finally {
-      onFinish?.(task);
-    }
+    let goOn!: () => void;
+    const stored = new Promise<void>((resolve) => (goOn = resolve));
+    const execution = execute(huey, task, interrupt, goOn, onFinish);
+    await Promise.race([execution, stored]);
+    storing.add(execution);
+    void execution.then(() => storing.delete(execution));
+    // Wait for them all, not the oldest: the next tasks' stores then go together again.
+    if (storing.size >= MOST_STORING) await Promise.all(storing);
+  }
+}
+
+/** Executes one task, logging (not throwing) its errors, then calls `onFinish`. */
+async function execute(
+  huey: Huey,
+  task: Task,
+  interrupt: AbortSignal,
+  onStoring: () => void,
+  onFinish: ((task: Task) => void) | undefined,
+): Promise<void> {
+  try {
+    await huey.execute(task, { signal: interrupt, onStoring });
+  } catch (error) {
+    logger.exception(`Error running task ${task.id}`, error);
+  } finally {
+    onFinish?.(task);
   }
 }

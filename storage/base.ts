@@ -21,6 +21,13 @@ export interface DequeueOptions {
   lease?: number;
   /** Aborts a blocking wait; the call then resolves to `null`. */
   signal?: AbortSignal;
+  /**
+   * `false`: resolve to `null` at once when the queue is empty, even on a
+   * blocking storage (a worker leasing extra messages ahead does not wait
+   * for them).
+   * @default true
+   */
+  wait?: boolean;
 }
 
 /** A message taken from the queue by {@linkcode Storage.dequeue}. */

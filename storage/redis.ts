@@ -427,7 +427,7 @@ export class RedisStorage implements Storage {
    * seconds for one (resolving to `null` at once when `signal` aborts).
    */
   async dequeue(options: DequeueOptions = {}): Promise<Delivery | null> {
-    const { lease = 0, signal } = options;
+    const { lease = 0, signal, wait: mayWait = true } = options;
     checkNumber("Option 'lease'", lease, 0, true);
     const deadline = Date.now() + this.#readTimeout * 1000;
     while (!signal?.aborted) {
@@ -438,7 +438,7 @@ export class RedisStorage implements Storage {
       });
       if (reply instanceof Uint8Array) return { data: this.#queue.decode(reply), receipt };
       const remaining = deadline - Date.now();
-      if (!this.blocking || remaining <= 0) return null;
+      if (!this.blocking || !mayWait || remaining <= 0) return null;
       // Wake up when a lease expires too: its message is then waiting.
       const nextExpiry = reply;
       const wait = nextExpiry >= 0 ? Math.min(remaining, nextExpiry + 5) : remaining;

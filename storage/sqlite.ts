@@ -238,14 +238,14 @@ export class SqliteStorage implements Storage {
    * (resolving to `null` at once when `signal` aborts).
    */
   async dequeue(options: DequeueOptions = {}): Promise<Delivery | null> {
-    const { signal } = options;
+    const { signal, wait: mayWait = true } = options;
     const lease = checkNumber("lease", options.lease ?? 0, ">= 0");
     const deadline = Date.now() + this.#readTimeout * 1000;
     const wake = this.#wake.signal;
     while (!signal?.aborted) {
       const version = wake.version;
       const delivery = await this.#steps.call({ kind: "take", lease }) as Delivery | null;
-      if (delivery || !this.blocking) return delivery;
+      if (delivery || !this.blocking || !mayWait) return delivery;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return null;
       // Look once more after the watch starts: a write just before it would go unseen.

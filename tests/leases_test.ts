@@ -7,7 +7,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sleep } from "../_runtime.ts";
+import { Huey } from "../huey.ts";
 import { SqliteHuey } from "../hueys.ts";
+import { READ_AHEAD_FRESH_MS } from "../revoke.ts";
+import { SIGNAL_COMPLETE } from "../signals.ts";
 import { executeNext, makeHuey, quietLogs } from "./_helpers.ts";
 
 quietLogs();
@@ -145,6 +148,34 @@ test("a message leased ahead is still checked for revocation when it runs", asyn
   assert.deepEqual(calls, [1]);
 });
 
+test("a revocation written by another Huey after a message was leased ahead stops it once the early read is stale", async () => {
+  const { huey, work, calls } = setup({ leaseTimeout: 30 });
+  const elsewhere = new Huey("elsewhere", { storage: huey.storage });
+  await work(1);
+  const revoked = await work(2);
+  const loop = new AbortController();
+  await huey.execute((await huey.dequeue({ signal: loop.signal, prefetch: true }))!);
+  await elsewhere.revokeById(revoked.id);
+  await sleep((READ_AHEAD_FRESH_MS + 10) / 1000);
+  const next = await huey.dequeue({ signal: loop.signal, prefetch: true });
+  assert.equal(next?.id, revoked.id);
+  assert.equal(await huey.execute(next!), undefined);
+  assert.deepEqual(calls, [1]);
+});
+
+test("a restore by this Huey after a message was leased ahead lets it run", async () => {
+  const { huey, work, calls } = setup({ leaseTimeout: 30 });
+  await work(1);
+  const restored = await work(2);
+  await restored.revoke();
+  const loop = new AbortController();
+  await huey.execute((await huey.dequeue({ signal: loop.signal, prefetch: true }))!);
+  await restored.restore();
+  const next = await huey.dequeue({ signal: loop.signal, prefetch: true });
+  assert.equal(await huey.execute(next!), 2);
+  assert.deepEqual(calls, [1, 2]);
+});
+
 test("a message leased ahead goes back to the queue when its Huey closes", async () => {
   const folder = mkdtempSync(join(tmpdir(), "huey-leases-"));
   const filename = join(folder, "huey.db");
@@ -175,3 +206,64 @@ async function waitUntil(done: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 500 && !(await done()); i++) await sleep(0.01);
   assert.ok(await done(), "the condition never held");
 }
+
+test("execute() says when only the storing of the outcome remains, and resolves once it is stored", async () => {
+  const { huey, work } = setup({ leaseTimeout: 30 });
+  const result = await work(7);
+  const events: string[] = [];
+  const task = (await huey.dequeue())!;
+  const execution = huey.execute(task, { onStoring: () => events.push("storing") }).then(
+    (value) => events.push(`resolved ${value}`),
+  );
+  await execution;
+  assert.deepEqual(events, ["storing", "resolved 7"]);
+  assert.equal(await result.get(), 7);
+  assert.equal(await huey.pendingCount(), 0);
+});
+
+test("execute() does not say so when a hook, a listener or a next stage follows the outcome", async () => {
+  const cases: [string, (huey: Huey) => void][] = [
+    ["post-execute hook", (huey) => huey.postExecute(function after() {})],
+    ["complete listener", (huey) => huey.signal(function done() {}, SIGNAL_COMPLETE)],
+  ];
+  for (const [what, add] of cases) {
+    const { huey, work } = setup({ leaseTimeout: 30 });
+    add(huey);
+    await work(1);
+    let told = false;
+    await huey.execute((await huey.dequeue())!, { onStoring: () => (told = true) });
+    assert.equal(told, false, what);
+  }
+  const { huey, work } = setup({ leaseTimeout: 30 });
+  await huey.enqueue(work.s(1).chain(work, 2));
+  let told = false;
+  await huey.execute((await huey.dequeue())!, { onStoring: () => (told = true) });
+  assert.equal(told, false, "next stage");
+});
+
+test("a loop of fast tasks has several messages leased ahead, and they go back when it stops", async () => {
+  const { huey, work, calls } = setup({ leaseTimeout: 30 });
+  await work.map(Array.from({ length: 2000 }, (_, n) => [n]));
+  const loop = new AbortController();
+  let ahead = 0;
+  while (ahead <= 1 && calls.length < 1900) {
+    await huey.execute((await huey.dequeue({ signal: loop.signal, prefetch: true }))!);
+    ahead = 2000 - calls.length - await huey.pendingCount();
+  }
+  assert.ok(ahead > 1, "more than one message is leased ahead");
+  loop.abort();
+  await waitUntil(async () => (await huey.pendingCount()) === 2000 - calls.length);
+  const next = await huey.dequeue();
+  assert.deepEqual(next?.args, [calls.length], "they went back in order");
+});
+
+test("a loop of slow tasks has one message leased ahead at most", async () => {
+  const { huey, work } = setup({ leaseTimeout: 30 });
+  for (let n = 0; n < 6; n++) await work(n, 30);
+  const loop = new AbortController();
+  for (let n = 0; n < 3; n++) {
+    await huey.execute((await huey.dequeue({ signal: loop.signal, prefetch: true }))!);
+    assert.equal(await huey.pendingCount(), 6 - n - 2, `after task ${n}`);
+  }
+  loop.abort();
+});

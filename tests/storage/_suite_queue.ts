@@ -126,6 +126,20 @@ export function queueChecks(check: Check, features: Features): void {
     assert.equal(await storage.dequeue(), null);
   });
 
+  check(
+    "dequeue with wait: false resolves to null on an empty queue, even when blocking",
+    async ({ open }) => {
+      const storage = await open();
+      const producer = await open();
+      const taking = storage.dequeue({ lease: 30, wait: false });
+      await wait(0.05);
+      await producer.enqueue(bytes("later"));
+      assert.equal(await taking, null, "it did not wait for the message enqueued later");
+      assert.equal(await storage.queueSize(), 1);
+      assert.equal(text((await storage.dequeue({ lease: 30, wait: false }))!.data), "later");
+    },
+  );
+
   check("flushQueue removes leased messages too", async ({ open }) => {
     const storage = await open();
     await storage.enqueue(bytes("leased"));
