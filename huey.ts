@@ -182,7 +182,6 @@ export class Huey {
   #locks = new Set<string>();
   #leases: LeaseKeeper;
   #revocations: Revocations;
-  #decodedAhead = new WeakMap<Delivery, Task>();
 
   /**
    * @param name The queue's name; hueys of the same name share a queue.
@@ -445,11 +444,12 @@ export class Huey {
   async dequeue(options: DequeueTaskOptions = {}): Promise<Task | null> {
     const { signal, prefetch = false } = options;
     while (true) {
-      const delivery = (await this.#leases.takeAhead()) ??
+      const ahead = await this.#leases.takeAhead();
+      const delivery = ahead?.delivery ??
         await this.storage.dequeue({ lease: this.acks ? this.leaseTimeout : 0, signal });
       if (!delivery) return null;
       try {
-        const task = this.#decodedAhead.get(delivery) ?? this.deserializeTask(delivery.data);
+        const task = ahead?.task ?? this.deserializeTask(delivery.data);
         if (delivery.receipt) {
           this.#leases.attach(task, delivery.receipt);
           if (prefetch) this.#leases.prefetchAfter(task, signal);
@@ -467,15 +467,15 @@ export class Huey {
    * revocation keys then, so that the loop that takes it need not wait for
    * them. A message that cannot be decoded is left to `dequeue()`.
    */
-  #decodeAhead(delivery: Delivery): void {
+  #decodeAhead(delivery: Delivery): Task | undefined {
     let task: Task;
     try {
       task = this.deserializeTask(delivery.data);
     } catch {
-      return;
+      return undefined;
     }
-    this.#decodedAhead.set(delivery, task);
     this.#revocations.readAhead(task);
+    return task;
   }
 
   /**

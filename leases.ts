@@ -44,7 +44,35 @@ interface Ahead {
   signal: AbortSignal | undefined;
   /** When it arrived (epoch ms), once it has. */
   at?: number;
+  /** The task `onArrival` decoded from it, if any. */
+  task?: Task;
 }
+
+/** A message taken from those leased ahead, with its task if it was decoded on arrival. */
+export interface TakenAhead {
+  /** The message. */
+  delivery: Delivery;
+  /** Its task, or `undefined` when it could not be decoded. */
+  task: Task | undefined;
+}
+
+/**
+ * What a keeper records on a task it leased. A property of the task, not a
+ * WeakMap entry: several WeakMap operations per task cost more than the rest
+ * of a fast task's bookkeeping.
+ */
+interface TaskLease {
+  keeper: LeaseKeeper;
+  receipt: string;
+  /** The loop that dequeued it asked for prefetch (stopped by `signal`). */
+  prefetch: boolean;
+  signal: AbortSignal | undefined;
+}
+
+const LEASE: unique symbol = Symbol("huey.lease");
+
+/** A task with the lease a keeper recorded on it. */
+type LeasedTask = Task & { [LEASE]?: TaskLease };
 
 /** Options of a {@linkcode LeaseKeeper}. */
 export interface LeaseKeeperOptions {
@@ -53,7 +81,7 @@ export interface LeaseKeeperOptions {
   /** Seconds of each lease. */
   leaseTimeout: number;
   /** Told of each message leased ahead when it arrives (to decode it and read its revocation keys early). */
-  onArrival?: (delivery: Delivery) => void;
+  onArrival?: (delivery: Delivery) => Task | undefined;
 }
 
 /** The most messages a Huey leases ahead for its loops. */
@@ -71,9 +99,6 @@ const logger = getLogger("huey");
 
 /** The leases of the tasks dequeued by one Huey. */
 export class LeaseKeeper {
-  #receipts = new WeakMap<Task, string>();
-  /** Tasks whose loop asked for prefetch, with the loop's stop signal. */
-  #prefetching = new WeakMap<Task, AbortSignal | undefined>();
   #ahead: Ahead[] = [];
   #watched = new WeakSet<AbortSignal>();
   #releasing = new Set<Promise<void>>();
@@ -81,7 +106,7 @@ export class LeaseKeeper {
   #timer: ReturnType<typeof setInterval> | null = null;
   #storage: () => Storage;
   #leaseTimeout: number;
-  #onArrival: ((delivery: Delivery) => void) | undefined;
+  #onArrival: ((delivery: Delivery) => Task | undefined) | undefined;
   /** Outcomes of prefetching tasks per ms (moving average over windows). */
   #perMs = 0;
   /** Outcomes counted since the current window started. */
@@ -97,20 +122,28 @@ export class LeaseKeeper {
 
   /** Remembers the receipt of the message a task came from. */
   attach(task: Task, receipt: string): void {
-    this.#receipts.set(task, receipt);
+    (task as LeasedTask)[LEASE] = { keeper: this, receipt, prefetch: false, signal: undefined };
   }
 
   /** The receipt of the message a task came from, if it is leased. */
   receiptOf(task: Task): string | undefined {
-    return this.#receipts.get(task);
+    return this.#leaseOf(task)?.receipt;
+  }
+
+  #leaseOf(task: Task): TaskLease | undefined {
+    const lease = (task as LeasedTask)[LEASE];
+    return lease?.keeper === this ? lease : undefined;
   }
 
   /**
    * Leases the next messages when this task's outcome is stored, for the
    * loops of this Huey (stopped by `signal`): see {@linkcode takeAhead}.
+   * The task must be attached.
    */
   prefetchAfter(task: Task, signal: AbortSignal | undefined): void {
-    this.#prefetching.set(task, signal);
+    const lease = this.#leaseOf(task)!;
+    lease.prefetch = true;
+    lease.signal = signal;
   }
 
   /**
@@ -124,20 +157,21 @@ export class LeaseKeeper {
     run: (lease: RunningLease) => Promise<ExecutionOutcome>,
     onStoring?: () => void,
   ): Promise<unknown> {
-    const receipt = this.#receipts.get(task) ?? null;
-    let settled = !this.#prefetching.has(task);
+    const leased = this.#leaseOf(task);
+    const receipt = leased?.receipt ?? null;
+    let settled = !leased?.prefetch;
     const lease: RunningLease = {
       receipt,
       settling: () => {
         if (settled) return;
         settled = true;
         this.#timeSettling();
-        this.#fetchAhead(this.#prefetching.get(task));
+        this.#fetchAhead(leased!.signal);
       },
       storing: () => onStoring?.(),
     };
     if (receipt === null) return (await run(lease)).value;
-    this.#receipts.delete(task);
+    (task as LeasedTask)[LEASE] = undefined;
     this.#track(receipt);
     let outcome: ExecutionOutcome;
     try {
@@ -198,7 +232,7 @@ export class LeaseKeeper {
     entry.delivery = this.#storage().dequeue({ lease, signal, wait }).then(
       (delivery) => {
         entry.at = Date.now();
-        if (delivery) this.#onArrival?.(delivery);
+        if (delivery) entry.task = this.#onArrival?.(delivery);
         return delivery;
       },
       (error) => {
@@ -213,13 +247,13 @@ export class LeaseKeeper {
    * The message leased ahead for a loop, if one came and is still fresh
    * (leased less than half a lease ago); stale ones are released.
    */
-  async takeAhead(): Promise<Delivery | null> {
+  async takeAhead(): Promise<TakenAhead | null> {
     while (this.#ahead.length > 0) {
       const entry = this.#ahead.shift()!;
       const delivery = await entry.delivery;
       if (delivery === null) continue;
       const fresh = Date.now() - entry.at! < (this.#leaseTimeout * 1000) / 2;
-      if (fresh && !entry.signal?.aborted) return delivery;
+      if (fresh && !entry.signal?.aborted) return { delivery, task: entry.task };
       this.#release(delivery);
     }
     return null;

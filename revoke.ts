@@ -47,6 +47,8 @@ export const READ_AHEAD_FRESH_MS = 20;
 
 /** Revocation keys read when a message was leased ahead. */
 interface ReadAhead {
+  /** Who read: only its checks may use the read. */
+  owner: Revocations;
   /** When the read was sent (epoch ms). */
   at: number;
   /** How many revocation writes this Huey had made when the read was sent. */
@@ -55,10 +57,14 @@ interface ReadAhead {
   values: Promise<(Uint8Array | null)[] | null>;
 }
 
+const READ_AHEAD: unique symbol = Symbol("huey.readAhead");
+
+/** A task with the read made when its message was leased ahead (a property: cheaper than a WeakMap). */
+type ReadTask = Task & { [READ_AHEAD]?: ReadAhead };
+
 /** Reads and writes the revocation keys of one Huey. */
 export class Revocations {
   #huey: Huey;
-  #readAhead = new WeakMap<Task, ReadAhead>();
   /** Revocation keys this Huey has written or deleted (voids the reads ahead made before). */
   #writes = 0;
 
@@ -107,9 +113,9 @@ export class Revocations {
     if (typeof task === "string") return this.#check(instanceKey(task), timestamp, peek);
     const keys = keysOf(task as Task);
     // The worker's check (not a peek) may use the read made when the message was leased ahead.
-    const early = peek ? undefined : this.#readAhead.get(task as Task);
-    if (early) this.#readAhead.delete(task as Task);
-    const fresh = early !== undefined && early.writes === this.#writes &&
+    const early = peek ? undefined : (task as ReadTask)[READ_AHEAD];
+    if (early) (task as ReadTask)[READ_AHEAD] = undefined;
+    const fresh = early?.owner === this && early.writes === this.#writes &&
       Date.now() - early.at <= READ_AHEAD_FRESH_MS;
     const [own, whole] = (fresh ? await early.values : null) ?? await this.#read(keys);
     return (await this.#settle(keys[0], own, timestamp, peek)) ||
@@ -122,7 +128,7 @@ export class Revocations {
    */
   readAhead(task: Task): void {
     const values = this.#read(keysOf(task)).catch(() => null);
-    this.#readAhead.set(task, { at: Date.now(), writes: this.#writes, values });
+    (task as ReadTask)[READ_AHEAD] = { owner: this, at: Date.now(), writes: this.#writes, values };
   }
 
   #read(keys: string[]): Promise<(Uint8Array | null)[]> {

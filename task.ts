@@ -60,6 +60,9 @@ export interface TaskData {
   onError: TaskData | null;
 }
 
+/** The signal of a task that is not running: never aborted (one for all, as a task is built per message). */
+const NOT_RUNNING: AbortSignal = new AbortController().signal;
+
 /**
  * One call of a task function. Built by calling a `TaskWrapper` (which also
  * enqueues it) or by `wrapper.s(...args)` (which does not).
@@ -120,7 +123,7 @@ export class Task<R = unknown> {
     this.timeout = data.timeout ?? null;
     this.next = data.onComplete ? Task.fromData(data.onComplete) : null;
     this.errorHandler = data.onError ? Task.fromData(data.onError) : null;
-    this.signal = new AbortController().signal;
+    this.signal = NOT_RUNNING;
   }
 
   /** Rebuilds a task (and its pipeline) from its message fields. */
