@@ -277,25 +277,57 @@ return count
 `);
 
 /**
+ * Packs strings and bytes into one argument: each a 4-byte big-endian
+ * length, then its bytes (UTF-8 for strings). One argument for a whole batch
+ * costs the client far less than one per field. `field()` in
+ * {@linkcode finishScript} reads them back.
+ */
+export function packFields(fields: readonly RedisArgument[]): Uint8Array {
+  let bound = 0;
+  for (const field of fields) {
+    bound += 4 + (typeof field === "string" ? field.length * 3 : field.length);
+  }
+  const packed = new Uint8Array(bound);
+  const view = new DataView(packed.buffer);
+  let at = 0;
+  for (const field of fields) {
+    let length: number;
+    if (typeof field === "string") {
+      length = encoder.encodeInto(field, packed.subarray(at + 4)).written;
+    } else {
+      packed.set(field, at + 4);
+      length = field.length;
+    }
+    view.setUint32(at, length);
+    at += 4 + length;
+  }
+  return packed.subarray(0, at);
+}
+
+/**
  * The script that finishes tasks, around a result layout that defines
  * `delete(key)` and `store(key, value)`. KEYS[1] leases, KEYS[2] leased.
- * ARGV: the result ttl ms, then one record per task: receipt ('' for none),
- * how many keys to delete, those keys, then '1' followed by a result key and
- * value, or '0'. For each record: deletes, stores, then ends the lease.
- * Returns how many records.
+ * ARGV[1]: the result ttl ms; ARGV[2]: one record per task, packed by
+ * {@linkcode packFields}: receipt ('' for none), how many keys to delete,
+ * those keys, then '1' followed by a result key and value, or '0'. For each
+ * record: deletes, stores, then ends the lease. Returns how many records.
  */
 function finishScript(layout: string): Script {
   return script(`${layout}
-local i, count = 2, 0
-while i <= #ARGV do
-  local receipt, deletes = ARGV[i], tonumber(ARGV[i + 1])
-  for j = i + 2, i + 1 + deletes do delete(ARGV[j]) end
-  i = i + 2 + deletes
-  if ARGV[i] == '1' then
-    store(ARGV[i + 1], ARGV[i + 2])
-    i = i + 3
-  else
-    i = i + 1
+local packed, at, count = ARGV[2], 1, 0
+local function field()
+  local a, b, c, d = string.byte(packed, at, at + 3)
+  local length = ((a * 256 + b) * 256 + c) * 256 + d
+  local value = string.sub(packed, at + 4, at + 3 + length)
+  at = at + 4 + length
+  return value
+end
+while at <= #packed do
+  local receipt, deletes = field(), tonumber(field())
+  for _ = 1, deletes do delete(field()) end
+  if field() == '1' then
+    local key = field()
+    store(key, field())
   end
   if receipt ~= '' then
     redis.call('HDEL', KEYS[2], receipt)

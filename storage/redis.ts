@@ -45,6 +45,7 @@ import {
   KV_READ,
   LIST_SCRIPTS,
   packDeadLetter,
+  packFields,
   type QueueScripts,
   type RedisKeys,
   redisKeys,
@@ -164,7 +165,8 @@ export interface FinishItem extends FinishOptions {
 
 /**
  * The ARGV of a finish script (see `_redis_scripts.ts`): the result ttl,
- * then one record per task, with each key written as `name(key)`.
+ * then one record per task, packed in one argument, with each key written
+ * as `name(key)`.
  *
  * @internal
  */
@@ -173,13 +175,14 @@ export function finishArguments(
   ttl: string,
   name: (key: string) => string,
 ): RedisArgument[] {
-  const args: RedisArgument[] = [ttl];
+  const fields: RedisArgument[] = [];
   for (const { receipt, deleteKeys = [], result } of items) {
-    args.push(receipt ?? "", String(deleteKeys.length), ...deleteKeys.map(name));
-    if (result) args.push("1", name(result.key), result.value);
-    else args.push("0");
+    fields.push(receipt ?? "", String(deleteKeys.length));
+    for (const key of deleteKeys) fields.push(name(key));
+    if (result) fields.push("1", name(result.key), result.value);
+    else fields.push("0");
   }
-  return args;
+  return [ttl, packFields(fields)];
 }
 
 /** Messages per RPUSH when enqueueing many. */
