@@ -11,10 +11,9 @@
  * @module
  */
 import process from "node:process";
-import { type Job, Worker } from "bullmq";
+import type { Job } from "bullmq";
 import { configureLogging } from "../logger.ts";
 import { createBenchHuey } from "./_bench_app.ts";
-import { bullConnection } from "./_bench_bullmq.ts";
 import { bounded, waitFor } from "./_bench_common.ts";
 
 /** What the child is told on its command line. */
@@ -83,6 +82,9 @@ if (setup.system === "huey") {
   await bounded("the consumer to stop", Promise.all([consumer.stop(), running]));
   await huey.close();
 } else {
+  // Loaded only here: the huey consumer's memory must not include BullMQ's modules.
+  const { Worker } = await import("bullmq");
+  const { bullConnection } = await import("./_bench_bullmq.ts");
   const worker = new Worker(setup.queue, (job: Job) => {
     onTask();
     return Promise.resolve(job.data.value);
