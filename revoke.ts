@@ -53,7 +53,15 @@ interface ReadAhead {
   at: number;
   /** How many revocation writes this Huey had made when the read was sent. */
   writes: number;
-  /** The task's own key and its task's key, or `null` when the read failed. */
+  /** The values of the keys of every task read together, or `null` when the read failed. */
+  values: Promise<(Uint8Array | null)[] | null>;
+  /** Where this task's own key is in `values` (its task's key follows). */
+  index: number;
+}
+
+/** The keys of the tasks whose messages arrived in the same turn, read together. */
+interface ReadBatch {
+  keys: string[];
   values: Promise<(Uint8Array | null)[] | null>;
 }
 
@@ -67,6 +75,8 @@ export class Revocations {
   #huey: Huey;
   /** Revocation keys this Huey has written or deleted (voids the reads ahead made before). */
   #writes = 0;
+  /** The read ahead being gathered in this turn, if any. */
+  #batch: ReadBatch | null = null;
 
   /**
    * @param huey The Huey whose storage holds the keys.
@@ -117,7 +127,11 @@ export class Revocations {
     if (early) (task as ReadTask)[READ_AHEAD] = undefined;
     const fresh = early?.owner === this && early.writes === this.#writes &&
       Date.now() - early.at <= READ_AHEAD_FRESH_MS;
-    const [own, whole] = (fresh ? await early.values : null) ?? await this.#read(keys);
+    const values = fresh ? await early.values : null;
+    const [own, whole] = values
+      ? [values[early!.index], values[early!.index + 1]]
+      : await this.#read(keys);
+    if (own === null && whole === null) return false;
     return (await this.#settle(keys[0], own, timestamp, peek)) ||
       this.#settle(keys[1], whole, timestamp, peek);
   }
@@ -127,12 +141,30 @@ export class Revocations {
    * the check when it starts, if that comes within a few milliseconds.
    */
   readAhead(task: Task): void {
-    const values = this.#read(keysOf(task)).catch(() => null);
-    (task as ReadTask)[READ_AHEAD] = { owner: this, at: Date.now(), writes: this.#writes, values };
+    let batch = this.#batch;
+    if (batch === null) {
+      // The messages leased together arrive in one turn: read all their keys in one call.
+      let read!: (keys: string[]) => void;
+      const keys: string[] = [];
+      const values = new Promise<string[]>((resolve) => (read = resolve)).then(
+        (all) => this.#read(all),
+      ).catch(() => null);
+      batch = this.#batch = { keys, values };
+      queueMicrotask(() => {
+        this.#batch = null;
+        read(keys);
+      });
+    }
+    const index = batch.keys.push(...keysOf(task)) - 2;
+    const at = Date.now();
+    const early = { owner: this, at, writes: this.#writes, values: batch.values, index };
+    (task as ReadTask)[READ_AHEAD] = early;
   }
 
+  /** Reads keys in one call where the storage can. */
   #read(keys: string[]): Promise<(Uint8Array | null)[]> {
     const storage = this.#huey.storage;
+    if (storage.peekMany) return storage.peekMany(keys);
     return Promise.all(keys.map((key) => storage.peekData(key)));
   }
 

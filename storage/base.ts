@@ -139,6 +139,12 @@ export interface Storage {
   putData(key: string, value: Uint8Array, options?: PutDataOptions): Promise<void>;
   /** Reads a value without removing it; `null` when there is none. */
   peekData(key: string): Promise<Uint8Array | null>;
+  /**
+   * Reads many values without removing them, one per key (`null` when there
+   * is none), in one step (one round trip on Redis). Optional: callers fall
+   * back to {@linkcode peekData} for each key.
+   */
+  peekMany?(keys: readonly string[]): Promise<(Uint8Array | null)[]>;
   /** Reads and removes a value; `null` when there is none. Expiring storages only read. */
   popData(key: string): Promise<Uint8Array | null>;
   /** Removes a value; `true` when there was one. */

@@ -187,6 +187,8 @@ export function finishArguments(
 
 /** Messages per RPUSH when enqueueing many. */
 const BATCH = 1000;
+/** Keys per script of `peekMany` (Lua's `unpack` takes a few thousand at most). */
+const PEEK_CHUNK = 1000;
 
 const LIST_QUEUE: QueueModel = {
   priority: false,
@@ -568,6 +570,16 @@ export class RedisStorage implements Storage {
   /** Reads a value without removing it (values read together: one command). */
   async peekData(key: string): Promise<Uint8Array | null> {
     return await this.#peeks.call(key);
+  }
+
+  /** Reads many values: one script per {@linkcode PEEK_CHUNK} keys. */
+  async peekMany(keys: readonly string[]): Promise<(Uint8Array | null)[]> {
+    const context = await this.#context();
+    const values: (Uint8Array | null)[] = [];
+    for (let at = 0; at < keys.length; at += PEEK_CHUNK) {
+      values.push(...await this.#results.peekMany(context, keys.slice(at, at + PEEK_CHUNK)));
+    }
+    return values;
   }
 
   /** Reads and removes a value (the expire kinds only read). */

@@ -85,6 +85,28 @@ export function dataChecks(check: Check, features: Features): void {
     },
   );
 
+  check(
+    "peekMany, where a storage has it, reads each key like peekData, in order",
+    async ({ open }) => {
+      const storage = await open();
+      if (!storage.peekMany) return;
+      await storage.putData("a", bytes("1"));
+      await storage.putData("c", bytes("3"));
+      assert.deepEqual((await storage.peekMany(["c", "b", "a", "c"])).map((v) => v && text(v)), [
+        "3",
+        null,
+        "1",
+        "3",
+      ]);
+      assert.deepEqual(await storage.peekMany([]), []);
+      const many = Array.from({ length: 2500 }, (_, n) => (n % 2 ? "a" : `missing-${n}`));
+      const values = await storage.peekMany(many);
+      assert.equal(values.length, 2500);
+      assert.deepEqual(values.slice(0, 3).map((v) => v && text(v)), [null, "1", null]);
+      assert.equal(await storage.hasDataForKey("a"), true, "nothing is removed");
+    },
+  );
+
   check("putIfEmpty lets exactly one of 20 racing clients win", async ({ open }) => {
     const clients = await Promise.all(Array.from({ length: 20 }, () => open()));
     const won = await Promise.all(
