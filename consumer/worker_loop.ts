@@ -8,6 +8,7 @@
 import type { Huey } from "../huey.ts";
 import { getLogger } from "../logger.ts";
 import type { Task } from "../task.ts";
+import { setImmediate } from "node:timers";
 import { sleep } from "../_runtime.ts";
 
 /** Options of {@linkcode runWorkerLoop}. */
@@ -48,6 +49,20 @@ export async function runHooks(hooks: readonly (() => unknown)[], kind: string):
 const MOST_STORING = 128;
 
 /**
+ * The longest a loop runs tasks without letting the event loop turn (ms).
+ * Tasks leased ahead and stored behind resolve at once, so without a pause
+ * a loop could run hundreds of them in one turn: the storage's batched
+ * requests (the next leases, the stores) would wait until it stops, and so
+ * would everything else in the process (timers, sockets, an HTTP server).
+ */
+const SLICE_MS = 1;
+
+/** Resolves after the event loop has turned once (timers and I/O ran). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
  * Takes and runs tasks until `stop` aborts; one task runs at a time. A
  * storage error is logged and the loop goes on after a wait.
  *
@@ -72,7 +87,12 @@ async function takeAndRun(
 ): Promise<void> {
   const { initialDelay, maxDelay, backoff, stop, interrupt, onStart, onFinish } = options;
   let delay = initialDelay;
+  let sliceStart = performance.now();
   while (!stop.aborted) {
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await yieldToEventLoop();
+      sliceStart = performance.now();
+    }
     let task: Task | null;
     try {
       task = await huey.dequeue({ signal: stop, prefetch: true });

@@ -264,3 +264,32 @@ test("stop() while thread workers are starting stops them once started, and run(
     assert.equal(lines.filter((line) => line.startsWith("shutdown")).length, 2);
   });
 });
+
+test("greenlet workers running many fast tasks let timers and I/O of the process run meanwhile", async () => {
+  const huey = new MemoryHuey(`consumer-class-${++names}`);
+  let ran = 0;
+  const work = huey.task(function work() {
+    ran += 1;
+  });
+  await work.map(Array.from({ length: 5000 }, () => []));
+  const consumer = huey.createConsumer({
+    workerType: "greenlet",
+    workers: 2,
+    periodic: false,
+    ...FAST,
+  });
+  const running = consumer.run();
+  const seen: number[] = [];
+  const tick = setInterval(() => seen.push(ran), 0);
+  try {
+    await waitFor(() => ran === 5000, "every task to run");
+  } finally {
+    clearInterval(tick);
+    await consumer.stop();
+    await running;
+  }
+  assert.ok(
+    seen.some((count) => count > 0 && count < 5000),
+    `a timer fired while the tasks ran (it saw ${seen.join(", ")})`,
+  );
+});
