@@ -217,7 +217,7 @@ export class LeaseKeeper {
     if (signal?.aborted) return;
     const target = this.#aheadTarget();
     const held = this.#ahead.length;
-    if (held > target / 2) return;
+    if (held > target * 0.75) return;
     for (let index = held; index < target; index++) this.#leaseAhead(signal, index === held);
     if (signal && !this.#watched.has(signal)) {
       this.#watched.add(signal);

@@ -192,8 +192,10 @@ export interface QueueScripts {
   /**
    * KEYS: queue, leases (ZSET receipt -> deadline ms), leased (HASH receipt ->
    * value)[, notify]. ARGV: lease ms (0: no lease, the messages are deleted),
-   * then one receipt per message wanted. Recovers expired leases, then pops
-   * up to that many messages and records their leases. Returns the ms until
+   * a receipt prefix unique to the call, how many messages are wanted.
+   * Recovers expired leases, then pops up to that many messages and records
+   * their leases under the receipts `<prefix>.1`, `<prefix>.2`, ... in order.
+   * Returns the ms until
    * the next lease expires (-1: no lease; only computed when the queue ran
    * dry) followed by the messages.
    */
@@ -216,18 +218,19 @@ function queueScripts(layout: string): QueueScripts {
     lease: script(`${prelude}
 local now = now_ms()
 recover(now)
-local lease = tonumber(ARGV[1])
+local lease, prefix, wanted = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local result = { -1 }
-for i = 2, #ARGV do
+for i = 1, wanted do
   local message, value = q_pop(K)
   if not message then break end
   if lease > 0 then
-    redis.call('ZADD', K.leases, now + lease, ARGV[i])
-    redis.call('HSET', K.leased, ARGV[i], value)
+    local receipt = prefix .. '.' .. i
+    redis.call('ZADD', K.leases, now + lease, receipt)
+    redis.call('HSET', K.leased, receipt, value)
   end
   result[#result + 1] = message
 end
-if #result < #ARGV then
+if #result <= wanted then
   local first = redis.call('ZRANGE', K.leases, 0, 0, 'WITHSCORES')
   if #first > 0 then result[1] = math.max(0, tonumber(first[2]) - now) end
 end

@@ -310,7 +310,7 @@ export class RedisStorage implements Storage {
     await this.#queue.enqueue(await this.#context(), items);
     return items.map(() => undefined);
   });
-  #leases = new Batcher<{ lease: number; receipt: string | null }, Uint8Array | number>(
+  #leases = new Batcher<number, Delivery | number>(
     (requests) => this.#lease(requests),
   );
   #peeks = new Batcher<string, Uint8Array | null>(async (keys) => {
@@ -436,12 +436,8 @@ export class RedisStorage implements Storage {
     checkNumber("Option 'lease'", lease, 0, true);
     const deadline = Date.now() + this.#readTimeout * 1000;
     while (!signal?.aborted) {
-      const receipt = lease > 0 ? crypto.randomUUID() : null;
-      const reply = await this.#leases.call({
-        lease: lease > 0 ? milliseconds(lease) : 0,
-        receipt,
-      });
-      if (reply instanceof Uint8Array) return { data: this.#queue.decode(reply), receipt };
+      const reply = await this.#leases.call(lease > 0 ? milliseconds(lease) : 0);
+      if (typeof reply !== "number") return reply;
       const remaining = deadline - Date.now();
       if (!this.blocking || !mayWait || remaining <= 0) return null;
       // Wake up when a lease expires too: its message is then waiting.
@@ -458,21 +454,27 @@ export class RedisStorage implements Storage {
   }
 
   /**
-   * Leases a message for each request, in one script per lease time; each
-   * request gets its message, or the ms until the next lease expires.
+   * Leases a message for each request (its lease in ms), in one script per
+   * lease time; each request gets its delivery, or the ms until the next
+   * lease expires. The script names the receipts after one UUID per call.
    */
-  async #lease(
-    requests: { lease: number; receipt: string | null }[],
-  ): Promise<(Uint8Array | number)[]> {
-    const answers: (Uint8Array | number)[] = [];
-    for (const lease of new Set(requests.map((request) => request.lease))) {
-      const indexes = requests.flatMap((request, i) => request.lease === lease ? [i] : []);
-      const receipts = indexes.map((i) => requests[i].receipt ?? "");
+  async #lease(requests: number[]): Promise<(Delivery | number)[]> {
+    const answers: (Delivery | number)[] = [];
+    for (const lease of new Set(requests)) {
+      const indexes = requests.flatMap((request, i) => request === lease ? [i] : []);
+      const prefix = crypto.randomUUID();
       const reply = await this.#run(this.#queue.scripts.lease, this.#queueKeys, [
         String(lease),
-        ...receipts,
+        prefix,
+        String(indexes.length),
       ]) as [number, ...Uint8Array[]];
-      indexes.forEach((index, i) => (answers[index] = reply[i + 1] ?? reply[0]));
+      indexes.forEach((index, i) => {
+        const message = reply[i + 1] as Uint8Array | undefined;
+        answers[index] = message === undefined ? reply[0] : {
+          data: this.#queue.decode(message),
+          receipt: lease > 0 ? `${prefix}.${i + 1}` : null,
+        };
+      });
     }
     return answers;
   }
