@@ -210,7 +210,7 @@ export class LeaseKeeper {
 
   /**
    * Tops up the messages leased ahead, for the loops stopped by `signal`,
-   * once fewer than half the target are left: the leases asked for together
+   * once a quarter of the target is used: the leases asked for together
    * share one round trip, and only the first waits on an empty queue.
    */
   #fetchAhead(signal: AbortSignal | undefined): void {
