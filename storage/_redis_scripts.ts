@@ -282,8 +282,8 @@ return count
 /**
  * Packs strings and bytes into one argument: each a 4-byte big-endian
  * length, then its bytes (UTF-8 for strings). One argument for a whole batch
- * costs the client far less than one per field. `field()` in
- * {@linkcode finishScript} reads them back.
+ * costs the client far less than one per field. {@linkcode READ_PACKED}
+ * reads them back in a script.
  */
 export function packFields(fields: readonly RedisArgument[]): Uint8Array {
   let bound = 0;
@@ -307,6 +307,21 @@ export function packFields(fields: readonly RedisArgument[]): Uint8Array {
   return packed.subarray(0, at);
 }
 
+/** Lua: `reader(packed)` returns a function that gives the next field of {@linkcode packFields}, or nil. */
+const READ_PACKED = `
+local function reader(packed)
+  local at = 1
+  return function()
+    if at > #packed then return nil end
+    local a, b, c, d = string.byte(packed, at, at + 3)
+    local length = ((a * 256 + b) * 256 + c) * 256 + d
+    local value = string.sub(packed, at + 4, at + 3 + length)
+    at = at + 4 + length
+    return value
+  end
+end
+`;
+
 /**
  * The script that finishes tasks, around a result layout that defines
  * `delete(key)` and `store(key, value)`. KEYS[1] leases, KEYS[2] leased.
@@ -316,17 +331,12 @@ export function packFields(fields: readonly RedisArgument[]): Uint8Array {
  * record: deletes, stores, then ends the lease. Returns how many records.
  */
 function finishScript(layout: string): Script {
-  return script(`${layout}
-local packed, at, count = ARGV[2], 1, 0
-local function field()
-  local a, b, c, d = string.byte(packed, at, at + 3)
-  local length = ((a * 256 + b) * 256 + c) * 256 + d
-  local value = string.sub(packed, at + 4, at + 3 + length)
-  at = at + 4 + length
-  return value
-end
-while at <= #packed do
-  local receipt, deletes = field(), tonumber(field())
+  return script(`${layout}${READ_PACKED}
+local field, count = reader(ARGV[2]), 0
+while true do
+  local receipt = field()
+  if receipt == nil then break end
+  local deletes = tonumber(field())
   for _ = 1, deletes do delete(field()) end
   if field() == '1' then
     local key = field()
@@ -435,14 +445,25 @@ return value
 `);
 
 /**
- * KEYS: values (HASH), expiries (ZSET). ARGV: keys. Reads each key's live
- * value. Returns the values (nil for none), in order.
+ * KEYS: values (HASH), expiries (ZSET). ARGV[1]: the keys, packed by
+ * {@linkcode packFields} (at least one). Reads each key's live value.
+ * Returns only the keys that have one: their 1-based positions, each
+ * followed by its value (most keys read are revocation keys, mostly absent).
  */
-export const KV_PEEK_MANY: Script = script(`${KV}
+export const KV_PEEK_MANY: Script = script(`${KV}${READ_PACKED}
+local keys, field = {}, reader(ARGV[1])
+for key in field do keys[#keys + 1] = key end
 if redis.call('ZCARD', KEYS[2]) > 0 then
-  for _, key in ipairs(ARGV) do forget_if_expired(key) end
+  for _, key in ipairs(keys) do forget_if_expired(key) end
 end
-return redis.call('HMGET', KEYS[1], unpack(ARGV))
+local values, found = redis.call('HMGET', KEYS[1], unpack(keys)), {}
+for i = 1, #keys do
+  if values[i] then
+    found[#found + 1] = i
+    found[#found + 1] = values[i]
+  end
+end
+return found
 `);
 
 /** KEYS: values, expiries. ARGV: key, value. Stores the value without expiry. Returns 1. */

@@ -214,10 +214,14 @@ const HASH_RESULTS: ResultModel = {
     await runScript(connection, KV_PUT, [keys.values, keys.expiries], [key, value]);
   },
   async peekMany({ connection, keys }, names) {
-    return await runScript(connection, KV_PEEK_MANY, [keys.values, keys.expiries], names) as (
-      | Uint8Array
-      | null
-    )[];
+    const args = [packFields(names)];
+    const found = await runScript(connection, KV_PEEK_MANY, [keys.values, keys.expiries], args);
+    const values = new Array<Uint8Array | null>(names.length).fill(null);
+    const pairs = found as (number | Uint8Array)[];
+    for (let i = 0; i < pairs.length; i += 2) {
+      values[(pairs[i] as number) - 1] = pairs[i + 1] as Uint8Array;
+    }
+    return values;
   },
   async finishMany({ connection, keys }, items) {
     const { leases, leased, values, expiries } = keys;
