@@ -89,8 +89,9 @@ export async function executeTask(
   if (!definition) {
     throw new HueyError(`Unknown task "${task.name}": no task of that name is registered`);
   }
-  logger.info(`Executing ${task}`);
-  const started = performance.now();
+  const logsInfo = logger.isEnabledFor("INFO");
+  if (logsInfo) logger.info(`Executing ${task}`);
+  const started = logsInfo ? performance.now() : 0;
   await emit(huey, SIGNAL_EXECUTING, task);
   if (huey.preExecuteHooks.size > 0 && await cancelledByHook(huey, task)) return done();
 
@@ -102,7 +103,9 @@ export async function executeTask(
     await emit(huey, SIGNAL_INTERRUPTED, task);
     return { value: undefined, interrupted: true };
   }
-  logger.info(`${task} executed in ${((performance.now() - started) / 1000).toFixed(3)}s`);
+  if (logsInfo) {
+    logger.info(`${task} executed in ${((performance.now() - started) / 1000).toFixed(3)}s`);
+  }
   return finish(huey, task, lease, value, undefined, false);
 }
 

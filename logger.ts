@@ -96,6 +96,8 @@ export interface Logger {
   error(message: string): void;
   /** Logs at ERROR with the error's stack. */
   exception(message: string, error: unknown): void;
+  /** Whether a record at this level is written now (skip building a costly message when not). */
+  isEnabledFor(level: LevelName): boolean;
 }
 
 /**
@@ -116,5 +118,6 @@ export function getLogger(name: string): Logger {
     warning: (message) => log("WARNING", message),
     error: (message) => log("ERROR", message),
     exception: (message, error) => log("ERROR", message, error),
+    isEnabledFor: (level) => LEVELS[level] >= LEVELS[config.level],
   };
 }

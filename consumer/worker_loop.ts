@@ -72,19 +72,38 @@ function yieldToEventLoop(): Promise<void> {
  * store before it returns.
  */
 export async function runWorkerLoop(huey: Huey, options: WorkerLoopOptions): Promise<void> {
-  const storing = new Set<Promise<void>>();
+  const storing = new Storing();
   try {
     await takeAndRun(huey, options, storing);
   } finally {
-    await Promise.all(storing);
+    await storing.drained();
   }
 }
 
-async function takeAndRun(
-  huey: Huey,
-  options: WorkerLoopOptions,
-  storing: Set<Promise<void>>,
-): Promise<void> {
+/** Counts the executions of a loop still storing their outcome. */
+class Storing {
+  count = 0;
+  #waiting: (() => void)[] = [];
+
+  /** One more. */
+  add(): void {
+    this.count++;
+  }
+
+  /** One fewer; wakes the waiters when none is left. */
+  done(): void {
+    if (--this.count > 0) return;
+    for (const wake of this.#waiting.splice(0)) wake();
+  }
+
+  /** Resolves when none is left. */
+  drained(): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+}
+
+async function takeAndRun(huey: Huey, options: WorkerLoopOptions, storing: Storing): Promise<void> {
   const { initialDelay, maxDelay, backoff, stop, interrupt, onStart, onFinish } = options;
   let delay = initialDelay;
   let sliceStart = performance.now();
@@ -112,30 +131,37 @@ async function takeAndRun(
     }
     delay = initialDelay;
     onStart?.(task);
+    const running = task;
     let goOn!: () => void;
-    const stored = new Promise<void>((resolve) => (goOn = resolve));
-    const execution = execute(huey, task, interrupt, goOn, onFinish);
-    await Promise.race([execution, stored]);
-    storing.add(execution);
-    void execution.then(() => storing.delete(execution));
+    const mayGoOn = new Promise<void>((resolve) => (goOn = resolve));
+    storing.add();
+    void execute(huey, running, interrupt, goOn, () => {
+      try {
+        onFinish?.(running);
+      } finally {
+        storing.done();
+        goOn();
+      }
+    });
+    await mayGoOn;
     // Wait for them all, not the oldest: the next tasks' stores then go together again.
-    if (storing.size >= MOST_STORING) await Promise.all(storing);
+    if (storing.count >= MOST_STORING) await storing.drained();
   }
 }
 
-/** Executes one task, logging (not throwing) its errors, then calls `onFinish`. */
+/** Executes one task, logging (not throwing) its errors, then calls `finished`. */
 async function execute(
   huey: Huey,
   task: Task,
   interrupt: AbortSignal,
   onStoring: () => void,
-  onFinish: ((task: Task) => void) | undefined,
+  finished: () => void,
 ): Promise<void> {
   try {
     await huey.execute(task, { signal: interrupt, onStoring });
   } catch (error) {
     logger.exception(`Error running task ${task.id}`, error);
   } finally {
-    onFinish?.(task);
+    finished();
   }
 }
