@@ -1,9 +1,11 @@
 /**
- * A producer or worker process of tests/storage/multiprocess_test.ts, using
- * the public stepping API (`enqueue`, `dequeue`, `execute`) on a shared
- * SQLite file or Redis server.
+ * A producer or worker process of tests/storage/multiprocess_test.ts on a
+ * shared SQLite file or Redis server. `work` steps through the queue with
+ * the public API (`dequeue`, `execute`); `loop` runs the consumer's worker
+ * loop, which leases messages ahead and starts a task while the previous
+ * outcome is stored.
  *
- * Usage: `<runtime> _multiprocess_child.ts produce|work <sqlite|redis> <file or url> <queue> <from> <count> <folder>`
+ * Usage: `<runtime> _multiprocess_child.ts produce|work|loop <sqlite|redis> <file or url> <queue> <from> <count> <folder>`
  * A worker stops once the file `<folder>/stop` exists and the queue is empty.
  *
  * @module
@@ -12,6 +14,7 @@ import { appendFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { setTimeout as delay } from "node:timers/promises";
+import { runWorkerLoop } from "../../consumer/worker_loop.ts";
 import { Huey } from "../../huey.ts";
 import { RedisStorage } from "../../storage/redis.ts";
 import { SqliteStorage } from "../../storage/sqlite.ts";
@@ -45,6 +48,19 @@ if (role === "produce") {
     if (process.env.HUEY_SLOW) await slow.map(chunk);
     else await record.map(chunk);
   }
+} else if (role === "loop") {
+  const stop = new AbortController();
+  const watch = setInterval(async () => {
+    if (existsSync(join(folder, "stop")) && (await huey.pendingCount()) === 0) stop.abort();
+  }, 20);
+  await runWorkerLoop(huey, {
+    initialDelay: 0.01,
+    maxDelay: 0.05,
+    backoff: 1.5,
+    stop: stop.signal,
+    interrupt: new AbortController().signal,
+  });
+  clearInterval(watch);
 } else {
   while (true) {
     const task = await huey.dequeue();

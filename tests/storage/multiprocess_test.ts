@@ -70,34 +70,69 @@ const KINDS = [
   { kind: "redis", skip: redisSkip, target: () => server!.url },
 ] as const;
 
+const WORKERS = [
+  { role: "work", how: "stepping through the queue" },
+  { role: "loop", how: "running the consumer's worker loop (leasing ahead, storing behind)" },
+] as const;
+
 for (const { kind, skip, target } of KINDS) {
+  for (const { role, how } of WORKERS) {
+    test(
+      `${kind}: 4 producer and 4 worker processes ${how} run 20,000 tasks, each exactly once`,
+      { skip },
+      async () => {
+        const folder = mkdtempSync(join(root, `${kind}-`));
+        const args = [kind, target(folder), `multi-${++unique}`];
+        const per = TASKS / PROCESSES;
+        const workers = Array.from(
+          { length: PROCESSES },
+          () => start([role, ...args, "0", "0", folder]),
+        );
+        const producers = Array.from(
+          { length: PROCESSES },
+          (_, i) => start(["produce", ...args, String(i * per), String(per), folder]),
+        );
+        assert.deepEqual(await Promise.all(producers.map((run) => run.exited)), [0, 0, 0, 0]);
+        await waitFor(() => lines(folder, "ran-").length >= TASKS, "every task to run");
+        writeFileSync(join(folder, "stop"), "");
+        assert.deepEqual(await Promise.all(workers.map((run) => run.exited)), [0, 0, 0, 0]);
+        const ran = lines(folder, "ran-").map(Number);
+        assert.equal(ran.length, TASKS, "each task ran once: no duplicates");
+        assert.equal(new Set(ran).size, TASKS, "no task was lost");
+        assert.ok(ran.every((n) => n >= 0 && n < TASKS));
+        assert.ok(
+          readdirSync(folder).filter((file) => file.startsWith("ran-")).length > 1,
+          "the work was shared",
+        );
+      },
+    );
+  }
+
   test(
-    `${kind}: 4 producer and 4 worker processes run 20,000 tasks, each exactly once`,
+    `${kind}: a looping worker killed with SIGKILL while it holds messages leased ahead and stores in flight loses none`,
     { skip },
     async () => {
-      const folder = mkdtempSync(join(root, `${kind}-`));
-      const args = [kind, target(folder), `multi-${++unique}`];
-      const per = TASKS / PROCESSES;
-      const workers = Array.from(
-        { length: PROCESSES },
-        () => start(["work", ...args, "0", "0", folder]),
+      const folder = mkdtempSync(join(root, `${kind}-kill-loop-`));
+      const args = [kind, target(folder), `kill-loop-${++unique}`];
+      const env = { HUEY_LEASE: "1" };
+      const total = 20_000;
+      const producer = start(["produce", ...args, "0", String(total), folder], env);
+      assert.equal(await producer.exited, 0);
+      const doomed = start(["loop", ...args, "0", "0", folder], env);
+      await waitFor(() => lines(folder, "ran-").length >= 500, "the worker to be busy");
+      doomed.child.kill("SIGKILL");
+      await doomed.exited;
+      const ranBefore = lines(folder, "ran-").length;
+      assert.ok(ranBefore < total, "it was killed mid-run");
+      const rescuer = start(["loop", ...args, "0", "0", folder], env);
+      await waitFor(
+        () => new Set(lines(folder, "ran-")).size >= total,
+        "every task to run at least once",
       );
-      const producers = Array.from(
-        { length: PROCESSES },
-        (_, i) => start(["produce", ...args, String(i * per), String(per), folder]),
-      );
-      assert.deepEqual(await Promise.all(producers.map((run) => run.exited)), [0, 0, 0, 0]);
-      await waitFor(() => lines(folder, "ran-").length >= TASKS, "every task to run");
       writeFileSync(join(folder, "stop"), "");
-      assert.deepEqual(await Promise.all(workers.map((run) => run.exited)), [0, 0, 0, 0]);
-      const ran = lines(folder, "ran-").map(Number);
-      assert.equal(ran.length, TASKS, "each task ran once: no duplicates");
-      assert.equal(new Set(ran).size, TASKS, "no task was lost");
-      assert.ok(ran.every((n) => n >= 0 && n < TASKS));
-      assert.ok(
-        readdirSync(folder).filter((file) => file.startsWith("ran-")).length > 1,
-        "the work was shared",
-      );
+      assert.equal(await rescuer.exited, 0);
+      const ran = new Set(lines(folder, "ran-").map(Number));
+      assert.equal(ran.size, total, "no task was lost");
     },
   );
 
