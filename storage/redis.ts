@@ -314,8 +314,10 @@ export class RedisStorage implements Storage {
     await this.#queue.enqueue(await this.#context(), items);
     return items.map(() => undefined);
   });
+  // Leases go out at once, ahead of the stores that wait for the turn to end: a worker waits for them.
   #leases = new Batcher<number, Delivery | number>(
     (requests) => this.#lease(requests),
+    { eager: true },
   );
   #peeks = new Batcher<string, Uint8Array | null>(async (keys) => {
     return await this.#results.peekMany(await this.#context(), keys);
