@@ -143,17 +143,13 @@ export class Revocations {
   readAhead(task: Task): void {
     let batch = this.#batch;
     if (batch === null) {
-      // The messages leased together arrive in one turn: read all their keys in one call.
-      let read!: (keys: string[]) => void;
+      // The messages leased together arrive in one round of promise jobs: read their keys in one call.
       const keys: string[] = [];
-      const values = new Promise<string[]>((resolve) => (read = resolve)).then(
-        (all) => this.#read(all),
-      ).catch(() => null);
-      batch = this.#batch = { keys, values };
-      queueMicrotask(() => {
+      const values = Promise.resolve().then(() => {
         this.#batch = null;
-        read(keys);
-      });
+        return this.#read(keys);
+      }).catch(() => null);
+      batch = this.#batch = { keys, values };
     }
     const index = batch.keys.push(...keysOf(task)) - 2;
     const at = Date.now();

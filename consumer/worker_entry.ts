@@ -37,11 +37,13 @@ let finished: string[] = [];
  */
 function tellFinished(taskId: string): void {
   finished.push(taskId);
-  if (finished.length > 1) return;
-  setImmediate(() => {
-    const taskIds = takeFinished();
-    if (taskIds) send({ type: "finish", taskIds });
-  });
+  if (finished.length === 1) setImmediate(sendFinished);
+}
+
+/** Sends the tasks finished and not yet told, if any. */
+function sendFinished(): void {
+  const taskIds = takeFinished();
+  if (taskIds) send({ type: "finish", taskIds });
 }
 
 function takeFinished(): string[] | undefined {
@@ -58,8 +60,7 @@ function onStop(graceful: boolean): void {
 }
 
 function finish(code: number): void {
-  const taskIds = takeFinished();
-  if (taskIds) send({ type: "finish", taskIds });
+  sendFinished();
   send({ type: "stopped" });
   if (inProcess) {
     process.exitCode = code;
