@@ -53,7 +53,7 @@ const entryUrl = new URL(
  *
  * @example
  * ```ts
- * import { MemoryHuey } from "./mod.ts";
+ * import { MemoryHuey } from "../mod.ts";
  * const huey = new MemoryHuey("example");
  * const add = huey.task(function add(a: number, b: number) { return a + b; });
  * const consumer = huey.createConsumer({ workerType: "greenlet", workers: 2 });
