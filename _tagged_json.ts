@@ -243,7 +243,9 @@ function where(path: readonly PathStep[]): string {
  * @param text The JSON text.
  * @returns The value, with every tag revived.
  * @throws {SyntaxError} The text is not JSON.
- * @throws {TypeError} A tag is unknown or its payload has the wrong JSON type.
+ * @throws {TypeError} A tag is unknown or its payload is wrong (the wrong JSON
+ * type, a date that is no time, base64 that is not standard); the message
+ * says where (`at args[0]`).
  *
  * @example
  * ```ts
@@ -254,8 +256,20 @@ function where(path: readonly PathStep[]): string {
 export function fromJson(text: string): unknown {
   const parsed: unknown = JSON.parse(text);
   // A tag is an object with a "$" key, whose JSON always contains `"$"`.
-  return text.includes('"$"') ? revive(parsed) : parsed;
+  if (!text.includes('"$"')) return parsed;
+  revivalPath.length = 0;
+  try {
+    return revive(parsed);
+  } catch (error) {
+    throw new TypeError(`${(error as Error).message} at ${where(revivalPath)}`, { cause: error });
+  }
 }
+
+/**
+ * Where the walk of {@linkcode revive} is; left as it was when a tag fails,
+ * so the error can say where the bad tag is (`args[0]`).
+ */
+const revivalPath: PathStep[] = [];
 
 /** Revives tags top-down, in place (a tag's payload is never read as a tag itself). */
 function revive(node: unknown): unknown {
@@ -263,7 +277,7 @@ function revive(node: unknown): unknown {
   if (Array.isArray(node)) {
     for (let i = 0; i < node.length; i++) {
       const item = node[i];
-      if (typeof item === "object" && item !== null) node[i] = revive(item);
+      if (typeof item === "object" && item !== null) node[i] = reviveAt(item, i);
     }
     return node;
   }
@@ -271,12 +285,19 @@ function revive(node: unknown): unknown {
   return Object.hasOwn(record, "$") ? reviveTag(record) : reviveProps(record);
 }
 
+function reviveAt(node: unknown, step: PathStep): unknown {
+  revivalPath.push(step);
+  const revived = revive(node);
+  revivalPath.pop();
+  return revived;
+}
+
 /** Revives the values of a record (not the record itself). */
 function reviveProps<T extends object>(record: T): T {
   for (const key of Object.keys(record)) {
     const item = (record as Record<string, unknown>)[key];
     if (typeof item !== "object" || item === null) continue;
-    const revived = revive(item);
+    const revived = reviveAt(item, key);
     if (revived !== item) setOwn(record, key, revived);
   }
   return record;
@@ -304,20 +325,28 @@ function reviveTag(tagged: Record<string, unknown>): unknown {
     case "-inf":
       return -Infinity;
     case "bigint":
-      return BigInt(payload(tag, v, "string"));
+      return BigInt(checked(tag, payload(tag, v, "string"), INTEGER, "an integer in decimal"));
     case "date":
-      return new Date(v === null ? NaN : payload(tag, v, "string"));
-    case "bytes":
-      return new Uint8Array(Buffer.from(payload(tag, v, "string"), "base64"));
+      return v === null ? new Date(NaN) : reviveDate(payload(tag, v, "string"));
+    case "bytes": {
+      const base64 = checked(tag, payload(tag, v, "string"), BASE64, "standard base64");
+      return new Uint8Array(Buffer.from(base64, "base64"));
+    }
     case "set":
-      return new Set(payload(tag, v, "array").map(revive));
+      return new Set(payload(tag, v, "array").map((item, i) => reviveAt(item, i)));
     case "tuple":
-      return tuple(...payload(tag, v, "array").map(revive));
+      return tuple(...payload(tag, v, "array").map((item, i) => reviveAt(item, i)));
     case "map":
       return new Map(
-        payload(tag, v, "array").map((entry) => {
-          const [key, item] = payload(tag, entry, "array");
-          return [revive(key), revive(item)];
+        payload(tag, v, "array").map((entry, i) => {
+          const pair = payload(tag, entry, "array");
+          if (pair.length !== 2) {
+            throw new TypeError(`an entry of a "map" tag must be a [key, value] pair`);
+          }
+          return [
+            reviveAt(pair[0], { text: `.keys()[${i}]` }),
+            reviveAt(pair[1], { text: `.values()[${i}]` }),
+          ];
         }),
       );
     case "object":
@@ -327,6 +356,31 @@ function reviveTag(tagged: Record<string, unknown>): unknown {
     default:
       throw new TypeError(`unknown type tag ${JSON.stringify(tag)}`);
   }
+}
+
+/** A decimal integer, as BigInt's `toString()` writes it (`BigInt("")` would be 0). */
+const INTEGER = /^-?\d+$/;
+/** Standard base64 with padding (RFC 4648 §4); Buffer would skip what is not. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function checked(tag: string, text: string, pattern: RegExp, expected: string): string {
+  if (!pattern.test(text)) {
+    throw new TypeError(`the payload of a "${tag}" tag must be ${expected}, got ${clip(text)}`);
+  }
+  return text;
+}
+
+function reviveDate(text: string): Date {
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) {
+    throw new TypeError(`the payload of a "date" tag must be an ISO 8601 time, got ${clip(text)}`);
+  }
+  return date;
+}
+
+/** A string for an error message, cut short. */
+function clip(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
 }
 
 interface PayloadKinds {
@@ -344,7 +398,7 @@ function payload<K extends keyof PayloadKinds>(tag: string, v: unknown, kind: K)
 function reviveError(v: Record<string, unknown>): Error {
   const name = typeof v.name === "string" ? v.name : "Error";
   const message = typeof v.message === "string" ? v.message : "";
-  const options = Object.hasOwn(v, "cause") ? { cause: revive(v.cause) } : undefined;
+  const options = Object.hasOwn(v, "cause") ? { cause: reviveAt(v.cause, "cause") } : undefined;
   const globals = globalThis as unknown as Record<string, ErrorConstructor | undefined>;
   const Class = BUILTIN_ERRORS.has(name) && typeof globals[name] === "function"
     ? globals[name]
@@ -361,7 +415,7 @@ function reviveError(v: Record<string, unknown>): Error {
   if (v.props !== undefined) {
     const props = payload("error", v.props, "object");
     for (const key of Object.keys(props)) {
-      const value = revive(props[key]);
+      const value = reviveAt(props[key], key);
       if (Object.hasOwn(error, key)) (error as unknown as Record<string, unknown>)[key] = value;
       else setOwn(error, key, value);
     }

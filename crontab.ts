@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { checkBoolean, checkOption, show } from "./_options.ts";
+import { ConfigurationError } from "./errors.ts";
 
 /** The options of {@linkcode crontab}: one cron field each, plus `strict` and `timezone`. */
 export interface CrontabOptions {
@@ -33,9 +35,10 @@ export interface CrontabOptions {
    */
   minute?: string | number;
   /**
-   * Throw on a piece that is not `*`, `n`, `a-b`, `*\/n` or `a-b/n`,
-   * instead of ignoring it.
-   * @default {false}
+   * Throw on a piece that is not `*`, `n`, `a-b`, `*\/n` or `a-b/n`;
+   * `false` ignores such a piece, as huey does (a field of only such pieces
+   * then never matches).
+   * @default {true}
    */
   strict?: boolean;
   /**
@@ -101,10 +104,10 @@ const readers = new Map<string, FieldReader>();
  *
  * @param options The fields, `strict` and `timezone`; see {@linkcode CrontabOptions}.
  * @returns A function telling whether a `Date` is on the schedule.
- * @throws {RangeError} When a value is out of its field's range, a step is 0,
- *   `dayOfWeek` has `*\/n`, `timezone` is not a known time zone, or (strict
- *   only) a piece is not valid.
- * @throws {TypeError} When an option has the wrong type or is unknown.
+ * @throws {ConfigurationError} When a piece is not valid (unless `strict:
+ *   false`), a value is out of its field's range, a step is 0, `dayOfWeek`
+ *   has `*\/n`, `timezone` is not a known time zone, or an option has the
+ *   wrong type or is unknown; the message names the field and the piece.
  * @example
  * ```ts
  * import { crontab } from "./crontab.ts";
@@ -114,12 +117,10 @@ const readers = new Map<string, FieldReader>();
  * ```
  */
 export function crontab(options: CrontabOptions = {}): CrontabValidator {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Expected crontab options to be an object, received ${describe(options)}`);
-  }
+  checkOption(typeof options === "object" && options !== null, "options", options, "an object");
   for (const key of Object.keys(options)) {
     if (!OPTION_NAMES.has(key)) {
-      throw new TypeError(
+      throw new ConfigurationError(
         `Unknown crontab option "${key}": expected one of ${[...OPTION_NAMES].join(", ")}`,
       );
     }
@@ -130,12 +131,10 @@ export function crontab(options: CrontabOptions = {}): CrontabValidator {
     dayOfWeek = "*",
     hour = "*",
     minute = "*",
-    strict = false,
+    strict = true,
     timezone,
   } = options;
-  if (typeof strict !== "boolean") {
-    throw new TypeError(`Expected crontab strict to be a boolean, received ${describe(strict)}`);
-  }
+  checkBoolean("strict", strict);
   const own = timezone === undefined ? undefined : readerFor(timezone);
   const months = parseField("month", month, strict);
   const days = parseField("day", day, strict);
@@ -145,7 +144,7 @@ export function crontab(options: CrontabOptions = {}): CrontabValidator {
 
   return function validate(date: Date, timezone?: string): boolean {
     if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
-      throw new TypeError(`Expected date to be a valid Date, received ${describe(date)}`);
+      throw new TypeError(`Expected date to be a valid Date, received ${show(date)}`);
     }
     const fields = (own ?? readerFor(timezone ?? "UTC"))(date);
     return months[fields.month] && days[fields.day] && weekdays[fields.weekday] &&
@@ -162,13 +161,13 @@ function parseField(name: FieldName, raw: string | number, strict: boolean): boo
   const { min, max, acceptable } = FIELDS[name];
   if (typeof raw === "number") {
     if (!Number.isInteger(raw) || raw < min || raw > max) {
-      throw new RangeError(`Crontab ${name} must be an integer in ${min}-${max}, received ${raw}`);
+      throw new ConfigurationError(
+        `Crontab ${name} must be an integer in ${min}-${max}, received ${raw}`,
+      );
     }
     raw = String(raw);
-  } else if (typeof raw !== "string") {
-    throw new TypeError(
-      `Expected crontab ${name} to be a string or a number, received ${describe(raw)}`,
-    );
+  } else {
+    checkOption(typeof raw === "string", name, raw, "a string or a number");
   }
   const table = new Array<boolean>(name === "dayOfWeek" ? 7 : max + 1).fill(false);
   const add = (value: number): void => {
@@ -177,7 +176,7 @@ function parseField(name: FieldName, raw: string | number, strict: boolean): boo
   const inRange = (value: string): number => {
     const number = Number(value);
     if (number < min || number > max) {
-      throw new RangeError(`Crontab ${name} must be in ${min}-${max}, received ${value}`);
+      throw new ConfigurationError(`Crontab ${name} must be in ${min}-${max}, received ${value}`);
     }
     return number;
   };
@@ -186,7 +185,7 @@ function parseField(name: FieldName, raw: string | number, strict: boolean): boo
     const match = PIECE.exec(piece);
     if (match === null || (match[2] !== undefined && match[3] === undefined && match[4])) {
       if (strict) {
-        throw new RangeError(
+        throw new ConfigurationError(
           `${JSON.stringify(piece)} is not a valid input for crontab ${name}: ` +
             "expected *, n, a-b, */n or a-b/n",
         );
@@ -196,13 +195,15 @@ function parseField(name: FieldName, raw: string | number, strict: boolean): boo
     const [, star, low, high, stepText] = match;
     const step = stepText === undefined ? 1 : Number(stepText);
     if (star !== undefined && stepText !== undefined && name === "dayOfWeek") {
-      throw new RangeError(
+      throw new ConfigurationError(
         `Crontab dayOfWeek does not accept ${JSON.stringify(piece)}: use a range with a step, ` +
           `such as "0-6/${stepText}"`,
       );
     }
     if (step < 1) {
-      throw new RangeError(`Crontab ${name} step must be >= 1, received ${JSON.stringify(piece)}`);
+      throw new ConfigurationError(
+        `Crontab ${name} step must be >= 1, received ${JSON.stringify(piece)}`,
+      );
     }
     if (star !== undefined) {
       acceptable.forEach((value, index) => {
@@ -226,9 +227,7 @@ function span(from: number, to: number, step: number): number[] {
 
 /** The reader for a zone: UTC getters, local getters, or a cached `Intl.DateTimeFormat`. */
 function readerFor(timezone: string): FieldReader {
-  if (typeof timezone !== "string") {
-    throw new TypeError(`Expected timezone to be a string, received ${describe(timezone)}`);
-  }
+  checkOption(typeof timezone === "string", "timezone", timezone, "a string");
   let reader = readers.get(timezone);
   if (reader !== undefined) return reader;
   if (timezone === "UTC") {
@@ -268,10 +267,8 @@ function zoneReader(timezone: string): FieldReader {
       minute: "numeric",
     });
   } catch (cause) {
-    throw new RangeError(
-      `Expected timezone to be an IANA time zone name or "local", received ${
-        JSON.stringify(timezone)
-      }`,
+    throw new ConfigurationError(
+      `Option 'timezone' must be an IANA time zone name or "local", got ${show(timezone)}`,
       { cause },
     );
   }
@@ -285,11 +282,4 @@ function zoneReader(timezone: string): FieldReader {
     }
     return fields;
   };
-}
-
-function describe(value: unknown): string {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? "Invalid Date" : "a Date";
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === null || typeof value !== "object") return String(value);
-  return Array.isArray(value) ? "an array" : "an object";
 }

@@ -33,6 +33,7 @@ import {
 } from "./signals.ts";
 import type { Task } from "./task.ts";
 import { relativeTime, resolveEta } from "./time.ts";
+import { unknownTaskIn } from "./_task_message.ts";
 import { isTuple } from "./tuple.ts";
 
 const logger = getLogger("huey");
@@ -163,14 +164,16 @@ async function finish(
   }
   if (!failed) {
     await emit(huey, SIGNAL_COMPLETE, task);
-    if (task.next) await huey.enqueue(withValue(task.next, valueArguments(value)));
+    if (task.next) {
+      await enqueueFollowUp(huey, task, withValue(task.next, valueArguments(value)), "next stage");
+    }
     return { value, interrupted: false, acked };
   }
   if (task.retries > 0) {
     await emit(huey, SIGNAL_RETRYING, task);
     await requeue(huey, task, retryEta);
   } else if (task.errorHandler) {
-    await huey.enqueue(withValue(task.errorHandler, [error]));
+    await enqueueFollowUp(huey, task, withValue(task.errorHandler, [error]), "error handler");
   }
   return { value: undefined, interrupted: false, acked };
 }
@@ -299,6 +302,24 @@ function valueArguments(value: unknown): unknown[] {
 function withValue(next: Task, extra: unknown[]): Task {
   next.args = [...next.args, ...extra];
   return next;
+}
+
+/**
+ * Enqueues a task's next stage or error handler. When a task of it is not
+ * registered here (the registry changed since the message was read), it goes
+ * to the dead letters with the reason instead: the task that ran is done, and
+ * must not run again because its follow-up cannot.
+ */
+async function enqueueFollowUp(
+  huey: Huey,
+  task: Task,
+  followUp: Task,
+  role: "next stage" | "error handler",
+): Promise<void> {
+  const data = followUp.toData();
+  const unknown = unknownTaskIn(data, huey.registry, `${role} of "${task.name}"`);
+  if (unknown === null) await huey.enqueue(followUp);
+  else await huey.deadLetter(huey.serializer.serialize(data), new HueyError(unknown));
 }
 
 /** Puts a failed task back: scheduled after its retry delay (or the eta asked for), else enqueued. */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkFunction } from "./_options.ts";
 
 /** Options of the hook registration methods. */
 export interface HookOptions {
@@ -15,11 +16,13 @@ export interface HookOptions {
 export class HookList<F extends (...args: never[]) => unknown> {
   #hooks = new Map<string, F>();
 
-  /** Adds a hook and returns it (so it works as a decorator). */
+  /**
+   * Adds a hook and returns it (so it works as a decorator).
+   *
+   * @throws {ConfigurationError} `fn` is not a function.
+   */
   add(fn: F, options: HookOptions = {}): F {
-    if (typeof fn !== "function") {
-      throw new TypeError(`A hook must be a function, got ${typeof fn}`);
-    }
+    checkFunction("hook", fn);
     this.#hooks.set(options.name ?? (fn.name || `hook-${this.#hooks.size + 1}`), fn);
     return fn;
   }

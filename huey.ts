@@ -31,7 +31,9 @@ import {
 } from "./signals.ts";
 import type { DeadLetter, Delivery, Storage } from "./storage/base.ts";
 import { MemoryStorage } from "./storage/memory.ts";
-import { Task, type TaskData } from "./task.ts";
+import { Task } from "./task.ts";
+import { readTaskMessage, unknownTaskIn } from "./_task_message.ts";
+import { checkBoolean, checkNumber, checkOption, checkText } from "./_options.ts";
 import { resolveExpires } from "./time.ts";
 import {
   type AnyTaskWrapper,
@@ -59,6 +61,13 @@ export interface HueyOptions {
   compression?: boolean;
   /** With `compression`, use zlib instead of gzip. @default false */
   useZlib?: boolean;
+  /**
+   * The most bytes a message may take once decompressed; a message above it
+   * goes to the dead letters (see `SerializerOptions.maxMessageBytes`).
+   * Ignored when you pass your own `serializer`.
+   * @default 67108864 (64 MiB)
+   */
+  maxMessageBytes?: number;
   /** In immediate mode, use a fresh in-memory storage instead of the real one. @default true */
   immediateUseMemory?: boolean;
   /** Acknowledge messages after their outcome is stored (at-least-once); `false`: at-most-once. @default true */
@@ -186,7 +195,8 @@ export class Huey {
   /**
    * @param name The queue's name; hueys of the same name share a queue.
    * @param options See {@linkcode HueyOptions}.
-   * @throws {ConfigurationError} No storage given.
+   * @throws {ConfigurationError} No storage given, or an option has a bad
+   *   value (the message names it, the value and what is allowed).
    */
   constructor(name = "huey", options: HueyOptions = {}) {
     const {
@@ -196,19 +206,22 @@ export class Huey {
       immediate = false,
       compression = false,
       useZlib = false,
-      serializer = new Serializer({ compression, useZlib }),
+      maxMessageBytes,
+      serializer = new Serializer({ compression, useZlib, maxMessageBytes }),
       immediateUseMemory = true,
       acks = true,
       leaseTimeout = 30,
     } = options;
-    if (typeof name !== "string" || !name) {
-      throw new TypeError(`Huey name must be a non-empty string, got ${String(name)}`);
-    }
-    if (!(typeof leaseTimeout === "number" && leaseTimeout > 0 && Number.isFinite(leaseTimeout))) {
-      throw new RangeError(
-        `Option 'leaseTimeout' must be a number of seconds > 0, got ${String(leaseTimeout)}`,
-      );
-    }
+    checkText("name", name);
+    const flags = { results, storeNone, utc, immediate, immediateUseMemory, acks };
+    for (const [option, value] of Object.entries(flags)) checkBoolean(option, value);
+    checkNumber("leaseTimeout", leaseTimeout, "> 0");
+    checkOption(
+      typeof serializer?.serialize === "function" && typeof serializer.deserialize === "function",
+      "serializer",
+      serializer,
+      "an object with serialize() and deserialize() methods",
+    );
     this.name = name;
     this.results = results;
     this.storeNone = storeNone;
@@ -290,11 +303,6 @@ export class Huey {
     fn: () => R,
     options: Omit<TaskOptions, "context"> = {},
   ): TaskWrapper<[], R> {
-    if (typeof validate !== "function") {
-      throw new TypeError(
-        `periodicTask() needs a validate function such as crontab(), got ${typeof validate}`,
-      );
-    }
     return this.#register<[], R>(defineTask(fn, options, validate));
   }
 
@@ -720,32 +728,27 @@ export class Huey {
   /**
    * The message bytes of a task.
    *
-   * @throws {HueyError} The task's name is not registered (no worker of this Huey could run it).
+   * @throws {HueyError} A task of the pipeline (stages, error handlers) is not
+   *   registered (no worker of this Huey could run it).
    */
   serializeTask(task: Task): Uint8Array {
-    if (!this.registry.get(task.name)) {
-      throw new HueyError(`Unknown task "${task.name}": no task of that name is registered`);
-    }
-    return this.serializer.serialize(task.toData());
+    const data = task.toData();
+    const unknown = unknownTaskIn(data, this.registry);
+    if (unknown !== null) throw new HueyError(unknown);
+    return this.serializer.serialize(data);
   }
 
   /**
-   * The task in a message.
+   * The task in a message. Every field is checked (next stages and error
+   * handlers too) before anything runs, so that a message that cannot run
+   * here goes to the dead letters whole.
    *
-   * @throws {HueyError} The bytes are not a task message, or name a task this Huey does not know.
+   * @throws {HueyError} The bytes cannot be decoded, are not a task message
+   *   (the reason names the field), or name a task this Huey does not know
+   *   (the reason says where: `next stage of "a"`).
    */
   deserializeTask(data: Uint8Array): Task {
-    const message = this.serializer.deserialize(data) as Partial<TaskData> | null;
-    if (
-      !message || typeof message !== "object" || typeof message.name !== "string" ||
-      typeof message.id !== "string" || !Array.isArray(message.args)
-    ) {
-      throw new HueyError("Message is not a task message (needs id, name and args)");
-    }
-    if (!this.registry.get(message.name)) {
-      throw new HueyError(`Unknown task "${message.name}": no task of that name is registered`);
-    }
-    return Task.fromData(message as TaskData);
+    return Task.fromData(readTaskMessage(this.serializer.deserialize(data), this.registry));
   }
 
   /**

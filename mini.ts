@@ -10,6 +10,8 @@ import type { CrontabValidator } from "./crontab.ts";
 import { getLogger } from "./logger.ts";
 import { Heap } from "./storage/_heap.ts";
 import { checkSeconds } from "./time.ts";
+import { checkDate, checkFunction, checkInteger, checkNumber, checkOption } from "./_options.ts";
+import { ConfigurationError } from "./errors.ts";
 
 /** Options of `new MiniHuey()`. */
 export interface MiniHueyOptions {
@@ -46,7 +48,7 @@ export interface MiniTask<Args extends unknown[], R> {
    * A time already past runs it now. A run that throws rejects the promise:
    * await or catch it. Nothing persists: a pending call is lost with the process.
    *
-   * @throws {TypeError} Neither or both of `delay` and `eta`, or a bad value.
+   * @throws {ConfigurationError} Neither or both of `delay` and `eta`, or a bad value.
    */
   schedule(options: MiniScheduleOptions<Args>): Promise<Awaited<R>>;
 }
@@ -110,22 +112,14 @@ export class MiniHuey {
    *
    * @param name The name, for logs.
    * @param options See {@linkcode MiniHueyOptions}.
-   * @throws {RangeError} `interval` is not a number > 0, or `poolSize` not an integer >= 1.
-   * @throws {TypeError} `now` is not a function.
+   * @throws {ConfigurationError} `interval` is not a number > 0, `poolSize` not
+   *   an integer >= 1, or `now` not a function.
    */
   constructor(name = "huey", options: MiniHueyOptions = {}) {
     const { interval = 1, poolSize, now = () => new Date() } = options;
-    if (!(typeof interval === "number" && interval > 0 && Number.isFinite(interval))) {
-      throw new RangeError(
-        `Option 'interval' must be a number of seconds > 0, got ${String(interval)}`,
-      );
-    }
-    if (poolSize !== undefined && !(Number.isInteger(poolSize) && poolSize >= 1)) {
-      throw new RangeError(`Option 'poolSize' must be an integer >= 1, got ${String(poolSize)}`);
-    }
-    if (typeof now !== "function") {
-      throw new TypeError(`Option 'now' must be a function returning a Date, got ${typeof now}`);
-    }
+    checkNumber("interval", interval, "> 0");
+    if (poolSize !== undefined) checkInteger("poolSize", poolSize, 1);
+    checkFunction("now", now);
     this.name = name;
     this.interval = interval;
     this.poolSize = poolSize;
@@ -137,7 +131,7 @@ export class MiniHuey {
    *
    * @param fn The function.
    * @returns The task; call it, or `schedule()` a call.
-   * @throws {TypeError} `fn` is not a function.
+   * @throws {ConfigurationError} `fn` is not a function.
    */
   task<A extends unknown[], R>(fn: (...args: A) => R): MiniTask<A, R>;
   /**
@@ -146,7 +140,7 @@ export class MiniHuey {
    * @param validate Accepts the minutes to run at, e.g. a `crontab()`.
    * @param fn The function.
    * @returns The task (calling it also runs it now).
-   * @throws {TypeError} `validate` or `fn` is not a function.
+   * @throws {ConfigurationError} `validate` or `fn` is not a function.
    */
   task<R>(validate: CrontabValidator, fn: () => R): MiniTask<[], R>;
   task(first: (...args: never[]) => unknown, fn?: () => unknown): MiniTask<unknown[], unknown> {
@@ -158,23 +152,22 @@ export class MiniHuey {
    * Registers a periodic task: the loop runs it at every minute `validate`
    * accepts. Calling the returned task also runs it now.
    *
-   * @throws {TypeError} `validate` or `fn` is not a function.
+   * @throws {ConfigurationError} `validate` or `fn` is not a function.
    */
   periodicTask<R>(validate: CrontabValidator, fn: () => R): MiniTask<[], R> {
-    if (typeof validate !== "function") {
-      throw new TypeError(
-        `A periodic task needs a validate function such as crontab(), got ${typeof validate}`,
-      );
-    }
+    checkOption(
+      typeof validate === "function",
+      "validate",
+      validate,
+      "a function such as crontab()",
+    );
     const task = this.#wrap<[], R>(fn);
     this.#periodic.push({ name: task.name, validate, fn });
     return task;
   }
 
   #wrap<A extends unknown[], R>(fn: (...args: A) => R): MiniTask<A, R> {
-    if (typeof fn !== "function") {
-      throw new TypeError(`A task must be a function, got ${typeof fn}`);
-    }
+    checkFunction("fn", fn);
     const call = (...args: A): Promise<Awaited<R>> => this.#spawn(fn, args);
     const schedule = (options: MiniScheduleOptions<A>): Promise<Awaited<R>> => {
       const { args = [] as unknown as A, delay, eta } = options;
@@ -191,13 +184,10 @@ export class MiniHuey {
 
   #dueTime(delay: number | undefined, eta: Date | undefined): number {
     if ((delay === undefined) === (eta === undefined)) {
-      throw new TypeError("schedule() needs either an eta (a Date) or a delay (seconds)");
+      throw new ConfigurationError("schedule() needs either an eta (a Date) or a delay (seconds)");
     }
     if (delay !== undefined) return this.#now().getTime() + checkSeconds(delay, "delay") * 1000;
-    if (!(eta instanceof Date) || Number.isNaN(eta.getTime())) {
-      throw new TypeError(`Option 'eta' must be a valid Date, got ${String(eta)}`);
-    }
-    return eta.getTime();
+    return checkDate("eta", eta).getTime();
   }
 
   /** Runs `fn` in a pool slot, and tracks the run until it settles. */

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { checkBoolean, checkFunction, checkOption, checkText } from "./_options.ts";
 import { ConfigurationError } from "./errors.ts";
 import type { CrontabValidator } from "./crontab.ts";
 import { checkTaskSettings, Task } from "./task.ts";
@@ -50,16 +51,22 @@ export interface TaskDefinition {
 /**
  * Builds a task definition from a function and options, checking both.
  *
- * @throws {ConfigurationError} The task has no name.
- * @throws {RangeError} An option has a bad value (the message names it).
+ * @throws {ConfigurationError} `fn` or `validate` is not a function, the task
+ *   has no name, or an option has a bad value (the message names it).
  */
 export function defineTask(
   fn: (...args: never[]) => unknown,
   options: TaskOptions,
   validate: CrontabValidator | null = null,
 ): TaskDefinition {
-  if (typeof fn !== "function") {
-    throw new TypeError(`A task must be a function, got ${typeof fn}`);
+  checkFunction("fn", fn);
+  if (validate !== null) {
+    checkOption(
+      typeof validate === "function",
+      "validate",
+      validate,
+      "a function such as crontab()",
+    );
   }
   const {
     name = fn.name,
@@ -75,6 +82,8 @@ export function defineTask(
       "A task needs a name: use a named function or pass { name } to task()",
     );
   }
+  checkText("name", name);
+  checkBoolean("context", context);
   checkTaskSettings({ retries, retryDelay, priority, timeout, expires });
   return {
     name,
@@ -110,6 +119,11 @@ export class TaskRegistry {
   /** Removes a task; `true` when it was registered. */
   unregister(name: string): boolean {
     return this.#tasks.delete(name);
+  }
+
+  /** Whether a task of that name is registered. */
+  has(name: string): boolean {
+    return this.#tasks.has(name);
   }
 
   /** The task of that name, or `undefined`. */

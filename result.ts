@@ -50,6 +50,13 @@ export interface ResultRevokeOptions {
 const EMPTY: unique symbol = Symbol("empty");
 
 /**
+ * Whether a Result has read its task's value (a stored `null` included,
+ * which `get()` alone cannot tell from "not ready"). Set by `Result`'s
+ * static block, for `ResultGroup.asCompleted()`.
+ */
+let hasValue: (result: Result) => boolean;
+
+/**
  * The stored failure of a task as a `TaskError`, or `null` for a value. A
  * serializer may give back a plain `Error` named `TaskError` that carries
  * the metadata: it is rebuilt.
@@ -81,6 +88,10 @@ export class Result<R = unknown> {
   readonly task: Task<R>;
   #huey: Huey;
   #value: R | typeof EMPTY = EMPTY;
+
+  static {
+    hasValue = (result) => result.#value !== EMPTY;
+  }
 
   /**
    * @param huey The Huey that ran the task.
@@ -249,9 +260,9 @@ export class ResultGroup<R = unknown> {
         const entry = waiting[i];
         if (entry.due > now) continue;
         const value = await entry.result.get({ preserve: false });
-        if (value !== null) {
+        if (value !== null || hasValue(entry.result)) {
           waiting.splice(i--, 1);
-          yield value;
+          yield value as R; // a stored null is what the task returned
           continue;
         }
         entry.delay = Math.min(entry.delay * backoff, maxDelay);

@@ -10,7 +10,8 @@ import { Buffer } from "node:buffer";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { deflateSync, gunzipSync, gzipSync, inflateSync } from "node:zlib";
 import { fromJson, toJson } from "./_tagged_json.ts";
-import { ConfigurationError, HueyError } from "./errors.ts";
+import { HueyError } from "./errors.ts";
+import { checkBoolean, checkInteger, checkText } from "./_options.ts";
 
 /** What a Huey needs from a serializer: plug your own in through this shape. */
 export interface SerializerLike {
@@ -37,7 +38,18 @@ export interface SerializerOptions {
    * @default false
    */
   useZlib?: boolean;
+  /**
+   * The most bytes a message (or any stored value) may take once
+   * decompressed. Inflating stops there, so a small message cannot blow up
+   * into gigabytes: it is rejected (the consumer moves it to the dead
+   * letters). Uncompressed data larger than this is rejected too.
+   * @default 67108864 (64 MiB)
+   */
+  maxMessageBytes?: number;
 }
+
+/** The default of {@linkcode SerializerOptions.maxMessageBytes}: 64 MiB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 const GZIP_MAGIC = 0x1f;
 const ZLIB_MAGIC = 0x78;
@@ -65,26 +77,27 @@ export class Serializer implements SerializerLike {
   #compression: boolean;
   #level: number;
   #useZlib: boolean;
+  #maxBytes: number;
 
   /**
    * Builds a serializer; the options are checked at once.
    *
-   * @param options Compression settings; see {@linkcode SerializerOptions}.
-   * @throws {RangeError} `compressionLevel` is not an integer from 0 to 9.
-   * @throws {TypeError} `compression` or `useZlib` is not a boolean.
+   * @param options Compression settings and the size limit; see {@linkcode SerializerOptions}.
+   * @throws {ConfigurationError} An option has a bad value: `compression` or
+   *   `useZlib` not a boolean, `compressionLevel` not an integer from 0 to 9,
+   *   `maxMessageBytes` not an integer >= 1.
    */
   constructor(options: SerializerOptions = {}) {
-    const { compression = false, compressionLevel = 6, useZlib = false } = options;
-    requireBoolean("compression", compression);
-    requireBoolean("useZlib", useZlib);
-    if (!Number.isInteger(compressionLevel) || compressionLevel < 0 || compressionLevel > 9) {
-      throw new RangeError(
-        `Option 'compressionLevel' must be an integer from 0 to 9, got ${String(compressionLevel)}`,
-      );
-    }
-    this.#compression = compression;
-    this.#level = compressionLevel;
-    this.#useZlib = useZlib;
+    const {
+      compression = false,
+      compressionLevel = 6,
+      useZlib = false,
+      maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+    } = options;
+    this.#compression = checkBoolean("compression", compression);
+    this.#useZlib = checkBoolean("useZlib", useZlib);
+    this.#level = checkInteger("compressionLevel", compressionLevel, 0, 9);
+    this.#maxBytes = checkInteger("maxMessageBytes", maxMessageBytes, 1);
   }
 
   /**
@@ -115,7 +128,7 @@ export class Serializer implements SerializerLike {
     }
     let data: Uint8Array;
     try {
-      data = decompress(bytes);
+      data = decompress(bytes, this.#maxBytes);
     } catch (error) {
       throw undecodable(error);
     }
@@ -187,15 +200,8 @@ export class SignedSerializer extends Serializer {
   constructor(options: SignedSerializerOptions) {
     super(options);
     const { secret, salt = "huey" } = options ?? {};
-    for (const [option, value] of [["secret", secret], ["salt", salt]]) {
-      if (typeof value !== "string" || value === "") {
-        throw new ConfigurationError(
-          `Option '${option}' of SignedSerializer must be a non-empty string, got ${
-            typeof value === "string" ? '""' : String(value)
-          }`,
-        );
-      }
-    }
+    checkText("secret", secret);
+    checkText("salt", salt);
     this.#key = createHash("sha256").update(salt + secret).digest();
   }
 
@@ -227,12 +233,6 @@ export class SignedSerializer extends Serializer {
   }
 }
 
-function requireBoolean(option: string, value: unknown): void {
-  if (typeof value !== "boolean") {
-    throw new TypeError(`Option '${option}' must be a boolean, got ${String(value)}`);
-  }
-}
-
 function undecodable(error: unknown): HueyError {
   const reason = error instanceof Error ? error.message : String(error);
   return new HueyError(`Message could not be decoded: ${reason}`, { cause: error });
@@ -242,8 +242,28 @@ function asBytes(buffer: Uint8Array): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-function decompress(bytes: Uint8Array): Uint8Array {
-  if (bytes[0] === GZIP_MAGIC) return asBytes(gunzipSync(bytes));
-  if (bytes[0] === ZLIB_MAGIC) return asBytes(inflateSync(bytes));
-  return bytes;
+/**
+ * Decompresses gzip or zlib data (by its first byte), stopping at
+ * `maxBytes`; leaves other data as it is, unless it is larger than that.
+ */
+function decompress(bytes: Uint8Array, maxBytes: number): Uint8Array {
+  const inflate = bytes[0] === GZIP_MAGIC
+    ? gunzipSync
+    : bytes[0] === ZLIB_MAGIC
+    ? inflateSync
+    : null;
+  const tooLarge = (what: string): HueyError =>
+    new HueyError(`${what} more than ${maxBytes} bytes (maxMessageBytes)`);
+  if (inflate === null) {
+    if (bytes.length > maxBytes) throw tooLarge(`${bytes.length} bytes,`);
+    return bytes;
+  }
+  try {
+    return asBytes(inflate(bytes, { maxOutputLength: maxBytes }));
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw tooLarge(`it decompresses to`);
+    }
+    throw error;
+  }
 }

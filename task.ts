@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { relativeTime } from "./time.ts";
+import { checkDate, checkInteger, checkNumber, checkOption, checkText } from "./_options.ts";
+import { resolveEta } from "./time.ts";
 
 /** Anything `chain()` and `onError()` accept: a task wrapper (called with the args) or a built task. */
 export interface TaskSource {
@@ -185,15 +186,13 @@ export class Task<R = unknown> {
    *
    * @param options The options to set.
    * @returns This task.
+   * @throws {ConfigurationError} An option has a bad value, or both `delay` and `eta` are given.
    */
   withOptions(options: TaskOptionsUpdate): this {
     const { delay, eta, ...rest } = options;
-    if (delay !== undefined && eta !== undefined) {
-      throw new TypeError("Give either delay or eta to withOptions(), not both");
-    }
     checkTaskSettings(rest);
-    if (delay !== undefined) this.eta = relativeTime(delay, "delay");
-    if (eta !== undefined) this.eta = eta;
+    if (rest.id !== undefined) checkText("id", rest.id);
+    if (delay !== undefined || eta !== undefined) this.eta = resolveEta(eta, delay);
     for (const [key, value] of Object.entries(rest)) {
       if (value !== undefined) (this as Record<string, unknown>)[key] = value;
     }
@@ -210,33 +209,28 @@ export class Task<R = unknown> {
   }
 }
 
-function checkNumber(
-  value: number | null | undefined,
-  option: string,
-  valid: (value: number) => boolean,
-  expected: string,
-): void {
-  if (value != null && (typeof value !== "number" || !valid(value))) {
-    throw new RangeError(`Option '${option}' must be ${expected}, got ${String(value)}`);
-  }
-}
-
 /**
  * Checks a task's settings, wherever they are given (`task()`, `withOptions()`, `schedule()`).
  *
- * @throws {RangeError} A setting has a bad value; the message names it.
+ * @throws {ConfigurationError} A setting has a bad value; the message names it.
  */
 export function checkTaskSettings(
   settings: Partial<Pick<TaskData, "retries" | "retryDelay" | "priority" | "timeout" | "expires">>,
 ): void {
   const { retries, retryDelay, priority, timeout, expires } = settings;
-  checkNumber(retries, "retries", (n) => Number.isInteger(n) && n >= 0, "an integer >= 0");
-  checkNumber(retryDelay, "retryDelay", (n) => Number.isFinite(n) && n >= 0, "a number >= 0");
-  checkNumber(priority, "priority", Number.isFinite, "a finite number");
-  checkNumber(timeout, "timeout", (n) => Number.isFinite(n) && n > 0, "a number of seconds > 0");
-  if (!(expires instanceof Date)) {
-    checkNumber(expires, "expires", Number.isFinite, "a number of seconds or a Date");
+  if (retries != null) checkInteger("retries", retries, 0);
+  if (retryDelay != null) checkNumber("retryDelay", retryDelay, ">= 0");
+  if (priority != null) checkNumber("priority", priority);
+  if (timeout != null) checkNumber("timeout", timeout, "> 0");
+  if (expires != null && !(expires instanceof Date)) {
+    checkOption(
+      typeof expires === "number" && Number.isFinite(expires),
+      "expires",
+      expires,
+      "a finite number of seconds or a Date",
+    );
   }
+  if (expires instanceof Date) checkDate("expires", expires);
 }
 
 function toTask(source: TaskSource | Task, args: unknown[]): Task {

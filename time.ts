@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { checkDate, checkOption, show } from "./_options.ts";
+import { ConfigurationError } from "./errors.ts";
 
 /**
  * The time `seconds` from now; `null` for a delay of 0 (run now).
@@ -11,7 +13,7 @@
  * @param seconds A finite number of seconds; negative gives a past time.
  * @param option The option's name, for the error message.
  * @returns The absolute time, or `null` for 0.
- * @throws {TypeError} When `seconds` is not a finite number.
+ * @throws {ConfigurationError} When `seconds` is not a finite number.
  */
 export function relativeTime(seconds: number, option: string): Date | null {
   checkSeconds(seconds, option);
@@ -22,14 +24,18 @@ export function relativeTime(seconds: number, option: string): Date | null {
  * Resolves an eta given as `eta` (a Date) or `delay` (seconds), at most one of them.
  *
  * @returns The eta, or `null` when neither was given or the delay is 0.
- * @throws {TypeError} When both are given or a value has the wrong type.
+ * @throws {ConfigurationError} When both are given or a value has the wrong type.
  */
 export function resolveEta(eta: Date | null | undefined, delay: number | undefined): Date | null {
   if (eta != null && delay !== undefined) {
-    throw new TypeError("Give either eta (a Date) or delay (seconds), not both");
+    throw new ConfigurationError(
+      `Give either eta (a Date) or delay (seconds), not both: got eta ${show(eta)} and delay ${
+        show(delay)
+      }`,
+    );
   }
   if (delay !== undefined) return relativeTime(delay, "delay");
-  if (eta != null) return checkDate(eta, "eta");
+  if (eta != null) return checkDate("eta", eta);
   return null;
 }
 
@@ -40,7 +46,7 @@ export function resolveEta(eta: Date | null | undefined, delay: number | undefin
  */
 export function resolveExpires(expires: number | Date | null, now = Date.now()): Date | null {
   if (expires === null) return null;
-  if (expires instanceof Date) return checkDate(expires, "expires");
+  if (expires instanceof Date) return checkDate("expires", expires);
   checkSeconds(expires, "expires");
   return new Date(now + expires * 1000);
 }
@@ -48,20 +54,14 @@ export function resolveExpires(expires: number | Date | null, now = Date.now()):
 /**
  * Checks a number of seconds.
  *
- * @throws {TypeError} When it is not a finite number.
+ * @throws {ConfigurationError} When it is not a finite number.
  */
 export function checkSeconds(seconds: unknown, option: string): number {
-  if (typeof seconds !== "number" || !Number.isFinite(seconds)) {
-    throw new TypeError(
-      `Option '${option}' must be a finite number of seconds, got ${String(seconds)}`,
-    );
-  }
-  return seconds;
-}
-
-function checkDate(value: unknown, option: string): Date {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-    throw new TypeError(`Option '${option}' must be a valid Date, got ${String(value)}`);
-  }
-  return value;
+  checkOption(
+    typeof seconds === "number" && Number.isFinite(seconds),
+    option,
+    seconds,
+    "a finite number of seconds",
+  );
+  return seconds as number;
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { ConfigurationError } from "./errors.ts";
 import type { Huey, RevokeOptions } from "./huey.ts";
 import { newTask, type TaskDefinition } from "./registry.ts";
 import type { Result, ResultGroup } from "./result.ts";
@@ -72,7 +73,7 @@ export interface TaskWrapper<Args extends unknown[] = unknown[], R = unknown> {
   /**
    * Enqueues a call to run later, with per-call options.
    *
-   * @throws {TypeError} Neither or both of `eta` and `delay` given.
+   * @throws {ConfigurationError} Neither or both of `eta` and `delay` given, or an option has a bad value.
    */
   schedule(options: ScheduleOptions<Args>): Promise<Result<Awaited<R>>>;
   /**
@@ -117,7 +118,7 @@ export function createTaskWrapper<Args extends unknown[], R>(
     schedule(options: ScheduleOptions<Args>): Promise<Result<Awaited<R>>> {
       const { args = [] as unknown as Args, delay, eta, id, ...rest } = options;
       if (delay === undefined && eta === undefined) {
-        throw new TypeError("schedule() needs an eta (a Date) or a delay (seconds)");
+        throw new ConfigurationError("schedule() needs an eta (a Date) or a delay (seconds)");
       }
       const task = build(args).withOptions({ ...rest, id });
       task.eta = resolveEta(eta, delay);

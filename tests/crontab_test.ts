@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { crontab } from "../crontab.ts";
+import { ConfigurationError } from "../errors.ts";
 import type { CrontabValidator } from "../crontab.ts";
 
 /** A UTC date; `month` is 1-based as in cron. */
@@ -107,10 +108,12 @@ test("crontab day and dayOfWeek must both match, unlike Vixie cron", () => {
   assert.equal(fridayThe13th(utc(2011, 1, 14)), false);
 });
 
-test("crontab throws RangeError for out-of-range values and dayOfWeek '*/3' without strict", () => {
-  assert.throws(() => crontab({ minute: "61" }), RangeError);
-  assert.throws(() => crontab({ minute: "0-61" }), RangeError);
-  assert.throws(() => crontab({ dayOfWeek: "*/3" }), RangeError);
+test("crontab throws ConfigurationError for out-of-range values and dayOfWeek '*/3', even not strict", () => {
+  for (const strict of [true, false]) {
+    assert.throws(() => crontab({ minute: "61", strict }), ConfigurationError);
+    assert.throws(() => crontab({ minute: "0-61", strict }), ConfigurationError);
+    assert.throws(() => crontab({ dayOfWeek: "*/3", strict }), ConfigurationError);
+  }
 });
 
 test("crontab names the field, the value and the allowed range when a value is out of range", () => {
@@ -127,17 +130,24 @@ test("crontab names the field, the value and the allowed range when a value is o
     [{ minute: 1.5 }, /minute.*integer.*1\.5/],
   ];
   for (const [options, message] of cases) {
-    assert.throws(() => crontab(options), { name: "RangeError", message }, String(message));
+    assert.throws(
+      () => crontab(options),
+      { name: "ConfigurationError", message },
+      String(message),
+    );
   }
 });
 
-test("crontab ignores invalid pieces unless strict, which throws naming the piece", () => {
-  assert.equal(typeof crontab({ minute: "*abc" }), "function");
+test("crontab is strict by default: an invalid piece throws naming the field and the piece", () => {
+  assert.throws(() => crontab({ hour: "9am" }), {
+    name: "ConfigurationError",
+    message: /"9am" is not a valid input for crontab hour/,
+  });
   for (const piece of ["abc", "*abc", "a-b", "1-c", "0x9"]) {
     assert.throws(
-      () => crontab({ minute: piece, strict: true }),
+      () => crontab({ minute: piece }),
       {
-        name: "RangeError",
+        name: "ConfigurationError",
         message: new RegExp(`"${piece.replace("*", "\\*")}" is not a valid input.*minute`),
       },
       piece,
@@ -145,26 +155,32 @@ test("crontab ignores invalid pieces unless strict, which throws naming the piec
   }
 });
 
+test("crontab with strict: false ignores invalid pieces, as huey does", () => {
+  assert.equal(typeof crontab({ minute: "*abc", strict: false }), "function");
+  assert.deepEqual(hoursOf(crontab({ hour: "9am,10", strict: false })), [10]);
+});
+
 test("crontab field made only of junk never matches when not strict", () => {
   for (const junk of ["*abc", "", "abc,x-y", "5/2"]) {
-    const validate = crontab({ hour: junk });
+    const validate = crontab({ hour: junk, strict: false });
     assert.deepEqual(hoursOf(validate), [], JSON.stringify(junk));
   }
-  assert.throws(() => crontab({ hour: "", strict: true }), /"" is not a valid input.*hour/);
-  assert.throws(() => crontab({ hour: "5/2", strict: true }), /"5\/2" is not a valid input/);
+  assert.throws(() => crontab({ hour: "" }), /"" is not a valid input.*hour/);
+  assert.throws(() => crontab({ hour: "5/2" }), /"5\/2" is not a valid input/);
 });
 
 test("crontab treats '*/15abc' and '1-2-3' as junk, not as huey's prefix matches", () => {
-  assert.deepEqual(minutesOf(crontab({ minute: "*/15abc" })), []);
-  assert.deepEqual(minutesOf(crontab({ minute: "1-2-3" })), []);
-  assert.deepEqual(minutesOf(crontab({ minute: "1-2-3,7" })), [7]);
-  assert.throws(() => crontab({ minute: "*/15abc", strict: true }), /"\*\/15abc" is not a valid/);
-  assert.throws(() => crontab({ minute: "1-2-3", strict: true }), /"1-2-3" is not a valid/);
+  const lenient = (minute: string) => crontab({ minute, strict: false });
+  assert.deepEqual(minutesOf(lenient("*/15abc")), []);
+  assert.deepEqual(minutesOf(lenient("1-2-3")), []);
+  assert.deepEqual(minutesOf(lenient("1-2-3,7")), [7]);
+  assert.throws(() => crontab({ minute: "*/15abc" }), /"\*\/15abc" is not a valid/);
+  assert.throws(() => crontab({ minute: "1-2-3" }), /"1-2-3" is not a valid/);
 });
 
 test("crontab reads '1, 2' as 1 only, because ' 2' is junk", () => {
-  assert.deepEqual(minutesOf(crontab({ minute: "1, 2" })), [1]);
-  assert.throws(() => crontab({ minute: "1, 2", strict: true }), /" 2" is not a valid input/);
+  assert.deepEqual(minutesOf(crontab({ minute: "1, 2", strict: false })), [1]);
+  assert.throws(() => crontab({ minute: "1, 2" }), /" 2" is not a valid input/);
 });
 
 test("crontab honours steps in ranges: '10-40/5' is 10, 15, ..., 40", () => {
@@ -176,9 +192,10 @@ test("crontab honours steps in ranges: '10-40/5' is 10, 15, ..., 40", () => {
   assert.deepEqual(minutesOf(crontab({ minute: "5-5/3" })), [5]);
 });
 
-test("crontab throws RangeError for a step of 0", () => {
-  assert.throws(() => crontab({ minute: "*/0" }), { name: "RangeError", message: /minute.*>= 1/ });
-  assert.throws(() => crontab({ hour: "1-5/0" }), { name: "RangeError", message: /hour.*>= 1/ });
+test("crontab throws ConfigurationError for a step of 0", () => {
+  const error = (message: RegExp) => ({ name: "ConfigurationError", message });
+  assert.throws(() => crontab({ minute: "*/0" }), error(/minute.*>= 1/));
+  assert.throws(() => crontab({ hour: "1-5/0" }), error(/hour.*>= 1/));
 });
 
 test("crontab '*/100' on minutes matches minute 0 only", () => {
@@ -267,24 +284,25 @@ test("crontab second argument 'local' reads the date with the process's local ti
   assert.equal(validate(date, localZone), true);
 });
 
-test("crontab throws RangeError naming timezone for an unknown time zone", () => {
+test("crontab throws ConfigurationError naming timezone for an unknown time zone", () => {
   assert.throws(
     () => crontab({ timezone: "Mars/Olympus_Mons" }),
-    { name: "RangeError", message: /timezone.*"Mars\/Olympus_Mons"/ },
+    { name: "ConfigurationError", message: /timezone.*"Mars\/Olympus_Mons"/ },
   );
   const validate = crontab();
   assert.throws(
     () => validate(utc(2024, 1, 1), "Nowhere/Town"),
-    { name: "RangeError", message: /timezone.*"Nowhere\/Town"/ },
+    { name: "ConfigurationError", message: /timezone.*"Nowhere\/Town"/ },
   );
 });
 
-test("crontab throws TypeError for options of the wrong type, unknown options and bad dates", () => {
+test("crontab throws ConfigurationError for options of the wrong type and unknown options, TypeError for bad dates", () => {
   const loose = crontab as (options: unknown) => CrontabValidator;
-  assert.throws(() => loose({ hour: {} }), { name: "TypeError", message: /hour/ });
-  assert.throws(() => loose({ strict: "yes" }), { name: "TypeError", message: /strict.*"yes"/ });
-  assert.throws(() => loose({ timezone: 5 }), { name: "TypeError", message: /timezone.*5/ });
-  assert.throws(() => loose({ dayOfMonth: "1" }), { name: "TypeError", message: /dayOfMonth/ });
-  assert.throws(() => loose(null), { name: "TypeError", message: /options/ });
+  const error = (message: RegExp) => ({ name: "ConfigurationError", message });
+  assert.throws(() => loose({ hour: {} }), error(/'hour'.*string or a number.*an object/));
+  assert.throws(() => loose({ strict: "yes" }), error(/'strict'.*boolean.*"yes"/));
+  assert.throws(() => loose({ timezone: 5 }), error(/'timezone'.*5/));
+  assert.throws(() => loose({ dayOfMonth: "1" }), error(/dayOfMonth/));
+  assert.throws(() => loose(null), error(/options/));
   assert.throws(() => crontab()(new Date(Number.NaN)), { name: "TypeError", message: /date/ });
 });

@@ -3,7 +3,7 @@
 // reason; dequeue() goes on to the next message.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SignedSerializer } from "../serializer.ts";
+import { Serializer, SignedSerializer } from "../serializer.ts";
 import { executeNext, makeHuey, quietLogs } from "./_helpers.ts";
 
 const logs = quietLogs();
@@ -50,7 +50,10 @@ test("dequeue() resolves to null when only bad messages were queued, and none ar
   assert.equal(await huey.dequeue(), null);
   const reasons = (await huey.deadLetters()).map((letter) => letter.reason);
   assert.equal(reasons.length, 2);
-  assert.match(reasons[1], /not a task message/);
+  assert.match(
+    reasons[1],
+    /Invalid task message: field 'id' must be a non-empty string, got undefined/,
+  );
   assert.equal(await huey.pendingCount(), 0);
 });
 
@@ -110,4 +113,19 @@ test("with acks: false, bad messages are moved aside the same way", async () => 
   await add(1, 2);
   assert.equal(await executeNext(huey), 3);
   assert.equal((await huey.deadLetters()).length, 1);
+});
+
+test("a message that inflates past maxMessageBytes goes to the dead letters, and the next one runs", async () => {
+  const { huey, add } = setup({ maxMessageBytes: 256 * 1024 });
+  const bomb = new Serializer({ compression: true }).serialize({
+    ...add.s(1, 2).toData(),
+    args: ["x".repeat(4 * 1024 * 1024)],
+  });
+  await huey.storage.enqueue(bomb);
+  const good = await add(2, 3);
+  assert.equal(await executeNext(huey), 5);
+  assert.equal(await good.get(), 5);
+  const [letter] = await huey.deadLetters();
+  assert.deepEqual([...letter.data], [...bomb]);
+  assert.match(letter.reason, /decompresses to more than 262144 bytes \(maxMessageBytes\)/);
 });

@@ -2,7 +2,7 @@
 // order, cancellation, errors and unregistering; plus the worker startup/shutdown hook lists.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CancelExecution } from "../errors.ts";
+import { CancelExecution, ConfigurationError } from "../errors.ts";
 import type { Task } from "../task.ts";
 import { executeNext, makeHuey, quietLogs } from "./_helpers.ts";
 
@@ -158,5 +158,5 @@ test("startup and shutdown hooks are kept in order and can be unregistered", () 
   assert.equal(huey.unregisterOnStartup(start1), false);
   assert.equal(huey.unregisterOnShutdown("closeDb"), true);
   assert.equal(huey.shutdownHooks.size, 0);
-  assert.throws(() => huey.onStartup("nope" as unknown as () => void), TypeError);
+  assert.throws(() => huey.onStartup("nope" as unknown as () => void), ConfigurationError);
 });

@@ -3,6 +3,7 @@
 // injected and the loop stepped with tick(), so no test waits for real minutes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { ConfigurationError } from "../errors.ts";
 import { sleep } from "../_runtime.ts";
 import { crontab } from "../crontab.ts";
 import { MiniHuey } from "../mini.ts";
@@ -102,8 +103,8 @@ test("a scheduled call that throws rejects its promise when it runs", async () =
 test("schedule() needs one of delay and eta, with sound values", () => {
   const { mini } = withClock();
   const noop = mini.task(function noop() {});
-  assert.throws(() => noop.schedule({}), TypeError);
-  assert.throws(() => noop.schedule({ delay: 1, eta: new Date() }), TypeError);
+  assert.throws(() => noop.schedule({}), ConfigurationError);
+  assert.throws(() => noop.schedule({ delay: 1, eta: new Date() }), ConfigurationError);
   assert.throws(() => noop.schedule({ delay: Number.NaN }), /'delay'/);
   assert.throws(() => noop.schedule({ eta: new Date("junk") }), /'eta'/);
 });
@@ -205,11 +206,14 @@ test("start() runs the loop every interval until stop(); stop() waits for runnin
 
 test("MiniHuey rejects bad options, naming them", () => {
   assert.throws(() => new MiniHuey("x", { interval: 0 }), /'interval'/);
-  assert.throws(() => new MiniHuey("x", { interval: Number.NaN }), RangeError);
+  assert.throws(() => new MiniHuey("x", { interval: Number.NaN }), ConfigurationError);
   assert.throws(() => new MiniHuey("x", { poolSize: 0 }), /'poolSize'/);
-  assert.throws(() => new MiniHuey("x", { poolSize: 1.5 }), RangeError);
-  assert.throws(() => new MiniHuey("x", { now: 5 as unknown as () => Date }), TypeError);
+  assert.throws(() => new MiniHuey("x", { poolSize: 1.5 }), ConfigurationError);
+  assert.throws(() => new MiniHuey("x", { now: 5 as unknown as () => Date }), ConfigurationError);
   const mini = new MiniHuey();
-  assert.throws(() => mini.task("nope" as unknown as () => void), TypeError);
-  assert.throws(() => mini.periodicTask(5 as unknown as () => boolean, () => {}), TypeError);
+  assert.throws(() => mini.task("nope" as unknown as () => void), ConfigurationError);
+  assert.throws(
+    () => mini.periodicTask(5 as unknown as () => boolean, () => {}),
+    { name: "ConfigurationError", message: /'validate'.*crontab.*got 5/ },
+  );
 });

@@ -4,8 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TaskError } from "../errors.ts";
+import { Huey } from "../huey.ts";
 import type { MemoryHuey } from "../hueys.ts";
+import { newTask } from "../registry.ts";
 import { ResultGroup } from "../result.ts";
+import { MemoryStorage } from "../storage/memory.ts";
 import type { Task } from "../task.ts";
 import { tuple } from "../tuple.ts";
 import { executeNext, makeHuey, quietLogs, single } from "./_helpers.ts";
@@ -235,4 +238,104 @@ test("a stage that fails and is retried continues the pipeline once it succeeds"
   });
   const values = await runPipeline(huey, flaky.s(2).chain(add, 1));
   assert.deepEqual(values, [20, 21]);
+});
+
+/**
+ * A Huey on a memory storage whose clock the test moves, and a worker loop
+ * that runs what it dequeues, then lets every lease expire, for `rounds`
+ * rounds: a message that is never acknowledged comes back each round.
+ */
+function leasedWorld() {
+  let now = Date.now();
+  const storage = new MemoryStorage(`pipeline-${crypto.randomUUID()}`, { clock: () => now });
+  const huey = new Huey(storage.name, { storage, leaseTimeout: 30 });
+  const runs: string[] = [];
+  const errors: unknown[] = [];
+  const work = async (rounds = 3): Promise<void> => {
+    for (let round = 0; round < rounds; round++) {
+      for (let task = await huey.dequeue(); task; task = await huey.dequeue()) {
+        await huey.execute(task).catch((error) => errors.push(error));
+      }
+      now += 31_000;
+    }
+  };
+  return { huey, runs, errors, work };
+}
+
+test("a pipeline whose next stage is unknown goes to the dead letters whole: its first stage never runs", async () => {
+  const { huey, runs, errors, work } = leasedWorld();
+  huey.task(function first(n: number) {
+    runs.push(`first ${n}`);
+    return n;
+  });
+  const vanished = huey.task(function vanished(n: number) {
+    runs.push(`vanished ${n}`);
+  });
+  const first = huey.registry.get("first")!;
+  // A producer that knows both tasks wrote it; this consumer does not know the second.
+  const data = huey.serializeTask(newTask(first, [1]).chain(vanished));
+  vanished.unregister();
+  await huey.storage.enqueue(data);
+
+  await work();
+  assert.deepEqual(runs, []);
+  assert.deepEqual(errors, []);
+  const letters = await huey.deadLetters();
+  assert.equal(letters.length, 1);
+  assert.deepEqual([...letters[0].data], [...data]);
+  assert.match(
+    letters[0].reason,
+    /^Unknown task "vanished" \(next stage of "first"\): no task of that name is registered$/,
+  );
+  assert.equal(await huey.pendingCount(), 0);
+});
+
+test("an error handler of an error handler that is unknown sends the whole message to the dead letters", async () => {
+  const { huey, runs, errors, work } = leasedWorld();
+  const fail = huey.task(function fail() {
+    runs.push("fail");
+    throw new Error("boom");
+  });
+  const handler = huey.task(function handler() {});
+  const gone = huey.task(function gone() {});
+  const data = huey.serializeTask(fail.s().onError(handler).onError(gone));
+  gone.unregister();
+  await huey.storage.enqueue(data);
+  await work();
+  assert.deepEqual(runs, []);
+  assert.deepEqual(errors, []);
+  const [letter] = await huey.deadLetters();
+  assert.match(letter.reason, /Unknown task "gone" \(error handler of "handler"\)/);
+});
+
+test("a follow-up whose task was unregistered while its parent ran goes to the dead letters; the parent runs once and is acknowledged", async () => {
+  const { huey, runs, errors, work } = leasedWorld();
+  const first = huey.task(function first(n: number) {
+    runs.push(`first ${n}`);
+    return n * 10;
+  });
+  const fail = huey.task(function fail() {
+    runs.push("fail");
+    throw new Error("boom");
+  });
+  const later = huey.task(function later(...args: unknown[]) {
+    runs.push(`later ${args.length}`);
+  });
+  await huey.enqueue(first.s(1).chain(later, "x"));
+  await huey.enqueue(fail.s().onError(later));
+  const tasks = [(await huey.dequeue())!, (await huey.dequeue())!];
+  later.unregister(); // the registry changed after the messages were read
+  for (const task of tasks) await huey.execute(task);
+  await work();
+  assert.deepEqual(runs, ["first 1", "fail"], "each parent ran once");
+  assert.deepEqual(errors, []);
+  const letters = await huey.deadLetters();
+  assert.deepEqual(letters.map((letter) => letter.reason), [
+    'Unknown task "later" (next stage of "first"): no task of that name is registered',
+    'Unknown task "later" (error handler of "fail"): no task of that name is registered',
+  ]);
+  // The stage's message carries the parent's value, ready to be requeued once "later" is back.
+  const stage = huey.serializer.deserialize(letters[0].data) as { name: string; args: unknown[] };
+  assert.deepEqual([stage.name, stage.args], ["later", ["x", 10]]);
+  assert.equal(await huey.pendingCount(), 0);
 });

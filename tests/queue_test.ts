@@ -3,7 +3,9 @@
 // and periodic reads, and the queue's introspection.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { ConfigurationError } from "../errors.ts";
 import { crontab } from "../crontab.ts";
+import type { HueyOptions } from "../huey.ts";
 import { MemoryHuey } from "../hueys.ts";
 import { SignedSerializer } from "../serializer.ts";
 import { Task } from "../task.ts";
@@ -64,8 +66,11 @@ test("a task scheduled with a delay is queued, then moved to the schedule by a w
 
 test("schedule() needs an eta or a delay, not both, and a delay of 0 means now", async () => {
   const { huey, add } = withAdd();
-  assert.throws(() => add.schedule({ args: [1, 2] }), TypeError);
-  assert.throws(() => add.schedule({ args: [1, 2], delay: 1, eta: new Date() }), TypeError);
+  assert.throws(() => add.schedule({ args: [1, 2] }), ConfigurationError);
+  assert.throws(
+    () => add.schedule({ args: [1, 2], delay: 1, eta: new Date() }),
+    ConfigurationError,
+  );
   assert.throws(() => add.schedule({ args: [1, 2], delay: Number.NaN }), /delay/);
   const now = await add.schedule({ args: [1, 2], delay: 0 });
   assert.equal(now.task.eta, null);
@@ -266,9 +271,16 @@ test("a Huey needs a storage and a sound name and leaseTimeout", async () => {
   const { Huey } = await import("../huey.ts");
   const { ConfigurationError } = await import("../errors.ts");
   assert.throws(() => new Huey("x"), ConfigurationError);
-  assert.throws(() => new MemoryHuey(""), TypeError);
+  assert.throws(() => new MemoryHuey(""), { name: "ConfigurationError", message: /'name'.*""/ });
   assert.throws(() => new MemoryHuey("x", { leaseTimeout: 0 }), /leaseTimeout/);
-  assert.throws(() => new MemoryHuey("x", { leaseTimeout: Number.NaN }), RangeError);
+  assert.throws(() => new MemoryHuey("x", { leaseTimeout: Number.NaN }), ConfigurationError);
+  const bad = (options: object) => () => new MemoryHuey("x", options as HueyOptions);
+  assert.throws(bad({ results: "no" }), {
+    message: /Option 'results' must be a boolean, got "no"/,
+  });
+  assert.throws(bad({ acks: 0 }), { name: "ConfigurationError", message: /'acks'.*0/ });
+  assert.throws(bad({ serializer: {} }), { name: "ConfigurationError", message: /'serializer'/ });
+  assert.throws(bad({ maxMessageBytes: 0 }), { message: /'maxMessageBytes'.*>= 1, got 0/ });
   const huey = new MemoryHuey();
   assert.equal(huey.name, "huey");
   assert.equal(huey.storage.name, "huey");

@@ -39,7 +39,7 @@ test("periodicTask() registers a task with its schedule and defaults", () => {
   assert.equal(tuned.s().retryDelay, 10);
   assert.throws(
     () => huey.periodicTask("* * * * *" as unknown as () => boolean, function bad() {}),
-    TypeError,
+    { name: "ConfigurationError", message: /'validate'.*crontab\(\), got "\* \* \* \* \*"/ },
   );
 });
 
@@ -54,10 +54,13 @@ test("a name already registered, or a function without a name, is a Configuratio
   assert.throws(() => huey.task(() => 1), ConfigurationError);
   assert.throws(() => huey.task(() => 1), /name/);
   assert.equal(huey.task(() => 1, { name: "named" }).name, "named");
-  assert.throws(() => huey.task("not a function" as unknown as () => void), TypeError);
+  assert.throws(
+    () => huey.task("not a function" as unknown as () => void),
+    ConfigurationError,
+  );
 });
 
-test("bad task options are rejected with a RangeError naming the option", () => {
+test("bad task options are rejected with a ConfigurationError naming the option", () => {
   const huey = makeHuey();
   const cases: [string, Record<string, unknown>][] = [
     ["retries", { retries: -1 }],
@@ -66,11 +69,16 @@ test("bad task options are rejected with a RangeError naming the option", () => 
     ["priority", { priority: Number.NaN }],
     ["timeout", { timeout: 0 }],
     ["expires", { expires: Infinity }],
+    ["expires", { expires: new Date(Number.NaN) }],
+    ["retries", { retries: "3" }],
+    ["context", { context: "yes" }],
+    ["name", { name: 5 }],
   ];
   for (const [option, options] of cases) {
     assert.throws(
       () => huey.task(function bad() {}, options),
-      (error: Error) => error instanceof RangeError && error.message.includes(`'${option}'`),
+      (error: Error) =>
+        error instanceof ConfigurationError && error.message.includes(`'${option}'`),
       option,
     );
   }

@@ -142,6 +142,18 @@ test("ResultGroup.asCompleted() yields values in the order their tasks finish", 
   assert.deepEqual(seen, [3, 1, 2]);
 });
 
+test("ResultGroup.asCompleted() yields a stored null (storeNone) instead of waiting for it forever", async () => {
+  const { huey, echo } = setup({ storeNone: true });
+  const group = await echo.map([null, 1, undefined]);
+  for (let i = 0; i < 3; i++) await executeNext(huey);
+  const seen: unknown[] = [];
+  // Only a bound for the failure: before the fix the loop never ended.
+  const signal = AbortSignal.timeout(20_000);
+  for await (const value of group.asCompleted({ maxDelay: 0.01, signal })) seen.push(value);
+  assert.deepEqual(seen, [null, 1, undefined]);
+  assert.equal(await huey.resultCount(), 0, "the values were read (and removed) once");
+});
+
 test("ResultGroup.asCompleted() stops when its signal aborts", async () => {
   const { echo } = setup();
   const group = await echo.map([1]);

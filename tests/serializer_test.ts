@@ -58,21 +58,21 @@ test("compression shrinks repetitive data", () => {
   assert.ok(new Serializer({ compression: true }).serialize(value).length < plain.length / 10);
 });
 
-test("a compressionLevel outside 0..9 throws a RangeError naming compressionLevel", () => {
+test("a compressionLevel outside 0..9 throws a ConfigurationError naming compressionLevel", () => {
   for (const compressionLevel of [-1, 10, 1.5, Number.NaN]) {
     assert.throws(() => new Serializer({ compressionLevel }), {
-      name: "RangeError",
+      name: "ConfigurationError",
       message: new RegExp(`^Option 'compressionLevel' must be an integer from 0 to 9, got `),
     });
   }
   assert.doesNotThrow(() => new Serializer({ compression: true, compressionLevel: 0 }));
 });
 
-test("a non-boolean compression or useZlib throws a TypeError naming the option", () => {
+test("a non-boolean compression or useZlib throws a ConfigurationError naming the option", () => {
   const bad = "yes" as unknown as boolean;
   assert.throws(
     () => new Serializer({ compression: bad }),
-    /Option 'compression' must be a boolean, got yes/,
+    { name: "ConfigurationError", message: /Option 'compression' must be a boolean, got "yes"/ },
   );
   assert.throws(() => new Serializer({ useZlib: bad }), /Option 'useZlib' must be a boolean/);
 });
@@ -367,4 +367,26 @@ test("SignedSerializer without a secret or salt throws ConfigurationError naming
       (error: unknown) => error instanceof ConfigurationError && message.test(error.message),
     );
   }
+});
+
+test("decompression stops at maxMessageBytes: a small message that inflates past it is rejected", () => {
+  const limited = new Serializer({ maxMessageBytes: 1024 * 1024 });
+  const bomb = "0".repeat(8 * 1024 * 1024);
+  for (const useZlib of [false, true]) {
+    const bytes = new Serializer({ compression: true, useZlib }).serialize(bomb);
+    assert.ok(bytes.length < 64 * 1024, "it compresses to little");
+    assert.throws(() => limited.deserialize(bytes), {
+      name: "HueyError",
+      message:
+        "Message could not be decoded: it decompresses to more than 1048576 bytes (maxMessageBytes)",
+    });
+    assert.equal(new Serializer().deserialize(bytes), bomb, "the default 64 MiB allows it");
+  }
+  const plain = new Serializer().serialize("1".repeat(2 * 1024 * 1024));
+  assert.throws(() => limited.deserialize(plain), /\d+ bytes, more than 1048576 bytes/);
+  assert.equal(limited.deserialize(new Serializer().serialize("small")), "small");
+  assert.throws(() => new Serializer({ maxMessageBytes: 0 }), {
+    name: "ConfigurationError",
+    message: "Option 'maxMessageBytes' must be an integer >= 1, got 0",
+  });
 });

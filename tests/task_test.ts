@@ -2,6 +2,7 @@
 // onError(), and the fields that go into a message (toData/fromData).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { ConfigurationError } from "../errors.ts";
 import { Task } from "../task.ts";
 import { fromNow, makeHuey } from "./_helpers.ts";
 
@@ -34,7 +35,11 @@ test("withOptions() sets options on the task and fixes a delay's eta when called
   assert.equal(task.eta, eta);
   task.withOptions({ priority: undefined });
   assert.equal(task.priority, 5, "undefined leaves an option as it was");
-  assert.throws(() => task.withOptions({ delay: 1, eta }), TypeError);
+  assert.throws(() => task.withOptions({ delay: 1, eta }), ConfigurationError);
+  assert.throws(() => task.withOptions({ id: "" }), {
+    name: "ConfigurationError",
+    message: /'id'/,
+  });
 });
 
 test("chain() appends stages to the end; onError() nests handlers", () => {

@@ -1,0 +1,136 @@
+/**
+ * Reading a task message: every field of the wire format (docs/wire-format.md
+ * §4) is checked, in the next stages and error handlers too, and every task
+ * the message names must be registered — before any of it runs. A message
+ * that does not fit is rejected with a `HueyError` whose reason names the
+ * field (or the unknown task and where it is), so that it goes to the dead
+ * letters instead of failing each time it is delivered.
+ *
+ * @module
+ * @internal
+ */
+import { show } from "./_options.ts";
+import { HueyError } from "./errors.ts";
+import type { TaskData } from "./task.ts";
+
+/** What the checks need of the registry. */
+export interface KnownTasks {
+  /** Whether a task of that name is registered. */
+  has(name: string): boolean;
+}
+
+/** A field's check: whether a value fits, and the words for what fits. */
+interface FieldRule {
+  fits(value: unknown): boolean;
+  allowed: string;
+  /** The value of an absent field; `undefined` when the field is required. */
+  fallback?: unknown;
+}
+
+const isDate = (value: unknown): boolean => value instanceof Date && !Number.isNaN(value.getTime());
+const isFinite = (value: unknown): value is number =>
+  typeof value === "number" && Number.isFinite(value);
+
+/** The rules of the scalar fields, in the order of docs/wire-format.md. */
+const RULES: Record<Exclude<keyof TaskData, "onComplete" | "onError">, FieldRule> = {
+  id: { fits: (v) => typeof v === "string" && v !== "", allowed: "a non-empty string" },
+  name: { fits: (v) => typeof v === "string" && v !== "", allowed: "a non-empty string" },
+  args: { fits: Array.isArray, allowed: "an array" },
+  eta: { fits: (v) => v === null || isDate(v), allowed: "a date tag or null", fallback: null },
+  retries: {
+    fits: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+    allowed: "an integer >= 0",
+    fallback: 0,
+  },
+  retryDelay: {
+    fits: (v) => isFinite(v) && v >= 0,
+    allowed: "a finite number >= 0",
+    fallback: 0,
+  },
+  priority: {
+    fits: (v) => v === null || isFinite(v),
+    allowed: "a finite number or null",
+    fallback: null,
+  },
+  expires: {
+    fits: (v) => v === null || isFinite(v) || isDate(v),
+    allowed: "a finite number, a date tag or null",
+    fallback: null,
+  },
+  expiresResolved: {
+    fits: (v) => v === null || isDate(v),
+    allowed: "a date tag or null",
+    fallback: null,
+  },
+  timeout: {
+    fits: (v) => v === null || (isFinite(v) && v > 0),
+    allowed: "a finite number > 0 or null",
+    fallback: null,
+  },
+};
+
+const FIELDS = Object.keys(RULES) as (keyof typeof RULES)[];
+
+/**
+ * Checks a decoded message and returns its fields, absent optional ones
+ * filled in.
+ *
+ * @param value What the serializer decoded.
+ * @param known The registered tasks.
+ * @returns The task's fields.
+ * @throws {HueyError} A field does not fit (the reason names it, e.g.
+ *   `onComplete.eta`), or a task the message names is not registered.
+ */
+export function readTaskMessage(value: unknown, known: KnownTasks): TaskData {
+  const data = checkFields(value, "");
+  const unknown = unknownTaskIn(data, known);
+  if (unknown !== null) throw new HueyError(unknown);
+  return data;
+}
+
+/**
+ * The reason a task tree cannot run here: the first task in it (the task,
+ * its next stages, its error handlers) that is not registered.
+ *
+ * @param data The task's fields.
+ * @param known The registered tasks.
+ * @param place Where the task itself is, for the reason (`next stage of "a"`).
+ * @returns The reason, or `null` when every task is known.
+ */
+export function unknownTaskIn(data: TaskData, known: KnownTasks, place?: string): string | null {
+  if (!known.has(data.name)) {
+    const where = place ? ` (${place})` : "";
+    return `Unknown task "${data.name}"${where}: no task of that name is registered`;
+  }
+  const next = data.onComplete &&
+    unknownTaskIn(data.onComplete, known, `next stage of "${data.name}"`);
+  if (next) return next;
+  return data.onError && unknownTaskIn(data.onError, known, `error handler of "${data.name}"`);
+}
+
+function checkFields(value: unknown, prefix: string): TaskData {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    if (prefix) throw invalid(prefix.slice(0, -1), value, "a task message (an object) or null");
+    throw new HueyError(`Invalid task message: expected an object, got ${show(value)}`);
+  }
+  const message = value as Record<string, unknown>;
+  const data = {} as Record<string, unknown>;
+  for (const field of FIELDS) {
+    const rule = RULES[field];
+    const given = message[field];
+    if (given === undefined && rule.fallback !== undefined) data[field] = rule.fallback;
+    else if (rule.fits(given)) data[field] = given;
+    else throw invalid(prefix + field, given, rule.allowed);
+  }
+  for (const field of ["onComplete", "onError"] as const) {
+    const child = message[field];
+    data[field] = child == null ? null : checkFields(child, `${prefix}${field}.`);
+  }
+  return data as unknown as TaskData;
+}
+
+function invalid(field: string, value: unknown, allowed: string): HueyError {
+  return new HueyError(
+    `Invalid task message: field '${field}' must be ${allowed}, got ${show(value)}`,
+  );
+}
