@@ -8,7 +8,6 @@
 import { spawn } from "node:child_process";
 import { realpathSync } from "node:fs";
 import process from "node:process";
-import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 
 /** The JavaScript runtime the code runs on. */
@@ -165,23 +164,40 @@ export async function startThread(url: URL, name: string): Promise<WorkerChannel
   };
 }
 
+/** Inside a thread or process worker: the channel to the consumer that started it. */
+export interface ParentChannel {
+  /** Sends a message to the consumer. */
+  post(message: unknown): void;
+  /** Receives the consumer's messages. */
+  onMessage(listener: (message: unknown) => void): void;
+  /**
+   * Posts `last`, then ends the worker once every message posted has been
+   * sent: a thread closes its port, a process exits with `code`.
+   */
+  close(code: number, last: unknown): void;
+}
+
 /** Inside a worker thread: the channel to the thread that started it. */
-export async function parentChannel(): Promise<
-  Pick<WorkerChannel, "post" | "onMessage"> & { close(): void }
-> {
+export async function parentChannel(): Promise<ParentChannel> {
   const { parentPort } = await import("node:worker_threads");
   if (parentPort) {
     return {
       post: (message) => parentPort.postMessage(message),
       onMessage: (listener) => parentPort.on("message", listener),
-      close: () => parentPort.close(),
+      close: (_code, last) => {
+        parentPort.postMessage(last);
+        parentPort.close();
+      },
     };
   }
   const scope = globalThis as unknown as WebWorkerLike & { close(): void };
   return {
     post: (message) => scope.postMessage(message),
     onMessage: (listener) => scope.addEventListener("message", (event) => listener(event.data)),
-    close: () => scope.close(),
+    close: (_code, last) => {
+      scope.postMessage(last);
+      scope.close();
+    },
   };
 }
 
@@ -191,71 +207,90 @@ export function scriptCommand(script: string): [string, string[]] {
   return [process.execPath, [script]];
 }
 
-/** Prefix of the lines a process worker writes to its parent on standard output. */
-const LINE_PREFIX = "\u0000huey:";
+/**
+ * Seconds a process worker that exited gets for its channel to close (its
+ * last messages read) before it counts as ended anyway.
+ */
+const CHANNEL_CLOSE_GRACE = 1;
 
 /**
- * Starts a child process running `script` with the current runtime. Messages
- * travel as JSON lines: to the child on its standard input, from the child on
- * its standard output behind a marker (other output passes through).
+ * Starts a child process running `script` with the current runtime, with an
+ * IPC channel for messages (JSON; `child_process` IPC, which Deno, Node and
+ * Bun all implement). Standard output and error are the consumer's own:
+ * whatever the child writes reaches them untouched and never meets a message.
+ * Its standard input is closed.
+ *
+ * The worker counts as ended once it has exited and its channel has closed,
+ * so every message it sent before it ended has been received by then.
  */
 export function startProcess(script: string, env: Record<string, string>): WorkerChannel {
   const [command, args] = scriptCommand(script);
   const child = spawn(command, args, {
     env: { ...process.env, ...env },
-    stdio: ["pipe", "pipe", "inherit"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    serialization: "json",
   });
   const exitListeners: ((reason: string) => void)[] = [];
   const exited = once((reason) => exitListeners.forEach((listener) => listener(reason)));
-  const messageListeners: ((message: unknown) => void)[] = [];
-  child.on(
-    "exit",
-    (code, signal) => exited(signal ? `killed by ${signal}` : `exited with code ${code}`),
-  );
-  child.on("error", (error) => exited(`could not start: ${error.message}`));
-  child.stdin.on("error", () => {});
-  readLines(child.stdout, (line) => {
-    if (!line.startsWith(LINE_PREFIX)) return void process.stdout.write(line + "\n");
-    const message = JSON.parse(line.slice(LINE_PREFIX.length));
-    messageListeners.forEach((listener) => listener(message));
+  let exitReason: string | undefined;
+  let channelClosed = false;
+  const ended = (): void => {
+    if (exitReason !== undefined && channelClosed) exited(exitReason);
+  };
+  child.on("exit", (code, signal) => {
+    exitReason = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    ended();
+    // A runtime that never reports the channel closed must not keep the worker alive in our books.
+    unrefTimer(setTimeout(() => exited(exitReason!), CHANNEL_CLOSE_GRACE * 1000));
+  });
+  child.on("disconnect", () => {
+    channelClosed = true;
+    ended();
+  });
+  child.on("error", (error) => {
+    // Without a pid it never started; other errors are messages sent to a worker that just ended.
+    if (child.pid === undefined) exited(`could not start: ${error.message}`);
   });
   return {
     pid: child.pid,
     post: (message) => {
-      if (child.stdin.writable) child.stdin.write(JSON.stringify(message) + "\n");
+      if (child.connected) child.send(message as object);
     },
-    onMessage: (listener) => messageListeners.push(listener),
+    onMessage: (listener) => child.on("message", listener),
     onExit: (listener) => exitListeners.push(listener),
     terminate: () => child.kill("SIGKILL"),
   };
 }
 
-/** Inside a process worker: the channel to the parent (standard input and output). */
-export function parentProcessChannel(onEnd: () => void): Pick<WorkerChannel, "post" | "onMessage"> {
-  const listeners: ((message: unknown) => void)[] = [];
-  readLines(process.stdin, (line) => {
-    if (line.trim()) listeners.forEach((listener) => listener(JSON.parse(line)));
-  }, onEnd);
-  return {
-    post: (message) => process.stdout.write(LINE_PREFIX + JSON.stringify(message) + "\n"),
-    onMessage: (listener) => listeners.push(listener),
-  };
-}
+/** Seconds a process worker that stops waits for its last messages to be sent before it exits anyway. */
+const LAST_MESSAGE_WAIT = 2;
 
-function readLines(stream: Readable, onLine: (line: string) => void, onEnd?: () => void): void {
-  let buffer = "";
-  stream.setEncoding("utf8");
-  stream.on("data", (chunk: string) => {
-    buffer += chunk;
-    let newline: number;
-    while ((newline = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      onLine(line);
-    }
-  });
-  stream.on("end", () => {
-    if (buffer) onLine(buffer);
-    onEnd?.();
-  });
+/**
+ * Inside a process worker: the channel to the consumer (the IPC channel it
+ * was started with).
+ *
+ * @param onEnd Called when the consumer closes the channel or dies.
+ * @throws {Error} The process was not started with an IPC channel.
+ */
+export function parentProcessChannel(onEnd: () => void): ParentChannel {
+  const send = process.send?.bind(process);
+  if (!send) {
+    throw new Error("A process worker needs the IPC channel of the consumer that starts it");
+  }
+  process.on("disconnect", onEnd);
+  const post = (message: unknown, sent?: () => void): void => {
+    if (process.connected) send(message, undefined, {}, sent);
+    else sent?.();
+  };
+  return {
+    post: (message) => post(message),
+    onMessage: (listener) => process.on("message", listener),
+    close: (code, last) => {
+      process.exitCode = code;
+      // Exiting at once would drop the messages still being written; the
+      // timer is for a runtime that would never call back.
+      post(last, () => process.exit(code));
+      setTimeout(() => process.exit(code), LAST_MESSAGE_WAIT * 1000);
+    },
+  };
 }

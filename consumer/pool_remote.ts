@@ -179,9 +179,22 @@ export class RemotePool implements WorkerPool {
     logger.error(`Task ${taskId} ran past its timeout of ${timeout}s: ending ${worker.name}`);
     worker.ending = true;
     worker.channel.terminate();
+    // Every message the worker sent before it ended has been read once it counts as stopped.
     await worker.stopped;
+    if (!worker.running.has(taskId)) {
+      // Its finish was on the way: the run's own outcome is stored, and stays.
+      logger.warning(`Task ${taskId} had finished after all; ${worker.name} was ended needlessly`);
+    } else {
+      await this.#recordTimeout(taskId, running, timeout);
+    }
+    const index = this.#workers.indexOf(worker);
+    if (index >= 0 && !this.#closing) this.#workers[index] = await this.#replace(worker.name);
+  }
+
+  /** Stores the `TaskTimeout` of a task whose worker was ended (retries and error handler apply). */
+  async #recordTimeout(taskId: string, running: RunningTask, timeout: number): Promise<void> {
     try {
-      const task = this.#huey.deserializeTask(Buffer.from(running.data, "base64"));
+      const task = this.#huey.deserializeTask(Buffer.from(running.data!, "base64"));
       const failure = new TaskTimeout(
         `Task ${task.name} ${task.id} ran past its timeout of ${timeout}s`,
       );
@@ -189,8 +202,6 @@ export class RemotePool implements WorkerPool {
     } catch (error) {
       logger.exception(`Could not record the timeout of task ${taskId}`, error);
     }
-    const index = this.#workers.indexOf(worker);
-    if (index >= 0 && !this.#closing) this.#workers[index] = await this.#replace(worker.name);
   }
 
   async #replace(name: string): Promise<RemoteWorker> {

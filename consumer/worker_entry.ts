@@ -61,13 +61,7 @@ function onStop(graceful: boolean): void {
 
 function finish(code: number): void {
   sendFinished();
-  send({ type: "stopped" });
-  if (inProcess) {
-    process.exitCode = code;
-    setTimeout(() => process.exit(code), 50);
-  } else {
-    (channel as unknown as { close(): void }).close();
-  }
+  channel.close(code, { type: "stopped" } satisfies FromWorker);
 }
 
 if (inProcess) {
