@@ -243,35 +243,66 @@ function run(
     return Promise.reject(new Interrupted());
   }
   const args = definition.context ? [...task.args, task] : task.args;
+  const timeout = task.timeout;
+  const started = timeout === null ? 0 : performance.now();
   const work = new Promise<unknown>((resolve) =>
     resolve((definition.fn as (...a: unknown[]) => unknown)(...args))
   );
-  if (task.timeout === null && !signal) return work;
+  if (timeout === null && !signal) return work;
   return new Promise((resolve, reject) => {
+    /** The run was stopped (timeout or interrupt): its promise is abandoned. */
+    let stopped = false;
     const stop = (reason: unknown, rejection: unknown): void => {
+      stopped = true;
       controller.abort(reason);
       cleanup();
       reject(rejection);
     };
-    const timer = task.timeout === null ? undefined : setTimeout(() => {
-      const timeout = new TaskTimeout(
-        `Task ${task.name} ${task.id} ran past its timeout of ${task.timeout}s`,
-      );
-      stop(timeout, timeout);
-    }, task.timeout * 1000);
+    // Counted from the start: the function's synchronous part has run already.
+    const timer = timeout === null ? undefined : setTimeout(() => {
+      const error = timeoutError(task);
+      stop(error, error);
+    }, Math.max(0, timeout * 1000 - (performance.now() - started)));
     const unwatch = signal && whenAborted(signal, () => stop(signal.reason, new Interrupted()));
     const cleanup = (): void => {
       clearTimeout(timer);
       unwatch?.();
     };
+    /**
+     * A run that ended past its deadline before the timer could fire (the
+     * event loop was blocked) fails with `TaskTimeout` too.
+     */
+    const late = (): TaskTimeout | undefined => {
+      if (timeout === null) return undefined;
+      const seconds = (performance.now() - started) / 1000;
+      if (seconds < timeout) return undefined;
+      logger.warning(
+        `${task} ended ${seconds.toFixed(3)}s after it started, past its timeout of ${timeout}s, ` +
+          "before the timeout could stop it: it fails with TaskTimeout. Greenlet workers " +
+          "cannot interrupt synchronous code that blocks the event loop; run such tasks with " +
+          "thread or process workers (-k thread, -k process): those are ended at the timeout",
+      );
+      const error = timeoutError(task);
+      controller.abort(error);
+      return error;
+    };
     work.then((value) => {
+      if (stopped) return;
       cleanup();
-      resolve(value);
+      const overran = late();
+      if (overran) reject(overran);
+      else resolve(value);
     }, (error) => {
+      if (stopped) return;
       cleanup();
-      reject(error);
+      reject(late() ?? error);
     });
   });
+}
+
+/** The error of a task that ran past its timeout. */
+function timeoutError(task: Task): TaskTimeout {
+  return new TaskTimeout(`Task ${task.name} ${task.id} ran past its timeout of ${task.timeout}s`);
 }
 
 /** What to call when a caller's signal aborts: one listener per signal, not one per task. */
