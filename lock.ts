@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkNumber } from "./_options.ts";
 import { TaskLockedError } from "./errors.ts";
 import type { Huey } from "./huey.ts";
 
@@ -49,9 +50,7 @@ export class TaskLock {
    */
   constructor(huey: Huey, name: string, options: LockOptions = {}) {
     const { ttl } = options;
-    if (ttl !== undefined && !(typeof ttl === "number" && ttl > 0 && Number.isFinite(ttl))) {
-      throw new RangeError(`Option 'ttl' must be a number of seconds > 0, got ${String(ttl)}`);
-    }
+    if (ttl !== undefined) checkNumber("ttl", ttl, "> 0");
     this.#huey = huey;
     this.name = name;
     this.key = `${huey.name}.lock.${name}`;
