@@ -1,6 +1,8 @@
 /**
  * `TaskLock`: a named lock in the Huey's storage, so that only one task (in
- * any process) runs a block at a time.
+ * any process) runs a block at a time. Locks are owned: each acquisition
+ * stores a token of its own, and a release deletes the lock only while that
+ * token still holds it.
  *
  * @module
  */
@@ -20,6 +22,14 @@ export interface LockOptions {
 /**
  * A lock that only one holder at a time can take, across every process that
  * shares the storage.
+ *
+ * Each `acquire()` stores a unique token; `release()` deletes the lock only
+ * while that token holds it (an atomic compare-and-delete), so a holder
+ * that outlived its `ttl` cannot release the lock another holder took
+ * since. `clear()` (and `huey.flushLocks()`) removes the lock whoever holds
+ * it. `run()` and `wrap()` keep the token of each call apart, so one
+ * `TaskLock` may guard many concurrent calls; `acquire()`/`release()` on one
+ * object hold one token at a time.
  *
  * @example
  * ```ts
@@ -42,6 +52,8 @@ export class TaskLock {
   readonly key: string;
   #huey: Huey;
   #ttl: number | undefined;
+  /** The token of the last `acquire()` not yet released, stored as the lock's value. */
+  #held: Uint8Array | null = null;
 
   /**
    * @param huey The Huey whose storage holds the lock.
@@ -59,27 +71,46 @@ export class TaskLock {
   }
 
   /**
-   * Takes the lock.
+   * Takes the lock with a new token.
    *
    * @returns This lock (so `await using _ = await lock.acquire()` releases it).
    * @throws {TaskLockedError} Another holder has it.
    */
   async acquire(): Promise<this> {
-    const value = this.#huey.serializer.serialize("1");
-    if (!(await this.#huey.storage.putIfEmpty(this.key, value, { ttl: this.#ttl }))) {
-      throw new TaskLockedError(`unable to acquire lock ${this.name}`);
-    }
+    this.#held = await this.#take();
     return this;
   }
 
-  /** Releases the lock; `true` when it was held. */
-  release(): Promise<boolean> {
-    return this.#huey.storage.deleteData(this.key);
+  /** Stores a new token in the lock if it is free; resolves to the token's bytes. */
+  async #take(): Promise<Uint8Array> {
+    const token = this.#huey.serializer.serialize(crypto.randomUUID());
+    if (!(await this.#huey.storage.putIfEmpty(this.key, token, { ttl: this.#ttl }))) {
+      throw new TaskLockedError(`unable to acquire lock ${this.name}`);
+    }
+    return token;
   }
 
-  /** Releases the lock, whoever holds it; `true` when it was held. */
+  /**
+   * Releases the lock taken by the last `acquire()`, if that acquisition
+   * still holds it (its ttl has not passed and nobody cleared it).
+   *
+   * @returns `true` when it released the lock; `false` when this object held
+   *   nothing, or the lock had expired or passed to another holder.
+   */
+  release(): Promise<boolean> {
+    const token = this.#held;
+    this.#held = null;
+    return token === null ? Promise.resolve(false) : this.#give(token);
+  }
+
+  #give(token: Uint8Array): Promise<boolean> {
+    return this.#huey.storage.deleteIfEquals(this.key, token);
+  }
+
+  /** Removes the lock whoever holds it (a stuck lock); `true` when it was held. */
   clear(): Promise<boolean> {
-    return this.release();
+    this.#held = null;
+    return this.#huey.storage.deleteData(this.key);
   }
 
   /** Whether someone holds the lock. */
@@ -93,11 +124,11 @@ export class TaskLock {
    * @throws {TaskLockedError} Another holder has it (then `fn` does not run).
    */
   async run<T>(fn: () => T | Promise<T>): Promise<T> {
-    await this.acquire();
+    const token = await this.#take();
     try {
       return await fn();
     } finally {
-      await this.release();
+      await this.#give(token);
     }
   }
 
@@ -108,7 +139,7 @@ export class TaskLock {
     return wrapped;
   }
 
-  /** Releases the lock (for `await using`). */
+  /** Releases the lock taken by the last `acquire()` (for `await using`). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release();
   }

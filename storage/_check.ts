@@ -84,6 +84,29 @@ export function checkLimit(limit: number | undefined): number {
 }
 
 /**
+ * Checks a batch size, e.g. the `limit` of `moveDue`: a whole number `> 0`.
+ *
+ * @example
+ * ```ts
+ * import { checkCount } from "./_check.ts";
+ * console.assert(checkCount("limit", 500) === 500);
+ * ```
+ *
+ * @param option The option's name, for the error message.
+ * @param value What the caller passed.
+ * @returns The value, typed.
+ * @throws {TypeError} The value is not a number.
+ * @throws {RangeError} The value is not a whole number `> 0`.
+ */
+export function checkCount(option: string, value: unknown): number {
+  const count = checkNumber(option, value, "> 0");
+  if (!Number.isInteger(count)) {
+    throw new RangeError(`Option '${option}' must be a whole number > 0, got ${count}`);
+  }
+  return count;
+}
+
+/**
  * Checks a storage's queue name.
  *
  * @example

@@ -2,9 +2,11 @@
  * The file names of the file storage. A name says when and in which order
  * its file is read, so that listing a folder sorted is reading it in order:
  * - queue: `<priority>-<stamp>`, `<priority>` is `0x7fffffff - priority` in
- *   8 hex digits (higher first);
+ *   8 hex digits (higher first; a priority is truncated to a whole number,
+ *   and clamped to 32 bits);
  * - lease: `<deadline>-<receipt>-<queue file name>`;
- * - schedule: `<eta>-<stamp>`;
+ * - schedule: `<eta>-<stamp>-<priority>` (files of older versions have no
+ *   `-<priority>`: 0);
  * - a key's folder: `<md5[0]>/<md5[1]>/.../<md5(key)>`;
  * - a stamp: 12 hex digits of ms, 6 of sequence, `-`, 16 random ones.
  *
@@ -14,7 +16,7 @@
  * @internal
  */
 import { createHash } from "node:crypto";
-import { show } from "./_check.ts";
+import { checkNumber } from "./_check.ts";
 
 /** The largest time a name can hold: 12 hex digits of ms (the year 10889). */
 const MAX_MS = 0xffffffffffff;
@@ -94,43 +96,71 @@ export function timeOf(name: string): number {
 }
 
 /**
+ * A priority as the 8 hex digits that start a queue file name: truncated to
+ * a whole number (as huey 3.3 does), clamped to 32 bits, higher first.
+ */
+function priorityName(priority: number): string {
+  const whole = Math.min(MAX_PRIORITY, Math.max(MIN_PRIORITY, Math.trunc(priority)));
+  return hex(MAX_PRIORITY - whole, 8);
+}
+
+/**
  * A new queue file name: higher priorities sort first, FIFO within one.
  *
  * @example
  * ```ts
  * import { queueName } from "./_file_names.ts";
- * console.assert(queueName(10) < queueName(0));
+ * console.assert(queueName(10) < queueName(0) && queueName(2.7) < queueName(1));
  * ```
  *
- * @param priority The message's priority.
+ * @param priority The message's priority: any finite number.
  * @returns The name.
- * @throws {RangeError} `priority` is not a 32-bit integer.
+ * @throws {TypeError} `priority` is not a number.
+ * @throws {RangeError} `priority` is not finite.
  */
 export function queueName(priority: number | undefined = 0): string {
-  if (!Number.isInteger(priority) || priority < MIN_PRIORITY || priority > MAX_PRIORITY) {
-    throw new RangeError(
-      `Option 'priority' must be an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY}, got ${
-        show(priority)
-      }`,
-    );
-  }
-  return `${hex(MAX_PRIORITY - priority, 8)}-${stamp()}`;
+  return `${priorityName(checkNumber("priority", priority))}-${stamp()}`;
 }
 
 /**
- * A new schedule file name: sooner etas sort first.
+ * A new schedule file name: sooner etas sort first; the name keeps the
+ * priority the message is enqueued with once due.
  *
  * @example
  * ```ts
  * import { scheduleName } from "./_file_names.ts";
- * console.assert(scheduleName(1) < scheduleName(2));
+ * console.assert(scheduleName(1) < scheduleName(2, 5));
  * ```
  *
  * @param eta When the message is due, in epoch ms.
+ * @param priority Its priority in the queue: any finite number.
+ * @returns The name.
+ * @throws {TypeError} `priority` is not a number.
+ * @throws {RangeError} `priority` is not finite.
+ */
+export function scheduleName(eta: number, priority: number | undefined = 0): string {
+  return `${timeName(eta)}-${stamp()}-${priorityName(checkNumber("priority", priority))}`;
+}
+
+/** Length of a schedule name without its priority: `<eta>-<stamp>`. */
+const SCHEDULE_BASE_LENGTH = 12 + 1 + 35;
+
+/**
+ * A new queue file name for a scheduled message that is due: its priority,
+ * and a stamp of now (it joins the queue's tail).
+ *
+ * @example
+ * ```ts
+ * import { dueName, queueName, scheduleName } from "./_file_names.ts";
+ * console.assert(dueName(scheduleName(1, 5)).slice(0, 8) === queueName(5).slice(0, 8));
+ * ```
+ *
+ * @param schedule A name made by {@linkcode scheduleName}.
  * @returns The name.
  */
-export function scheduleName(eta: number): string {
-  return `${timeName(eta)}-${stamp()}`;
+export function dueName(schedule: string): string {
+  const priority = schedule.slice(SCHEDULE_BASE_LENGTH + 1) || priorityName(0);
+  return `${priority}-${stamp()}`;
 }
 
 /**

@@ -29,6 +29,10 @@ export interface RedisKeys {
   readonly notify: string;
   /** ZSET of scheduled messages, score eta (ms). */
   readonly schedule: string;
+  /** HASH scheduled member -> queue score (-priority), for the members with a priority only. */
+  readonly schedulePriorities: string;
+  /** ZSET of the markers of `enqueueOnce`, score expiry (ms). */
+  readonly markers: string;
   /** Counter that orders messages and numbers dead letters. */
   readonly sequence: string;
   /** HASH key -> value. */
@@ -51,6 +55,8 @@ export function redisKeys(name: string): RedisKeys {
     leased: key("leased"),
     notify: key("notify"),
     schedule: key("schedule"),
+    schedulePriorities: key("schedule-priorities"),
+    markers: key("markers"),
     sequence: key("sequence"),
     values: key("kv"),
     expiries: key("kv-expiries"),
@@ -130,10 +136,12 @@ end
 // Queue layouts. Both define, over the table K of key names:
 //   q_pop(K)          -> message, leased value  (nil when empty)
 //   q_requeue(K, v)   puts a leased value back where it was (at the head)
+//   q_push(K, score, message) appends a message (score: -priority, as text)
 //   q_size(K), q_range(K, stop), q_settle(K) (runs after every change)
 
 /** Plain queue: a LIST (RPUSH at the tail, LPOP at the head); a lease keeps the message. */
 const LIST_QUEUE = `
+local function q_push(K, score, message) redis.call('RPUSH', K.queue, message) end
 local function q_pop(K)
   local message = redis.call('LPOP', K.queue)
   return message, message
@@ -152,6 +160,10 @@ local function q_settle(K) end
  * watch it.
  */
 const ZSET_QUEUE = `
+local function q_push(K, score, message)
+  local member = string.format('%0${SEQUENCE_WIDTH}d', redis.call('INCR', K.sequence)) .. message
+  redis.call('ZADD', K.queue, score, member)
+end
 local function q_pop(K)
   local popped = redis.call('ZPOPMIN', K.queue)
   if #popped == 0 then return nil end
@@ -173,7 +185,7 @@ end
 `;
 
 const LEASES = `
-local K = { queue = KEYS[1], leases = KEYS[2], leased = KEYS[3], notify = KEYS[4] }
+local K = { queue = KEYS[1], leases = KEYS[2], leased = KEYS[3], notify = KEYS[4], sequence = KEYS[5] }
 -- Puts every message whose lease has expired back at the head, earliest deadline first.
 local function recover(now)
   local expired = redis.call('ZRANGEBYSCORE', K.leases, '-inf', now)
@@ -210,6 +222,20 @@ export interface QueueScripts {
    * Recovers expired leases first. Returns the size, or the items.
    */
   readonly view: Script;
+  /**
+   * KEYS: as `lease`, then sequence, schedule (ZSET), schedule priorities
+   * (HASH member -> score). ARGV: now ms, limit. Moves up to `limit` members
+   * with eta <= now, in eta order, to the queue with their priority, and
+   * removes them from the schedule. Returns the messages moved.
+   */
+  readonly moveDue: Script;
+  /**
+   * KEYS: as `lease`, then sequence, markers (ZSET marker -> expiry ms).
+   * ARGV: marker, ttl ms, then score (-priority), message, score, message,
+   * ... Forgets expired markers; unless the marker is set, sets it and
+   * enqueues the messages in order. Returns 1 when it enqueued, else 0.
+   */
+  readonly enqueueOnce: Script;
 }
 
 function queueScripts(layout: string): QueueScripts {
@@ -252,6 +278,32 @@ local limit = tonumber(ARGV[1])
 if limit == -2 then return q_size(K) end
 if limit == -1 then return q_range(K, -1) end
 return q_range(K, limit - 1)
+`),
+    moveDue: script(`${prelude}
+local due = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local prioritized = redis.call('HLEN', KEYS[7]) > 0
+local moved = {}
+for i, member in ipairs(due) do
+  local score = '0'
+  if prioritized then
+    score = redis.call('HGET', KEYS[7], member) or '0'
+    redis.call('HDEL', KEYS[7], member)
+  end
+  moved[i] = string.sub(member, ${SEQUENCE_WIDTH + 1})
+  q_push(K, score, moved[i])
+  redis.call('ZREM', KEYS[6], member)
+end
+q_settle(K)
+return moved
+`),
+    enqueueOnce: script(`${prelude}
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
+if redis.call('ZSCORE', KEYS[6], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[6], now + tonumber(ARGV[2]), ARGV[1])
+for i = 3, #ARGV, 2 do q_push(K, ARGV[i], ARGV[i + 1]) end
+q_settle(K)
+return 1
 `),
   };
 }
@@ -392,18 +444,26 @@ return renewed
 `);
 
 /**
- * KEYS: schedule (ZSET), sequence. ARGV: eta ms, message. Adds the message,
- * score eta, member sequence .. message. Returns 1.
+ * KEYS: schedule (ZSET), sequence, schedule priorities (HASH). ARGV: eta ms,
+ * message, queue score (-priority, '0' for none). Adds the message, score
+ * eta, member sequence .. message, and records a non-zero score. Returns 1.
  */
 export const SCHEDULE_ADD: Script = script(`
 local member = string.format('%0${SEQUENCE_WIDTH}d', redis.call('INCR', KEYS[2])) .. ARGV[2]
+if ARGV[3] ~= '0' then redis.call('HSET', KEYS[3], member, ARGV[3]) end
 return redis.call('ZADD', KEYS[1], ARGV[1], member)
 `);
 
-/** KEYS: schedule. ARGV: now ms. Removes and returns the members with eta <= now, in eta order. */
+/**
+ * KEYS: schedule, schedule priorities. ARGV: now ms. Removes and returns the
+ * members with eta <= now, in eta order (and forgets their priorities).
+ */
 export const SCHEDULE_POP: Script = script(`
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if #due > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]) end
+if redis.call('HLEN', KEYS[2]) > 0 then
+  for _, member in ipairs(due) do redis.call('HDEL', KEYS[2], member) end
+end
 return due
 `);
 
@@ -483,6 +543,26 @@ if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 local ttl = tonumber(ARGV[3])
 if ttl > 0 then redis.call('ZADD', KEYS[2], now + ttl, ARGV[1]) end
 return 1
+`);
+
+/**
+ * KEYS: values, expiries. ARGV: key, value. Removes the key only while it
+ * holds exactly the value (and has not expired). Returns 1 when it did, else 0.
+ */
+export const KV_DELETE_IF_EQUALS: Script = script(`${KV}
+forget_if_expired(ARGV[1])
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+return redis.call('HDEL', KEYS[1], ARGV[1])
+`);
+
+/**
+ * KEYS: a string key. ARGV: value. Deletes the key only while it holds
+ * exactly the value. Returns 1 when it did, else 0.
+ */
+export const DELETE_IF_EQUALS: Script = script(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
 `);
 
 /**

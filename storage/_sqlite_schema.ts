@@ -32,9 +32,21 @@ function createVersion1(db: DatabaseSync, strictFifo: boolean): void {
     CREATE INDEX dead_letter_queue ON dead_letter (queue, id);`);
 }
 
+/**
+ * Version 1 to 2: a scheduled message keeps the priority it is enqueued with
+ * when due, and the markers of `enqueueOnce` (the periodic tasks of a
+ * minute) get a table of their own, apart from the key/value store.
+ */
+function createVersion2(db: DatabaseSync): void {
+  db.exec(`ALTER TABLE schedule ADD COLUMN priority REAL NOT NULL DEFAULT 0;
+    CREATE TABLE marker (queue TEXT NOT NULL, key TEXT NOT NULL, expires REAL NOT NULL,
+      PRIMARY KEY (queue, key)) WITHOUT ROWID;`);
+}
+
 /** `MIGRATIONS[v]` brings a database at schema version `v` to `v + 1`. */
 const MIGRATIONS: ReadonlyArray<(db: DatabaseSync, strictFifo: boolean) => void> = [
   createVersion1,
+  createVersion2,
 ];
 
 /** The schema version this module writes, kept in `PRAGMA user_version`. */
@@ -123,8 +135,11 @@ const SQL = {
   queueItems: "SELECT data FROM task WHERE queue = ? AND lease_until = 0 " +
     "ORDER BY priority DESC, id LIMIT ?",
   flushQueue: "DELETE FROM task WHERE queue = ?",
-  schedule: "INSERT INTO schedule (queue, data, eta) VALUES (?, ?, ?)",
+  schedule: "INSERT INTO schedule (queue, data, eta, priority) VALUES (?, ?, ?, ?)",
   readSchedule: "DELETE FROM schedule WHERE queue = ? AND eta <= ? RETURNING id, data, eta",
+  due: "SELECT id, data, priority FROM schedule WHERE queue = ? AND eta <= ? ORDER BY eta, id " +
+    "LIMIT ?",
+  unschedule: "DELETE FROM schedule WHERE id = ?",
   scheduleSize: "SELECT count(*) AS n FROM schedule WHERE queue = ?",
   scheduleItems: "SELECT data FROM schedule WHERE queue = ? ORDER BY eta, id LIMIT ?",
   flushSchedule: "DELETE FROM schedule WHERE queue = ?",
@@ -135,10 +150,16 @@ const SQL = {
   peek: "SELECT value FROM kv WHERE queue = ? AND key = ? AND (expires IS NULL OR expires > ?)",
   pop: "DELETE FROM kv WHERE queue = ? AND key = ? RETURNING value, expires",
   deleteKey: "DELETE FROM kv WHERE queue = ? AND key = ?",
+  deleteIfEquals: "DELETE FROM kv WHERE queue = ? AND key = ? AND value = ? " +
+    "AND (expires IS NULL OR expires > ?)",
   sweepKv: "DELETE FROM kv WHERE queue = ? AND expires IS NOT NULL AND expires <= ?",
   kvSize: "SELECT count(*) AS n FROM kv WHERE queue = ? AND (expires IS NULL OR expires > ?)",
   kvItems: "SELECT key, value FROM kv WHERE queue = ? AND (expires IS NULL OR expires > ?)",
   flushKv: "DELETE FROM kv WHERE queue = ?",
+  sweepMarkers: "DELETE FROM marker WHERE queue = ? AND expires <= ?",
+  setMarker: "INSERT INTO marker (queue, key, expires) VALUES (?, ?, ?) " +
+    "ON CONFLICT (queue, key) DO NOTHING",
+  flushMarkers: "DELETE FROM marker WHERE queue = ?",
   addDead: "INSERT INTO dead_letter (queue, data, reason, at) VALUES (?, ?, ?, ?) RETURNING id",
   deadLetters: "SELECT id, data, reason, at FROM dead_letter WHERE queue = ? ORDER BY id LIMIT ?",
   takeDead: "DELETE FROM dead_letter WHERE queue = ? AND id = ? RETURNING data",

@@ -53,6 +53,12 @@ export interface PutIfEmptyOptions {
   ttl?: number;
 }
 
+/** Options of {@linkcode Storage.enqueueOnce}. */
+export interface EnqueueOnceOptions {
+  /** Seconds the marker is kept: the same marker enqueues nothing until then. */
+  ttl: number;
+}
+
 /** What {@linkcode Storage.finish} stores before it acknowledges. */
 export interface FinishOptions {
   /** Keys to remove first, as `deleteData` does (e.g. the task's revocation key). */
@@ -86,8 +92,13 @@ export interface DeadLetter {
  *   messages are not counted by `queueSize` nor listed by `enqueuedItems`;
  *   a message back from an expired lease keeps its priority;
  * - `readSchedule(now)` atomically removes and returns every item whose eta
- *   is `<= now`, in eta order;
- * - `putIfEmpty` is atomic across every client of the same storage;
+ *   is `<= now`, in eta order; `moveDue` moves due items to the queue so that
+ *   a crash at any point leaves each one either scheduled or queued, never
+ *   neither nor both;
+ * - `putIfEmpty`, `deleteIfEquals` and `enqueueOnce` are atomic across every
+ *   client of the same storage;
+ * - the markers of `enqueueOnce` are internal: no key/value method reads,
+ *   counts or lists them;
  * - `limit` arguments return at most that many items, oldest first.
  */
 export interface Storage {
@@ -97,6 +108,11 @@ export interface Storage {
   readonly blocking: boolean;
   /** The queue honours priorities. */
   readonly priority: boolean;
+  /**
+   * Where the data lives, for logs: an absolute file or folder path, or
+   * `host:port`. Optional: the consumer logs it at start-up when present.
+   */
+  readonly location?: string;
 
   /** Adds a message to the queue. */
   enqueue(data: Uint8Array, priority?: number): Promise<void>;
@@ -124,10 +140,26 @@ export interface Storage {
   /** Empties the queue, leased messages included. */
   flushQueue(): Promise<void>;
 
-  /** Adds a message to the schedule, to be run at `eta` (epoch ms). */
-  addToSchedule(data: Uint8Array, eta: number): Promise<void>;
+  /**
+   * Adds a message to the schedule, to be run at `eta` (epoch ms) and
+   * enqueued by {@linkcode moveDue} with `priority` (0 when omitted).
+   */
+  addToSchedule(data: Uint8Array, eta: number, priority?: number): Promise<void>;
   /** Removes and returns every scheduled message with `eta <= now` (epoch ms), in eta order. */
   readSchedule(now: number): Promise<Uint8Array[]>;
+  /**
+   * Moves up to `limit` scheduled messages with `eta <= now` (epoch ms), in
+   * eta order, into the queue with the priority they were scheduled with, in
+   * one atomic step (one script, one transaction, or one rename per message):
+   * a crash or a failed write at any point leaves each message either still
+   * scheduled or queued. The consumer's scheduler calls it until fewer than
+   * `limit` come back.
+   *
+   * @param now The time, in epoch ms.
+   * @param limit The most messages to move (a whole number > 0).
+   * @returns The messages moved, in eta order.
+   */
+  moveDue(now: number, limit: number): Promise<Uint8Array[]>;
   /** How many messages are scheduled. */
   scheduleSize(): Promise<number>;
   /** The scheduled messages, soonest first. */
@@ -153,6 +185,30 @@ export interface Storage {
   hasDataForKey(key: string): Promise<boolean>;
   /** Stores the value only if the key is empty (atomically); `true` when it did. */
   putIfEmpty(key: string, value: Uint8Array, options?: PutIfEmptyOptions): Promise<boolean>;
+  /**
+   * Removes a key only while it holds exactly `value` (compare-and-delete,
+   * atomic): the release of an owned lock. An expired key holds nothing.
+   *
+   * @returns `true` when it removed the key.
+   */
+  deleteIfEquals(key: string, value: Uint8Array): Promise<boolean>;
+  /**
+   * Enqueues `items` only if `marker` is not set, and sets it for `ttl`
+   * seconds, in one atomic step: among every client of the storage, one call
+   * per marker enqueues until the marker expires (the consumer's periodic
+   * tasks of a minute). A call that rejects has enqueued nothing and set
+   * nothing. Markers live apart from the key/value store.
+   *
+   * @param marker Names what is enqueued once, e.g. a minute.
+   * @param items The messages, in order, each with its priority.
+   * @param options `ttl`: seconds the marker is kept.
+   * @returns `true` when it enqueued; `false` when the marker was set.
+   */
+  enqueueOnce(
+    marker: string,
+    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    options: EnqueueOnceOptions,
+  ): Promise<boolean>;
   /** How many keys are stored. */
   resultStoreSize(): Promise<number>;
   /** Every stored key and its value. */
@@ -169,7 +225,7 @@ export interface Storage {
   /** Removes every dead letter; resolves to how many there were. */
   flushDeadLetters(): Promise<number>;
 
-  /** Empties the queue, the schedule, the key/value store and the dead letters. */
+  /** Empties the queue, the schedule, the key/value store, the markers and the dead letters. */
   flushAll(): Promise<void>;
   /** Releases connections and files. Further calls fail. */
   close(): Promise<void>;

@@ -8,6 +8,7 @@ import type {
   DeadLetter,
   Delivery,
   DequeueOptions,
+  EnqueueOnceOptions,
   FinishOptions,
   PutDataOptions,
   PutIfEmptyOptions,
@@ -110,8 +111,13 @@ export class BlackHoleStorage implements Storage {
   }
 
   /** Discards the message. */
-  addToSchedule(_data: Uint8Array, _eta: number): Promise<void> {
+  addToSchedule(_data: Uint8Array, _eta: number, _priority?: number): Promise<void> {
     return this.#answer(undefined);
+  }
+
+  /** Resolves to `[]`: nothing is ever scheduled. */
+  moveDue(_now: number, _limit: number): Promise<Uint8Array[]> {
+    return this.#answer([]);
   }
 
   /** Resolves to `[]`. */
@@ -164,6 +170,20 @@ export class BlackHoleStorage implements Storage {
     _key: string,
     _value: Uint8Array,
     _options?: PutIfEmptyOptions,
+  ): Promise<boolean> {
+    return this.#answer(true);
+  }
+
+  /** Resolves to `false`: no key holds anything. */
+  deleteIfEquals(_key: string, _value: Uint8Array): Promise<boolean> {
+    return this.#answer(false);
+  }
+
+  /** Resolves to `true` (no marker is ever set) and discards the messages. */
+  enqueueOnce(
+    _marker: string,
+    _items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    _options: EnqueueOnceOptions,
   ): Promise<boolean> {
     return this.#answer(true);
   }

@@ -10,29 +10,41 @@
  *   `0x7fffffff - priority` in 8 hex digits (higher first), `<stamp>` is the
  *   creation time and a sequence number, then a random suffix (FIFO, unique);
  * - `leases/<deadline>-<receipt>-<queue file name>`: a leased message;
- * - `schedule/<eta>-<stamp>`: a scheduled message, `<eta>` in 12 hex digits of ms;
+ * - `schedule/<eta>-<stamp>-<priority>`: a scheduled message, `<eta>` in 12 hex
+ *   digits of ms; once due it is renamed into `queue/` (one rename: it is
+ *   either scheduled or queued);
  * - `results/<md5[0]>/<md5[1]>/<md5(key)>/<stamp>`: a key's value (`levels`
- *   md5 characters pick the sub-folders); the newest file in the key's folder wins;
+ *   md5 characters pick the sub-folders); the newest file in the key's folder
+ *   wins; keys whose ttl has passed are deleted at most once a minute;
+ * - `markers/<md5(marker)>/`: a marker of `enqueueOnce`: the file `marker`
+ *   holds its expiry; the messages it enqueues are written into the folder
+ *   before it is renamed into place (which only one client wins), then
+ *   renamed into `queue/` one by one (a crash in between leaves them there
+ *   until the next `enqueueOnce` or `moveDue` delivers them);
  * - `dead/<stamp>`: a dead letter;
  * - `tmp/`: files being written, renamed into place once complete.
  *
  * @module
  */
+import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, rmdir, unlink, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type {
   DeadLetter,
   Delivery,
   DequeueOptions,
+  EnqueueOnceOptions,
   FinishOptions,
   PutDataOptions,
   PutIfEmptyOptions,
   Storage,
 } from "./base.ts";
 import { HueyError } from "../errors.ts";
-import { checkLimit, checkNumber, closedError, show } from "./_check.ts";
+import { checkCount, checkLimit, checkNumber, closedError, show } from "./_check.ts";
 import {
+  dueName,
   isReceipt,
   isStamp,
   keyPath,
@@ -62,8 +74,14 @@ const LEASES = "leases";
 const SCHEDULE = "schedule";
 const RESULTS = "results";
 const DEAD = "dead";
+const MARKERS = "markers";
 const TMP = "tmp";
-const FOLDERS = [QUEUE, LEASES, SCHEDULE, RESULTS, DEAD, TMP];
+const FOLDERS = [QUEUE, LEASES, SCHEDULE, RESULTS, DEAD, MARKERS, TMP];
+/** The file of a marker's folder that holds its expiry (epoch ms, as text). */
+const MARKER_FILE = "marker";
+
+/** How often (ms) a client deletes expired keys and markers, when it writes a key with a ttl. */
+const SWEEP_INTERVAL = 60_000;
 
 /** Bounds the retries of a read or write that lost a race to another client. */
 const ATTEMPTS = 50;
@@ -165,10 +183,16 @@ export class FileStorage implements Storage {
   readonly blocking: boolean = false;
   /** Always `true`. */
   readonly priority: boolean = true;
+  /** The queue's folder, absolute (a relative `path` resolves against the working directory). */
+  readonly location: string;
 
   #root: string;
   #levels: number;
   #closed = false;
+  /** When this client last deleted expired keys (epoch ms); 0: not yet. */
+  #lastSweep = 0;
+  /** When this client last delivered the messages of markers left by a crash (epoch ms). */
+  #lastDelivery = 0;
 
   /**
    * Creates the queue's folders if they do not exist.
@@ -198,6 +222,7 @@ export class FileStorage implements Storage {
     }
     this.name = name;
     this.#root = join(path, name);
+    this.location = resolve(this.#root);
     this.#levels = levels;
     for (const folder of FOLDERS) mkdirSync(join(this.#root, folder), { recursive: true });
   }
@@ -378,10 +403,32 @@ export class FileStorage implements Storage {
     await this.#empty(LEASES);
   }
 
-  /** Adds a message to the schedule, to be run at `eta` (epoch ms). */
-  async addToSchedule(data: Uint8Array, eta: number): Promise<void> {
+  /** Adds a message to the schedule, to be run at `eta` (epoch ms) and enqueued with `priority`. */
+  async addToSchedule(data: Uint8Array, eta: number, priority?: number): Promise<void> {
     this.#checkOpen();
-    await this.#write(SCHEDULE, scheduleName(checkNumber("eta", eta)), data);
+    await this.#write(SCHEDULE, scheduleName(checkNumber("eta", eta), priority), data);
+  }
+
+  /**
+   * Moves up to `limit` due messages to the queue, soonest first: one rename
+   * each, so a message is always either scheduled or queued. A message
+   * another client moved first is skipped.
+   */
+  async moveDue(now: number, limit: number): Promise<Uint8Array[]> {
+    this.#checkOpen();
+    checkNumber("now", now);
+    checkCount("limit", limit);
+    await this.#deliverMarkedNowAndThen();
+    const moved: Uint8Array[] = [];
+    for (const name of await list(this.#path(SCHEDULE))) {
+      if (moved.length >= limit || timeOf(name) > now) break;
+      // Read first: once in the queue, a worker may take the file at once.
+      const data = await readOrNull(this.#path(SCHEDULE, name));
+      if (data === null) continue;
+      const queued = this.#path(QUEUE, dueName(name));
+      if (await attempt(() => rename(this.#path(SCHEDULE, name), queued))) moved.push(data);
+    }
+    return moved;
   }
 
   /** Takes every scheduled message with `eta <= now` (epoch ms), in eta order. */
@@ -484,6 +531,121 @@ export class FileStorage implements Storage {
   }
 
   /**
+   * Removes the key only while its value is exactly `value`; `true` when it
+   * did. The value's file itself is renamed away, so a newer value (a lock
+   * taken by another holder after this one expired) is never removed.
+   */
+  async deleteIfEquals(key: string, value: Uint8Array): Promise<boolean> {
+    this.#checkOpen();
+    const folder = this.#keyFolder(key);
+    const current = await this.#current(folder);
+    if (
+      current === null || current.entry.expired || Buffer.compare(current.entry.value, value) !== 0
+    ) return false;
+    const held = current.names[current.names.length - 1];
+    if ((await this.#claim(join(folder, held))) === null) return false;
+    for (const old of current.names.slice(0, -1)) await attempt(() => unlink(join(folder, old)));
+    await rmdir(folder).catch(() => {});
+    return true;
+  }
+
+  /**
+   * Deletes the keys and the markers whose ttl has passed, at most once a
+   * minute per client (expired ones read as absent meanwhile).
+   */
+  async #sweepNowAndThen(): Promise<void> {
+    const now = Date.now();
+    if (now - this.#lastSweep < SWEEP_INTERVAL) return;
+    this.#lastSweep = now;
+    for (const folder of await this.#keyFolders()) {
+      const current = await this.#current(folder);
+      if (current === null || !current.entry.expired) continue;
+      // Only the files listed: a value put meanwhile is newer and stays.
+      for (const name of current.names) await attempt(() => unlink(join(folder, name)));
+      await rmdir(folder).catch(() => {});
+    }
+    for (const name of await list(this.#path(MARKERS))) {
+      if (await this.#markerExpires(this.#path(MARKERS, name)) > now) continue;
+      await this.#dropMarker(this.#path(MARKERS, name));
+    }
+  }
+
+  /** When the marker in a folder expires (epoch ms); 0 when the folder holds none. */
+  async #markerExpires(folder: string): Promise<number> {
+    const bytes = await readOrNull(join(folder, MARKER_FILE));
+    return bytes === null ? 0 : Number(new TextDecoder().decode(bytes));
+  }
+
+  /** Takes a marker's folder for this client alone, delivers what a crash left in it, removes it. */
+  async #dropMarker(folder: string): Promise<void> {
+    const taken = this.#path(TMP, stamp());
+    if (!(await attempt(() => rename(folder, taken)))) return;
+    await this.#deliverFrom(taken);
+    await rm(taken, { recursive: true, force: true });
+  }
+
+  /** Renames the messages in a marker's folder into the queue (their names are queue names). */
+  async #deliverFrom(folder: string): Promise<void> {
+    for (const name of await list(folder)) {
+      if (name === MARKER_FILE) continue;
+      await attempt(() => rename(join(folder, name), this.#path(QUEUE, name)));
+    }
+  }
+
+  /** Delivers the messages a crash left in marker folders, at most once a minute per client. */
+  async #deliverMarkedNowAndThen(): Promise<void> {
+    const now = Date.now();
+    if (now - this.#lastDelivery < SWEEP_INTERVAL) return;
+    this.#lastDelivery = now;
+    for (const name of await list(this.#path(MARKERS))) {
+      await this.#deliverFrom(this.#path(MARKERS, name));
+    }
+  }
+
+  /**
+   * Enqueues `items` and sets `marker` for `ttl` seconds, unless it is set.
+   * The messages and the marker are written into a fresh folder under
+   * `tmp/`, which is renamed onto the marker's folder: only one racing
+   * client wins; the winner then renames the messages into the queue.
+   */
+  async enqueueOnce(
+    marker: string,
+    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    options: EnqueueOnceOptions,
+  ): Promise<boolean> {
+    this.#checkOpen();
+    const ttl = checkNumber("ttl", options?.ttl, "> 0");
+    const names = items.map(({ priority }) => queueName(priority));
+    await this.#sweepNowAndThen();
+    await this.#deliverMarkedNowAndThen();
+    const folder = this.#path(MARKERS, createHash("md5").update(marker).digest("hex"));
+    const staging = this.#path(TMP, stamp());
+    await mkdir(staging);
+    try {
+      for (const [index, { data }] of items.entries()) {
+        await writeFile(join(staging, names[index]), data);
+      }
+      await writeFile(join(staging, MARKER_FILE), String(Date.now() + ttl * 1000));
+      for (let i = 0; i < ATTEMPTS; i++) {
+        try {
+          await rename(staging, folder);
+          await this.#deliverFrom(folder);
+          return true;
+        } catch (error) {
+          // The marker's folder exists (Windows refuses even an empty folder).
+          const code = errorCode(error);
+          if (code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "EPERM") throw error;
+        }
+        if (await this.#markerExpires(folder) > Date.now()) return false;
+        await this.#dropMarker(folder);
+      }
+      return false;
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  /**
    * Stores the value only if the key is empty or expired; `true` when it did.
    *
    * The value is written into a fresh folder under `tmp/`, which is renamed
@@ -498,7 +660,10 @@ export class FileStorage implements Storage {
   ): Promise<boolean> {
     this.#checkOpen();
     const { ttl } = options;
-    if (ttl !== undefined) checkNumber("ttl", ttl, "> 0");
+    if (ttl !== undefined) {
+      checkNumber("ttl", ttl, "> 0");
+      await this.#sweepNowAndThen();
+    }
     const folder = this.#keyFolder(key);
     const staging = this.#path(TMP, stamp());
     await mkdir(staging);
@@ -599,12 +764,13 @@ export class FileStorage implements Storage {
     return await this.#empty(DEAD);
   }
 
-  /** Empties the queue, schedule, keys and dead letters, and `tmp/` files a crash left. */
+  /** Empties the queue, schedule, keys, markers and dead letters, and `tmp/` files a crash left. */
   async flushAll(): Promise<void> {
     await this.flushQueue();
     await this.flushSchedule();
     await this.flushResults();
     await this.flushDeadLetters();
+    await this.#empty(MARKERS);
     const old = Date.now() - TMP_MAX_AGE;
     for (const name of await list(this.#path(TMP))) {
       if (timeOf(name) < old) await rm(this.#path(TMP, name), { recursive: true, force: true });

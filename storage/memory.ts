@@ -5,16 +5,25 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import type {
   DeadLetter,
   Delivery,
   DequeueOptions,
+  EnqueueOnceOptions,
   FinishOptions,
   PutDataOptions,
   PutIfEmptyOptions,
   Storage,
 } from "./base.ts";
-import { checkLimit, checkNumber, checkStorageName, closedError, settle } from "./_check.ts";
+import {
+  checkCount,
+  checkLimit,
+  checkNumber,
+  checkStorageName,
+  closedError,
+  settle,
+} from "./_check.ts";
 import { Heap } from "./_heap.ts";
 
 /** Options of {@linkcode MemoryStorage}. */
@@ -43,6 +52,7 @@ interface Lease {
 interface ScheduledItem {
   readonly data: Uint8Array;
   readonly eta: number;
+  readonly priority: number;
   readonly sequence: number;
 }
 
@@ -102,6 +112,8 @@ export class MemoryStorage implements Storage {
   #leases = new Map<string, Lease>();
   #schedule = new Heap<ScheduledItem>(scheduleOrder);
   #data = new Map<string, Entry>();
+  /** The markers of `enqueueOnce` and when they expire (epoch ms). */
+  #markers = new Map<string, number>();
   #deadLetters = new Map<string, DeadLetter>();
 
   /**
@@ -254,11 +266,27 @@ export class MemoryStorage implements Storage {
     });
   }
 
-  /** Adds a message to the schedule, due at `eta` (epoch ms). */
-  addToSchedule(data: Uint8Array, eta: number): Promise<void> {
+  /** Adds a message to the schedule, due at `eta` (epoch ms), to be enqueued with `priority`. */
+  addToSchedule(data: Uint8Array, eta: number, priority?: number): Promise<void> {
     return this.#run(() => {
       checkNumber("eta", eta);
-      this.#schedule.push({ data: data.slice(), eta, sequence: ++this.#sequence });
+      const { data: copy, priority: checked, sequence } = this.#message(data, priority);
+      this.#schedule.push({ data: copy, eta, priority: checked, sequence });
+    });
+  }
+
+  /** Moves up to `limit` due messages to the queue, soonest first, with their priorities. */
+  moveDue(now: number, limit: number): Promise<Uint8Array[]> {
+    return this.#run(() => {
+      checkNumber("now", now);
+      checkCount("limit", limit);
+      const moved: Uint8Array[] = [];
+      while (moved.length < limit && (this.#schedule.peek()?.eta ?? Infinity) <= now) {
+        const { data, priority } = this.#schedule.pop()!;
+        this.#queue.push(this.#message(data, priority));
+        moved.push(data);
+      }
+      return moved;
     });
   }
 
@@ -337,6 +365,35 @@ export class MemoryStorage implements Storage {
     });
   }
 
+  /** Removes the key only while it holds exactly `value`; `true` when it did. */
+  deleteIfEquals(key: string, value: Uint8Array): Promise<boolean> {
+    return this.#run(() => {
+      const entry = this.#entry(key);
+      return entry !== undefined && Buffer.compare(entry.value, value) === 0 &&
+        this.#data.delete(key);
+    });
+  }
+
+  /** Enqueues `items` and sets `marker` for `ttl` seconds, unless the marker is set. */
+  enqueueOnce(
+    marker: string,
+    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    options: EnqueueOnceOptions,
+  ): Promise<boolean> {
+    return this.#run(() => {
+      const ttl = checkNumber("ttl", options?.ttl, "> 0");
+      const now = this.#clock();
+      for (const [name, expires] of this.#markers) {
+        if (expires <= now) this.#markers.delete(name);
+      }
+      if (this.#markers.has(marker)) return false;
+      const messages = items.map(({ data, priority }) => this.#message(data, priority));
+      for (const message of messages) this.#queue.push(message);
+      this.#markers.set(marker, now + ttl * 1000);
+      return true;
+    });
+  }
+
   /** How many keys are stored (expired ones excluded). */
   resultStoreSize(): Promise<number> {
     return this.#run(() => {
@@ -392,7 +449,7 @@ export class MemoryStorage implements Storage {
     });
   }
 
-  /** Empties the queue, the schedule, the key/value store and the dead letters. */
+  /** Empties the queue, the schedule, the key/value store, the markers and the dead letters. */
   flushAll(): Promise<void> {
     return this.#run(() => this.#clear());
   }
@@ -414,6 +471,7 @@ export class MemoryStorage implements Storage {
     this.#leases.clear();
     this.#schedule.clear();
     this.#data.clear();
+    this.#markers.clear();
     this.#deadLetters.clear();
   }
 }

@@ -15,6 +15,7 @@ import type {
   DeadLetter,
   Delivery,
   DequeueOptions,
+  EnqueueOnceOptions,
   FinishOptions,
   PutDataOptions,
   PutIfEmptyOptions,
@@ -39,6 +40,7 @@ import {
   DEAD_TAKE,
   FINISH_HASH,
   KV_ALL,
+  KV_DELETE_IF_EQUALS,
   KV_PEEK_MANY,
   KV_PUT,
   KV_PUT_IF_EMPTY,
@@ -141,6 +143,8 @@ export interface ResultModel {
   pop(context: RedisContext, key: string): Promise<Uint8Array | null>;
   /** Removes a value; `true` when there was one. */
   delete(context: RedisContext, key: string): Promise<boolean>;
+  /** Removes a value only while it is exactly `value`, atomically; `true` when it did. */
+  deleteIfEquals(context: RedisContext, key: string, value: Uint8Array): Promise<boolean>;
   /** Whether a value is stored. */
   has(context: RedisContext, key: string): Promise<boolean>;
   /** Stores the value if the key is empty, atomically, expiring after `ttl` ms if given. */
@@ -230,6 +234,11 @@ const HASH_RESULTS: ResultModel = {
   },
   pop: async (context, key) => await readValue(context, "pop", key) as Uint8Array | null,
   delete: async (context, key) => await readValue(context, "delete", key) === 1,
+  async deleteIfEquals({ connection, keys }, key, value) {
+    const args = [key, value];
+    return await runScript(connection, KV_DELETE_IF_EQUALS, [keys.values, keys.expiries], args) ===
+      1;
+  },
   has: async (context, key) => await readValue(context, "has", key) === 1,
   async putIfEmpty({ connection, keys }, key, value, ttl = 0) {
     const args = [key, value, String(ttl)];
@@ -300,6 +309,8 @@ export class RedisStorage implements Storage {
   readonly blocking: boolean;
   /** Whether priorities are honoured (the Priority kinds). */
   readonly priority: boolean;
+  /** The server's `host:port`. */
+  readonly location: string;
   #readTimeout: number;
   #expireTime: number;
   #plan: ConnectPlan;
@@ -362,6 +373,7 @@ export class RedisStorage implements Storage {
     this.#readTimeout = checkNumber("Option 'readTimeout'", readTimeout, 0, false);
     this.#expireTime = checkNumber("Option 'expireTime'", expireTime ?? 86400, 0, false);
     this.#plan = planConnection(connection);
+    this.location = this.#plan.address;
     this.#keys = redisKeys(name);
   }
 
@@ -404,6 +416,11 @@ export class RedisStorage implements Storage {
   get #queueKeys(): string[] {
     const { queue, leases, leased, notify } = this.#keys;
     return [queue, leases, leased, notify];
+  }
+
+  /** The queue score of a checked priority, as the scripts take it (`-priority`, `0` for none). */
+  #score(priority: number | undefined): string {
+    return String(-this.#checkPriority(priority) || 0);
   }
 
   #checkPriority(priority: number | undefined): number {
@@ -534,17 +551,35 @@ export class RedisStorage implements Storage {
     await (await this.#connection()).del([queue, leases, leased, notify]);
   }
 
-  /** Adds a message to the schedule, for `eta` (epoch ms). */
-  async addToSchedule(data: Uint8Array, eta: number): Promise<void> {
+  /** Adds a message to the schedule, for `eta` (epoch ms), to be enqueued with `priority`. */
+  async addToSchedule(data: Uint8Array, eta: number, priority?: number): Promise<void> {
     checkNumber("Eta", eta, -Infinity, false);
-    await this.#run(SCHEDULE_ADD, [this.#keys.schedule, this.#keys.sequence], [String(eta), data]);
+    const { schedule, sequence, schedulePriorities } = this.#keys;
+    const args = [String(eta), data, this.#score(priority)];
+    await this.#run(SCHEDULE_ADD, [schedule, sequence, schedulePriorities], args);
   }
 
   /** Removes and returns the messages due at `now` (epoch ms), in eta order, atomically. */
   async readSchedule(now: number): Promise<Uint8Array[]> {
     checkNumber("Now", now, -Infinity, false);
-    const due = await this.#run(SCHEDULE_POP, [this.#keys.schedule], [String(now)]);
+    const { schedule, schedulePriorities } = this.#keys;
+    const due = await this.#run(SCHEDULE_POP, [schedule, schedulePriorities], [String(now)]);
     return (due as Uint8Array[]).map(unprefix);
+  }
+
+  /** Moves up to `limit` due messages to the queue, in eta order, with their priorities: one script. */
+  async moveDue(now: number, limit: number): Promise<Uint8Array[]> {
+    checkNumber("Now", now, -Infinity, false);
+    checkNumber("Option 'limit'", limit, 0, false);
+    if (!Number.isInteger(limit)) {
+      throw new RangeError(`Option 'limit' must be a whole number > 0, got ${limit}`);
+    }
+    const { sequence, schedule, schedulePriorities } = this.#keys;
+    const keys = [...this.#queueKeys, sequence, schedule, schedulePriorities];
+    return await this.#run(this.#queue.scripts.moveDue, keys, [
+      String(now),
+      String(limit),
+    ]) as Uint8Array[];
   }
 
   /** How many messages are scheduled. */
@@ -567,7 +602,7 @@ export class RedisStorage implements Storage {
 
   /** Empties the schedule. */
   async flushSchedule(): Promise<void> {
-    await (await this.#connection()).del([this.#keys.schedule]);
+    await (await this.#connection()).del([this.#keys.schedule, this.#keys.schedulePriorities]);
   }
 
   /** Stores a value under a key, replacing any other (and its ttl). */
@@ -617,6 +652,24 @@ export class RedisStorage implements Storage {
     return await this.#results.putIfEmpty(context, key, value, ttl && milliseconds(ttl));
   }
 
+  /** Removes the key only while it holds exactly `value`, atomically; `true` when it did. */
+  async deleteIfEquals(key: string, value: Uint8Array): Promise<boolean> {
+    return await this.#results.deleteIfEquals(await this.#context(), key, value);
+  }
+
+  /** Enqueues `items` and sets `marker` for `ttl` seconds, unless it is set: one script. */
+  async enqueueOnce(
+    marker: string,
+    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    options: EnqueueOnceOptions,
+  ): Promise<boolean> {
+    const ttl = checkNumber("Option 'ttl'", options?.ttl, 0, false);
+    const args: RedisArgument[] = [marker, String(milliseconds(ttl))];
+    for (const { data, priority } of items) args.push(this.#score(priority), data);
+    const keys = [...this.#queueKeys, this.#keys.sequence, this.#keys.markers];
+    return await this.#run(this.#queue.scripts.enqueueOnce, keys, args) === 1;
+  }
+
   /** How many keys are stored. */
   async resultStoreSize(): Promise<number> {
     return await this.#results.size(await this.#context());
@@ -656,11 +709,23 @@ export class RedisStorage implements Storage {
     return await this.#run(DEAD_FLUSH, [this.#keys.dead]) as number;
   }
 
-  /** Empties the queue, the schedule, the key/value store and the dead letters. */
+  /** Empties the queue, the schedule, the key/value store, the markers and the dead letters. */
   async flushAll(): Promise<void> {
     const context = await this.#context();
-    const { queue, leases, leased, notify, schedule, values, expiries, dead } = this.#keys;
-    await context.connection.del([queue, leases, leased, notify, schedule, values, expiries, dead]);
+    const { queue, leases, leased, notify, schedule, schedulePriorities, markers } = this.#keys;
+    const { values, expiries, dead } = this.#keys;
+    await context.connection.del([
+      queue,
+      leases,
+      leased,
+      notify,
+      schedule,
+      schedulePriorities,
+      markers,
+      values,
+      expiries,
+      dead,
+    ]);
     await this.#results.flush(context);
   }
 

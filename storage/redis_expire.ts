@@ -9,7 +9,7 @@
 import { finishArguments, type RedisContext, RedisStorage, type ResultModel } from "./redis.ts";
 import { PriorityRedisStorage } from "./redis_priority.ts";
 import { batches } from "./_redis_client.ts";
-import { FINISH_EXPIRING, runScript } from "./_redis_scripts.ts";
+import { DELETE_IF_EQUALS, FINISH_EXPIRING, runScript } from "./_redis_scripts.ts";
 
 /** Keys per SCAN page, MGET and DEL. */
 const PAGE = 1000;
@@ -52,6 +52,9 @@ const EXPIRING_RESULTS: ResultModel = {
   },
   pop: ({ connection, keys }, key) => connection.get(keys.results + key),
   delete: async ({ connection, keys }, key) => await connection.del([keys.results + key]) > 0,
+  async deleteIfEquals({ connection, keys }, key, value) {
+    return await runScript(connection, DELETE_IF_EQUALS, [keys.results + key], [value]) === 1;
+  },
   has: async ({ connection, keys }, key) => await connection.exists(keys.results + key) > 0,
   putIfEmpty: ({ connection, keys }, key, value, ttl) => {
     return connection.set(keys.results + key, value, { nx: true, px: ttl });

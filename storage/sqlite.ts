@@ -13,12 +13,14 @@ import type {
   DeadLetter,
   Delivery,
   DequeueOptions,
+  EnqueueOnceOptions,
   FinishOptions,
   PutIfEmptyOptions,
   Storage,
 } from "./base.ts";
 import {
   checkBoolean,
+  checkCount,
   checkLimit,
   checkNumber,
   checkStorageName,
@@ -112,6 +114,8 @@ export class SqliteStorage implements Storage {
   readonly blocking: boolean;
   /** Priorities are honoured. */
   readonly priority = true;
+  /** The database file's absolute path (a relative `filename` resolves against the working directory), or `:memory:`. */
+  readonly location: string;
   #db: DatabaseSync;
   #sql: Statements;
   #closed = false;
@@ -168,6 +172,7 @@ export class SqliteStorage implements Storage {
       );
     }
     const busyMs = Math.round(timeout * 1000);
+    this.location = filename === ":memory:" ? filename : resolve(filename);
     this.#db = new DatabaseSync(filename, { timeout: busyMs });
     try {
       this.#db.exec(`PRAGMA busy_timeout = ${busyMs}`);
@@ -199,7 +204,11 @@ export class SqliteStorage implements Storage {
 
   /** Runs `fn`, in one `BEGIN IMMEDIATE` transaction when it makes several `writes`. */
   #write<T>(writes: number, fn: (sql: Statements) => T): Promise<T> {
-    if (writes < 2) return this.#run(fn);
+    return writes < 2 ? this.#run(fn) : this.#transaction(fn);
+  }
+
+  /** Runs `fn` in one `BEGIN IMMEDIATE` transaction: all of its writes, or none. */
+  #transaction<T>(fn: (sql: Statements) => T): Promise<T> {
     return this.#run((sql) => {
       sql.begin.run();
       try {
@@ -325,9 +334,30 @@ export class SqliteStorage implements Storage {
     return this.#run((sql) => void sql.flushQueue.run(this.name));
   }
 
-  /** Schedules a message for `eta` (epoch ms). */
-  addToSchedule(data: Uint8Array, eta: number): Promise<void> {
-    return this.#run((sql) => void sql.schedule.run(this.name, data, checkNumber("eta", eta)));
+  /** Schedules a message for `eta` (epoch ms), to be enqueued with `priority`. */
+  addToSchedule(data: Uint8Array, eta: number, priority?: number): Promise<void> {
+    return this.#run((sql) => {
+      const checked = checkNumber("priority", priority ?? 0);
+      sql.schedule.run(this.name, data, checkNumber("eta", eta), checked);
+    });
+  }
+
+  /** Moves up to `limit` due messages to the queue, soonest first, in one transaction. */
+  async moveDue(now: number, limit: number): Promise<Uint8Array[]> {
+    const moved = await this.#transaction((sql) => {
+      const rows = sql.due.all(
+        this.name,
+        checkNumber("now", now),
+        checkCount("limit", limit),
+      ) as unknown[] as { id: number; data: Uint8Array; priority: number }[];
+      for (const row of rows) {
+        sql.enqueue.run(this.name, row.data, row.priority);
+        sql.unschedule.run(row.id);
+      }
+      return dataOf(rows);
+    });
+    if (moved.length > 0) this.#wake.signal.notify();
+    return moved;
   }
 
   /** Removes and returns the messages due at `now` (epoch ms), soonest first, in one statement. */
@@ -407,6 +437,32 @@ export class SqliteStorage implements Storage {
     });
   }
 
+  /** Deletes the key only while it holds exactly `value`, in one statement; `true` when it did. */
+  deleteIfEquals(key: string, value: Uint8Array): Promise<boolean> {
+    return this.#run((sql) => {
+      return sql.deleteIfEquals.run(this.name, key, value, Date.now()).changes > 0;
+    });
+  }
+
+  /** Enqueues `items` and sets `marker` for `ttl` seconds, unless it is set: one transaction. */
+  async enqueueOnce(
+    marker: string,
+    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    options: EnqueueOnceOptions,
+  ): Promise<boolean> {
+    const ttl = checkNumber("ttl", options?.ttl, "> 0");
+    const priorities = items.map((item) => checkNumber("priority", item.priority ?? 0));
+    const enqueued = await this.#transaction((sql) => {
+      const now = Date.now();
+      sql.sweepMarkers.run(this.name, now);
+      if (sql.setMarker.run(this.name, marker, now + ttl * 1000).changes === 0) return false;
+      items.forEach((item, i) => sql.enqueue.run(this.name, item.data, priorities[i]));
+      return true;
+    });
+    if (enqueued && items.length > 0) this.#wake.signal.notify();
+    return enqueued;
+  }
+
   /** How many live keys are stored. */
   resultStoreSize(): Promise<number> {
     return this.#run((sql) => (sql.kvSize.get(this.name, Date.now()) as { n: number }).n);
@@ -460,10 +516,11 @@ export class SqliteStorage implements Storage {
     return this.#run((sql) => Number(sql.flushDead.run(this.name).changes));
   }
 
-  /** Empties the queue, schedule, keys and dead letters of this name, in one transaction. */
+  /** Empties the queue, schedule, keys, markers and dead letters of this name, in one transaction. */
   flushAll(): Promise<void> {
-    return this.#write(4, (sql) => {
-      for (const statement of [sql.flushQueue, sql.flushSchedule, sql.flushKv, sql.flushDead]) {
+    return this.#transaction((sql) => {
+      const { flushQueue, flushSchedule, flushKv, flushMarkers, flushDead } = sql;
+      for (const statement of [flushQueue, flushSchedule, flushKv, flushMarkers, flushDead]) {
         statement.run(this.name);
       }
     });

@@ -1,15 +1,105 @@
 // Ported from huey's tests/test_api.py (TestTaskLocking, test_flush_locks,
-// test_flush_named_locks), plus our TaskLock forms (run, acquire/release, await using) and
-// the `ttl` that makes a lock expire.
-import { test } from "node:test";
+// test_flush_named_locks), plus our TaskLock forms (run, acquire/release, await using),
+// the `ttl` that makes a lock expire, and owned locks (SPEC §8): a release deletes the lock
+// only while the token of its acquisition holds it, on memory, SQLite and Redis.
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { TaskError, TaskLockedError } from "../errors.ts";
-import { MemoryHuey } from "../hueys.ts";
+import type { Huey } from "../huey.ts";
+import { MemoryHuey, RedisHuey, SqliteHuey } from "../hueys.ts";
 import { MemoryStorage } from "../storage/memory.ts";
 import { sleep } from "../_runtime.ts";
 import { executeNext, makeHuey, quietLogs } from "./_helpers.ts";
+import { type RedisServer, redisSkip, startRedis } from "./_redis_server.ts";
 
 quietLogs();
+const dir = mkdtempSync(join(tmpdir(), "huey-locks-"));
+let server: RedisServer | undefined;
+let unique = 0;
+before(async () => {
+  if (!redisSkip) server = await startRedis();
+});
+after(async () => {
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Polls `check` until it holds, for up to 30 s (a loaded machine can be slow). */
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
+    await sleep(0.02);
+  }
+}
+
+const STORAGES: { kind: string; skip?: string; make: () => Huey }[] = [
+  { kind: "memory", make: () => new MemoryHuey(`locks-${++unique}`) },
+  {
+    kind: "sqlite",
+    make: () => new SqliteHuey(`locks-${++unique}`, { filename: join(dir, "locks.db") }),
+  },
+  {
+    kind: "redis",
+    skip: redisSkip,
+    make: () => new RedisHuey(`locks-${++unique}`, { url: server!.url }),
+  },
+];
+
+for (const { kind, skip, make } of STORAGES) {
+  test(`${kind}: a holder that outlived its ttl cannot release the next holder's lock`, {
+    skip,
+  }, async () => {
+    await using huey = make();
+    // Two holders, as two processes would be: each its own TaskLock and token.
+    const first = huey.lockTask("owned", { ttl: 1 });
+    const next = huey.lockTask("owned", { ttl: 60 });
+    await first.acquire();
+    await assert.rejects(() => next.acquire(), TaskLockedError);
+    await until(async () => !(await huey.isLocked("owned")), "the first holder's ttl passed");
+    await next.acquire();
+    assert.equal(await first.release(), false, "the first holder's token no longer holds it");
+    assert.ok(await next.isLocked(), "the next holder still holds it");
+    await assert.rejects(() => first.acquire(), TaskLockedError);
+    assert.equal(await next.release(), true);
+    assert.equal(await huey.isLocked("owned"), false);
+  });
+
+  test(`${kind}: clear() and flushLocks() remove a lock whoever holds it`, { skip }, async () => {
+    await using huey = make();
+    const holder = huey.lockTask("stuck");
+    await holder.acquire();
+    assert.equal(await huey.lockTask("stuck").release(), false, "a release of nothing");
+    assert.ok(await holder.isLocked());
+    assert.equal(await huey.lockTask("stuck").clear(), true);
+    assert.equal(await holder.isLocked(), false);
+    await holder.acquire();
+    assert.deepEqual(await huey.flushLocks(), new Set(["stuck"]));
+    assert.equal(await holder.release(), false, "flushed: nothing left to release");
+  });
+}
+
+test("run() keeps each call's token: a call that outlived the ttl does not free the lock of the call that took it next", async () => {
+  let now = Date.UTC(2030, 0, 1);
+  const storage = new MemoryStorage("calls", { clock: () => now });
+  const huey = new MemoryHuey("calls", { storage });
+  const lock = huey.lockTask("slow", { ttl: 10 });
+  const gates = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+  const first = lock.run(() => gates[0].promise);
+  await until(() => lock.isLocked(), "the first call holds the lock");
+  now += 11_000;
+  const second = lock.run(() => gates[1].promise);
+  await until(() => lock.isLocked(), "the second call holds the lock");
+  gates[0].resolve();
+  await first;
+  assert.ok(await lock.isLocked(), "the second call still holds the lock");
+  gates[1].resolve();
+  await second;
+  assert.equal(await lock.isLocked(), false);
+});
 
 test("a locked task runs normally, fails while its lock is held, and succeeds on retry", async () => {
   const huey = makeHuey();

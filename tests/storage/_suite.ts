@@ -4,8 +4,9 @@
  * letters, separate queue names). A backend's test file calls
  * `storageSuite("sqlite", factory)` and adds its own tests. The checks live
  * in `_suite_queue.ts` (the queue and its leases), `_suite_data.ts` (the
- * schedule, keys and dead letters) and `_suite_finish.ts` (`finish`, calls
- * made together); the life of a storage is checked here.
+ * schedule, keys and dead letters), `_suite_finish.ts` (`finish`, calls
+ * made together) and `_suite_moves.ts` (`moveDue`, `enqueueOnce`,
+ * `deleteIfEquals`); the life of a storage is checked here.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import assert from "node:assert/strict";
 import type { Storage } from "../../storage/base.ts";
 import { dataChecks } from "./_suite_data.ts";
 import { finishChecks } from "./_suite_finish.ts";
+import { moveChecks } from "./_suite_moves.ts";
 import { queueChecks } from "./_suite_queue.ts";
 import { bytes, type Check, type Context, entries, leased, take, text } from "./_suite_helpers.ts";
 
@@ -92,6 +94,7 @@ export function storageSuite(
   queueChecks(check, features);
   dataChecks(check, features);
   finishChecks(check, features);
+  moveChecks(check, features);
 
   check("a new queue is empty everywhere", async ({ name, open }) => {
     const storage = await open();

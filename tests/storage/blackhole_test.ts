@@ -33,6 +33,16 @@ test("blackhole: putIfEmpty always succeeds because nothing is kept", async () =
   assert.equal(storage.name, "huey");
   assert.equal(await storage.putIfEmpty("lock", data, { ttl: 1 }), true);
   assert.equal(await storage.putIfEmpty("lock", data), true);
+  assert.equal(await storage.deleteIfEquals("lock", data), false);
+});
+
+test("blackhole: moveDue moves nothing and enqueueOnce always enqueues into the void", async () => {
+  const storage = new BlackHoleStorage();
+  await storage.addToSchedule(data, 0, 5);
+  assert.deepEqual(await storage.moveDue(Date.now(), 500), []);
+  assert.equal(await storage.enqueueOnce("minute", [{ data }], { ttl: 60 }), true);
+  assert.equal(await storage.enqueueOnce("minute", [{ data }], { ttl: 60 }), true);
+  assert.equal(await storage.queueSize(), 0);
 });
 
 test("blackhole: dead letters get ids but are not kept", async () => {

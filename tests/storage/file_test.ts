@@ -1,7 +1,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -180,6 +180,25 @@ test("file: priorities span the 32-bit integers, higher first", async () => {
   ]);
 });
 
+test("file: any finite priority is accepted: truncated to a whole number (as huey 3.3), beyond 32 bits clamped", async () => {
+  const storage = new FileStorage("fractions", { path: folder() });
+  const priorities = [0.5, 2.9, -0.5, -1.5, 2, 1e12, -1e12];
+  for (const priority of priorities) await storage.enqueue(bytes(String(priority)), priority);
+  assert.deepEqual(texts(await storage.enqueuedItems()), [
+    "1000000000000",
+    "2.9",
+    "2",
+    "0.5",
+    "-0.5",
+    "-1.5",
+    "-1000000000000",
+  ]);
+  await storage.addToSchedule(bytes("scheduled"), 0, 7.5);
+  await storage.moveDue(1, 10);
+  assert.equal(text((await storage.dequeue())!.data), "1000000000000");
+  assert.equal(text((await storage.dequeue())!.data), "scheduled");
+});
+
 test("file: two names under one path are separate folders and queues", async () => {
   const path = folder();
   const first = new FileStorage("first", { path });
@@ -211,10 +230,12 @@ test("file: bad options throw naming the option and the value", async () => {
   assert.throws(construct(5, { path }), { name: "TypeError", message: /'name'.*5/ });
 
   const storage = new FileStorage("q", { path });
-  for (const priority of [1.5, Number.NaN, 2 ** 31, "1"]) {
+  for (const priority of [Number.NaN, Infinity, "1"]) {
     await assert.rejects(storage.enqueue(bytes("x"), priority as number), {
-      name: "RangeError",
-      message: new RegExp(`'priority'.*got ${typeof priority === "string" ? '"1"' : priority}`),
+      name: typeof priority === "string" ? "TypeError" : "RangeError",
+      message: new RegExp(
+        `'priority'.*got ${typeof priority === "string" ? "string 1" : priority}`,
+      ),
     });
   }
   await assert.rejects(storage.dequeue({ lease: -1 }), /Option 'lease'.*got -1/);
@@ -222,4 +243,44 @@ test("file: bad options throw naming the option and the value", async () => {
   await assert.rejects(storage.addToSchedule(bytes("x"), Number.NaN), /Option 'eta'/);
   await assert.rejects(storage.enqueuedItems(-1), /Option 'limit'.*got -1/);
   assert.equal(await storage.queueSize(), 0);
+});
+
+test("file: expired ttl keys and markers are deleted from disk when a client next writes a ttl key", async () => {
+  const path = folder();
+  const first = new FileStorage("sweep", { path, levels: 0 });
+  assert.equal(await first.putIfEmpty("old-lock", bytes("1"), { ttl: 0.1 }), true);
+  assert.equal(await first.enqueueOnce("old-minute", [], { ttl: 0.1 }), true);
+  await first.putData("kept", bytes("v"));
+  const results = join(path, "sweep", "results");
+  const markers = join(path, "sweep", "markers");
+  assert.equal(readdirSync(results).length, 2);
+  assert.equal(readdirSync(markers).length, 1);
+  await delay(300);
+  // A consumer's next periodic minute: a new client writes a ttl key.
+  const second = new FileStorage("sweep", { path, levels: 0 });
+  assert.equal(await second.putIfEmpty("new-lock", bytes("1"), { ttl: 60 }), true);
+  assert.deepEqual(readdirSync(results).sort(), [md5("kept"), md5("new-lock")].sort());
+  assert.equal(await second.enqueueOnce("new-minute", [], { ttl: 60 }), true);
+  assert.deepEqual(readdirSync(markers), [md5("new-minute")]);
+  assert.deepEqual([...(await second.resultItems()).keys()].sort(), ["kept", "new-lock"]);
+});
+
+test("file: messages a crash left in a marker's folder are delivered to the queue, once", async () => {
+  const path = folder();
+  const storage = new FileStorage("crashed", { path });
+  assert.equal(await storage.enqueueOnce("minute", [{ data: bytes("a") }], { ttl: 60 }), true);
+  assert.equal(await storage.dequeue().then((d) => text(d!.data)), "a");
+  // As if a client was killed after the marker's rename and before the messages' renames.
+  const [marked] = readdirSync(join(path, "crashed", "markers"));
+  const stranded = join(path, "crashed", "markers", marked);
+  const queued = new FileStorage("crashed", { path });
+  await queued.enqueue(bytes("b"), 3);
+  const [name] = readdirSync(join(path, "crashed", "queue"));
+  renameSync(join(path, "crashed", "queue", name), join(stranded, name));
+  assert.equal(await queued.queueSize(), 0);
+  const restarted = new FileStorage("crashed", { path });
+  assert.deepEqual(await restarted.moveDue(Date.now(), 10), []);
+  assert.deepEqual(texts(await restarted.enqueuedItems()), ["b"]);
+  assert.equal(await restarted.enqueueOnce("minute", [{ data: bytes("c") }], { ttl: 60 }), false);
+  assert.deepEqual(texts(await restarted.enqueuedItems()), ["b"]);
 });

@@ -124,8 +124,47 @@ test("sqlite: migrateSqliteSchema brings an empty database forward once", () => 
     assert.equal(migrateSqliteSchema(db), SQLITE_SCHEMA_VERSION);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
       .all().map((row) => row.name);
-    assert.deepEqual(tables, ["dead_letter", "kv", "schedule", "sqlite_sequence", "task"]);
+    assert.deepEqual(tables, [
+      "dead_letter",
+      "kv",
+      "marker",
+      "schedule",
+      "sqlite_sequence",
+      "task",
+    ]);
   });
+});
+
+test("sqlite: a file of schema version 1 is migrated: its scheduled messages move with priority 0", async () => {
+  const filename = newFile();
+  withDatabase(filename, (db) => {
+    // Version 1 as the first release wrote it.
+    db.exec(`CREATE TABLE task (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, data BLOB NOT NULL,
+        priority REAL NOT NULL DEFAULT 0, lease_until REAL NOT NULL DEFAULT 0, receipt TEXT);
+      CREATE INDEX task_queue_lease ON task (queue, lease_until, priority DESC, id);
+      CREATE TABLE schedule (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, data BLOB NOT NULL,
+        eta REAL NOT NULL);
+      CREATE INDEX schedule_queue_eta ON schedule (queue, eta, id);
+      CREATE TABLE kv (queue TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, expires REAL,
+        PRIMARY KEY (queue, key)) WITHOUT ROWID;
+      CREATE TABLE dead_letter (id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,
+        data BLOB NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL);
+      CREATE INDEX dead_letter_queue ON dead_letter (queue, id);
+      INSERT INTO schedule (queue, data, eta) VALUES ('queue', X'6f6c64', 1000);
+      INSERT INTO kv (queue, key, value) VALUES ('queue', 'key', X'76');
+      PRAGMA user_version = 1;`);
+  });
+  const storage = new SqliteStorage("queue", { filename });
+  try {
+    assert.equal(await storage.pragma("user_version"), SQLITE_SCHEMA_VERSION);
+    await storage.enqueue(bytes("new"), 1);
+    assert.deepEqual(texts(await storage.moveDue(2000, 10)), ["old"]);
+    assert.deepEqual(texts(await storage.enqueuedItems()), ["new", "old"]);
+    assert.equal(text(await storage.peekData("key")), "v");
+    assert.equal(await storage.enqueueOnce("minute", [], { ttl: 60 }), true);
+  } finally {
+    await storage.close();
+  }
 });
 
 test("sqlite: a file with a newer schema version is refused", () => {
@@ -133,7 +172,9 @@ test("sqlite: a file with a newer schema version is refused", () => {
   withDatabase(filename, (db) => db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION + 1}`));
   assert.throws(
     () => new SqliteStorage("queue", { filename }),
-    (error: Error) => error instanceof HueyError && /schema version 2 is newer/.test(error.message),
+    (error: Error) =>
+      error instanceof HueyError &&
+      error.message.includes(`schema version ${SQLITE_SCHEMA_VERSION + 1} is newer`),
   );
 });
 
