@@ -151,7 +151,7 @@ export function machine(): Record<string, string | number> {
     redis: redisVersion(),
     bullmq: packageVersion("bullmq"),
     ioredis: packageVersion("ioredis"),
-    redisClient: packageVersion("redis"),
+    redisClient: packageVersion("@redis/client"),
   };
 }
 

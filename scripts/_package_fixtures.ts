@@ -39,6 +39,29 @@ console.log(JSON.stringify({ sum, many, place, clientPid: process.pid }));
 await huey.close();
 `;
 
+/**
+ * redis.js: enqueues a task on a RedisHuey (REDIS_URL), runs it with the
+ * stepping API, and prints `{ sum }`, or `{ error }` when the Redis storage
+ * cannot be used (as without its optional peer dependency).
+ */
+export const REDIS_JS = `import process from "node:process";
+import { RedisHuey } from "@huey/huey";
+
+const huey = new RedisHuey("package-test", { url: process.env.REDIS_URL });
+const add = huey.task(function add(a, b) {
+  return a + b;
+});
+try {
+  const result = await add(1, 2);
+  await huey.execute(await huey.dequeue());
+  console.log(JSON.stringify({ sum: await result.get() }));
+  await huey.flush();
+} catch (error) {
+  console.log(JSON.stringify({ error: \`\${error.name}: \${error.message}\` }));
+}
+await huey.close().catch(() => {});
+`;
+
 /** types.ts: uses the package's types the way a TypeScript user would. */
 export const TYPES_TS = `import { crontab, type Result, SqliteHuey, TaskError } from "@huey/huey";
 import { Consumer, type ConsumerOptions, main } from "@huey/huey/consumer";

@@ -32,8 +32,8 @@ import { VERSION } from "../version.ts";
 export const ROOT: string = resolve(import.meta.dirname ?? ".", "..");
 /** Where the package is built (gitignored); `tsconfig.build.json` names the same directory. */
 export const OUT_DIR: string = join(ROOT, "npm");
-/** The lowest Node major version the package supports (`node:sqlite` without a flag). */
-export const NODE_ENGINE = ">=22";
+/** The lowest Node version the package supports: 22.13 imports `node:sqlite` without a flag. */
+export const NODE_ENGINE = ">=22.13";
 
 /** What {@linkcode buildNpm} built. */
 export interface BuildSummary {
@@ -51,7 +51,8 @@ interface Manifest {
   version?: string;
   description?: string;
   license?: string;
-  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 
 /** The bin: `node_modules/.bin/huey-consumer` is a symlink to it, so it imports by its real path. */
@@ -132,8 +133,10 @@ function checkRelativeSpecifiers(files: string[]): void {
 }
 
 function packageManifest(root: Manifest, version: string): Record<string, unknown> {
-  const redis = root.dependencies?.redis;
-  if (!redis) throw new Error("package.json has no 'redis' in dependencies");
+  const redis = root.peerDependencies?.["@redis/client"];
+  if (!redis || !root.peerDependenciesMeta?.["@redis/client"]?.optional) {
+    throw new Error("package.json must have '@redis/client' as an optional peer dependency");
+  }
   return {
     name: root.name,
     version,
@@ -149,7 +152,9 @@ function packageManifest(root: Manifest, version: string): Record<string, unknow
     main: "./mod.js",
     types: "./mod.d.ts",
     bin: { "huey-consumer": "./bin/huey-consumer.js" },
-    dependencies: { redis },
+    // Only the Redis storages need node-redis: users of the others do not install it.
+    peerDependencies: { "@redis/client": redis },
+    peerDependenciesMeta: { "@redis/client": { optional: true } },
     keywords: ["task queue", "job queue", "huey", "sqlite", "redis", "deno", "bun", "worker"],
   };
 }

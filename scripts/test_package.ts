@@ -1,9 +1,12 @@
 /**
  * Tests the npm package as a user gets it: builds `npm/`, packs the tarball,
- * installs it into a scratch project, and on Node 24, Node 22 and Bun runs a
- * small app whose tasks a `huey-consumer` (thread and process workers)
- * executes; then checks that `deno publish --dry-run` passes. Ends with one
- * line `N passed, N failed`.
+ * installs it into a scratch project (without node-redis, an optional peer
+ * dependency), and on Node 24, Node 22 and Bun runs a small app whose tasks a
+ * `huey-consumer` (thread and process workers) executes; checks that the
+ * Redis storages name the package to install, then work once it is; runs
+ * docs/getting-started.md word for word in fresh projects on Node 24, Bun and
+ * Deno (the package from the tarball instead of a registry); then checks that
+ * `deno publish --dry-run` passes. Ends with one line `N passed, N failed`.
  *
  * ```console
  * $ npm run test:package            # node scripts/test_package.ts
@@ -20,6 +23,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -28,8 +32,10 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import process from "node:process";
 import { NODE_ENGINE, OUT_DIR, ROOT } from "./build_npm.ts";
-import { APP_JS, CLIENT_JS, TYPES_TS, typesConfig } from "./_package_fixtures.ts";
+import { APP_JS, CLIENT_JS, REDIS_JS, TYPES_TS, typesConfig } from "./_package_fixtures.ts";
 import { COMMAND_TIMEOUT, finished, killGroup, run, start } from "./_process.ts";
+import { type GuideRuntime, parseGuide, runGuide } from "./_guide.ts";
+import { redisSkip, startRedis } from "../tests/_redis_server.ts";
 
 /** A JavaScript runtime the package is tried on. */
 interface Runtime {
@@ -44,8 +50,12 @@ interface Runtime {
 
 const BIN = join(ROOT, "node_modules", ".bin");
 const NODE22_DIR = join(ROOT, "node_modules", ".cache", "huey-node22");
-/** Seconds a consumer gets to exit after SIGINT. */
-const STOP_TIMEOUT = 20;
+/** Seconds a consumer gets to exit after SIGINT (generous: CI runs on a busy 2-core machine). */
+const STOP_TIMEOUT = 60;
+/** Seconds a consumer gets to start and print its tasks. */
+const START_TIMEOUT = 120;
+/** Where npm installs from: its cache first, so that the checks need no registry. */
+const NPM_INSTALL = ["install", "--no-audit", "--no-fund", "--prefer-offline"];
 
 const results: { name: string; ok: boolean }[] = [];
 
@@ -70,6 +80,15 @@ function indent(text: string): string {
 /** PATH with the directory of `bin` first, so that `#!/usr/bin/env node` finds that runtime. */
 function pathFor(bin: string): Record<string, string> {
   return { PATH: [dirname(bin), BIN, process.env.PATH ?? ""].join(delimiter) };
+}
+
+/** The size of the files under a folder, as `du` would count them roughly: `1.5 MB`. */
+function megabytes(folder: string): string {
+  let bytes = 0;
+  for (const entry of readdirSync(folder, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) bytes += lstatSync(join(entry.parentPath, entry.name)).size;
+  }
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 function assert(condition: unknown, message: string): asserts condition {
@@ -135,6 +154,7 @@ async function install(project: string, tarball: string): Promise<boolean> {
   );
   writeFileSync(join(project, "app.js"), APP_JS);
   writeFileSync(join(project, "client.js"), CLIENT_JS);
+  writeFileSync(join(project, "redis.js"), REDIS_JS);
   writeFileSync(join(project, "types.ts"), TYPES_TS);
   writeFileSync(
     join(project, "tsconfig.json"),
@@ -143,19 +163,19 @@ async function install(project: string, tarball: string): Promise<boolean> {
   const installed = await check(
     "npm install <tarball> installs the package and its huey-consumer bin",
     async () => {
-      await run(
-        "npm",
-        ["install", "--no-audit", "--no-fund", tarball],
-        project,
-        pathFor(join(BIN, "node")),
-      );
+      await run("npm", [...NPM_INSTALL, tarball], project, pathFor(join(BIN, "node")));
       const link = join(project, "node_modules", ".bin", "huey-consumer");
       assert(lstatSync(link).isSymbolicLink(), `${link} is not a symlink`);
       const manifest = JSON.parse(
         readFileSync(join(project, "node_modules", "@huey", "huey", "package.json"), "utf8"),
       );
       assert(manifest.engines?.node === NODE_ENGINE, `engines.node is ${manifest.engines?.node}`);
-      return `redis ${manifest.dependencies.redis}`;
+      const installed = readdirSync(join(project, "node_modules")).sort();
+      assert(
+        installed.join() === ".bin,.package-lock.json,@huey",
+        `npm installed more than the package: ${installed.join(", ")}`,
+      );
+      return `nothing else installed, node_modules ${megabytes(join(project, "node_modules"))}`;
     },
   );
   if (installed) {
@@ -177,7 +197,7 @@ async function node22(): Promise<string | null> {
       writeFileSync(join(NODE22_DIR, "package.json"), JSON.stringify(manifest, null, 2));
       await run(
         "npm",
-        ["install", "--no-audit", "--no-fund", "node@22"],
+        [...NPM_INSTALL, "node@22"],
         NODE22_DIR,
         pathFor(join(BIN, "node")),
       );
@@ -279,6 +299,91 @@ async function runClient(
   return JSON.parse(line) as ClientReport;
 }
 
+/** Runs redis.js on Node 24 and reads what it printed. */
+async function runRedisScript(
+  project: string,
+  url: string,
+): Promise<{ sum?: number; error?: string }> {
+  const env = { ...pathFor(join(BIN, "node")), REDIS_URL: url };
+  const { stdout } = await run(join(BIN, "node"), ["redis.js"], project, env);
+  const line = stdout.split("\n").find((text) => text.startsWith("{"));
+  assert(line, `redis.js printed no report:\n${stdout}`);
+  return JSON.parse(line);
+}
+
+/**
+ * The Redis storages without their optional peer dependency: an error that
+ * names the package; with it (installed as the error says): a task runs.
+ */
+async function checkRedisPeer(project: string): Promise<void> {
+  await check("without @redis/client, a RedisHuey says which package to install", async () => {
+    const { error } = await runRedisScript(project, "redis://127.0.0.1:1");
+    assert(
+      error?.startsWith("ConfigurationError: ") && error.includes("npm install @redis/client"),
+      `expected a ConfigurationError naming 'npm install @redis/client', got ${error}`,
+    );
+  });
+  if (redisSkip) return console.log(`skip the Redis round trip: ${redisSkip}`);
+  await check(
+    "npm install @redis/client, then a RedisHuey runs a task on redis-server",
+    async () => {
+      const { version } = JSON.parse(
+        readFileSync(join(ROOT, "node_modules", "@redis", "client", "package.json"), "utf8"),
+      );
+      await run(
+        "npm",
+        [...NPM_INSTALL, `@redis/client@${version}`],
+        project,
+        pathFor(join(BIN, "node")),
+      );
+      const server = await startRedis();
+      try {
+        const report = await runRedisScript(project, server.url);
+        assert(report.sum === 3, `expected { sum: 3 }, got ${JSON.stringify(report)}`);
+      } finally {
+        await server.stop();
+      }
+      return `@redis/client ${version}`;
+    },
+  );
+}
+
+/**
+ * Runs docs/getting-started.md word for word in a fresh folder on a runtime,
+ * with the package from the tarball instead of a registry (npm and Bun
+ * install the tarball; Deno runs the npm package in place of JSR's).
+ */
+async function checkGuide(
+  scratch: string,
+  tarball: string,
+  runtime: GuideRuntime,
+  bin: string,
+): Promise<void> {
+  const page = join(ROOT, "docs", "getting-started.md");
+  await check(`${runtime}: docs/getting-started.md runs as written`, async () => {
+    const folder = join(scratch, `guide-${runtime}`);
+    mkdirSync(folder);
+    const npmInstall = `npm ${NPM_INSTALL.join(" ")} ${tarball}`;
+    const replace: Record<string, Record<string, string>> = {
+      node: { "npm install @huey/huey": npmInstall },
+      bun: { "bun add @huey/huey": `bun add ${tarball}` },
+      deno: {
+        "deno add jsr:@huey/huey": npmInstall,
+        "jsr:@huey/huey/consumer": "npm:@huey/huey/consumer",
+      },
+    };
+    const ran = await runGuide(parseGuide(readFileSync(page, "utf8")), {
+      runtime,
+      folder,
+      env: { ...pathFor(bin), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+      replace: replace[runtime],
+      startTimeout: START_TIMEOUT,
+      stopTimeout: STOP_TIMEOUT,
+    });
+    return `${ran.length} steps`;
+  });
+}
+
 async function checkDenoPublish(): Promise<void> {
   await check(
     "deno publish --dry-run passes and publishes no tests, scripts or examples",
@@ -334,6 +439,12 @@ async function main(): Promise<number> {
           await checkConsumer(runtime, project, kind);
         }
       }
+      await checkRedisPeer(project);
+    }
+    if (tarball) {
+      await checkGuide(scratch, tarball, "node", join(BIN, "node"));
+      await checkGuide(scratch, tarball, "bun", join(BIN, "bun"));
+      await checkGuide(scratch, tarball, "deno", join(BIN, "deno"));
     }
     await checkDenoPublish();
   } finally {

@@ -1,18 +1,27 @@
 /**
  * The narrow Redis client the Redis storages talk to ({@linkcode RedisConnection}:
- * only the commands they send), its adapter for node-redis (the npm package
- * `redis`, v5), and the checks of the connection options.
+ * only the commands they send), its adapter for node-redis (its core package
+ * `@redis/client`, v5), and the checks of the connection options.
  *
  * node-redis is imported on the first connection, never at module load, so
- * that users of the other storages never load it.
+ * that users of the other storages never load it. It is an optional peer
+ * dependency of the npm package: users of the other storages never install it.
  *
  * @module
  * @internal
  */
-import type { RedisClientOptions } from "redis";
 import { Buffer } from "node:buffer";
 import { ConfigurationError, HueyError } from "../errors.ts";
 import type { RedisStorageOptions } from "./redis.ts";
+
+/** The node-redis client options the storages read and set: a part of node-redis's own. */
+interface RedisClientOptions {
+  url?: string;
+  socket?: object;
+  username?: string;
+  password?: string;
+  database?: number;
+}
 
 /** An argument of a Redis command. */
 export type RedisArgument = string | Uint8Array;
@@ -102,7 +111,7 @@ export interface ConnectPlan {
   readonly options: RedisClientOptions;
 }
 
-type RedisModule = typeof import("redis");
+type RedisModule = typeof import("@redis/client");
 
 /** Splits items into batches of at most `size`, to send one command per batch. */
 export function batches<T>(items: readonly T[], size: number): T[][] {
@@ -230,7 +239,7 @@ function isNodeRedis(client: NodeRedisClient | RedisConnection): client is NodeR
  */
 export async function connect(plan: ConnectPlan): Promise<RedisConnection> {
   if (plan.client !== undefined && !isNodeRedis(plan.client)) return plan.client;
-  const redis: RedisModule = await import("redis");
+  const redis = await loadNodeRedis();
   if (plan.client !== undefined) {
     const client = plan.client;
     if (!client.isOpen) {
@@ -246,6 +255,25 @@ export async function connect(plan: ConnectPlan): Promise<RedisConnection> {
       disableOfflineQueue: true,
       disableClientInfo: true,
     }) as unknown as NodeRedisClient);
+}
+
+/**
+ * Imports node-redis. It is an optional peer dependency of the npm package,
+ * so a missing one is a set-up mistake: the error names the package to install.
+ *
+ * @throws {ConfigurationError} `@redis/client` cannot be loaded.
+ */
+async function loadNodeRedis(): Promise<RedisModule> {
+  try {
+    return await import("@redis/client");
+  } catch (error) {
+    throw new ConfigurationError(
+      "The Redis storages need the npm package '@redis/client' (node-redis 5), which cannot be " +
+        "loaded: install it with 'npm install @redis/client' (or 'bun add @redis/client'). " +
+        `Cause: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
 }
 
 type Strategy = (retries: number, cause: Error) => number | Error;

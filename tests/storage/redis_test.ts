@@ -1,7 +1,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as delay } from "node:timers/promises";
-import { createClient } from "redis";
+import { createClient } from "@redis/client";
 import { ConfigurationError, HueyError } from "../../errors.ts";
 import type { Storage } from "../../storage/base.ts";
 import { RedisStorage, type RedisStorageOptions } from "../../storage/redis.ts";
@@ -42,11 +42,16 @@ function open(kind: Kind, queue: string, options: RedisStorageOptions = {}): Red
   return new kind(queue, { port: server.port, ...options });
 }
 
-type Client = ReturnType<typeof createClient>;
+/** A plain node-redis client on the test server. */
+function plainClient() {
+  return createClient({ url: server.url });
+}
+
+type Client = ReturnType<typeof plainClient>;
 
 /** Runs `body` with a plain node-redis client, to look at the server from outside the storage. */
 async function inspecting(body: (client: Client) => Promise<void>): Promise<void> {
-  const client = createClient({ url: server.url });
+  const client = plainClient();
   client.on("error", () => {});
   await client.connect();
   try {
