@@ -11,6 +11,7 @@
  */
 import { show } from "./_options.ts";
 import { HueyError } from "./errors.ts";
+import { MAX_SECONDS, MAX_TIMEOUT_SECONDS } from "./time.ts";
 import type { TaskData } from "./task.ts";
 
 /** What the checks need of the registry. */
@@ -43,8 +44,8 @@ const RULES: Record<Exclude<keyof TaskData, "onComplete" | "onError">, FieldRule
     fallback: 0,
   },
   retryDelay: {
-    fits: (v) => isFinite(v) && v >= 0,
-    allowed: "a finite number >= 0",
+    fits: (v) => isFinite(v) && v >= 0 && v <= MAX_SECONDS,
+    allowed: `a number from 0 to ${MAX_SECONDS}`,
     fallback: 0,
   },
   priority: {
@@ -53,8 +54,8 @@ const RULES: Record<Exclude<keyof TaskData, "onComplete" | "onError">, FieldRule
     fallback: null,
   },
   expires: {
-    fits: (v) => v === null || isFinite(v) || isDate(v),
-    allowed: "a finite number, a date tag or null",
+    fits: (v) => v === null || isDate(v) || (isFinite(v) && Math.abs(v) <= MAX_SECONDS),
+    allowed: `a number from -${MAX_SECONDS} to ${MAX_SECONDS}, a date tag or null`,
     fallback: null,
   },
   expiresResolved: {
@@ -63,8 +64,8 @@ const RULES: Record<Exclude<keyof TaskData, "onComplete" | "onError">, FieldRule
     fallback: null,
   },
   timeout: {
-    fits: (v) => v === null || (isFinite(v) && v > 0),
-    allowed: "a finite number > 0 or null",
+    fits: (v) => v === null || (isFinite(v) && v > 0 && v <= MAX_TIMEOUT_SECONDS),
+    allowed: `a number > 0 and at most ${MAX_TIMEOUT_SECONDS}, or null`,
     fallback: null,
   },
 };

@@ -5,7 +5,7 @@
  * @module
  */
 import { checkDate, checkInteger, checkNumber, checkOption, checkText } from "./_options.ts";
-import { resolveEta } from "./time.ts";
+import { checkSeconds, MAX_TIMEOUT_SECONDS, resolveEta } from "./time.ts";
 
 /** Anything `chain()` and `onError()` accept: a task wrapper (called with the args) or a built task. */
 export interface TaskSource {
@@ -219,18 +219,21 @@ export function checkTaskSettings(
 ): void {
   const { retries, retryDelay, priority, timeout, expires } = settings;
   if (retries != null) checkInteger("retries", retries, 0);
-  if (retryDelay != null) checkNumber("retryDelay", retryDelay, ">= 0");
+  if (retryDelay != null) {
+    checkNumber("retryDelay", retryDelay, ">= 0");
+    checkSeconds(retryDelay, "retryDelay");
+  }
   if (priority != null) checkNumber("priority", priority);
-  if (timeout != null) checkNumber("timeout", timeout, "> 0");
-  if (expires != null && !(expires instanceof Date)) {
+  if (timeout != null) {
     checkOption(
-      typeof expires === "number" && Number.isFinite(expires),
-      "expires",
-      expires,
-      "a finite number of seconds or a Date",
+      typeof timeout === "number" && timeout > 0 && timeout <= MAX_TIMEOUT_SECONDS,
+      "timeout",
+      timeout,
+      `a number of seconds > 0 and at most ${MAX_TIMEOUT_SECONDS} (a timer's longest delay)`,
     );
   }
   if (expires instanceof Date) checkDate("expires", expires);
+  else if (expires != null) checkSeconds(expires, "expires");
 }
 
 function toTask(source: TaskSource | Task, args: unknown[]): Task {

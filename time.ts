@@ -52,16 +52,30 @@ export function resolveExpires(expires: number | Date | null, now = Date.now()):
 }
 
 /**
- * Checks a number of seconds.
+ * The longest delay, expiry or retry delay, in seconds: 100 years. Beyond
+ * some thousands of years `now + seconds` is no longer a valid `Date`, and a
+ * task message holding one could not be stored.
+ */
+export const MAX_SECONDS = 100 * 365.25 * 24 * 3600;
+
+/**
+ * The longest task `timeout`, in seconds: the longest delay a JavaScript
+ * timer keeps (2^31 - 1 ms, about 24.8 days); a longer one fires at once.
+ */
+export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * Checks a number of seconds: finite, and at most {@linkcode MAX_SECONDS}
+ * either way.
  *
- * @throws {ConfigurationError} When it is not a finite number.
+ * @throws {ConfigurationError} When it is not such a number.
  */
 export function checkSeconds(seconds: unknown, option: string): number {
   checkOption(
-    typeof seconds === "number" && Number.isFinite(seconds),
+    typeof seconds === "number" && Math.abs(seconds) <= MAX_SECONDS,
     option,
     seconds,
-    "a finite number of seconds",
+    `a finite number of seconds, at most ${MAX_SECONDS} (100 years)`,
   );
   return seconds as number;
 }

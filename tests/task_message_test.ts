@@ -58,11 +58,11 @@ const WRONG: Record<string, string[]> = {
     '{"$":"datetime","v":"2030-01-01T00:00:00Z"}',
   ],
   retries: ['"x"', "-1", "1.5", "null", NAN, INF, "[]", "{}", "true", '{"$":"bigint","v":"1"}'],
-  retryDelay: ['"x"', "-1", "null", INF, NAN, "{}", DATE],
+  retryDelay: ['"x"', "-1", "null", INF, NAN, "{}", DATE, "1e300"],
   priority: ['"high"', NAN, INF, '{"$":"-inf"}', "[]", "true", "{}"],
-  expires: ['"60"', INF, '{"$":"date","v":null}', "[]", "{}", "true", NAN],
+  expires: ['"60"', INF, '{"$":"date","v":null}', "[]", "{}", "true", NAN, "1e300"],
   expiresResolved: ['"2030-01-01T00:00:00Z"', "5", "{}", '{"$":"date","v":null}', "[]"],
-  timeout: ["-1", "0", '"5"', INF, NAN, "{}", "[]"],
+  timeout: ["-1", "0", '"5"', INF, NAN, "{}", "[]", "3000000"],
   onComplete: ["5", '"add"', "[]", "true", "{}"],
   onError: ["5", '"add"', "[]", "true", '{"name":"add"}'],
 };
@@ -189,7 +189,7 @@ test("a wrong field's reason says the field, the value and what is allowed", () 
     ],
     [
       { timeout: "-1" },
-      "Invalid task message: field 'timeout' must be a finite number > 0 or null, got -1",
+      "Invalid task message: field 'timeout' must be a number > 0 and at most 2147483, or null, got -1",
     ],
     [
       { onComplete: json({ ...goodFields("c"), expiresResolved: '"soon"' }) },

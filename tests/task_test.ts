@@ -42,6 +42,24 @@ test("withOptions() sets options on the task and fixes a delay's eta when called
   });
 });
 
+test("withOptions() rejects a timeout no timer keeps and delays whose time is no valid Date", () => {
+  const { add } = setup();
+  const task = add.s(1, 2);
+  // A timer fires at once past 2^31 - 1 ms: such a timeout would fail every run.
+  assert.throws(() => task.withOptions({ timeout: 3_000_000 }), {
+    name: "ConfigurationError",
+    message: /Option 'timeout' must be .*at most 2147483.*got 3000000/,
+  });
+  for (const option of ["retryDelay", "delay", "expires"] as const) {
+    assert.throws(() => task.withOptions({ [option]: 1e300 }), {
+      name: "ConfigurationError",
+      message: new RegExp(`Option '${option}' must be .*100 years.*got 1e\\+300`),
+    });
+  }
+  task.withOptions({ timeout: 2_147_483, retryDelay: 86_400 * 365, delay: 3600, expires: 60 });
+  assert.equal(task.timeout, 2_147_483);
+});
+
 test("chain() appends stages to the end; onError() nests handlers", () => {
   const { add } = setup();
   const head = add.s(1, 2);
