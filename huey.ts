@@ -464,8 +464,8 @@ export class Huey {
         }
         return task;
       } catch (error) {
-        await this.deadLetter(delivery.data, error);
-        if (delivery.receipt) await this.storage.ack(delivery.receipt);
+        // Moved aside and acknowledged in one step: a crash between the two would move it twice.
+        await this.deadLetter(delivery.data, error, delivery.receipt);
       }
     }
   }
@@ -489,11 +489,12 @@ export class Huey {
   /**
    * Moves a message aside with the reason and logs it.
    *
+   * @param receipt The lease of the message it came from: acknowledged in the same step.
    * @internal
    */
-  async deadLetter(data: Uint8Array, error: unknown): Promise<void> {
+  async deadLetter(data: Uint8Array, error: unknown, receipt: string | null = null): Promise<void> {
     const reason = error instanceof Error ? error.message : String(error);
-    const id = await this.storage.addDeadLetter(data, reason);
+    const id = await this.storage.addDeadLetter(data, reason, receipt);
     logger.error(`Message moved to dead letters (${id}): ${reason}`);
   }
 

@@ -576,12 +576,18 @@ return redis.call('HGETALL', KEYS[1])
 `);
 
 /**
- * KEYS: dead letters (ZSET, score = id), sequence. ARGV: the dead letter
- * ("at:reason length:reason" .. message). Adds it under a new id. Returns the id.
+ * KEYS: dead letters (ZSET, score = id), sequence, leases (ZSET), leased
+ * (HASH). ARGV: the dead letter ("at:reason length:reason" .. message), the
+ * receipt of the leased message it came from ('' for none). Adds it under a
+ * new id and acknowledges the message, in one step. Returns the id.
  */
 export const DEAD_ADD: Script = script(`
 local id = redis.call('INCR', KEYS[2])
 redis.call('ZADD', KEYS[1], id, id .. ':' .. ARGV[1])
+if ARGV[2] ~= '' then
+  redis.call('HDEL', KEYS[4], ARGV[2])
+  redis.call('ZREM', KEYS[3], ARGV[2])
+end
 return id
 `);
 

@@ -216,8 +216,15 @@ export interface Storage {
   /** Removes every key. */
   flushResults(): Promise<void>;
 
-  /** Moves a message aside with the reason; resolves to the dead letter's id. */
-  addDeadLetter(data: Uint8Array, reason: string): Promise<string>;
+  /**
+   * Moves a message aside with the reason; resolves to the dead letter's id.
+   * With `receipt`, the leased message it came from is acknowledged in the
+   * same step, atomically where the storage has transactions (memory, SQLite,
+   * Redis): a crash leaves either the message leased (it comes back, and is
+   * moved aside then) or the letter stored, never both. An unknown or
+   * outdated receipt acknowledges nothing.
+   */
+  addDeadLetter(data: Uint8Array, reason: string, receipt?: string | null): Promise<string>;
   /** The dead letters, oldest first. */
   deadLetters(limit?: number): Promise<DeadLetter[]>;
   /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */

@@ -204,7 +204,7 @@ export class BlackHoleStorage implements Storage {
   }
 
   /** Discards the message; resolves to a fresh id that names nothing. */
-  addDeadLetter(_data: Uint8Array, _reason: string): Promise<string> {
+  addDeadLetter(_data: Uint8Array, _reason: string, _receipt?: string | null): Promise<string> {
     return this.#answer(String(++this.#deadLetters));
   }
 

@@ -727,11 +727,16 @@ export class FileStorage implements Storage {
     await this.#empty(RESULTS);
   }
 
-  /** Moves a message aside with the reason; resolves to the dead letter's id. */
-  async addDeadLetter(data: Uint8Array, reason: string): Promise<string> {
+  /** Moves a message aside, then acks `receipt` (files have no transactions: in that order); resolves to the dead letter's id. */
+  async addDeadLetter(
+    data: Uint8Array,
+    reason: string,
+    receipt: string | null = null,
+  ): Promise<string> {
     this.#checkOpen();
     const id = stamp();
     await this.#write(DEAD, id, pack(0, reason, data));
+    if (receipt !== null) await this.ack(receipt);
     return id;
   }
 

@@ -418,10 +418,11 @@ export class MemoryStorage implements Storage {
   }
 
   /** Moves a message aside with the reason; resolves to its id. */
-  addDeadLetter(data: Uint8Array, reason: string): Promise<string> {
+  addDeadLetter(data: Uint8Array, reason: string, receipt: string | null = null): Promise<string> {
     return this.#run(() => {
       const id = String(++this.#sequence);
       this.#deadLetters.set(id, { id, reason, data: data.slice(), at: new Date(this.#clock()) });
+      if (receipt !== null) this.#leases.delete(receipt);
       return id;
     });
   }

@@ -685,10 +685,15 @@ export class RedisStorage implements Storage {
     await this.#results.flush(await this.#context());
   }
 
-  /** Moves a message aside; resolves to the dead letter's id. */
-  async addDeadLetter(data: Uint8Array, reason: string): Promise<string> {
-    const { dead, sequence } = this.#keys;
-    return String(await this.#run(DEAD_ADD, [dead, sequence], [packDeadLetter(data, reason)]));
+  /** Moves a message aside and acks `receipt`, in one script; resolves to the dead letter's id. */
+  async addDeadLetter(
+    data: Uint8Array,
+    reason: string,
+    receipt: string | null = null,
+  ): Promise<string> {
+    const { dead, sequence, leases, leased } = this.#keys;
+    const args = [packDeadLetter(data, reason), receipt ?? ""];
+    return String(await this.#run(DEAD_ADD, [dead, sequence, leases, leased], args));
   }
 
   /** The dead letters, oldest first, at most `limit`. */

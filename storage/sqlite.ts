@@ -481,10 +481,12 @@ export class SqliteStorage implements Storage {
     return this.#run((sql) => void sql.flushKv.run(this.name));
   }
 
-  /** Stores a dead letter; ids are never reused. */
-  addDeadLetter(data: Uint8Array, reason: string): Promise<string> {
-    return this.#run((sql) => {
+  /** Stores a dead letter (ids are never reused) and acks `receipt`, in one transaction. */
+  addDeadLetter(data: Uint8Array, reason: string, receipt: string | null = null): Promise<string> {
+    const leased = receipt === null ? null : parseReceipt(receipt);
+    return this.#write(leased ? 2 : 1, (sql) => {
       const row = sql.addDead.get(this.name, data, String(reason), Date.now()) as { id: number };
+      if (leased) sql.ack.run(...leased);
       return String(row.id);
     });
   }
