@@ -294,3 +294,24 @@ export function parentProcessChannel(onEnd: () => void): ParentChannel {
     },
   };
 }
+
+/** The runtime's name and version, e.g. `Node 24.9.0`, `Deno 2.5.0`, `Bun 1.2.20`. */
+export function runtimeVersion(): { name: string; version: string } {
+  const globals = globalThis as GlobalsLike;
+  if (runtime === "deno") return { name: "Deno", version: globals.Deno?.version?.deno ?? "" };
+  if (runtime === "bun") return { name: "Bun", version: globals.Bun?.version ?? "" };
+  return { name: "Node", version: process.versions.node };
+}
+
+/**
+ * Whether the runtime denies a permission the code needs: only Deno has
+ * them (`run`: starting subprocesses, granted by `--allow-run` or `-A`).
+ */
+export function permissionDenied(name: "run"): boolean {
+  const deno = (globalThis as {
+    Deno?: { permissions?: { querySync?(d: { name: string }): { state: string } } };
+  }).Deno;
+  const query = deno?.permissions?.querySync;
+  return runtime === "deno" && query !== undefined &&
+    query.call(deno!.permissions, { name }).state !== "granted";
+}

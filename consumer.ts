@@ -18,6 +18,7 @@ import { Consumer } from "./consumer/consumer.ts";
 import { levelFor, setUpLogging } from "./consumer/logging.ts";
 import { loadHuey, moduleUrl } from "./consumer/load.ts";
 import { parseCommandLine, usage, UsageError } from "./consumer/options.ts";
+import { permissionProblem, runtimeProblem } from "./consumer/preflight.ts";
 
 export { Consumer } from "./consumer/consumer.ts";
 export type { RunOptions, WorkerLogging } from "./consumer/consumer.ts";
@@ -33,12 +34,19 @@ function fail(code: number, message: string, withUsage = false): number {
   return code;
 }
 
+/** The stack of an error's cause (with `-v`): where a module threw while it loaded. */
+function causeStack(error: unknown): string {
+  const cause = (error as Error).cause;
+  return cause instanceof Error && cause.stack ? `\n${cause.stack}` : "";
+}
+
 /**
  * Runs the consumer command line.
  *
  * @param args The arguments after the program's name.
- * @returns The exit code: 0 after a stop by signal, 1 when the module cannot
- * be used, 2 for a bad flag or value.
+ * @returns The exit code: 0 after a stop by signal, 1 when the runtime is
+ * too old, a permission is missing, the module cannot be used or the
+ * storage refuses the consumer (e.g. a wrong password), 2 for a bad flag or value.
  */
 export async function main(args: string[] = process.argv.slice(2)): Promise<number> {
   let command;
@@ -56,6 +64,8 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<numb
     process.stdout.write(`${PROGRAM} ${VERSION}\n`);
     return 0;
   }
+  const problem = runtimeProblem() ?? permissionProblem(command.options.workerType);
+  if (problem) return fail(1, problem);
   const logging = { verbose: command.verbose, simple: command.simple, logfile: command.logfile };
   setUpLogging({ ...logging, level: levelFor(command.verbose), context: "MainThread" });
   const url = moduleUrl(command.modulePath);
@@ -63,7 +73,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<numb
   try {
     huey = await loadHuey(url, command.exportName);
   } catch (error) {
-    return fail(1, (error as Error).message);
+    return fail(1, (error as Error).message + (command.verbose ? causeStack(error) : ""));
   }
   let consumer: Consumer;
   try {

@@ -101,6 +101,11 @@ export async function executeTask(
     value = await run(definition, task, signal);
   } catch (error) {
     if (!(error instanceof Interrupted)) return finish(huey, task, lease, undefined, error, true);
+    logger.warning(
+      lease.receipt === null
+        ? `Interrupted ${task}: its message is not put back (it was not leased: acks off)`
+        : `Interrupted ${task}: its message goes back to the queue`,
+    );
     await emit(huey, SIGNAL_INTERRUPTED, task);
     return { value: undefined, interrupted: true };
   }

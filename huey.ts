@@ -487,7 +487,9 @@ export class Huey {
   }
 
   /**
-   * Moves a message aside with the reason and logs it.
+   * Moves a message aside with the reason, and logs one WARNING line (its
+   * id and the reason, no stack: a bad message is the sender's mistake, and
+   * a flood of them must stay readable).
    *
    * @param receipt The lease of the message it came from: acknowledged in the same step.
    * @internal
@@ -495,7 +497,7 @@ export class Huey {
   async deadLetter(data: Uint8Array, error: unknown, receipt: string | null = null): Promise<void> {
     const reason = error instanceof Error ? error.message : String(error);
     const id = await this.storage.addDeadLetter(data, reason, receipt);
-    logger.error(`Message moved to dead letters (${id}): ${reason}`);
+    logger.warning(`Message moved to dead letters (${id}): ${reason}`);
   }
 
   /**

@@ -26,9 +26,13 @@ export interface LogRecord {
   error?: unknown;
 }
 
-/** Where records go and which pass; set once by the consumer. */
+/**
+ * Where records go and which pass; set once by the consumer. A program that
+ * only uses the library (a producer) logs warnings and errors only; the
+ * consumer logs INFO lines too (`-v`: DEBUG, `-q`: WARNING).
+ */
 export interface LogConfig {
-  /** Records below this level are dropped. @default "INFO" */
+  /** Records below this level are dropped. @default "WARNING" */
   level: LevelName;
   /** Writes a formatted record. */
   write: (line: string) => void;
@@ -69,11 +73,14 @@ function errorText(error: unknown): string {
 
 /** The active configuration; `configureLogging` changes it. */
 const config: LogConfig = {
-  level: "INFO",
+  level: "WARNING",
   write: (line) => console.error(line),
   format: defaultFormat,
   context: "MainThread",
 };
+
+/** Whether a level was set with `configureLogging` (the consumer then leaves it alone). */
+let levelChosen = false;
 
 /**
  * Changes where and how records are written.
@@ -81,7 +88,18 @@ const config: LogConfig = {
  * @param changes The settings to change.
  */
 export function configureLogging(changes: Partial<LogConfig>): void {
+  if (changes.level !== undefined) levelChosen = true;
   Object.assign(config, changes);
+}
+
+/**
+ * Lets a running consumer log its INFO lines (start-up, tasks executed),
+ * unless a level was chosen with `configureLogging`.
+ *
+ * @internal Called by `Consumer.run()`.
+ */
+export function useConsumerLevel(): void {
+  if (!levelChosen) config.level = "INFO";
 }
 
 /** A named logger. */

@@ -6,11 +6,11 @@
  */
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { ConfigurationError } from "../errors.ts";
+import { ConfigurationError, HueyError } from "../errors.ts";
 import type { Huey } from "../huey.ts";
-import { getLogger } from "../logger.ts";
+import { getLogger, useConsumerLevel } from "../logger.ts";
 import { MemoryStorage } from "../storage/memory.ts";
-import { startProcess, startThread, unrefTimer } from "../_runtime.ts";
+import { sleep, startProcess, startThread, unrefTimer } from "../_runtime.ts";
 import { levelFor } from "./logging.ts";
 import {
   type ConsumerOptions,
@@ -22,6 +22,7 @@ import { GreenletPool } from "./pool_greenlet.ts";
 import { RemotePool } from "./pool_remote.ts";
 import type { InitMessage } from "./protocol.ts";
 import { Scheduler } from "./scheduler.ts";
+import { StorageWatch } from "./storage_watch.ts";
 
 /** Options of {@linkcode Consumer.run}. */
 export interface RunOptions {
@@ -75,6 +76,10 @@ export class Consumer {
   #pool: WorkerPool;
   #stopping: Promise<void> | null = null;
   #stopped = new AbortController();
+  /** Aborted as soon as a stop is asked for (a start waiting for the storage gives up). */
+  #stopAsked = new AbortController();
+  /** Tells the storage's outages once for the scheduler and the greenlet workers. */
+  #watch = new StorageWatch();
   #running: Promise<void> | null = null;
   /** Settles when the latest start or restart of the workers is over: a stop waits for it. */
   #starting: Promise<void> = Promise.resolve();
@@ -106,6 +111,7 @@ export class Consumer {
       interval: this.options.schedulerInterval,
       periodic: this.options.periodic,
       clock: this.options.clock,
+      watch: this.#watch,
     });
     this.#pool = this.#createPool();
   }
@@ -113,7 +119,9 @@ export class Consumer {
   #createPool(): WorkerPool {
     const { workers, workerType, initialDelay, maxDelay, backoff, module } = this.options;
     const loop = { initialDelay, maxDelay, backoff };
-    if (workerType === "greenlet") return new GreenletPool(this.huey, workers, loop);
+    if (workerType === "greenlet") {
+      return new GreenletPool(this.huey, workers, { ...loop, watch: this.#watch });
+    }
     const init: Omit<InitMessage, "name"> = {
       type: "init",
       moduleUrl: module!.url,
@@ -147,6 +155,7 @@ export class Consumer {
   }
 
   async #run(signal?: AbortSignal): Promise<void> {
+    useConsumerLevel();
     if (signal?.aborted) void this.stop();
     signal?.addEventListener("abort", () => void this.stop(), { once: true });
     this.#starting = this.#start();
@@ -162,8 +171,10 @@ export class Consumer {
     logger.info("Consumer exiting.");
   }
 
-  /** Flushes locks and starts the workers, unless a stop came first. */
+  /** Waits for the storage, flushes locks and starts the workers, unless a stop came first. */
   async #start(): Promise<void> {
+    await this.#reachStorage();
+    if (this.#stopping) return;
     await this.#flushLocks();
     if (this.#stopping) return;
     this.#logStart();
@@ -175,6 +186,38 @@ export class Consumer {
         logger.exception("Could not stop the workers", stopError)
       );
       throw error;
+    }
+  }
+
+  /**
+   * Checks that the storage answers (reachable, and accepting the
+   * credentials) before any worker starts. A storage that cannot be reached
+   * is logged once and tried again with a backoff until it answers or the
+   * consumer is stopped; one that refuses the consumer (a bad setting, such
+   * as a wrong password, or a missing permission) ends the start.
+   *
+   * @throws {HueyError} The storage refused the consumer; the message says why.
+   */
+  async #reachStorage(): Promise<void> {
+    const stop = this.#stopAsked.signal;
+    while (!stop.aborted) {
+      try {
+        await this.huey.storage.queueSize();
+        this.#watch.succeeded();
+        return;
+      } catch (error) {
+        if (refusesForGood(error)) {
+          const { message } = error as Error;
+          const where = this.huey.storage.location;
+          const reason = `The consumer cannot start: ${message}${
+            where && message.includes(where) ? "" : ` (${describeStorage(this.huey)})`
+          }`;
+          logger.error(reason);
+          throw new HueyError(reason, { cause: error });
+        }
+        const where = `Connecting to the storage (${describeStorage(this.huey)})`;
+        await sleep(this.#watch.failed(where, error, "ERROR"), stop);
+      }
     }
   }
 
@@ -198,6 +241,7 @@ export class Consumer {
         new Date().toISOString()
       }`,
     );
+    logger.info(`Storage: ${describeStorage(this.huey)}.`);
     logger.info(`Scheduler runs every ${schedulerInterval} second(s).`);
     logger.info(`Periodic tasks are ${periodic ? "enabled" : "disabled"}.`);
     if (checkWorkerHealth) logger.info(`Health checks every ${healthCheckInterval} second(s).`);
@@ -235,6 +279,7 @@ export class Consumer {
   stop(options: { graceful?: boolean } = {}): Promise<void> {
     const { graceful = true } = options;
     if (this.#stopping && graceful) return this.#stopping;
+    this.#stopAsked.abort();
     logger.info(
       graceful ? "Shutting down gracefully..." : "Shutting down fast: interrupting running tasks",
     );
@@ -271,4 +316,24 @@ export class Consumer {
     await this.stop();
     await this.#running;
   }
+}
+
+/** `SqliteStorage at /abs/path/app.db`, `RedisStorage at host:port`, or the storage's kind alone. */
+function describeStorage(huey: Huey): string {
+  const { storage } = huey;
+  return `${storage.constructor.name} '${storage.name}'${
+    storage.location ? ` at ${storage.location}` : ""
+  }`;
+}
+
+/**
+ * Whether a storage error will not go away by waiting: a bad setting (e.g.
+ * a wrong password), or a permission the runtime denies (Deno's `NotCapable`).
+ */
+function refusesForGood(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ConfigurationError) return true;
+    if (cause.name === "NotCapable" || cause.name === "PermissionDenied") return true;
+  }
+  return false;
 }

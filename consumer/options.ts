@@ -58,9 +58,42 @@ const WORKER_TYPES: Record<string, WorkerType> = {
   gevent: "greenlet",
 };
 
-function check(ok: boolean, option: string, value: unknown, expected: string): void {
-  if (!ok) {
-    throw new ConfigurationError(`Option '${option}' must be ${expected}, got ${String(value)}`);
+/** A check of one option: whether a value is allowed, and what is. */
+interface Rule {
+  ok: (value: unknown) => boolean;
+  allowed: string;
+}
+
+const positiveSeconds: Rule = {
+  ok: (n) => typeof n === "number" && Number.isFinite(n) && n > 0,
+  allowed: "a number of seconds > 0",
+};
+
+/** The rules of the options that have one: `resolveConsumerOptions` and the CLI's flags share them. */
+const RULES: Readonly<Record<string, Rule>> = {
+  workers: { ok: (n) => Number.isInteger(n) && (n as number) >= 1, allowed: "an integer >= 1" },
+  workerType: {
+    ok: (type) => typeof type === "string" && Object.hasOwn(WORKER_TYPES, type),
+    allowed: "thread, process or greenlet (or worker, async, gevent)",
+  },
+  initialDelay: positiveSeconds,
+  maxDelay: positiveSeconds,
+  backoff: {
+    ok: (n) => typeof n === "number" && Number.isFinite(n) && n >= 1,
+    allowed: "a number >= 1",
+  },
+  healthCheckInterval: positiveSeconds,
+  schedulerInterval: {
+    ok: (n) =>
+      Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 60 && 60 % (n as number) === 0,
+    allowed: "an integer from 1 to 60 that divides 60",
+  },
+};
+
+function check(option: string, value: unknown): void {
+  const { ok, allowed } = RULES[option];
+  if (!ok(value)) {
+    throw new ConfigurationError(`Option '${option}' must be ${allowed}, got ${String(value)}`);
   }
 }
 
@@ -85,25 +118,16 @@ export function resolveConsumerOptions(options: ConsumerOptions = {}): ResolvedC
     module,
     clock = () => new Date(),
   } = options;
-  const positive = (n: number): boolean => typeof n === "number" && Number.isFinite(n) && n > 0;
-  check(Number.isInteger(workers) && workers >= 1, "workers", workers, "an integer >= 1");
-  check(workerType in WORKER_TYPES, "workerType", workerType, "thread, process or greenlet");
-  check(positive(initialDelay), "initialDelay", initialDelay, "a number of seconds > 0");
-  check(positive(maxDelay), "maxDelay", maxDelay, "a number of seconds > 0");
-  check(positive(backoff) && backoff >= 1, "backoff", backoff, "a number >= 1");
-  check(
-    positive(healthCheckInterval),
-    "healthCheckInterval",
+  const ruled = {
+    workers,
+    workerType,
+    initialDelay,
+    maxDelay,
+    backoff,
     healthCheckInterval,
-    "a number of seconds > 0",
-  );
-  check(
-    Number.isInteger(schedulerInterval) && schedulerInterval >= 1 && schedulerInterval <= 60 &&
-      60 % schedulerInterval === 0,
-    "schedulerInterval",
     schedulerInterval,
-    "an integer from 1 to 60 that divides 60",
-  );
+  };
+  for (const [option, value] of Object.entries(ruled)) check(option, value);
   return {
     workers,
     workerType: WORKER_TYPES[workerType],
@@ -141,16 +165,47 @@ export interface CommandLine {
   version: boolean;
 }
 
-/** The flags, in the order `--help` lists them: [long, short, value name or "", help, default]. */
-export const FLAGS: ReadonlyArray<readonly [string, string, string, string, string]> = [
-  ["workers", "w", "N", "number of workers", "1"],
-  ["worker-type", "k", "TYPE", "thread, process or greenlet (also: worker, async)", "thread"],
-  ["delay", "d", "SECONDS", "wait after finding the queue empty (polling storages)", "0.1"],
-  ["max-delay", "m", "SECONDS", "longest wait between polls", "10"],
-  ["backoff", "b", "FACTOR", "growth of the wait between empty polls (>= 1)", "1.15"],
-  ["health-check-interval", "c", "SECONDS", "seconds between worker health checks", "10"],
+/**
+ * The flags, in the order `--help` lists them: [long, short, value name or
+ * "", help, default, and the option a valued flag sets, checked by its rule].
+ */
+export const FLAGS: ReadonlyArray<readonly [string, string, string, string, string, string?]> = [
+  ["workers", "w", "N", "number of workers", "1", "workers"],
+  [
+    "worker-type",
+    "k",
+    "TYPE",
+    "thread, process or greenlet (also: worker, async)",
+    "thread",
+    "workerType",
+  ],
+  [
+    "delay",
+    "d",
+    "SECONDS",
+    "wait after finding the queue empty (polling storages)",
+    "0.1",
+    "initialDelay",
+  ],
+  ["max-delay", "m", "SECONDS", "longest wait between polls", "10", "maxDelay"],
+  ["backoff", "b", "FACTOR", "growth of the wait between empty polls (>= 1)", "1.15", "backoff"],
+  [
+    "health-check-interval",
+    "c",
+    "SECONDS",
+    "seconds between worker health checks",
+    "10",
+    "healthCheckInterval",
+  ],
   ["disable-health-check", "C", "", "do not replace workers that died", "off"],
-  ["scheduler-interval", "s", "SECONDS", "seconds between schedule reads (1-60, divides 60)", "1"],
+  [
+    "scheduler-interval",
+    "s",
+    "SECONDS",
+    "seconds between schedule reads (1-60, divides 60)",
+    "1",
+    "schedulerInterval",
+  ],
   ["no-periodic", "n", "", "do not enqueue periodic tasks", "off"],
   ["flush-locks", "f", "", "release all task locks at start", "off"],
   ["extra-locks", "L", "a,b", "more lock names to release at start", ""],
@@ -182,19 +237,83 @@ export class UsageError extends Error {
   }
 }
 
-function number(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (value.trim() === "" || !Number.isFinite(parsed)) {
-    throw new UsageError(`option --${flag}: expected a number, got '${value}'`);
+/** `-w/--workers`, or `--version` for a flag without a short form. */
+function flagName(long: string): string {
+  const short = FLAGS.find(([name]) => name === long)?.[1];
+  return short ? `-${short}/--${long}` : `--${long}`;
+}
+
+/** The known flag nearest to a mistyped one (a prefix, or one or two letters off), if any. */
+function nearestFlag(typed: string): string | undefined {
+  const name = typed.replace(/^-+/, "").split("=")[0];
+  if (!typed.startsWith("--") || name.length < 2) return undefined;
+  let best: [string, number] | undefined;
+  for (const [long] of FLAGS) {
+    const distance = long.startsWith(name) || name.startsWith(long) ? 1 : editDistance(name, long);
+    if (distance <= 2 && (!best || distance < best[1])) best = [long, distance];
   }
-  return parsed;
+  return best && `--${best[0]}`;
+}
+
+/** Levenshtein distance: the fewest letters inserted, removed or changed to turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length];
+}
+
+/**
+ * Says what `parseArgs` found wrong in the CLI's words: which flag, as the
+ * user may type it, and what to do.
+ */
+function usageErrorOf(error: Error): UsageError {
+  const unknown = /^Unknown option '([^']+)'/.exec(error.message)?.[1];
+  if (unknown !== undefined) {
+    const typed = unknown.startsWith("-") ? unknown : `-${unknown}`;
+    const nearest = nearestFlag(typed);
+    return new UsageError(
+      `unknown option ${typed}${nearest ? ` (did you mean ${nearest}?)` : ""}`,
+    );
+  }
+  const named =
+    /^Option '(?:-\w, )?--([\w-]+)[^']*' (argument missing|argument is ambiguous|does not take)/
+      .exec(error.message);
+  if (named) {
+    const [, long, problem] = named;
+    const what = {
+      "argument missing": "needs a value",
+      "argument is ambiguous": `needs a value (for one that starts with '-', write --${long}=-...)`,
+      "does not take": "takes no value",
+    }[problem];
+    return new UsageError(`option ${flagName(long)} ${what}`);
+  }
+  return new UsageError(error.message);
+}
+
+/** A valued flag's value, as its option takes it: checked by the option's rule, named by the flag. */
+function flagValue(long: string, text: string | undefined): string | number | undefined {
+  const option = FLAGS.find(([name]) => name === long)?.[5];
+  if (text === undefined || option === undefined) return text;
+  const rule = RULES[option];
+  const value = option === "workerType" ? text : text.trim() === "" ? NaN : Number(text);
+  if (!rule.ok(value)) {
+    throw new UsageError(`option ${flagName(long)} must be ${rule.allowed}, got '${text}'`);
+  }
+  return value;
 }
 
 /**
  * Reads the command line.
  *
- * @throws {UsageError} An unknown flag, a missing or bad value, or no module.
+ * @throws {UsageError} An unknown flag (with the nearest known one), a
+ *   missing or bad value (naming the flag, the value and what is allowed),
+ *   or no module.
  */
 export function parseCommandLine(args: string[]): CommandLine {
   const options = Object.fromEntries(
@@ -206,7 +325,7 @@ export function parseCommandLine(args: string[]): CommandLine {
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw usageErrorOf(error as Error);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const text = (name: string): string | undefined => values[name] as string | undefined;
@@ -221,19 +340,20 @@ export function parseCommandLine(args: string[]): CommandLine {
   if (flag("verbose") && flag("quiet")) {
     throw new UsageError("options --verbose and --quiet exclude each other");
   }
+  const number = (long: string): number | undefined => flagValue(long, text(long)) as number;
   const match = /^(.*?)(?::([A-Za-z_$][\w$]*))?$/.exec(target ?? "")!;
   return {
     modulePath: match[1],
     exportName: match[2],
     options: {
-      workers: number(text("workers"), "workers"),
-      workerType: text("worker-type") as ConsumerOptions["workerType"],
-      initialDelay: number(text("delay"), "delay"),
-      maxDelay: number(text("max-delay"), "max-delay"),
-      backoff: number(text("backoff"), "backoff"),
-      healthCheckInterval: number(text("health-check-interval"), "health-check-interval"),
+      workers: number("workers"),
+      workerType: flagValue("worker-type", text("worker-type")) as ConsumerOptions["workerType"],
+      initialDelay: number("delay"),
+      maxDelay: number("max-delay"),
+      backoff: number("backoff"),
+      healthCheckInterval: number("health-check-interval"),
       checkWorkerHealth: flag("disable-health-check") ? false : undefined,
-      schedulerInterval: number(text("scheduler-interval"), "scheduler-interval"),
+      schedulerInterval: number("scheduler-interval"),
       periodic: flag("no-periodic") ? false : undefined,
       flushLocks: flag("flush-locks") || undefined,
       extraLocks: text("extra-locks")?.split(",").map((name) => name.trim()).filter(Boolean),

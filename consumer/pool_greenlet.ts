@@ -22,19 +22,19 @@ const logger = getLogger("huey.consumer");
 export class GreenletPool implements WorkerPool {
   #huey: Huey;
   #size: number;
-  #loop: Pick<WorkerLoopOptions, "initialDelay" | "maxDelay" | "backoff">;
+  #loop: Pick<WorkerLoopOptions, "initialDelay" | "maxDelay" | "backoff" | "watch">;
   #loops: Loop[] = [];
   #interrupt = new AbortController();
 
   /**
    * @param huey The consumer's Huey.
    * @param size How many loops.
-   * @param loop The loops' polling settings.
+   * @param loop The loops' polling settings (and the storage watch they share).
    */
   constructor(
     huey: Huey,
     size: number,
-    loop: Pick<WorkerLoopOptions, "initialDelay" | "maxDelay" | "backoff">,
+    loop: Pick<WorkerLoopOptions, "initialDelay" | "maxDelay" | "backoff" | "watch">,
   ) {
     this.#huey = huey;
     this.#size = size;

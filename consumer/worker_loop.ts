@@ -10,6 +10,7 @@ import { getLogger } from "../logger.ts";
 import type { Task } from "../task.ts";
 import { setImmediate } from "node:timers";
 import { sleep } from "../_runtime.ts";
+import { oneLine, StorageWatch } from "./storage_watch.ts";
 
 /** Options of {@linkcode runWorkerLoop}. */
 export interface WorkerLoopOptions {
@@ -27,6 +28,11 @@ export interface WorkerLoopOptions {
   onStart?: (task: Task) => void;
   /** Told when a task is done. */
   onFinish?: (task: Task) => void;
+  /**
+   * Tells storage outages once and paces the retries; the loops and the
+   * scheduler of a process share one. @default a watch of this loop's own
+   */
+  watch?: StorageWatch;
 }
 
 const logger = getLogger("huey.consumer");
@@ -63,8 +69,8 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * Takes and runs tasks until `stop` aborts; one task runs at a time. A
- * storage error is logged and the loop goes on after a wait.
+ * Takes and runs tasks until `stop` aborts; one task runs at a time. While
+ * the storage fails, the loop tells its `watch` and waits as it says.
  *
  * The loop starts its next task as soon as a task has run and only the
  * storing of its outcome remains (see `ExecuteOptions.onStoring`): the
@@ -105,6 +111,7 @@ class Storing {
 
 async function takeAndRun(huey: Huey, options: WorkerLoopOptions, storing: Storing): Promise<void> {
   const { initialDelay, maxDelay, backoff, stop, interrupt, onStart, onFinish } = options;
+  const watch = options.watch ?? new StorageWatch();
   let delay = initialDelay;
   let sliceStart = performance.now();
   while (!stop.aborted) {
@@ -117,11 +124,10 @@ async function takeAndRun(huey: Huey, options: WorkerLoopOptions, storing: Stori
       task = await huey.dequeue({ signal: stop, prefetch: true });
     } catch (error) {
       if (stop.aborted) break;
-      logger.exception("Error reading from the queue", error);
-      await sleep(Math.min(delay, maxDelay), stop);
-      delay *= backoff;
+      await sleep(watch.failed("Reading the queue", error), stop);
       continue;
     }
+    watch.succeeded();
     if (task === null) {
       if (!huey.storage.blocking) {
         await sleep(Math.min(delay, maxDelay), stop);
@@ -135,7 +141,7 @@ async function takeAndRun(huey: Huey, options: WorkerLoopOptions, storing: Stori
     let goOn!: () => void;
     const mayGoOn = new Promise<void>((resolve) => (goOn = resolve));
     storing.add();
-    void execute(huey, running, interrupt, goOn, () => {
+    void execute(huey, running, { interrupt, watch }, goOn, () => {
       try {
         onFinish?.(running);
       } finally {
@@ -149,18 +155,23 @@ async function takeAndRun(huey: Huey, options: WorkerLoopOptions, storing: Stori
   }
 }
 
-/** Executes one task, logging (not throwing) its errors, then calls `finished`. */
+/**
+ * Executes one task, logging (not throwing) its errors, then calls
+ * `finished`. A failure to store an outcome while the storage is known to
+ * be down adds nothing to the watch's line.
+ */
 async function execute(
   huey: Huey,
   task: Task,
-  interrupt: AbortSignal,
+  around: { interrupt: AbortSignal; watch: StorageWatch },
   onStoring: () => void,
   finished: () => void,
 ): Promise<void> {
   try {
-    await huey.execute(task, { signal: interrupt, onStoring });
+    await huey.execute(task, { signal: around.interrupt, onStoring });
   } catch (error) {
-    logger.exception(`Error running task ${task.id}`, error);
+    if (around.watch.down) logger.debug(`Could not finish ${task}: ${oneLine(error)}`);
+    else logger.exception(`Error running task ${task.id}`, error);
   } finally {
     finished();
   }

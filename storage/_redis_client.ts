@@ -236,6 +236,7 @@ function isNodeRedis(client: NodeRedisClient | RedisConnection): client is NodeR
  * as a {@linkcode RedisConnection} is returned as is.
  *
  * @throws {HueyError} Redis is unreachable.
+ * @throws {ConfigurationError} Redis refused the credentials (`NOAUTH`, `WRONGPASS`).
  */
 export async function connect(plan: ConnectPlan): Promise<RedisConnection> {
   if (plan.client !== undefined && !isNodeRedis(plan.client)) return plan.client;
@@ -295,22 +296,34 @@ async function open(
   return new NodeRedisConnection(redis, client, address);
 }
 
+/** Replies that say the credentials are missing or wrong: a bad setting, not an outage. */
+const CREDENTIALS_REFUSED = /^(NOAUTH|WRONGPASS)\b/;
+
 /**
  * Runs a command or a connection attempt. Redis's own error replies pass
- * through, or say that Redis refused the connection (e.g. a wrong password);
- * every other error means Redis cannot be reached.
+ * through, but a refusal of the credentials (`NOAUTH` when a password is
+ * missing, `WRONGPASS` when it is wrong, at connection or at the first
+ * command) is a `ConfigurationError`, and another refusal of the connection
+ * says so; every other error means Redis cannot be reached.
  */
 async function guard<T>(address: string, redis: RedisModule, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof redis.ErrorReply) throw error;
     const original = error instanceof redis.ReconnectStrategyError ? error.originalError : error;
     const reason = original instanceof Error ? original.message : String(original);
-    const message = original instanceof redis.ErrorReply
-      ? `Redis at ${address} refused the connection: ${reason}`
-      : `Redis is unreachable at ${address}: ${reason}`;
-    throw new HueyError(message, { cause: error });
+    if (!(original instanceof redis.ErrorReply)) {
+      throw new HueyError(`Redis is unreachable at ${address}: ${reason}`, { cause: error });
+    }
+    if (CREDENTIALS_REFUSED.test(reason)) {
+      throw new ConfigurationError(
+        `Redis at ${address} refused the connection: ${reason} ` +
+          "(check the password and username in the Redis options or URL)",
+        { cause: error },
+      );
+    }
+    if (error === original) throw error;
+    throw new HueyError(`Redis at ${address} refused the connection: ${reason}`, { cause: error });
   }
 }
 

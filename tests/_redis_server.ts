@@ -47,7 +47,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether a server answers PING with PONG on the port. */
+/** Whether a server answers PING on the port (PONG, or NOAUTH when it wants a password). */
 function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: "127.0.0.1" });
@@ -58,13 +58,22 @@ function answersPing(port: number): Promise<boolean> {
     socket.setTimeout(500, () => finish(false));
     socket.once("error", () => finish(false));
     socket.once("connect", () => socket.write("PING\r\n"));
-    socket.once("data", (chunk) => finish(chunk.toString().startsWith("+PONG")));
+    // A server with a password answers NOAUTH: it is up all the same.
+    socket.once("data", (chunk) => finish(/^(\+PONG|-NOAUTH)/.test(chunk.toString())));
   });
 }
 
-function launch(port: number): ChildProcess {
+function launch(port: number, extra: readonly string[]): ChildProcess {
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
-  return spawn("redis-server", args, { stdio: "ignore" });
+  return spawn("redis-server", [...args, ...extra], { stdio: "ignore" });
+}
+
+/** Options of {@linkcode startRedis}. */
+export interface StartRedisOptions {
+  /** The port. @default a free one */
+  port?: number;
+  /** Require this password (`requirepass`). */
+  password?: string;
 }
 
 /** Kills the child and waits (bounded) until it has exited. */
@@ -80,15 +89,17 @@ async function kill(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Starts `redis-server` on a free port and waits until it answers PING.
+ * Starts `redis-server` on a free port (or `options.port`) and waits until
+ * it answers PING (or, with a password, until it answers at all).
  *
  * @throws {Error} redis-server is missing (only reached under CI: elsewhere
  *   tests check {@linkcode redisSkip} first), or did not answer within 10 s.
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   if (!installed) throw new Error("redis-server is not on PATH, and CI needs the Redis tests");
-  const port = await freePort();
-  let child = launch(port);
+  const port = options.port ?? await freePort();
+  const extra = options.password === undefined ? [] : ["--requirepass", options.password];
+  let child = launch(port, extra);
   const killOnExit = (): void => void child.kill("SIGKILL");
   process.on("exit", killOnExit);
 
@@ -112,7 +123,7 @@ export async function startRedis(): Promise<RedisServer> {
     },
     async restart(): Promise<void> {
       await kill(child);
-      child = launch(port);
+      child = launch(port, extra);
       process.off("exit", killOnExit);
       process.on("exit", killOnExit);
       await ready();

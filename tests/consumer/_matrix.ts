@@ -166,6 +166,11 @@ export function consumerMatrix(
       await waitMarkers("start term");
       assert.deepEqual(await first.stop("SIGTERM"), CLEAN_EXIT);
       assert.ok(markers().includes("interrupted term"), "SIGNAL_INTERRUPTED was sent");
+      assert.match(
+        first.output(),
+        new RegExp(`WARNING:huey:[^:]+:Interrupted slow: ${result.id}: .*goes back to the queue`),
+        "the consumer says the task went back on the queue",
+      );
       assert.equal(await app.huey.pendingCount(), 1, "the task is pending again");
       assert.equal(markers().filter((line) => line.startsWith("shutdown")).length, 0);
 

@@ -54,12 +54,19 @@ test("--version prints the version and exits 0", async () => {
 test("a bad flag or value prints a one-line error and the usage, and exits 2", () =>
   inScenario(SQLITE, async ({ env }) => {
     const cases: [string[], RegExp][] = [
-      [[FIXTURE, "-b", "0.5"], /backoff.*0\.5/],
-      [[FIXTURE, "-s", "7"], /schedulerInterval.*7/],
-      [[FIXTURE, "-w", "0"], /workers.*0/],
-      [[FIXTURE, "-w", "two"], /--workers.*two/],
-      [[FIXTURE, "-k", "fiber"], /workerType.*fiber/],
-      [[FIXTURE, "--nope"], /--nope/],
+      [[FIXTURE, "-b", "0.5"], /option -b\/--backoff must be a number >= 1, got '0\.5'$/],
+      [[FIXTURE, "-s", "7"], /option -s\/--scheduler-interval must be .* divides 60, got '7'$/],
+      [[FIXTURE, "-w", "0"], /option -w\/--workers must be an integer >= 1, got '0'$/],
+      [[FIXTURE, "-w", "two"], /option -w\/--workers must be an integer >= 1, got 'two'$/],
+      [
+        [FIXTURE, "-k", "proces"],
+        /option -k\/--worker-type must be thread, process or greenlet .*, got 'proces'$/,
+      ],
+      [[FIXTURE, "--worker", "4"], /: unknown option --worker \(did you mean --workers\?\)$/],
+      [[FIXTURE, "--nope"], /: unknown option --nope$/],
+      [[FIXTURE, "-x"], /: unknown option -x$/],
+      [[FIXTURE, "--delay"], /: option -d\/--delay needs a value \(for one that starts with/],
+      [[FIXTURE, "--verbose=yes"], /: option -v\/--verbose takes no value$/],
       [[FIXTURE, "-v", "-q"], /--verbose and --quiet/],
       [[FIXTURE, "other.ts"], /unexpected argument 'other\.ts'/],
       [[], /missing the module/],
