@@ -7,6 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import process from "node:process";
 import { after, test } from "node:test";
 import { FAST, inScenario, killAll, waitFor } from "./_consumer.ts";
 
@@ -69,4 +70,24 @@ test("a process worker's result read before the task's deadline stays: no timeou
     assert.ok(consumer.stdout().includes("."));
     assertNoProtocol(consumer.output());
     assert.deepEqual(await consumer.stop("SIGINT"), CLEAN_EXIT);
+  }));
+
+/** Whether a process is still running. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test("process workers end by themselves when their consumer is killed with SIGKILL", () =>
+  inScenario(SQLITE, async ({ start, waitMarkers }) => {
+    const consumer = start([...FAST, "-n", "-k", "process", "-w", "2"]);
+    const workers = (await waitMarkers("startup", 2)).map((line) => Number(line.split(" ")[1]));
+    assert.ok(workers.every(isRunning));
+    // The consumer alone, not its process group: its workers see their channel close.
+    process.kill(consumer.child.pid!, "SIGKILL");
+    await waitFor(() => !workers.some(isRunning), "the workers to exit");
   }));
