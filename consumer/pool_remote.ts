@@ -179,7 +179,7 @@ export class RemotePool implements WorkerPool {
     logger.error(`Task ${taskId} ran past its timeout of ${timeout}s: ending ${worker.name}`);
     worker.ending = true;
     worker.channel.terminate();
-    // Every message the worker sent before it ended has been read once it counts as stopped.
+    // A process worker counts as stopped once its channel is drained (every message read).
     await worker.stopped;
     if (!worker.running.has(taskId)) {
       // Its finish was on the way: the run's own outcome is stored, and stays.
