@@ -408,7 +408,10 @@ export class Huey {
     this.#prepare(task);
     if (this.signals.has(SIGNAL_ENQUEUED)) await this.signals.emit(SIGNAL_ENQUEUED, task);
     if (this.#immediate) await this.execute(task);
-    else await this.storage.enqueue(this.serializeTask(task), task.priority ?? 0);
+    else {
+      const { data, priority } = this.#item(task);
+      await this.storage.enqueue(data, priority);
+    }
     return this.resultFor(task);
   }
 
@@ -421,15 +424,29 @@ export class Huey {
     if (this.#immediate) {
       for (const task of tasks) await this.execute(task);
     } else {
-      await this.storage.enqueueMany(
-        tasks.map((task) => ({ data: this.serializeTask(task), priority: task.priority ?? 0 })),
-      );
+      await this.storage.enqueueMany(tasks.map((task) => this.#item(task)));
     }
     return new ResultGroup(tasks.map((task) => new Result(this, task)));
   }
 
   #prepare(task: Task): void {
     if (task.expires !== null) task.expiresResolved = resolveExpires(task.expires);
+  }
+
+  #item(task: Task): { data: Uint8Array; priority: number } {
+    return { data: this.serializeTask(task), priority: task.priority ?? 0 };
+  }
+
+  /**
+   * A task as `enqueue()` stores it, for a caller that enqueues through
+   * another storage step (the scheduler's periodic tasks): its relative
+   * expiry resolved from now, its message and its priority.
+   *
+   * @internal
+   */
+  queueItem(task: Task): { data: Uint8Array; priority: number } {
+    this.#prepare(task);
+    return this.#item(task);
   }
 
   /** The Result of a task; a group when the task has a pipeline. */
@@ -523,28 +540,47 @@ export class Huey {
   }
 
   /**
-   * Puts a task in the schedule to run at its eta (emits `SIGNAL_SCHEDULED`).
+   * Puts a task in the schedule to run at its eta, with its priority (emits
+   * `SIGNAL_SCHEDULED`). A relative `expires` counts from the eta: huey
+   * re-resolves it when the scheduler enqueues the due task, and the
+   * scheduler's move into the queue is one raw storage step that cannot.
    *
    * @internal
    */
   async addSchedule(task: Task): Promise<void> {
-    await this.storage.addToSchedule(this.serializeTask(task), task.eta?.getTime() ?? Date.now());
+    const eta = task.eta?.getTime() ?? Date.now();
+    if (task.expires !== null) task.expiresResolved = resolveExpires(task.expires, eta);
+    await this.storage.addToSchedule(this.serializeTask(task), eta, task.priority ?? 0);
     await this.signals.emit(SIGNAL_SCHEDULED, task);
   }
 
-  /** Moves every scheduled task due at `timestamp` to the queue, and returns them. */
+  /**
+   * Removes every scheduled task due at `timestamp` from the schedule and
+   * resolves to them (huey's `read_schedule`); it does not enqueue them. A
+   * message that cannot be decoded goes to the dead letters. The consumer's
+   * scheduler moves due tasks to the queue with one atomic storage step
+   * instead (`Storage.moveDue`).
+   *
+   * @example
+   * ```ts
+   * import { MemoryHuey } from "./mod.ts";
+   * const huey = new MemoryHuey("stepping");
+   * const ping = huey.task(function ping() { return "pong"; });
+   * await ping.schedule({ delay: 60 });
+   * await huey.execute((await huey.dequeue())!); // not due yet: it goes to the schedule
+   * const due = await huey.readSchedule(new Date(Date.now() + 61_000));
+   * for (const task of due) await huey.enqueue(task); // what a scheduler does
+   * console.assert((await huey.pendingCount()) === 1);
+   * ```
+   */
   async readSchedule(timestamp: Date = new Date()): Promise<Task[]> {
     const tasks: Task[] = [];
     for (const data of await this.storage.readSchedule(timestamp.getTime())) {
-      let task: Task;
       try {
-        task = this.deserializeTask(data);
+        tasks.push(this.deserializeTask(data));
       } catch (error) {
         await this.deadLetter(data, error);
-        continue;
       }
-      await this.enqueue(task);
-      tasks.push(task);
     }
     return tasks;
   }
@@ -646,7 +682,10 @@ export class Huey {
   trackLock(key: string): void {
     this.#locks.add(key);
   }
-  /** Releases every known lock and the named ones; resolves to the names that were held. */
+  /**
+   * Releases every known lock and the named ones, whoever holds them (the
+   * consumer's `--flush-locks` at start-up); resolves to the names that were held.
+   */
   async flushLocks(...names: string[]): Promise<Set<string>> {
     const prefix = `${this.name}.lock.`;
     const keys = new Set([...this.#locks, ...names.map((name) => prefix + name.trim())]);
@@ -678,7 +717,10 @@ export class Huey {
     }
     return tasks;
   }
-  /** Every stored key and its raw bytes. */
+  /**
+   * Every stored key and its raw bytes (results, revocations, locks, your
+   * own; never the scheduler's internal markers).
+   */
   allResults(): Promise<Map<string, Uint8Array>> {
     return this.storage.resultItems();
   }
@@ -690,7 +732,7 @@ export class Huey {
   scheduledCount(): Promise<number> {
     return this.storage.scheduleSize();
   }
-  /** How many keys are stored (results, revocations, locks, your own). */
+  /** How many keys are stored (results, revocations, locks, your own; never internal markers). */
   resultCount(): Promise<number> {
     return this.storage.resultStoreSize();
   }
@@ -713,13 +755,27 @@ export class Huey {
     return buildErrorResult(task, error);
   }
 
-  /** Puts a dead letter back on the queue; `false` for an unknown id. */
+  /**
+   * Puts a dead letter back on the queue with the priority in its message
+   * (0 when the message cannot be decoded); `false` for an unknown id.
+   */
   async requeueDeadLetter(id: string): Promise<boolean> {
     const letter = (await this.storage.deadLetters()).find((each) => each.id === id);
     if (!letter) return false;
-    await this.storage.enqueue(letter.data, 0);
+    await this.storage.enqueue(letter.data, this.#priorityIn(letter.data));
     await this.storage.takeDeadLetter(id);
     return true;
+  }
+
+  /** The priority a message carries, if it can be read and the storage has priorities; else 0. */
+  #priorityIn(data: Uint8Array): number {
+    if (!this.storage.priority) return 0;
+    try {
+      const { priority } = (this.serializer.deserialize(data) ?? {}) as { priority?: unknown };
+      return typeof priority === "number" && Number.isFinite(priority) ? priority : 0;
+    } catch {
+      return 0;
+    }
   }
   /** Removes every dead letter; resolves to how many there were. */
   purgeDeadLetters(): Promise<number> {

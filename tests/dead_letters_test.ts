@@ -85,6 +85,33 @@ test("requeueDeadLetter() puts a message back on the queue once its task is know
   assert.equal(await huey.requeueDeadLetter("no-such-letter"), false);
 });
 
+test("requeueDeadLetter() keeps the message's priority; an undecodable message goes back with 0", async () => {
+  const { huey, add } = setup();
+  const urgent = huey.serializer.serialize({
+    ...add.s(1, 1).withOptions({ priority: 7 }).toData(),
+    name: "lateTask",
+  });
+  await huey.storage.enqueue(urgent, 7);
+  await huey.storage.enqueue(garbage, 3);
+  assert.equal(await huey.dequeue(), null);
+  huey.task(function lateTask(a: number, b: number) {
+    return a + b;
+  });
+  for (const letter of await huey.deadLetters()) {
+    assert.equal(await huey.requeueDeadLetter(letter.id), true);
+  }
+  await add(2, 2); // priority 0, enqueued after both
+  await huey.storage.enqueue(huey.serializer.serialize(add.s(3, 3).toData()), 1);
+  const order = [];
+  for (let task = await huey.dequeue(); task; task = await huey.dequeue()) {
+    order.push(task.args);
+    await huey.execute(task);
+  }
+  // lateTask (7), then add(3, 3) (1), then the garbage (0, dead again) before add(2, 2) (0).
+  assert.deepEqual(order, [[1, 1], [3, 3], [2, 2]]);
+  assert.equal((await huey.deadLetters()).length, 1);
+});
+
 test("deadLetters({ limit }) lists the oldest first, and purgeDeadLetters() empties the list", async () => {
   const { huey } = setup();
   for (const byte of [1, 2, 3]) await huey.storage.enqueue(new Uint8Array([byte, 0xff]));
@@ -96,7 +123,7 @@ test("deadLetters({ limit }) lists the oldest first, and purgeDeadLetters() empt
   assert.equal(await huey.purgeDeadLetters(), 0);
 });
 
-test("readSchedule() moves an undecodable scheduled message aside and enqueues the rest", async () => {
+test("readSchedule() moves an undecodable scheduled message aside and resolves to the rest", async () => {
   const { huey, add } = setup();
   await huey.storage.addToSchedule(garbage, 0);
   const good = await add.schedule({ args: [1, 1], eta: new Date(1000) });
@@ -104,6 +131,8 @@ test("readSchedule() moves an undecodable scheduled message aside and enqueues t
   const due = await huey.readSchedule(new Date(2000));
   assert.deepEqual(due.map((task) => task.id), [good.id]);
   assert.equal((await huey.deadLetters()).length, 1);
+  assert.equal(await huey.scheduledCount(), 0);
+  await huey.enqueue(due[0]);
   assert.equal(await executeNext(huey), 2);
 });
 

@@ -63,6 +63,7 @@ for (
     assert.deepEqual((await huey.scheduled()).map((task) => task.id), [scheduled.id]);
     const [due] = await huey.readSchedule(new Date(Date.now() + 61_000));
     assert.equal(due.id, scheduled.id);
+    await huey.enqueue(due);
     assert.equal(await executeNext(huey, new Date(Date.now() + 61_000)), 4);
     assert.equal(await scheduled.get(), 4);
     assert.equal(await huey.pendingCount(), 0);

@@ -82,7 +82,7 @@ test("schedule() needs an eta or a delay, not both, and a delay of 0 means now",
   assert.equal(chosen.id, "my-id");
 });
 
-test("readSchedule() moves the tasks due at a time to the queue, soonest first, inclusive", async () => {
+test("readSchedule() takes the tasks due at a time out of the schedule, soonest first, inclusive, and does not enqueue them", async () => {
   const { huey, add } = withAdd();
   const t = new Date(Date.UTC(2030, 0, 1, 12));
   const at = (ms: number) => new Date(t.getTime() + ms);
@@ -96,10 +96,12 @@ test("readSchedule() moves the tasks due at a time to the queue, soonest first, 
   const due = await huey.readSchedule(t);
   assert.deepEqual(due.map((task) => task.id), [r1.id, r2.id]);
   assert.deepEqual(await huey.readSchedule(t), []);
-  assert.equal(await huey.pendingCount(), 2);
-  assert.deepEqual((await huey.readSchedule(new Date(Date.UTC(2040, 0)))).map((x) => x.id), [
-    r3.id,
-  ]);
+  assert.equal(await huey.pendingCount(), 0, "huey's read_schedule does not enqueue");
+  assert.equal(await huey.scheduledCount(), 1);
+  const last = await huey.readSchedule(new Date(Date.UTC(2040, 0)));
+  assert.deepEqual(last.map((x) => x.id), [r3.id]);
+  for (const task of [...due, ...last]) await huey.enqueue(task); // what huey's scheduler does
+  assert.equal(await huey.pendingCount(), 3);
   const later = new Date(Date.UTC(2040, 0));
   const values = [];
   for (let i = 0; i < 3; i++) values.push(await executeNext(huey, later));

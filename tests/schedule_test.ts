@@ -79,19 +79,34 @@ for (const [label, expires] of [["seconds", 10], ["a Date", null]] as const) {
   });
 }
 
-test("a relative expiry restarts when the scheduler enqueues a due task", async () => {
+test("a relative expiry counts from the eta once the task is scheduled, as huey's re-resolution when the scheduler enqueues it", async () => {
   const { huey, add } = setup();
   const result = await add.schedule({ args: [1, 3], eta: fromNow(60), expires: 5 });
+  assert.ok(between(result.task.expiresResolved, 5, 7), "resolved at the enqueue");
   assert.equal(await executeNext(huey), undefined);
   assert.equal(await huey.scheduledCount(), 1);
-  const [due] = await huey.readSchedule(fromNow(60));
-  assert.equal(due.id, result.id);
-  assert.equal(due.expires, 5);
-  assert.ok(between(due.expiresResolved, 5, 7), "re-resolved when read from the schedule");
-  const task = await huey.dequeue();
-  assert.ok(task);
-  task.eta = null;
-  assert.equal(await huey.execute(task, { timestamp: fromNow(1) }), 4);
+  const [scheduled] = await huey.scheduled();
+  assert.equal(scheduled.expires, 5);
+  assert.ok(between(scheduled.expiresResolved, 65, 67), "eta + expires");
+  // The consumer's scheduler moves the message as it is: the expiry holds at the eta.
+  assert.equal((await huey.storage.moveDue(fromNow(60).getTime(), 500)).length, 1);
+  assert.equal(await executeNext(huey, fromNow(68)), undefined, "expired 5 s after its eta");
+  assert.equal(await result.get(), null);
+
+  const kept = await add.schedule({ args: [1, 4], eta: fromNow(60), expires: 5 });
+  assert.equal(await executeNext(huey), undefined);
+  await huey.storage.moveDue(fromNow(60).getTime(), 500);
+  assert.equal(await executeNext(huey, fromNow(64)), 5, "runs within 5 s of its eta");
+  assert.equal(await kept.get(), 5);
+});
+
+test("a task scheduled with an absolute expiry keeps it", async () => {
+  const { huey, add } = setup();
+  const expires = fromNow(30);
+  await add.schedule({ args: [1, 1], eta: fromNow(60), expires });
+  assert.equal(await executeNext(huey), undefined);
+  const [scheduled] = await huey.scheduled();
+  assert.equal(scheduled.expiresResolved?.getTime(), expires.getTime());
 });
 
 test("reschedule() revokes the original once and enqueues a copy with a new id", async () => {

@@ -1,7 +1,8 @@
 /**
  * The scheduler, driven by an injected clock: periodic tasks once per
  * matching minute across consumers (one SQLite file), stalls, repeated ticks,
- * local time, and due scheduled tasks.
+ * local time, due scheduled tasks moved in batches, periodic runs retried
+ * after a storage failure, and periodic markers that are never results.
  *
  * @module
  */
@@ -10,15 +11,27 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { after, test } from "node:test";
+import { after, before, test } from "node:test";
 import { Consumer, Scheduler } from "../../consumer.ts";
 import { crontab } from "../../crontab.ts";
-import { SqliteHuey } from "../../hueys.ts";
+import { Huey } from "../../huey.ts";
+import { FileHuey, MemoryHuey, RedisHuey, SqliteHuey } from "../../hueys.ts";
+import { SIGNAL_ENQUEUED } from "../../signals.ts";
+import type { EnqueueOnceOptions } from "../../storage/base.ts";
+import { MemoryStorage } from "../../storage/memory.ts";
 import { quietLogs } from "../_helpers.ts";
+import { type RedisServer, redisSkip, startRedis } from "../_redis_server.ts";
 
 quietLogs();
 const dir = mkdtempSync(join(tmpdir(), "huey-scheduler-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+let server: RedisServer | undefined;
+before(async () => {
+  if (!redisSkip) server = await startRedis();
+});
+after(async () => {
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 let files = 0;
 
 const MINUTE = 60_000;
@@ -146,4 +159,82 @@ test("with utc: false, periodic tasks match the local time", async () => {
     else process.env.TZ = zone;
     await Promise.all([local.close(), utc.close()]);
   }
+});
+
+const STORAGES: { kind: string; skip?: string; make: (name: string) => Huey }[] = [
+  { kind: "memory", make: (name) => new MemoryHuey(name) },
+  { kind: "sqlite", make: (name) => new SqliteHuey(name, { filename: join(dir, "markers.db") }) },
+  { kind: "file", make: (name) => new FileHuey(name, { path: join(dir, "markers") }) },
+  { kind: "redis", skip: redisSkip, make: (name) => new RedisHuey(name, { url: server!.url }) },
+];
+
+for (const { kind, skip, make } of STORAGES) {
+  test(
+    `${kind}: the periodic markers are never counted or listed as results`,
+    { skip },
+    async () => {
+      await using huey = make(`markers-${++files}`);
+      await huey.flush();
+      huey.periodicTask(crontab(), function everyMinute(): void {});
+      const scheduler = new Scheduler(huey);
+      await scheduler.tick(new Date(START));
+      await scheduler.tick(new Date(START + MINUTE));
+      assert.equal(await huey.pendingCount(), 2);
+      assert.equal(await huey.resultCount(), 0);
+      assert.deepEqual([...(await huey.allResults()).keys()], []);
+      assert.equal(await new Scheduler(huey).enqueuePeriodic(new Date(START)), 0, "still once");
+    },
+  );
+}
+
+test("due scheduled tasks move in batches, each enqueued once, with SIGNAL_ENQUEUED when someone listens", async () => {
+  const huey = new MemoryHuey("batches");
+  const add = huey.task(function add(a: number, b: number): number {
+    return a + b;
+  });
+  const eta = new Date(START);
+  const ids: string[] = [];
+  for (let n = 0; n < 10; n++) ids.push((await add.schedule({ args: [n, n], eta })).id);
+  for (let n = 0; n < 10; n++) {
+    await huey.execute((await huey.dequeue())!, { timestamp: new Date(0) });
+  }
+  assert.equal(await huey.scheduledCount(), 10);
+  const announced: string[] = [];
+  huey.signal((_signal, task) => void announced.push(task.id), SIGNAL_ENQUEUED);
+  assert.equal(await new Scheduler(huey, { batchSize: 3 }).moveDue(eta), 10);
+  assert.deepEqual(announced, ids);
+  assert.equal(await huey.scheduledCount(), 0);
+  assert.deepEqual((await huey.pending()).map((task) => task.id), ids);
+});
+
+/** A memory storage whose `enqueueOnce` fails while `down` is set: a storage outage. */
+class FlakyStorage extends MemoryStorage {
+  down = false;
+  override enqueueOnce(
+    marker: string,
+    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    options: EnqueueOnceOptions,
+  ): Promise<boolean> {
+    if (this.down) return Promise.reject(new Error("storage is down"));
+    return super.enqueueOnce(marker, items, options);
+  }
+}
+
+test("a periodic run whose enqueue failed is retried on the next ticks, never lost nor doubled", async () => {
+  const storage = new FlakyStorage("flaky");
+  const huey = new Huey("flaky", { storage });
+  huey.periodicTask(crontab(), function everyMinute(): void {});
+  const scheduler = new Scheduler(huey);
+  storage.down = true;
+  await scheduler.tick(new Date(START));
+  await scheduler.tick(new Date(START + 30_000));
+  await scheduler.tick(new Date(START + MINUTE));
+  assert.equal(await huey.pendingCount(), 0);
+  storage.down = false;
+  await scheduler.tick(new Date(START + MINUTE + 1000));
+  const minutes = (await huey.pending()).map((task) => task.name);
+  assert.deepEqual(minutes, ["everyMinute", "everyMinute"], "minutes 0 and 1, once each");
+  await scheduler.tick(new Date(START + MINUTE + 2000));
+  await new Scheduler(huey).tick(new Date(START + MINUTE + 3000));
+  assert.equal(await huey.pendingCount(), 2);
 });

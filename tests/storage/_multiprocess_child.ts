@@ -3,9 +3,11 @@
  * shared SQLite file or Redis server. `work` steps through the queue with
  * the public API (`dequeue`, `execute`); `loop` runs the consumer's worker
  * loop, which leases messages ahead and starts a task while the previous
- * outcome is stored.
+ * outcome is stored. `schedule` puts tasks in the schedule, due a second
+ * ago; `scheduler` runs the consumer's scheduler (`HUEY_BATCH` tasks moved
+ * per step) until the schedule is empty.
  *
- * Usage: `<runtime> _multiprocess_child.ts produce|work|loop <sqlite|redis> <file or url> <queue> <from> <count> <folder>`
+ * Usage: `<runtime> _multiprocess_child.ts produce|schedule|work|loop|scheduler <sqlite|redis> <file or url> <queue> <from> <count> <folder>`
  * A worker stops once the file `<folder>/stop` exists and the queue is empty.
  *
  * @module
@@ -15,6 +17,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { setTimeout as delay } from "node:timers/promises";
 import { runWorkerLoop } from "../../consumer/worker_loop.ts";
+import { Scheduler } from "../../consumer/scheduler.ts";
 import { Huey } from "../../huey.ts";
 import { RedisStorage } from "../../storage/redis.ts";
 import { SqliteStorage } from "../../storage/sqlite.ts";
@@ -48,6 +51,18 @@ if (role === "produce") {
     if (process.env.HUEY_SLOW) await slow.map(chunk);
     else await record.map(chunk);
   }
+} else if (role === "schedule") {
+  const due = Date.now() - 1000;
+  const first = Number(from);
+  for (let n = first; n < first + Number(count); n += 500) {
+    const chunk = Array.from({ length: Math.min(500, first + Number(count) - n) }, (_, i) => n + i);
+    await Promise.all(
+      chunk.map((i) => storage.addToSchedule(huey.serializeTask(record.s(i)), due)),
+    );
+  }
+} else if (role === "scheduler") {
+  const scheduler = new Scheduler(huey, { batchSize: Number(process.env.HUEY_BATCH ?? 500) });
+  while ((await huey.scheduledCount()) > 0) await scheduler.tick();
 } else if (role === "loop") {
   const stop = new AbortController();
   const watch = setInterval(async () => {
