@@ -31,7 +31,7 @@ export const where = huey.task(async function where() {
 export const CLIENT_JS = `import process from "node:process";
 import { add, huey, where } from "./app.js";
 
-const options = { blocking: true, timeout: 60 };
+const options = { blocking: true, timeout: 300 };
 const sum = await (await add(1, 2)).get(options);
 const many = await (await add.map([[1, 1], [2, 2], [3, 3]])).get(options);
 const place = await (await where()).get(options);

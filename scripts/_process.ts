@@ -7,8 +7,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 
-/** Seconds a command may take before it is killed. */
-export const COMMAND_TIMEOUT = 180;
+/**
+ * Seconds a command may take before it is killed: a bound for a command that
+ * hangs, far above what a working one takes even on a busy 2-core CI machine
+ * (a bound that a slow machine can reach makes a flaky check).
+ */
+export const COMMAND_TIMEOUT = 600;
 
 /** What a finished command left. */
 export interface Outcome {

@@ -50,10 +50,14 @@ interface Runtime {
 
 const BIN = join(ROOT, "node_modules", ".bin");
 const NODE22_DIR = join(ROOT, "node_modules", ".cache", "huey-node22");
-/** Seconds a consumer gets to exit after SIGINT (generous: CI runs on a busy 2-core machine). */
-const STOP_TIMEOUT = 60;
+// Deadlines, not waits: a check goes on as soon as what it waits for happens. They
+// are generous because CI runs on a busy 2-core machine, where a tight one flakes.
+/** Seconds a consumer gets to exit after SIGINT. */
+const STOP_TIMEOUT = 120;
 /** Seconds a consumer gets to start and print its tasks. */
-const START_TIMEOUT = 120;
+const START_TIMEOUT = 300;
+/** Seconds client.js may run (it waits up to 300 s for each result). */
+const CLIENT_TIMEOUT = 360;
 /** Where npm installs from: its cache first, so that the checks need no registry. */
 const NPM_INSTALL = ["install", "--no-audit", "--no-fund", "--prefer-offline"];
 
@@ -291,7 +295,7 @@ async function runClient(
   project: string,
   env: Record<string, string>,
 ): Promise<ClientReport> {
-  const client = await finished(start(runtime.bin, ["client.js"], project, env), 90);
+  const client = await finished(start(runtime.bin, ["client.js"], project, env), CLIENT_TIMEOUT);
   const how = client.code ?? client.signal;
   assert(client.code === 0, `client.js exited with ${how}:\n${client.output}`);
   const line = client.stdout.split("\n").find((text) => text.startsWith("{"));
