@@ -81,6 +81,31 @@ const POLL_MS = 50;
 /** Journal modes SQLite accepts. */
 const JOURNAL_MODES = ["wal", "delete", "truncate", "persist", "memory", "off"];
 
+/** Whether SQLite said another connection holds the lock a statement needs. */
+function isBusy(error: unknown): boolean {
+  const { errcode, message } = (error ?? {}) as { errcode?: unknown; message?: unknown };
+  return errcode === 5 || (typeof message === "string" && message.includes("database is locked"));
+}
+
+/**
+ * Runs `step` again while SQLite answers "database is locked", for up to
+ * `ms`. Processes that open a new file together each switch it to WAL, and
+ * SQLite ends such a lock upgrade at once, without the busy timeout, when
+ * waiting could deadlock; the loser retries after the winner is done.
+ */
+function whileBusy(ms: number, step: () => void): void {
+  const deadline = Date.now() + ms;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (true) {
+    try {
+      return step();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      Atomics.wait(pause, 0, 0, 10); // a synchronous 10 ms: the constructor cannot await
+    }
+  }
+}
+
 /** The `data` column of each row. */
 function dataOf(rows: unknown[]): Uint8Array[] {
   return (rows as { data: Uint8Array }[]).map((row) => row.data);
@@ -177,8 +202,11 @@ export class SqliteStorage implements Storage {
     try {
       this.#db.exec(`PRAGMA busy_timeout = ${busyMs}`);
       // Switching the journal mode takes a lock: only do it when the file is not in it yet.
-      const current = this.#db.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
-      if (current.journal_mode !== mode) this.#db.exec(`PRAGMA journal_mode = ${mode}`);
+      const db = this.#db;
+      whileBusy(busyMs, () => {
+        const current = db.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
+        if (current.journal_mode !== mode) db.exec(`PRAGMA journal_mode = ${mode}`);
+      });
       this.#db.exec(`PRAGMA synchronous = ${fsync ? "FULL" : "NORMAL"}`);
       this.#db.exec(`PRAGMA cache_size = ${-Math.round(cacheMb * 1000)}`);
       migrateSqliteSchema(this.#db, { strictFifo });
