@@ -30,6 +30,12 @@ export interface MatrixOptions {
 const CLEAN_EXIT = { code: 0, signal: null };
 /** One-second leases: the tasks of a dead worker or consumer come back quickly. */
 const SHORT_LEASE = { HUEY_TEST_LEASE: "1" };
+/**
+ * Three-second leases, renewed every second: a task that blocks past two of
+ * them shows renewal at work, while a busy machine may stall the consumer's
+ * event loop for up to two seconds without the lease running out.
+ */
+const RENEWED_LEASE = { HUEY_TEST_LEASE: "3" };
 
 function count(lines: string[], line: string): number {
   return lines.filter((each) => each === line).length;
@@ -249,12 +255,12 @@ export function consumerMatrix(
       async (scenario) => {
         const { app, markers } = scenario;
         const consumer = await startReady(scenario, 2);
-        const result = await app.block("long", 3);
-        assert.equal(await result.get({ blocking: true, timeout: 20 }), "long");
+        const result = await app.block("long", 7);
+        assert.equal(await result.get({ blocking: true, timeout: 60 }), "long");
         assert.equal(count(markers(), "block long"), 1);
         assert.deepEqual(await consumer.stop("SIGINT"), CLEAN_EXIT);
       },
-      SHORT_LEASE,
+      RENEWED_LEASE,
     );
 
     scenarioTest(
