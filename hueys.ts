@@ -11,9 +11,13 @@ import { BlackHoleStorage } from "./storage/blackhole.ts";
 import { FileStorage, type FileStorageOptions } from "./storage/file.ts";
 import { MemoryStorage } from "./storage/memory.ts";
 import { SqliteStorage, type SqliteStorageOptions } from "./storage/sqlite.ts";
-import { RedisStorage, type RedisStorageOptions } from "./storage/redis.ts";
-import { PriorityRedisStorage } from "./storage/redis_priority.ts";
-import { PriorityRedisExpireStorage, RedisExpireStorage } from "./storage/redis_expire.ts";
+import {
+  PriorityRedisExpireStorage,
+  PriorityRedisStorage,
+  RedisExpireStorage,
+  RedisStorage,
+  type RedisStorageOptions,
+} from "./storage/redis.ts";
 
 /**
  * A Huey whose queue lives in a SQLite file: the embedded default, safe with

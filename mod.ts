@@ -90,10 +90,13 @@ export { MemoryStorage } from "./storage/memory.ts";
 export { BlackHoleStorage } from "./storage/blackhole.ts";
 export { SqliteStorage } from "./storage/sqlite.ts";
 export type { SqliteStorageOptions } from "./storage/sqlite.ts";
-export { RedisStorage } from "./storage/redis.ts";
+export {
+  PriorityRedisExpireStorage,
+  PriorityRedisStorage,
+  RedisExpireStorage,
+  RedisStorage,
+} from "./storage/redis.ts";
 export type { RedisConnection, RedisStorageOptions } from "./storage/redis.ts";
-export { PriorityRedisStorage } from "./storage/redis_priority.ts";
-export { PriorityRedisExpireStorage, RedisExpireStorage } from "./storage/redis_expire.ts";
 export { FileStorage } from "./storage/file.ts";
 export type { FileStorageOptions } from "./storage/file.ts";
 export type {

@@ -16,7 +16,7 @@
  * @internal
  */
 import { createHash } from "node:crypto";
-import { checkNumber } from "./_check.ts";
+import { checkNumber } from "../_options.ts";
 
 /** The largest time a name can hold: 12 hex digits of ms (the year 10889). */
 const MAX_MS = 0xffffffffffff;
@@ -115,8 +115,7 @@ function priorityName(priority: number): string {
  *
  * @param priority The message's priority: any finite number.
  * @returns The name.
- * @throws {TypeError} `priority` is not a number.
- * @throws {RangeError} `priority` is not finite.
+ * @throws {ConfigurationError} `priority` is not a finite number.
  */
 export function queueName(priority: number | undefined = 0): string {
   return `${priorityName(checkNumber("priority", priority))}-${stamp()}`;
@@ -135,8 +134,7 @@ export function queueName(priority: number | undefined = 0): string {
  * @param eta When the message is due, in epoch ms.
  * @param priority Its priority in the queue: any finite number.
  * @returns The name.
- * @throws {TypeError} `priority` is not a number.
- * @throws {RangeError} `priority` is not finite.
+ * @throws {ConfigurationError} `priority` is not a finite number.
  */
 export function scheduleName(eta: number, priority: number | undefined = 0): string {
   return `${timeName(eta)}-${stamp()}-${priorityName(checkNumber("priority", priority))}`;

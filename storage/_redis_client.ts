@@ -12,7 +12,7 @@
  */
 import { Buffer } from "node:buffer";
 import { ConfigurationError, HueyError } from "../errors.ts";
-import type { RedisStorageOptions } from "./redis.ts";
+import { checkInteger, checkText, optionError } from "../_options.ts";
 
 /** The node-redis client options the storages read and set: a part of node-redis's own. */
 interface RedisClientOptions {
@@ -98,8 +98,30 @@ export interface NodeRedisClient {
   destroy(): void;
 }
 
-/** Where and how to connect. */
-export type ConnectOptions = Omit<RedisStorageOptions, "blocking" | "readTimeout" | "expireTime">;
+/** Where to connect: give `url`, or `host`/`port`/`db`, or `client`. */
+export interface RedisConnectOptions {
+  /**
+   * Where to connect, as `redis://[[username]:password@]host[:port][/db]`, or
+   * `rediss://...` for TLS. Excludes `host`, `port` and `db`.
+   */
+  url?: string;
+  /** The Redis host. @default "127.0.0.1" */
+  host?: string;
+  /** The Redis port. @default 6379 */
+  port?: number;
+  /** The ACL user name. */
+  username?: string;
+  /** The password. */
+  password?: string;
+  /** The database number. @default 0 */
+  db?: number;
+  /**
+   * An existing client instead of connection options: a node-redis v5 client
+   * (connected or not; the storage never closes it), or any
+   * {@linkcode RedisConnection}.
+   */
+  client?: NodeRedisClient | RedisConnection;
+}
 
 /** The checked connection options, ready for {@linkcode connect}. */
 export interface ConnectPlan {
@@ -113,44 +135,17 @@ export interface ConnectPlan {
 
 type RedisModule = typeof import("@redis/client");
 
-/** Splits items into batches of at most `size`, to send one command per batch. */
-export function batches<T>(items: readonly T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += size) {
-    result.push(items.slice(start, start + size));
-  }
-  return result;
-}
-
 /** Max delay between reconnection attempts, in ms. */
 const MAX_RECONNECT_DELAY = 1000;
 
-function checkString(option: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "string" || value === "") {
-    throw new TypeError(`Option '${option}' must be a non-empty string, got ${String(value)}`);
-  }
-  return value;
+/** A string option that is not given, or not empty. */
+function optionalText(option: string, value: unknown): string | undefined {
+  return value === undefined ? undefined : checkText(option, value);
 }
 
-function checkInteger(
-  option: string,
-  value: unknown,
-  min: number,
-  max: number,
-): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Option '${option}' must be a number, got ${typeof value} ${String(value)}`,
-    );
-  }
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(
-      `Option '${option}' must be an integer from ${min} to ${max}, got ${value}`,
-    );
-  }
-  return value;
+/** An integer option that is not given, or in `min` to `max`. */
+function optionalInteger(option: string, value: unknown, min: number, max: number) {
+  return value === undefined ? undefined : checkInteger(option, value, min, max);
 }
 
 /** Throws ConfigurationError when two options that exclude each other are both set. */
@@ -167,25 +162,25 @@ function checkConflicts(first: string, options: Record<string, unknown>, others:
 /**
  * Checks the connection options and builds the node-redis options from them.
  *
- * @throws {ConfigurationError} Options that contradict each other (`url` with
- *   `host`, `port` or `db`; `client` with any other connection option).
- * @throws {TypeError} An option has the wrong type, or `url` is not a redis:// or rediss:// URL.
- * @throws {RangeError} `port` or `db` is out of range.
+ * @throws {ConfigurationError} An option has the wrong type or is out of
+ *   range, `url` is not a redis:// or rediss:// URL, or options contradict
+ *   each other (`url` with `host`, `port` or `db`; `client` with any other
+ *   connection option).
  */
-export function planConnection(options: ConnectOptions): ConnectPlan {
+export function planConnection(options: RedisConnectOptions): ConnectPlan {
   const { client } = options;
-  const url = checkString("url", options.url);
-  const host = checkString("host", options.host);
-  const username = checkString("username", options.username);
-  const password = checkString("password", options.password);
-  const port = checkInteger("port", options.port, 1, 65535);
-  const db = checkInteger("db", options.db, 0, 2 ** 31 - 1);
-  const given: Record<string, unknown> = options;
+  const url = optionalText("url", options.url);
+  const host = optionalText("host", options.host);
+  const username = optionalText("username", options.username);
+  const password = optionalText("password", options.password);
+  const port = optionalInteger("port", options.port, 1, 65535);
+  const db = optionalInteger("db", options.db, 0, 2 ** 31 - 1);
+  const given: Record<string, unknown> = { ...options };
   checkConflicts("client", given, ["url", "host", "port", "username", "password", "db"]);
   checkConflicts("url", given, ["host", "port", "db"]);
   if (client !== undefined) {
     if (typeof client !== "object" || client === null) {
-      throw new TypeError(`Option 'client' must be a Redis client, got ${String(client)}`);
+      throw optionError("client", client, "a node-redis client or a RedisConnection");
     }
     return { address: addressOfClient(client), client, options: {} };
   }
@@ -197,15 +192,7 @@ export function planConnection(options: ConnectOptions): ConnectPlan {
       options: { socket: { ...socket, ...target }, username, password, database: db },
     };
   }
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new TypeError(`Option 'url' must be a redis:// or rediss:// URL, got ${url}`);
-  }
-  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
-    throw new TypeError(`Option 'url' must be a redis:// or rediss:// URL, got ${url}`);
-  }
+  const parsed = redisUrl(url);
   if ((parsed.username || parsed.password) && (username ?? password) !== undefined) {
     throw new ConfigurationError(
       "Redis option 'url' carries credentials, so 'username' and 'password' contradict it",
@@ -215,6 +202,20 @@ export function planConnection(options: ConnectOptions): ConnectPlan {
     address: `${parsed.hostname}:${parsed.port || 6379}`,
     options: { url, socket, username, password },
   };
+}
+
+/** Parses option `url`; it must be a redis:// or rediss:// URL. */
+function redisUrl(url: string): URL {
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // not a URL at all: the error below says what is allowed
+  }
+  if (parsed === null || (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")) {
+    throw optionError("url", url, "a redis:// or rediss:// URL");
+  }
+  return parsed;
 }
 
 function addressOfClient(client: NodeRedisClient | RedisConnection): string {
@@ -436,70 +437,5 @@ class NodeRedisConnection implements RedisConnection {
 
   destroy(): void {
     this.#client.destroy();
-  }
-}
-
-/**
- * Resolves when `promise` settles, after `seconds`, or when `signal` aborts,
- * whichever comes first; rejects only when `promise` rejects first.
- */
-function settleWithin(promise: Promise<unknown>, seconds: number, signal?: AbortSignal) {
-  return new Promise<void>((resolve, reject) => {
-    const stop = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-    };
-    const done = (): void => {
-      stop();
-      resolve();
-    };
-    const timer = setTimeout(done, seconds * 1000);
-    signal?.addEventListener("abort", done, { once: true });
-    promise.then(done, (error) => {
-      stop();
-      reject(error);
-    });
-  });
-}
-
-/**
- * Waits for lists to have an element, on a connection of its own (a blocking
- * command would stall every other command on a shared one). Concurrent waits
- * share one BLMOVE. `BLMOVE key key LEFT LEFT` moves the list's first
- * element to its own head: a wait never takes anything out of Redis, so an
- * abandoned wait, or a client that dies while waiting, loses nothing.
- */
-export class ListWaiter {
-  #open: () => Promise<RedisConnection>;
-  #connection: Promise<RedisConnection> | null = null;
-  #pending: Promise<unknown> | null = null;
-
-  /** @param open Opens the waiting connection, on the first wait. */
-  constructor(open: () => Promise<RedisConnection>) {
-    this.#open = open;
-  }
-
-  /**
-   * Resolves when the list `key` has an element, after `seconds`, or when
-   * `signal` aborts; rejects when Redis fails.
-   */
-  wait(key: string, seconds: number, signal?: AbortSignal): Promise<void> {
-    this.#pending ??= (async () => {
-      this.#connection ??= this.#open().catch((error) => {
-        this.#connection = null;
-        throw error;
-      });
-      const connection = await this.#connection;
-      await connection.blmove(key, key, Math.max(0.01, Math.round(seconds * 1000) / 1000));
-    })().finally(() => {
-      this.#pending = null;
-    });
-    return settleWithin(this.#pending, seconds, signal);
-  }
-
-  /** Closes the waiting connection at once: a wait in progress rejects. */
-  async destroy(): Promise<void> {
-    const connection = await this.#connection?.catch(() => null);
-    connection?.destroy();
   }
 }

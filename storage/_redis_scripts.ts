@@ -1,8 +1,9 @@
 /**
- * How the Redis storages lay out a queue's data: the key names, the encoding
- * of dead letters, and the Lua scripts. Every operation of more than one
- * step runs as one script, so it is atomic and takes one round trip. Each
- * script's header names its KEYS, ARGV and return value.
+ * The Lua scripts of the Redis storages' key/value store, finishing and dead
+ * letters, and how every script runs (`runScript`, by SHA1). Every operation
+ * of more than one step runs as one script, so it is atomic and takes one
+ * round trip. Each script's header names its KEYS, ARGV and return value.
+ * The queue's scripts are in `_redis_queue_scripts.ts`.
  *
  * Times in scripts are the Redis server's clock (`TIME`), so lease and ttl
  * deadlines do not depend on the clocks of the machines that run workers.
@@ -11,97 +12,20 @@
  * @internal
  */
 import { createHash } from "node:crypto";
-import type { DeadLetter } from "./base.ts";
 import type { RedisArgument, RedisConnection, RedisReply } from "./_redis_client.ts";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** The key names of one queue, all with the hash tag `{name}` (one Redis Cluster slot). */
-export interface RedisKeys {
-  /** The waiting messages: a LIST, or a ZSET for priorities. */
-  readonly queue: string;
-  /** ZSET receipt -> lease deadline (ms, Redis clock). */
-  readonly leases: string;
-  /** HASH receipt -> leased message. */
-  readonly leased: string;
-  /** LIST with one element while a priority queue has messages: blocking waits watch it. */
-  readonly notify: string;
-  /** ZSET of scheduled messages, score eta (ms). */
-  readonly schedule: string;
-  /** HASH scheduled member -> queue score (-priority), for the members with a priority only. */
-  readonly schedulePriorities: string;
-  /** ZSET of the markers of `enqueueOnce`, score expiry (ms). */
-  readonly markers: string;
-  /** Counter that orders messages and numbers dead letters. */
-  readonly sequence: string;
-  /** HASH key -> value. */
-  readonly values: string;
-  /** ZSET key -> expiry (ms) of keys put with a ttl. */
-  readonly expiries: string;
-  /** ZSET of dead letters, score = id. */
-  readonly dead: string;
-  /** Prefix of the result keys of the expire kinds. */
-  readonly results: string;
-}
-
-/** The key names of queue `name`. */
-export function redisKeys(name: string): RedisKeys {
-  const prefix = `huey:{${name}}:`;
-  const key = (suffix: string): string => prefix + suffix;
-  return {
-    queue: key("queue"),
-    leases: key("leases"),
-    leased: key("leased"),
-    notify: key("notify"),
-    schedule: key("schedule"),
-    schedulePriorities: key("schedule-priorities"),
-    markers: key("markers"),
-    sequence: key("sequence"),
-    values: key("kv"),
-    expiries: key("kv-expiries"),
-    dead: key("dead"),
-    results: key("r:"),
-  };
-}
-
-/** `at:reasonLength:reason` followed by the message. */
-export function packDeadLetter(data: Uint8Array, reason: string): Uint8Array {
-  const reasonBytes = encoder.encode(reason);
-  const head = encoder.encode(`${Date.now()}:${reasonBytes.length}:`);
-  const packed = new Uint8Array(head.length + reasonBytes.length + data.length);
-  packed.set(head);
-  packed.set(reasonBytes, head.length);
-  packed.set(data, head.length + reasonBytes.length);
-  return packed;
-}
-
-/** Reads `id:at:reasonLength:reason` followed by the message. */
-export function unpackDeadLetter(member: Uint8Array): DeadLetter {
-  const fields: string[] = [];
-  let start = 0;
-  while (fields.length < 3) {
-    const colon = member.indexOf(58, start);
-    fields.push(decoder.decode(member.subarray(start, colon)));
-    start = colon + 1;
-  }
-  const [id, at, length] = fields;
-  const end = start + Number(length);
-  return {
-    id,
-    at: new Date(Number(at)),
-    reason: decoder.decode(member.subarray(start, end)),
-    data: member.slice(end),
-  };
-}
 
 /** A Lua script and its SHA1, for `EVALSHA`. */
 export interface Script {
+  /** The Lua source. */
   readonly source: string;
+  /** Its SHA1, in hex. */
   readonly sha: string;
 }
 
-function script(source: string): Script {
+/** A script of `source`, with its SHA1. */
+export function script(source: string): Script {
   return { source, sha: createHash("sha1").update(source).digest("hex") };
 }
 
@@ -126,210 +50,13 @@ export async function runScript(
 /** Width of the sequence prefix of sorted-set members (FIFO among equal scores). */
 export const SEQUENCE_WIDTH = 16;
 
-const NOW = `
+/** Lua: `now_ms()`, the Redis server's clock in ms. */
+export const NOW = `
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 `;
-
-// Queue layouts. Both define, over the table K of key names:
-//   q_pop(K)          -> message, leased value  (nil when empty)
-//   q_requeue(K, v)   puts a leased value back where it was (at the head)
-//   q_push(K, score, message) appends a message (score: -priority, as text)
-//   q_size(K), q_range(K, stop), q_settle(K) (runs after every change)
-
-/** Plain queue: a LIST (RPUSH at the tail, LPOP at the head); a lease keeps the message. */
-const LIST_QUEUE = `
-local function q_push(K, score, message) redis.call('RPUSH', K.queue, message) end
-local function q_pop(K)
-  local message = redis.call('LPOP', K.queue)
-  return message, message
-end
-local function q_requeue(K, value) redis.call('LPUSH', K.queue, value) end
-local function q_size(K) return redis.call('LLEN', K.queue) end
-local function q_range(K, stop) return redis.call('LRANGE', K.queue, 0, stop) end
-local function q_settle(K) end
-`;
-
-/**
- * Priority queue: a ZSET, score -priority, member a 16-digit sequence number
- * followed by the message (FIFO within a priority). A lease keeps
- * "score\\nmember", so the message goes back to its exact place. The list
- * K.notify holds one element while the queue is not empty: blocking waits
- * watch it.
- */
-const ZSET_QUEUE = `
-local function q_push(K, score, message)
-  local member = string.format('%0${SEQUENCE_WIDTH}d', redis.call('INCR', K.sequence)) .. message
-  redis.call('ZADD', K.queue, score, member)
-end
-local function q_pop(K)
-  local popped = redis.call('ZPOPMIN', K.queue)
-  if #popped == 0 then return nil end
-  return popped[1], popped[2] .. '\\n' .. popped[1]
-end
-local function q_requeue(K, value)
-  local cut = string.find(value, '\\n', 1, true)
-  redis.call('ZADD', K.queue, string.sub(value, 1, cut - 1), string.sub(value, cut + 1))
-end
-local function q_size(K) return redis.call('ZCARD', K.queue) end
-local function q_range(K, stop) return redis.call('ZRANGE', K.queue, 0, stop) end
-local function q_settle(K)
-  if redis.call('ZCARD', K.queue) == 0 then
-    redis.call('DEL', K.notify)
-  elseif redis.call('EXISTS', K.notify) == 0 then
-    redis.call('RPUSH', K.notify, '1')
-  end
-end
-`;
-
-const LEASES = `
-local K = { queue = KEYS[1], leases = KEYS[2], leased = KEYS[3], notify = KEYS[4], sequence = KEYS[5] }
--- Puts every message whose lease has expired back at the head, earliest deadline first.
-local function recover(now)
-  local expired = redis.call('ZRANGEBYSCORE', K.leases, '-inf', now)
-  if #expired == 0 then return end
-  for i = #expired, 1, -1 do
-    local value = redis.call('HGET', K.leased, expired[i])
-    if value then q_requeue(K, value) end
-    redis.call('HDEL', K.leased, expired[i])
-  end
-  redis.call('ZREMRANGEBYSCORE', K.leases, '-inf', now)
-end
-`;
-
-/** The scripts that lease, release and list the messages of one queue layout. */
-export interface QueueScripts {
-  /**
-   * KEYS: queue, leases (ZSET receipt -> deadline ms), leased (HASH receipt ->
-   * value)[, notify]. ARGV: lease ms (0: no lease, the messages are deleted),
-   * a receipt prefix unique to the call, how many messages are wanted.
-   * Recovers expired leases, then pops up to that many messages and records
-   * their leases under the receipts `<prefix>.1`, `<prefix>.2`, ... in order.
-   * Returns the ms until
-   * the next lease expires (-1: no lease; only computed when the queue ran
-   * dry) followed by the messages.
-   */
-  readonly lease: Script;
-  /**
-   * KEYS: as `lease`. ARGV: receipt. Puts a leased message back at the head.
-   * Returns 1, or 0 for an unknown receipt.
-   */
-  readonly release: Script;
-  /**
-   * KEYS: as `lease`. ARGV: -2 for the size, else how many items (-1: all).
-   * Recovers expired leases first. Returns the size, or the items.
-   */
-  readonly view: Script;
-  /**
-   * KEYS: as `lease`, then sequence, schedule (ZSET), schedule priorities
-   * (HASH member -> score). ARGV: now ms, limit. Moves up to `limit` members
-   * with eta <= now, in eta order, to the queue with their priority, and
-   * removes them from the schedule. Returns the messages moved.
-   */
-  readonly moveDue: Script;
-  /**
-   * KEYS: as `lease`, then sequence, markers (ZSET marker -> expiry ms).
-   * ARGV: marker, ttl ms, then score (-priority), message, score, message,
-   * ... Forgets expired markers; unless the marker is set, sets it and
-   * enqueues the messages in order. Returns 1 when it enqueued, else 0.
-   */
-  readonly enqueueOnce: Script;
-}
-
-function queueScripts(layout: string): QueueScripts {
-  const prelude = NOW + layout + LEASES;
-  return {
-    lease: script(`${prelude}
-local now = now_ms()
-recover(now)
-local lease, prefix, wanted = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-local result = { -1 }
-for i = 1, wanted do
-  local message, value = q_pop(K)
-  if not message then break end
-  if lease > 0 then
-    local receipt = prefix .. '.' .. i
-    redis.call('ZADD', K.leases, now + lease, receipt)
-    redis.call('HSET', K.leased, receipt, value)
-  end
-  result[#result + 1] = message
-end
-if #result <= wanted then
-  local first = redis.call('ZRANGE', K.leases, 0, 0, 'WITHSCORES')
-  if #first > 0 then result[1] = math.max(0, tonumber(first[2]) - now) end
-end
-q_settle(K)
-return result
-`),
-    release: script(`${prelude}
-if redis.call('ZREM', K.leases, ARGV[1]) == 0 then return 0 end
-local value = redis.call('HGET', K.leased, ARGV[1])
-redis.call('HDEL', K.leased, ARGV[1])
-if value then q_requeue(K, value) end
-q_settle(K)
-return 1
-`),
-    view: script(`${prelude}
-recover(now_ms())
-q_settle(K)
-local limit = tonumber(ARGV[1])
-if limit == -2 then return q_size(K) end
-if limit == -1 then return q_range(K, -1) end
-return q_range(K, limit - 1)
-`),
-    moveDue: script(`${prelude}
-local due = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-local prioritized = redis.call('HLEN', KEYS[7]) > 0
-local moved = {}
-for i, member in ipairs(due) do
-  local score = '0'
-  if prioritized then
-    score = redis.call('HGET', KEYS[7], member) or '0'
-    redis.call('HDEL', KEYS[7], member)
-  end
-  moved[i] = string.sub(member, ${SEQUENCE_WIDTH + 1})
-  q_push(K, score, moved[i])
-  redis.call('ZREM', KEYS[6], member)
-end
-q_settle(K)
-return moved
-`),
-    enqueueOnce: script(`${prelude}
-local now = now_ms()
-redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
-if redis.call('ZSCORE', KEYS[6], ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[6], now + tonumber(ARGV[2]), ARGV[1])
-for i = 3, #ARGV, 2 do q_push(K, ARGV[i], ARGV[i + 1]) end
-q_settle(K)
-return 1
-`),
-  };
-}
-
-/** Scripts of the plain (LIST) queue. */
-export const LIST_SCRIPTS: QueueScripts = queueScripts(LIST_QUEUE);
-
-/** Scripts of the priority (ZSET) queue. */
-export const ZSET_SCRIPTS: QueueScripts = queueScripts(ZSET_QUEUE);
-
-/**
- * KEYS: queue (ZSET), sequence (counter), notify (LIST).
- * ARGV: score (-priority), message, score, message, ...
- * Adds the messages in order, member sequence .. message.
- * Returns how many were added.
- */
-export const ZSET_ENQUEUE: Script = script(`
-local count = #ARGV / 2
-local last = redis.call('INCRBY', KEYS[2], count)
-for i = 1, count do
-  local member = string.format('%0${SEQUENCE_WIDTH}d', last - count + i) .. ARGV[2 * i]
-  redis.call('ZADD', KEYS[1], ARGV[2 * i - 1], member)
-end
-if count > 0 and redis.call('EXISTS', KEYS[3]) == 0 then redis.call('RPUSH', KEYS[3], '1') end
-return count
-`);
 
 /**
  * Packs strings and bytes into one argument: each a 4-byte big-endian
@@ -428,43 +155,6 @@ end
 export const FINISH_EXPIRING: Script = finishScript(`
 local function delete(key) redis.call('DEL', key) end
 local function store(key, value) redis.call('SET', key, value, 'PX', ARGV[1]) end
-`);
-
-/**
- * KEYS: leases. ARGV: lease ms, receipt, receipt, ... Sets each known
- * lease's deadline to now + lease. Returns how many were renewed.
- */
-export const RENEW: Script = script(`${NOW}
-local deadline = now_ms() + tonumber(ARGV[1])
-local renewed = 0
-for i = 2, #ARGV do
-  renewed = renewed + redis.call('ZADD', KEYS[1], 'XX', 'CH', deadline, ARGV[i])
-end
-return renewed
-`);
-
-/**
- * KEYS: schedule (ZSET), sequence, schedule priorities (HASH). ARGV: eta ms,
- * message, queue score (-priority, '0' for none). Adds the message, score
- * eta, member sequence .. message, and records a non-zero score. Returns 1.
- */
-export const SCHEDULE_ADD: Script = script(`
-local member = string.format('%0${SEQUENCE_WIDTH}d', redis.call('INCR', KEYS[2])) .. ARGV[2]
-if ARGV[3] ~= '0' then redis.call('HSET', KEYS[3], member, ARGV[3]) end
-return redis.call('ZADD', KEYS[1], ARGV[1], member)
-`);
-
-/**
- * KEYS: schedule, schedule priorities. ARGV: now ms. Removes and returns the
- * members with eta <= now, in eta order (and forgets their priorities).
- */
-export const SCHEDULE_POP: Script = script(`
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if #due > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]) end
-if redis.call('HLEN', KEYS[2]) > 0 then
-  for _, member in ipairs(due) do redis.call('HDEL', KEYS[2], member) end
-end
-return due
 `);
 
 const KV = `${NOW}

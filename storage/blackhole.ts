@@ -46,7 +46,7 @@ export class BlackHoleStorage implements Storage {
    * Makes a storage that keeps nothing.
    *
    * @param name The queue name.
-   * @throws {TypeError} `name` is not a non-empty string.
+   * @throws {ConfigurationError} `name` is not a non-empty string.
    */
   constructor(name: string = "huey") {
     this.name = checkStorageName(name);

@@ -42,7 +42,8 @@ import type {
   Storage,
 } from "./base.ts";
 import { HueyError } from "../errors.ts";
-import { checkCount, checkLimit, checkNumber, closedError, show } from "./_check.ts";
+import { checkInteger, checkNumber, checkText, optionError } from "../_options.ts";
+import { checkLimit, closedError } from "./_check.ts";
 import {
   dueName,
   isReceipt,
@@ -199,27 +200,16 @@ export class FileStorage implements Storage {
    *
    * @param name The queue name: a folder name (not empty, no `/` or `\`, not `.` or `..`).
    * @param options See {@linkcode FileStorageOptions}.
-   * @throws {TypeError} `name` is not a string, or `path` is missing or not a string.
-   * @throws {RangeError} `name` is not a folder name, or `levels` is not an integer from 0 to 4.
+   * @throws {ConfigurationError} `name` is not a folder name, `path` is missing or not a
+   *   string, or `levels` is not an integer from 0 to 4.
    */
   constructor(name: string, options: FileStorageOptions) {
     const { path, levels = 2 } = options ?? {};
-    if (typeof name !== "string") {
-      throw new TypeError(`Option 'name' must be a string, got ${show(name)}`);
+    if (typeof name !== "string" || /^\.{0,2}$|[/\\\0]/.test(name)) {
+      throw optionError("name", name, 'a folder name (not empty, no "/" or "\\", not "." or "..")');
     }
-    if (name === "" || name === "." || name === ".." || /[/\\\0]/.test(name)) {
-      throw new RangeError(
-        `Option 'name' must be a folder name (not empty, no "/" or "\\", not "." or ".."), got ${
-          show(name)
-        }`,
-      );
-    }
-    if (typeof path !== "string" || path === "") {
-      throw new TypeError(`Option 'path' must be a folder path, got ${show(path)}`);
-    }
-    if (!Number.isInteger(levels) || levels < 0 || levels > 4) {
-      throw new RangeError(`Option 'levels' must be an integer from 0 to 4, got ${show(levels)}`);
-    }
+    checkText("path", path);
+    checkInteger("levels", levels, 0, 4);
     this.name = name;
     this.#root = join(path, name);
     this.location = resolve(this.#root);
@@ -417,7 +407,7 @@ export class FileStorage implements Storage {
   async moveDue(now: number, limit: number): Promise<Uint8Array[]> {
     this.#checkOpen();
     checkNumber("now", now);
-    checkCount("limit", limit);
+    checkInteger("limit", limit, 1);
     await this.#deliverMarkedNowAndThen();
     const moved: Uint8Array[] = [];
     for (const name of await list(this.#path(SCHEDULE))) {

@@ -16,14 +16,8 @@ import type {
   PutIfEmptyOptions,
   Storage,
 } from "./base.ts";
-import {
-  checkCount,
-  checkLimit,
-  checkNumber,
-  checkStorageName,
-  closedError,
-  settle,
-} from "./_check.ts";
+import { checkFunction, checkInteger, checkNumber } from "../_options.ts";
+import { checkLimit, checkStorageName, closedError, settle } from "./_check.ts";
 import { Heap } from "./_heap.ts";
 
 /** Options of {@linkcode MemoryStorage}. */
@@ -121,15 +115,12 @@ export class MemoryStorage implements Storage {
    *
    * @param name The queue name.
    * @param options See {@linkcode MemoryStorageOptions}.
-   * @throws {TypeError} `name` is not a non-empty string, or `clock` is not a function.
+   * @throws {ConfigurationError} `name` is not a non-empty string, or `clock` is not a function.
    */
   constructor(name: string = "huey", options: MemoryStorageOptions = {}) {
     const { clock = Date.now } = options;
     this.name = checkStorageName(name);
-    if (typeof clock !== "function") {
-      throw new TypeError(`Option 'clock' must be a function, got ${typeof clock}`);
-    }
-    this.#clock = clock;
+    this.#clock = checkFunction("clock", clock);
   }
 
   /** Runs `fn` unless the storage is closed; a throw becomes a rejection. */
@@ -279,7 +270,7 @@ export class MemoryStorage implements Storage {
   moveDue(now: number, limit: number): Promise<Uint8Array[]> {
     return this.#run(() => {
       checkNumber("now", now);
-      checkCount("limit", limit);
+      checkInteger("limit", limit, 1);
       const moved: Uint8Array[] = [];
       while (moved.length < limit && (this.#schedule.peek()?.eta ?? Infinity) <= now) {
         const { data, priority } = this.#schedule.pop()!;

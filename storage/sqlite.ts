@@ -18,21 +18,12 @@ import type {
   PutIfEmptyOptions,
   Storage,
 } from "./base.ts";
-import {
-  checkBoolean,
-  checkCount,
-  checkLimit,
-  checkNumber,
-  checkStorageName,
-  closedError,
-  settle,
-} from "./_check.ts";
+import { checkBoolean, checkInteger, checkNumber, checkText, optionError } from "../_options.ts";
+import { checkLimit, checkStorageName, closedError, settle } from "./_check.ts";
 import { migrateSqliteSchema, prepareStatements, type Statements } from "./_sqlite_schema.ts";
 import { fileSignal } from "./_sqlite_wait.ts";
 import { parseReceipt, recoverExpired, runSteps, type Step, writesOf } from "./_sqlite_steps.ts";
 import { Batcher } from "./_batch.ts";
-
-export { migrateSqliteSchema, SQLITE_SCHEMA_VERSION } from "./_sqlite_schema.ts";
 
 /** Options of {@linkcode SqliteStorage}. */
 export interface SqliteStorageOptions {
@@ -159,8 +150,8 @@ export class SqliteStorage implements Storage {
    *
    * @param name The queue name; several names share one file and stay separate.
    * @param options See {@linkcode SqliteStorageOptions}.
-   * @throws {TypeError} An option has the wrong type.
-   * @throws {RangeError} An option is out of range, or `filename`'s folder does not exist.
+   * @throws {ConfigurationError} An option has the wrong type or is out of range, or
+   *   `filename`'s folder does not exist.
    * @throws {HueyError} The file's schema is newer than this version supports.
    */
   constructor(name = "huey", options: SqliteStorageOptions = {}) {
@@ -175,14 +166,10 @@ export class SqliteStorage implements Storage {
       readTimeout = 1,
     } = options;
     this.name = checkStorageName(name);
-    if (typeof filename !== "string" || filename === "") {
-      throw new TypeError(`Option 'filename' must be a non-empty string, got ${String(filename)}`);
-    }
+    checkText("filename", filename);
     const mode = String(journalMode).toLowerCase();
     if (typeof journalMode !== "string" || !JOURNAL_MODES.includes(mode)) {
-      throw new RangeError(
-        `Option 'journalMode' must be one of ${JOURNAL_MODES.join(", ")}, got ${journalMode}`,
-      );
+      throw optionError("journalMode", journalMode, `one of ${JOURNAL_MODES.join(", ")}`);
     }
     checkNumber("cacheMb", cacheMb, ">= 0");
     checkNumber("timeout", timeout, ">= 0");
@@ -192,9 +179,7 @@ export class SqliteStorage implements Storage {
     this.#readTimeout = checkNumber("readTimeout", readTimeout, "> 0");
     const folder = dirname(resolve(filename));
     if (filename !== ":memory:" && !existsSync(folder)) {
-      throw new RangeError(
-        `Option 'filename' names a file in a folder that does not exist: ${filename} (${folder})`,
-      );
+      throw optionError("filename", filename, `a file in a folder that exists (not ${folder})`);
     }
     const busyMs = Math.round(timeout * 1000);
     this.location = filename === ":memory:" ? filename : resolve(filename);
@@ -376,7 +361,7 @@ export class SqliteStorage implements Storage {
       const rows = sql.due.all(
         this.name,
         checkNumber("now", now),
-        checkCount("limit", limit),
+        checkInteger("limit", limit, 1),
       ) as unknown[] as { id: number; data: Uint8Array; priority: number }[];
       for (const row of rows) {
         sql.enqueue.run(this.name, row.data, row.priority);
@@ -565,7 +550,7 @@ export class SqliteStorage implements Storage {
    */
   pragma(name: string): Promise<unknown> {
     return this.#run(() => {
-      if (!/^[a-z_]+$/i.test(name)) throw new RangeError(`Not a pragma name: ${name}`);
+      if (!/^[a-z_]+$/i.test(name)) throw optionError("name", name, "a pragma name");
       const row = this.#db.prepare(`PRAGMA ${name}`).get();
       return row ? Object.values(row)[0] : undefined;
     });

@@ -10,9 +10,12 @@ import {
   RedisExpireHuey,
   RedisHuey,
 } from "../hueys.ts";
-import { PriorityRedisExpireStorage, RedisExpireStorage } from "../storage/redis_expire.ts";
-import { PriorityRedisStorage } from "../storage/redis_priority.ts";
-import { RedisStorage } from "../storage/redis.ts";
+import {
+  PriorityRedisExpireStorage,
+  PriorityRedisStorage,
+  RedisExpireStorage,
+  RedisStorage,
+} from "../storage/redis.ts";
 import { type RedisServer, redisSkip, startRedis } from "./_redis_server.ts";
 import { executeNext } from "./_helpers.ts";
 

@@ -28,6 +28,44 @@ import {
 export function queueChecks(check: Check, features: Features): void {
   const { priority, keepsPlace } = features;
 
+  check(
+    "bad arguments reject with ConfigurationError naming the option and the value",
+    async ({ open }) => {
+      const storage = await open();
+      const bad = (message: string) => ({ name: "ConfigurationError", message });
+      const finite = "a finite number";
+      await assert.rejects(
+        storage.dequeue({ lease: -1 }),
+        bad(`Option 'lease' must be ${finite} >= 0, got -1`),
+      );
+      await assert.rejects(
+        storage.renew([], Number.NaN),
+        bad(`Option 'lease' must be ${finite} >= 0, got NaN`),
+      );
+      await assert.rejects(
+        storage.enqueue(bytes("x"), Number.NaN),
+        bad(`Option 'priority' must be ${finite}, got NaN`),
+      );
+      await assert.rejects(
+        storage.enqueuedItems(-1),
+        bad(`Option 'limit' must be ${finite} >= 0, got -1`),
+      );
+      await assert.rejects(
+        storage.addToSchedule(bytes("x"), Infinity),
+        bad(`Option 'eta' must be ${finite}, got Infinity`),
+      );
+      await assert.rejects(
+        storage.moveDue(Date.now(), 1.5),
+        bad("Option 'limit' must be an integer >= 1, got 1.5"),
+      );
+      await assert.rejects(
+        storage.putIfEmpty("k", bytes("x"), { ttl: 0 }),
+        bad(`Option 'ttl' must be ${finite} > 0, got 0`),
+      );
+      assert.equal(await storage.queueSize(), 0);
+    },
+  );
+
   check("the queue is FIFO (huey's test_queue_methods)", async ({ open }) => {
     const storage = await open();
     for (const item of ["item-0", "item-1", "item-2"]) await storage.enqueue(bytes(item));

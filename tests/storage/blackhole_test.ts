@@ -77,7 +77,10 @@ test("blackhole: close is idempotent and later operations reject", async () => {
 });
 
 test("blackhole: an empty name is rejected", () => {
-  assert.throws(() => new BlackHoleStorage(""), TypeError);
+  assert.throws(() => new BlackHoleStorage(""), {
+    name: "ConfigurationError",
+    message: `Option 'name' must be a non-empty string, got ""`,
+  });
 });
 
 test("blackhole: finish keeps nothing and acknowledges nothing", async () => {

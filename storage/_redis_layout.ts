@@ -1,0 +1,178 @@
+/**
+ * How a Redis storage lays out one queue's data: the key names, the encoding
+ * of dead letters, and the models a storage kind is made of — a queue model
+ * (a LIST, or a ZSET for priorities) and a result model (a HASH, or string
+ * keys that expire). The models themselves are in `_redis_models.ts`, the
+ * Lua scripts in `_redis_scripts.ts` and `_redis_queue_scripts.ts`.
+ *
+ * @module
+ * @internal
+ */
+import type { DeadLetter, FinishOptions } from "./base.ts";
+import type { RedisArgument, RedisConnection } from "./_redis_client.ts";
+import type { QueueScripts } from "./_redis_queue_scripts.ts";
+import { packFields } from "./_redis_scripts.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The key names of one queue, all with the hash tag `{name}` (one Redis Cluster slot). */
+export interface RedisKeys {
+  /** The waiting messages: a LIST, or a ZSET for priorities. */
+  readonly queue: string;
+  /** ZSET receipt -> lease deadline (ms, Redis clock). */
+  readonly leases: string;
+  /** HASH receipt -> leased message. */
+  readonly leased: string;
+  /** LIST with one element while a priority queue has messages: blocking waits watch it. */
+  readonly notify: string;
+  /** ZSET of scheduled messages, score eta (ms). */
+  readonly schedule: string;
+  /** HASH scheduled member -> queue score (-priority), for the members with a priority only. */
+  readonly schedulePriorities: string;
+  /** ZSET of the markers of `enqueueOnce`, score expiry (ms). */
+  readonly markers: string;
+  /** Counter that orders messages and numbers dead letters. */
+  readonly sequence: string;
+  /** HASH key -> value. */
+  readonly values: string;
+  /** ZSET key -> expiry (ms) of keys put with a ttl. */
+  readonly expiries: string;
+  /** ZSET of dead letters, score = id. */
+  readonly dead: string;
+  /** Prefix of the result keys of the expire kinds. */
+  readonly results: string;
+}
+
+/** The key names of queue `name`. */
+export function redisKeys(name: string): RedisKeys {
+  const prefix = `huey:{${name}}:`;
+  const key = (suffix: string): string => prefix + suffix;
+  return {
+    queue: key("queue"),
+    leases: key("leases"),
+    leased: key("leased"),
+    notify: key("notify"),
+    schedule: key("schedule"),
+    schedulePriorities: key("schedule-priorities"),
+    markers: key("markers"),
+    sequence: key("sequence"),
+    values: key("kv"),
+    expiries: key("kv-expiries"),
+    dead: key("dead"),
+    results: key("r:"),
+  };
+}
+
+/** `at:reasonLength:reason` followed by the message. */
+export function packDeadLetter(data: Uint8Array, reason: string): Uint8Array {
+  const reasonBytes = encoder.encode(reason);
+  const head = encoder.encode(`${Date.now()}:${reasonBytes.length}:`);
+  const packed = new Uint8Array(head.length + reasonBytes.length + data.length);
+  packed.set(head);
+  packed.set(reasonBytes, head.length);
+  packed.set(data, head.length + reasonBytes.length);
+  return packed;
+}
+
+/** Reads `id:at:reasonLength:reason` followed by the message. */
+export function unpackDeadLetter(member: Uint8Array): DeadLetter {
+  const fields: string[] = [];
+  let start = 0;
+  while (fields.length < 3) {
+    const colon = member.indexOf(58, start);
+    fields.push(decoder.decode(member.subarray(start, colon)));
+    start = colon + 1;
+  }
+  const [id, at, length] = fields;
+  const end = start + Number(length);
+  return {
+    id,
+    at: new Date(Number(at)),
+    reason: decoder.decode(member.subarray(start, end)),
+    data: member.slice(end),
+  };
+}
+
+/** What the queue and result models work with. */
+export interface RedisContext {
+  /** The storage's connection. */
+  readonly connection: RedisConnection;
+  /** The queue's key names. */
+  readonly keys: RedisKeys;
+  /** Seconds results are kept (expire kinds). */
+  readonly expireTime: number;
+}
+
+/** How a Redis storage keeps its queue: a LIST, or a ZSET for priorities. */
+export interface QueueModel {
+  /** Whether priorities are honoured. */
+  readonly priority: boolean;
+  /** Lease, release and view scripts of this layout. */
+  readonly scripts: QueueScripts;
+  /** The list a blocking `dequeue` waits on (BLMOVE to itself: it never takes data). */
+  waitKey(keys: RedisKeys): string;
+  /** Appends checked messages, in order. */
+  enqueue(context: RedisContext, items: { data: Uint8Array; priority: number }[]): Promise<void>;
+  /** The message in a stored queue element. */
+  decode(element: Uint8Array): Uint8Array;
+}
+
+/** How a Redis storage keeps keys and values: a HASH, or string keys with a TTL (the expire kinds). */
+export interface ResultModel {
+  /** Results expire and `pop` only reads (the expire kinds). */
+  readonly expiring: boolean;
+  /** Stores a value, without expiry unless `isResult` on an expiring model. */
+  put(context: RedisContext, key: string, value: Uint8Array, isResult: boolean): Promise<void>;
+  /** Reads values, in one round trip; `null` for a missing key. */
+  peekMany(context: RedisContext, keys: string[]): Promise<(Uint8Array | null)[]>;
+  /** Deletes, stores and acknowledges for several tasks, in one round trip. */
+  finishMany(context: RedisContext, items: FinishItem[]): Promise<void>;
+  /** Reads (and, unless expiring, removes) a value. */
+  pop(context: RedisContext, key: string): Promise<Uint8Array | null>;
+  /** Removes a value; `true` when there was one. */
+  delete(context: RedisContext, key: string): Promise<boolean>;
+  /** Removes a value only while it is exactly `value`, atomically; `true` when it did. */
+  deleteIfEquals(context: RedisContext, key: string, value: Uint8Array): Promise<boolean>;
+  /** Whether a value is stored. */
+  has(context: RedisContext, key: string): Promise<boolean>;
+  /** Stores the value if the key is empty, atomically, expiring after `ttl` ms if given. */
+  putIfEmpty(context: RedisContext, key: string, value: Uint8Array, ttl?: number): Promise<boolean>;
+  /** How many keys are stored. */
+  size(context: RedisContext): Promise<number>;
+  /** Every key and value. */
+  items(context: RedisContext): Promise<Map<string, Uint8Array>>;
+  /** Removes every key. */
+  flush(context: RedisContext): Promise<void>;
+}
+
+/** One task's part of {@linkcode ResultModel.finishMany}. */
+export interface FinishItem extends FinishOptions {
+  /** The lease to end, or `null`. */
+  receipt: string | null;
+}
+
+/**
+ * The ARGV of a finish script (see `_redis_scripts.ts`): the result ttl,
+ * then one record per task, packed in one argument, with each key written
+ * as `name(key)`.
+ */
+export function finishArguments(
+  items: FinishItem[],
+  ttl: string,
+  name: (key: string) => string,
+): RedisArgument[] {
+  const fields: RedisArgument[] = [];
+  for (const { receipt, deleteKeys = [], result } of items) {
+    fields.push(receipt ?? "", String(deleteKeys.length));
+    for (const key of deleteKeys) fields.push(name(key));
+    if (result) fields.push("1", name(result.key), result.value);
+    else fields.push("0");
+  }
+  return [ttl, packFields(fields)];
+}
+
+/** Seconds to whole milliseconds (at least 1), as Redis takes a ttl. */
+export function milliseconds(seconds: number): number {
+  return Math.max(1, Math.round(seconds * 1000));
+}

@@ -1,0 +1,246 @@
+/**
+ * The Lua scripts of a Redis storage's queue and schedule: one set for each
+ * queue layout (a LIST, or a ZSET for priorities) that leases, releases,
+ * lists and moves messages, and the scripts that enqueue with priorities,
+ * renew leases and keep the schedule. Each script's header names its KEYS,
+ * ARGV and return value.
+ *
+ * @module
+ * @internal
+ */
+import { NOW, type Script, script, SEQUENCE_WIDTH } from "./_redis_scripts.ts";
+
+// Queue layouts. Both define, over the table K of key names:
+//   q_pop(K)          -> message, leased value  (nil when empty)
+//   q_requeue(K, v)   puts a leased value back where it was (at the head)
+//   q_push(K, score, message) appends a message (score: -priority, as text)
+//   q_size(K), q_range(K, stop), q_settle(K) (runs after every change)
+
+/** Plain queue: a LIST (RPUSH at the tail, LPOP at the head); a lease keeps the message. */
+const LIST_QUEUE = `
+local function q_push(K, score, message) redis.call('RPUSH', K.queue, message) end
+local function q_pop(K)
+  local message = redis.call('LPOP', K.queue)
+  return message, message
+end
+local function q_requeue(K, value) redis.call('LPUSH', K.queue, value) end
+local function q_size(K) return redis.call('LLEN', K.queue) end
+local function q_range(K, stop) return redis.call('LRANGE', K.queue, 0, stop) end
+local function q_settle(K) end
+`;
+
+/**
+ * Priority queue: a ZSET, score -priority, member a 16-digit sequence number
+ * followed by the message (FIFO within a priority). A lease keeps
+ * "score\\nmember", so the message goes back to its exact place. The list
+ * K.notify holds one element while the queue is not empty: blocking waits
+ * watch it.
+ */
+const ZSET_QUEUE = `
+local function q_push(K, score, message)
+  local member = string.format('%0${SEQUENCE_WIDTH}d', redis.call('INCR', K.sequence)) .. message
+  redis.call('ZADD', K.queue, score, member)
+end
+local function q_pop(K)
+  local popped = redis.call('ZPOPMIN', K.queue)
+  if #popped == 0 then return nil end
+  return popped[1], popped[2] .. '\\n' .. popped[1]
+end
+local function q_requeue(K, value)
+  local cut = string.find(value, '\\n', 1, true)
+  redis.call('ZADD', K.queue, string.sub(value, 1, cut - 1), string.sub(value, cut + 1))
+end
+local function q_size(K) return redis.call('ZCARD', K.queue) end
+local function q_range(K, stop) return redis.call('ZRANGE', K.queue, 0, stop) end
+local function q_settle(K)
+  if redis.call('ZCARD', K.queue) == 0 then
+    redis.call('DEL', K.notify)
+  elseif redis.call('EXISTS', K.notify) == 0 then
+    redis.call('RPUSH', K.notify, '1')
+  end
+end
+`;
+
+const LEASES = `
+local K = { queue = KEYS[1], leases = KEYS[2], leased = KEYS[3], notify = KEYS[4], sequence = KEYS[5] }
+-- Puts every message whose lease has expired back at the head, earliest deadline first.
+local function recover(now)
+  local expired = redis.call('ZRANGEBYSCORE', K.leases, '-inf', now)
+  if #expired == 0 then return end
+  for i = #expired, 1, -1 do
+    local value = redis.call('HGET', K.leased, expired[i])
+    if value then q_requeue(K, value) end
+    redis.call('HDEL', K.leased, expired[i])
+  end
+  redis.call('ZREMRANGEBYSCORE', K.leases, '-inf', now)
+end
+`;
+
+/** The scripts that lease, release and list the messages of one queue layout. */
+export interface QueueScripts {
+  /**
+   * KEYS: queue, leases (ZSET receipt -> deadline ms), leased (HASH receipt ->
+   * value)[, notify]. ARGV: lease ms (0: no lease, the messages are deleted),
+   * a receipt prefix unique to the call, how many messages are wanted.
+   * Recovers expired leases, then pops up to that many messages and records
+   * their leases under the receipts `<prefix>.1`, `<prefix>.2`, ... in order.
+   * Returns the ms until
+   * the next lease expires (-1: no lease; only computed when the queue ran
+   * dry) followed by the messages.
+   */
+  readonly lease: Script;
+  /**
+   * KEYS: as `lease`. ARGV: receipt. Puts a leased message back at the head.
+   * Returns 1, or 0 for an unknown receipt.
+   */
+  readonly release: Script;
+  /**
+   * KEYS: as `lease`. ARGV: -2 for the size, else how many items (-1: all).
+   * Recovers expired leases first. Returns the size, or the items.
+   */
+  readonly view: Script;
+  /**
+   * KEYS: as `lease`, then sequence, schedule (ZSET), schedule priorities
+   * (HASH member -> score). ARGV: now ms, limit. Moves up to `limit` members
+   * with eta <= now, in eta order, to the queue with their priority, and
+   * removes them from the schedule. Returns the messages moved.
+   */
+  readonly moveDue: Script;
+  /**
+   * KEYS: as `lease`, then sequence, markers (ZSET marker -> expiry ms).
+   * ARGV: marker, ttl ms, then score (-priority), message, score, message,
+   * ... Forgets expired markers; unless the marker is set, sets it and
+   * enqueues the messages in order. Returns 1 when it enqueued, else 0.
+   */
+  readonly enqueueOnce: Script;
+}
+
+function queueScripts(layout: string): QueueScripts {
+  const prelude = NOW + layout + LEASES;
+  return {
+    lease: script(`${prelude}
+local now = now_ms()
+recover(now)
+local lease, prefix, wanted = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local result = { -1 }
+for i = 1, wanted do
+  local message, value = q_pop(K)
+  if not message then break end
+  if lease > 0 then
+    local receipt = prefix .. '.' .. i
+    redis.call('ZADD', K.leases, now + lease, receipt)
+    redis.call('HSET', K.leased, receipt, value)
+  end
+  result[#result + 1] = message
+end
+if #result <= wanted then
+  local first = redis.call('ZRANGE', K.leases, 0, 0, 'WITHSCORES')
+  if #first > 0 then result[1] = math.max(0, tonumber(first[2]) - now) end
+end
+q_settle(K)
+return result
+`),
+    release: script(`${prelude}
+if redis.call('ZREM', K.leases, ARGV[1]) == 0 then return 0 end
+local value = redis.call('HGET', K.leased, ARGV[1])
+redis.call('HDEL', K.leased, ARGV[1])
+if value then q_requeue(K, value) end
+q_settle(K)
+return 1
+`),
+    view: script(`${prelude}
+recover(now_ms())
+q_settle(K)
+local limit = tonumber(ARGV[1])
+if limit == -2 then return q_size(K) end
+if limit == -1 then return q_range(K, -1) end
+return q_range(K, limit - 1)
+`),
+    moveDue: script(`${prelude}
+local due = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local prioritized = redis.call('HLEN', KEYS[7]) > 0
+local moved = {}
+for i, member in ipairs(due) do
+  local score = '0'
+  if prioritized then
+    score = redis.call('HGET', KEYS[7], member) or '0'
+    redis.call('HDEL', KEYS[7], member)
+  end
+  moved[i] = string.sub(member, ${SEQUENCE_WIDTH + 1})
+  q_push(K, score, moved[i])
+  redis.call('ZREM', KEYS[6], member)
+end
+q_settle(K)
+return moved
+`),
+    enqueueOnce: script(`${prelude}
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
+if redis.call('ZSCORE', KEYS[6], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[6], now + tonumber(ARGV[2]), ARGV[1])
+for i = 3, #ARGV, 2 do q_push(K, ARGV[i], ARGV[i + 1]) end
+q_settle(K)
+return 1
+`),
+  };
+}
+
+/** Scripts of the plain (LIST) queue. */
+export const LIST_SCRIPTS: QueueScripts = queueScripts(LIST_QUEUE);
+
+/** Scripts of the priority (ZSET) queue. */
+export const ZSET_SCRIPTS: QueueScripts = queueScripts(ZSET_QUEUE);
+
+/**
+ * KEYS: queue (ZSET), sequence (counter), notify (LIST).
+ * ARGV: score (-priority), message, score, message, ...
+ * Adds the messages in order, member sequence .. message.
+ * Returns how many were added.
+ */
+export const ZSET_ENQUEUE: Script = script(`
+local count = #ARGV / 2
+local last = redis.call('INCRBY', KEYS[2], count)
+for i = 1, count do
+  local member = string.format('%0${SEQUENCE_WIDTH}d', last - count + i) .. ARGV[2 * i]
+  redis.call('ZADD', KEYS[1], ARGV[2 * i - 1], member)
+end
+if count > 0 and redis.call('EXISTS', KEYS[3]) == 0 then redis.call('RPUSH', KEYS[3], '1') end
+return count
+`);
+
+/**
+ * KEYS: leases. ARGV: lease ms, receipt, receipt, ... Sets each known
+ * lease's deadline to now + lease. Returns how many were renewed.
+ */
+export const RENEW: Script = script(`${NOW}
+local deadline = now_ms() + tonumber(ARGV[1])
+local renewed = 0
+for i = 2, #ARGV do
+  renewed = renewed + redis.call('ZADD', KEYS[1], 'XX', 'CH', deadline, ARGV[i])
+end
+return renewed
+`);
+
+/**
+ * KEYS: schedule (ZSET), sequence, schedule priorities (HASH). ARGV: eta ms,
+ * message, queue score (-priority, '0' for none). Adds the message, score
+ * eta, member sequence .. message, and records a non-zero score. Returns 1.
+ */
+export const SCHEDULE_ADD: Script = script(`
+local member = string.format('%0${SEQUENCE_WIDTH}d', redis.call('INCR', KEYS[2])) .. ARGV[2]
+if ARGV[3] ~= '0' then redis.call('HSET', KEYS[3], member, ARGV[3]) end
+return redis.call('ZADD', KEYS[1], ARGV[1], member)
+`);
+
+/**
+ * KEYS: schedule, schedule priorities. ARGV: now ms. Removes and returns the
+ * members with eta <= now, in eta order (and forgets their priorities).
+ */
+export const SCHEDULE_POP: Script = script(`
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if #due > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]) end
+if redis.call('HLEN', KEYS[2]) > 0 then
+  for _, member in ipairs(due) do redis.call('HDEL', KEYS[2], member) end
+end
+return due
+`);

@@ -1,0 +1,490 @@
+/**
+ * The engine of the Redis storages (huey's `RedisStorage`): leases live in
+ * Redis and expired ones are recovered atomically, every step of more than
+ * one command is one Lua script, and every key of a queue carries the hash
+ * tag `{name}`, so Redis Cluster works. Each public kind (`redis.ts`) picks
+ * its queue and result models (`_redis_models.ts`).
+ *
+ * node-redis is loaded on first use, never by importing this module.
+ *
+ * @module
+ * @internal
+ */
+import type {
+  DeadLetter,
+  Delivery,
+  DequeueOptions,
+  EnqueueOnceOptions,
+  FinishOptions,
+  PutDataOptions,
+  PutIfEmptyOptions,
+  Storage,
+} from "./base.ts";
+import { ConfigurationError } from "../errors.ts";
+import { checkBoolean, checkInteger, checkNumber, optionError } from "../_options.ts";
+import { Batcher } from "./_batch.ts";
+import { checkLimit, checkStorageName } from "./_check.ts";
+import {
+  planConnection,
+  type RedisArgument,
+  type RedisConnection,
+  type RedisConnectOptions,
+  type RedisReply,
+} from "./_redis_client.ts";
+import {
+  type FinishItem,
+  milliseconds,
+  packDeadLetter,
+  type QueueModel,
+  type RedisContext,
+  type RedisKeys,
+  redisKeys,
+  type ResultModel,
+  unpackDeadLetter,
+} from "./_redis_layout.ts";
+import { RENEW, SCHEDULE_ADD, SCHEDULE_POP } from "./_redis_queue_scripts.ts";
+import {
+  DEAD_ADD,
+  DEAD_FLUSH,
+  DEAD_TAKE,
+  runScript,
+  type Script,
+  SEQUENCE_WIDTH,
+} from "./_redis_scripts.ts";
+import { RedisSession } from "./_redis_session.ts";
+
+/** Options of the Redis storages: where to connect, and how `dequeue` waits. */
+export interface RedisStorageOptions extends RedisConnectOptions {
+  /** `dequeue` waits up to `readTimeout` for a message when the queue is empty. @default true */
+  blocking?: boolean;
+  /** How long a blocking `dequeue` waits, in seconds. @default 1 */
+  readTimeout?: number;
+  /** Seconds a task result is kept (`RedisExpireStorage` kinds only). @default 86400 */
+  expireTime?: number;
+}
+
+/** Keys per script of `peekMany` (Lua's `unpack` takes a few thousand at most). */
+const PEEK_CHUNK = 1000;
+
+/** Elements after the sequence prefix (schedule members). */
+function unprefix(element: Uint8Array): Uint8Array {
+  return element.slice(SEQUENCE_WIDTH);
+}
+
+/**
+ * A Redis storage, its layout left to its kind: {@linkcode queueModel} and
+ * {@linkcode resultModel}. Several clients (processes, machines) of the same
+ * name share one queue.
+ */
+export abstract class RedisStorageBase implements Storage {
+  /** The queue name. */
+  readonly name: string;
+  /** `dequeue` waits up to `readTimeout` seconds for a message. */
+  readonly blocking: boolean;
+  /** Whether priorities are honoured (the Priority kinds). */
+  readonly priority: boolean;
+  /** The server's `host:port`. */
+  readonly location: string;
+  #readTimeout: number;
+  #expireTime: number;
+  #keys: RedisKeys;
+  #queue: QueueModel;
+  #results: ResultModel;
+  #session: RedisSession;
+  // Calls made in the same turn of the event loop share one round trip (see _batch.ts).
+  #enqueues = new Batcher<{ data: Uint8Array; priority: number }, void>(async (items) => {
+    await this.#queue.enqueue(await this.#context(), items);
+    return items.map(() => undefined);
+  });
+  // Leases go out at once, ahead of the stores that wait for the turn to end: a worker waits for them.
+  #leases = new Batcher<number, Delivery | number>(
+    (requests) => this.#lease(requests),
+    { eager: true },
+  );
+  #peeks = new Batcher<string, Uint8Array | null>(async (keys) => {
+    return await this.#results.peekMany(await this.#context(), keys);
+  });
+  #finishes = new Batcher<FinishItem, void>(async (items) => {
+    await this.#results.finishMany(await this.#context(), items);
+    return items.map(() => undefined);
+  });
+
+  /**
+   * Checks the options; connects on first use.
+   *
+   * @param name The queue name (no `{` or `}`: they delimit the hash tag).
+   * @param options See {@linkcode RedisStorageOptions}.
+   * @throws {ConfigurationError} An option has the wrong type or is out of range, the name
+   *   is empty or contains a brace, or options contradict each other (e.g. `url` with
+   *   `host`, or `expireTime` on a kind whose results do not expire).
+   */
+  constructor(name: string = "huey", options: RedisStorageOptions = {}) {
+    const { blocking = true, readTimeout = 1, expireTime, ...connection } = options;
+    checkStorageName(name);
+    if (/[{}]/.test(name)) throw optionError("name", name, "a name without '{' or '}'");
+    checkBoolean("blocking", blocking);
+    this.#queue = this.queueModel();
+    this.#results = this.resultModel();
+    if (!this.#results.expiring && expireTime !== undefined) {
+      throw new ConfigurationError(
+        `Option 'expireTime' applies to RedisExpireStorage and PriorityRedisExpireStorage, ` +
+          `not ${new.target.name}`,
+      );
+    }
+    this.name = name;
+    this.blocking = blocking;
+    this.priority = this.#queue.priority;
+    this.#readTimeout = checkNumber("readTimeout", readTimeout, "> 0");
+    this.#expireTime = checkNumber("expireTime", expireTime ?? 86400, "> 0");
+    const plan = planConnection(connection);
+    this.location = plan.address;
+    this.#session = new RedisSession(plan, new.target.name, name);
+    this.#keys = redisKeys(name);
+  }
+
+  /**
+   * The queue layout of this kind: a LIST, or a ZSET for priorities.
+   * @internal
+   */
+  protected abstract queueModel(): QueueModel;
+
+  /**
+   * The key/value layout of this kind: a HASH, or string keys whose results expire.
+   * @internal
+   */
+  protected abstract resultModel(): ResultModel;
+
+  /** The connection, opened on first use. */
+  #connection(): Promise<RedisConnection> {
+    return this.#session.connection();
+  }
+
+  async #context(): Promise<RedisContext> {
+    return { connection: await this.#connection(), keys: this.#keys, expireTime: this.#expireTime };
+  }
+
+  async #run(script: Script, keys: string[], args: RedisArgument[] = []): Promise<RedisReply> {
+    return await runScript(await this.#connection(), script, keys, args);
+  }
+
+  get #queueKeys(): string[] {
+    const { queue, leases, leased, notify } = this.#keys;
+    return [queue, leases, leased, notify];
+  }
+
+  /** The queue score of a checked priority, as the scripts take it (`-priority`, `0` for none). */
+  #score(priority: number | undefined): string {
+    return String(-this.#checkPriority(priority) || 0);
+  }
+
+  #checkPriority(priority: number | undefined): number {
+    if (priority === undefined || priority === 0) return 0;
+    checkNumber("priority", priority);
+    if (!this.priority) {
+      throw new ConfigurationError(
+        `${this.constructor.name} has no priorities, got priority ${priority}: ` +
+          `use PriorityRedisHuey (or PriorityRedisExpireHuey) for priorities`,
+      );
+    }
+    return priority;
+  }
+
+  /** Adds a message to the queue (messages enqueued together go in one command). */
+  async enqueue(data: Uint8Array, priority?: number): Promise<void> {
+    await this.#enqueues.call({ data, priority: this.#checkPriority(priority) });
+  }
+
+  /** Adds messages to the queue in order: one command (or script) per thousand. */
+  async enqueueMany(items: ReadonlyArray<{ data: Uint8Array; priority?: number }>): Promise<void> {
+    const checked = items.map(({ data, priority }) => ({
+      data,
+      priority: this.#checkPriority(priority),
+    }));
+    const context = await this.#context();
+    if (checked.length > 0) await this.#queue.enqueue(context, checked);
+  }
+
+  /**
+   * Takes the next message. With `blocking`, waits up to `readTimeout`
+   * seconds for one (resolving to `null` at once when `signal` aborts).
+   */
+  async dequeue(options: DequeueOptions = {}): Promise<Delivery | null> {
+    const { lease = 0, signal, wait: mayWait = true } = options;
+    checkNumber("lease", lease, ">= 0");
+    const deadline = Date.now() + this.#readTimeout * 1000;
+    while (!signal?.aborted) {
+      const reply = await this.#leases.call(lease > 0 ? milliseconds(lease) : 0);
+      if (typeof reply !== "number") return reply;
+      const remaining = deadline - Date.now();
+      if (!this.blocking || !mayWait || remaining <= 0) return null;
+      // Wake up when a lease expires too: its message is then waiting.
+      const nextExpiry = reply;
+      const wait = nextExpiry >= 0 ? Math.min(remaining, nextExpiry + 5) : remaining;
+      try {
+        await this.#session.wait(this.#queue.waitKey(this.#keys), wait / 1000, signal);
+      } catch (error) {
+        if (this.#session.closed) return null;
+        throw error;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Leases a message for each request (its lease in ms), in one script per
+   * lease time; each request gets its delivery, or the ms until the next
+   * lease expires. The script names the receipts after one UUID per call.
+   */
+  async #lease(requests: number[]): Promise<(Delivery | number)[]> {
+    const answers: (Delivery | number)[] = [];
+    for (const lease of new Set(requests)) {
+      const indexes = requests.flatMap((request, i) => request === lease ? [i] : []);
+      const prefix = crypto.randomUUID();
+      const reply = await this.#run(this.#queue.scripts.lease, this.#queueKeys, [
+        String(lease),
+        prefix,
+        String(indexes.length),
+      ]) as [number, ...Uint8Array[]];
+      indexes.forEach((index, i) => {
+        const message = reply[i + 1] as Uint8Array | undefined;
+        answers[index] = message === undefined ? reply[0] : {
+          data: this.#queue.decode(message),
+          receipt: lease > 0 ? `${prefix}.${i + 1}` : null,
+        };
+      });
+    }
+    return answers;
+  }
+
+  /** Removes a leased message for good. Unknown or outdated receipts are ignored. */
+  async ack(receipt: string): Promise<void> {
+    await this.#finishes.call({ receipt });
+  }
+
+  /** Removes `deleteKeys`, stores `result`, then acks `receipt`: one script for all tasks finished together. */
+  async finish(receipt: string | null, options: FinishOptions): Promise<void> {
+    await this.#finishes.call({ ...options, receipt });
+  }
+
+  /** Extends these leases to `lease` seconds from now (Redis's clock). */
+  async renew(receipts: readonly string[], lease: number): Promise<void> {
+    checkNumber("lease", lease, ">= 0");
+    const connection = await this.#connection();
+    if (receipts.length === 0) return;
+    await runScript(connection, RENEW, [this.#keys.leases], [
+      String(milliseconds(lease)),
+      ...receipts,
+    ]);
+  }
+
+  /** Puts a leased message back at the head of the queue. */
+  async release(receipt: string): Promise<void> {
+    await this.#run(this.#queue.scripts.release, this.#queueKeys, [receipt]);
+  }
+
+  /** How many messages are waiting (expired leases are recovered first). */
+  async queueSize(): Promise<number> {
+    return await this.#run(this.#queue.scripts.view, this.#queueKeys, ["-2"]) as number;
+  }
+
+  /** The waiting messages in dequeue order, at most `limit`. */
+  async enqueuedItems(limit?: number): Promise<Uint8Array[]> {
+    const checked = checkLimit(limit);
+    const count = checked === Infinity ? -1 : checked;
+    const connection = await this.#connection();
+    if (count === 0) return [];
+    const reply = await runScript(connection, this.#queue.scripts.view, this.#queueKeys, [
+      String(count),
+    ]);
+    return (reply as Uint8Array[]).map((element) => this.#queue.decode(element));
+  }
+
+  /** Empties the queue, leased messages included. */
+  async flushQueue(): Promise<void> {
+    const { queue, leases, leased, notify } = this.#keys;
+    await (await this.#connection()).del([queue, leases, leased, notify]);
+  }
+
+  /** Adds a message to the schedule, for `eta` (epoch ms), to be enqueued with `priority`. */
+  async addToSchedule(data: Uint8Array, eta: number, priority?: number): Promise<void> {
+    checkNumber("eta", eta);
+    const { schedule, sequence, schedulePriorities } = this.#keys;
+    const args = [String(eta), data, this.#score(priority)];
+    await this.#run(SCHEDULE_ADD, [schedule, sequence, schedulePriorities], args);
+  }
+
+  /** Removes and returns the messages due at `now` (epoch ms), in eta order, atomically. */
+  async readSchedule(now: number): Promise<Uint8Array[]> {
+    checkNumber("now", now);
+    const { schedule, schedulePriorities } = this.#keys;
+    const due = await this.#run(SCHEDULE_POP, [schedule, schedulePriorities], [String(now)]);
+    return (due as Uint8Array[]).map(unprefix);
+  }
+
+  /** Moves up to `limit` due messages to the queue, in eta order, with their priorities: one script. */
+  async moveDue(now: number, limit: number): Promise<Uint8Array[]> {
+    checkNumber("now", now);
+    checkInteger("limit", limit, 1);
+    const { sequence, schedule, schedulePriorities } = this.#keys;
+    const keys = [...this.#queueKeys, sequence, schedule, schedulePriorities];
+    return await this.#run(this.#queue.scripts.moveDue, keys, [
+      String(now),
+      String(limit),
+    ]) as Uint8Array[];
+  }
+
+  /** How many messages are scheduled. */
+  async scheduleSize(): Promise<number> {
+    return await (await this.#connection()).zcard(this.#keys.schedule);
+  }
+
+  /** The scheduled messages, soonest first, at most `limit`. */
+  async scheduledItems(limit?: number): Promise<Uint8Array[]> {
+    return (await this.#range(this.#keys.schedule, limit)).map(unprefix);
+  }
+
+  /** The first `limit` members of a sorted set (all when `undefined`). */
+  async #range(key: string, limit: number | undefined): Promise<Uint8Array[]> {
+    const checked = checkLimit(limit);
+    const connection = await this.#connection();
+    if (checked === 0) return [];
+    return await connection.zrange(key, 0, checked === Infinity ? -1 : checked - 1);
+  }
+
+  /** Empties the schedule. */
+  async flushSchedule(): Promise<void> {
+    await (await this.#connection()).del([this.#keys.schedule, this.#keys.schedulePriorities]);
+  }
+
+  /** Stores a value under a key, replacing any other (and its ttl). */
+  async putData(key: string, value: Uint8Array, options: PutDataOptions = {}): Promise<void> {
+    await this.#results.put(await this.#context(), key, value, options.isResult ?? false);
+  }
+
+  /** Reads a value without removing it (values read together: one command). */
+  async peekData(key: string): Promise<Uint8Array | null> {
+    return await this.#peeks.call(key);
+  }
+
+  /** Reads many values: one script per {@linkcode PEEK_CHUNK} keys. */
+  async peekMany(keys: readonly string[]): Promise<(Uint8Array | null)[]> {
+    const context = await this.#context();
+    const values: (Uint8Array | null)[] = [];
+    for (let at = 0; at < keys.length; at += PEEK_CHUNK) {
+      values.push(...await this.#results.peekMany(context, keys.slice(at, at + PEEK_CHUNK)));
+    }
+    return values;
+  }
+
+  /** Reads and removes a value (the expire kinds only read). */
+  async popData(key: string): Promise<Uint8Array | null> {
+    return await this.#results.pop(await this.#context(), key);
+  }
+
+  /** Removes a value; `true` when there was one. */
+  async deleteData(key: string): Promise<boolean> {
+    return await this.#results.delete(await this.#context(), key);
+  }
+
+  /** Whether a value is stored under the key. */
+  async hasDataForKey(key: string): Promise<boolean> {
+    return await this.#results.has(await this.#context(), key);
+  }
+
+  /** Stores the value if the key is empty, atomically; with `ttl` (seconds) the key expires. */
+  async putIfEmpty(
+    key: string,
+    value: Uint8Array,
+    options: PutIfEmptyOptions = {},
+  ): Promise<boolean> {
+    const { ttl } = options;
+    if (ttl !== undefined) checkNumber("ttl", ttl, "> 0");
+    const context = await this.#context();
+    return await this.#results.putIfEmpty(context, key, value, ttl && milliseconds(ttl));
+  }
+
+  /** Removes the key only while it holds exactly `value`, atomically; `true` when it did. */
+  async deleteIfEquals(key: string, value: Uint8Array): Promise<boolean> {
+    return await this.#results.deleteIfEquals(await this.#context(), key, value);
+  }
+
+  /** Enqueues `items` and sets `marker` for `ttl` seconds, unless it is set: one script. */
+  async enqueueOnce(
+    marker: string,
+    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    options: EnqueueOnceOptions,
+  ): Promise<boolean> {
+    const ttl = checkNumber("ttl", options?.ttl, "> 0");
+    const args: RedisArgument[] = [marker, String(milliseconds(ttl))];
+    for (const { data, priority } of items) args.push(this.#score(priority), data);
+    const keys = [...this.#queueKeys, this.#keys.sequence, this.#keys.markers];
+    return await this.#run(this.#queue.scripts.enqueueOnce, keys, args) === 1;
+  }
+
+  /** How many keys are stored. */
+  async resultStoreSize(): Promise<number> {
+    return await this.#results.size(await this.#context());
+  }
+
+  /** Every stored key and its value. */
+  async resultItems(): Promise<Map<string, Uint8Array>> {
+    return await this.#results.items(await this.#context());
+  }
+
+  /** Removes every key. */
+  async flushResults(): Promise<void> {
+    await this.#results.flush(await this.#context());
+  }
+
+  /** Moves a message aside and acks `receipt`, in one script; resolves to the dead letter's id. */
+  async addDeadLetter(
+    data: Uint8Array,
+    reason: string,
+    receipt: string | null = null,
+  ): Promise<string> {
+    const { dead, sequence, leases, leased } = this.#keys;
+    const args = [packDeadLetter(data, reason), receipt ?? ""];
+    return String(await this.#run(DEAD_ADD, [dead, sequence, leases, leased], args));
+  }
+
+  /** The dead letters, oldest first, at most `limit`. */
+  async deadLetters(limit?: number): Promise<DeadLetter[]> {
+    return (await this.#range(this.#keys.dead, limit)).map(unpackDeadLetter);
+  }
+
+  /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */
+  async takeDeadLetter(id: string): Promise<Uint8Array | null> {
+    const connection = await this.#connection();
+    if (!/^\d{1,15}$/.test(id)) return null;
+    const member = await runScript(connection, DEAD_TAKE, [this.#keys.dead], [id]);
+    return member instanceof Uint8Array ? unpackDeadLetter(member).data : null;
+  }
+
+  /** Removes every dead letter; resolves to how many there were. */
+  async flushDeadLetters(): Promise<number> {
+    return await this.#run(DEAD_FLUSH, [this.#keys.dead]) as number;
+  }
+
+  /** Empties the queue, the schedule, the key/value store, the markers and the dead letters. */
+  async flushAll(): Promise<void> {
+    const context = await this.#context();
+    const { queue, leases, leased, notify, schedule, schedulePriorities, markers } = this.#keys;
+    const { values, expiries, dead } = this.#keys;
+    const names = [queue, leases, leased, notify, schedule, schedulePriorities, markers];
+    await context.connection.del([...names, values, expiries, dead]);
+    await this.#results.flush(context);
+  }
+
+  /**
+   * Closes the connections this storage opened (a client given in the
+   * options stays open). A blocking `dequeue` in progress resolves to `null`.
+   */
+  async close(): Promise<void> {
+    await this.#session.close();
+  }
+
+  /** Closes the storage, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
