@@ -8,7 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import type {
   DeadLetter,
   Delivery,
@@ -20,7 +20,8 @@ import type {
 } from "./base.ts";
 import { checkBoolean, checkInteger, checkNumber, checkText, optionError } from "../_options.ts";
 import { checkLimit, checkStorageName, closedError, settle } from "./_check.ts";
-import { migrateSqliteSchema, prepareStatements, type Statements } from "./_sqlite_schema.ts";
+import { prepareStatements, type Statements } from "./_sqlite_schema.ts";
+import { checkJournalMode, openDatabase } from "./_sqlite_open.ts";
 import { fileSignal } from "./_sqlite_wait.ts";
 import { parseReceipt, recoverExpired, runSteps, type Step, writesOf } from "./_sqlite_steps.ts";
 import { Batcher } from "./_batch.ts";
@@ -68,34 +69,6 @@ const SWEEP_INTERVAL = 60_000;
 
 /** How often a blocking `dequeue` looks again when the file cannot be watched, in ms. */
 const POLL_MS = 50;
-
-/** Journal modes SQLite accepts. */
-const JOURNAL_MODES = ["wal", "delete", "truncate", "persist", "memory", "off"];
-
-/** Whether SQLite said another connection holds the lock a statement needs. */
-function isBusy(error: unknown): boolean {
-  const { errcode, message } = (error ?? {}) as { errcode?: unknown; message?: unknown };
-  return errcode === 5 || (typeof message === "string" && message.includes("database is locked"));
-}
-
-/**
- * Runs `step` again while SQLite answers "database is locked", for up to
- * `ms`. Processes that open a new file together each switch it to WAL, and
- * SQLite ends such a lock upgrade at once, without the busy timeout, when
- * waiting could deadlock; the loser retries after the winner is done.
- */
-function whileBusy(ms: number, step: () => void): void {
-  const deadline = Date.now() + ms;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  while (true) {
-    try {
-      return step();
-    } catch (error) {
-      if (!isBusy(error) || Date.now() >= deadline) throw error;
-      Atomics.wait(pause, 0, 0, 10); // a synchronous 10 ms: the constructor cannot await
-    }
-  }
-}
 
 /** The `data` column of each row. */
 function dataOf(rows: unknown[]): Uint8Array[] {
@@ -150,8 +123,8 @@ export class SqliteStorage implements Storage {
    *
    * @param name The queue name; several names share one file and stay separate.
    * @param options See {@linkcode SqliteStorageOptions}.
-   * @throws {ConfigurationError} An option has the wrong type or is out of range, or
-   *   `filename`'s folder does not exist.
+   * @throws {ConfigurationError} An option has the wrong type or is out of range,
+   *   `filename`'s folder does not exist, or this runtime has no `node:sqlite` (Node < 22.13).
    * @throws {HueyError} The file's schema is newer than this version supports.
    */
   constructor(name = "huey", options: SqliteStorageOptions = {}) {
@@ -167,10 +140,7 @@ export class SqliteStorage implements Storage {
     } = options;
     this.name = checkStorageName(name);
     checkText("filename", filename);
-    const mode = String(journalMode).toLowerCase();
-    if (typeof journalMode !== "string" || !JOURNAL_MODES.includes(mode)) {
-      throw optionError("journalMode", journalMode, `one of ${JOURNAL_MODES.join(", ")}`);
-    }
+    const mode = checkJournalMode(journalMode);
     checkNumber("cacheMb", cacheMb, ">= 0");
     checkNumber("timeout", timeout, ">= 0");
     checkBoolean("fsync", fsync);
@@ -181,20 +151,9 @@ export class SqliteStorage implements Storage {
     if (filename !== ":memory:" && !existsSync(folder)) {
       throw optionError("filename", filename, `a file in a folder that exists (not ${folder})`);
     }
-    const busyMs = Math.round(timeout * 1000);
     this.location = filename === ":memory:" ? filename : resolve(filename);
-    this.#db = new DatabaseSync(filename, { timeout: busyMs });
+    this.#db = openDatabase(filename, { cacheMb, fsync, journalMode: mode, timeout, strictFifo });
     try {
-      this.#db.exec(`PRAGMA busy_timeout = ${busyMs}`);
-      // Switching the journal mode takes a lock: only do it when the file is not in it yet.
-      const db = this.#db;
-      whileBusy(busyMs, () => {
-        const current = db.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
-        if (current.journal_mode !== mode) db.exec(`PRAGMA journal_mode = ${mode}`);
-      });
-      this.#db.exec(`PRAGMA synchronous = ${fsync ? "FULL" : "NORMAL"}`);
-      this.#db.exec(`PRAGMA cache_size = ${-Math.round(cacheMb * 1000)}`);
-      migrateSqliteSchema(this.#db, { strictFifo });
       this.#sql = prepareStatements(this.#db);
     } catch (error) {
       this.#db.close();

@@ -4,10 +4,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { spawnSync } from "node:child_process";
+import process from "node:process";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteStorage, type SqliteStorageOptions } from "../../storage/sqlite.ts";
 import { migrateSqliteSchema, SQLITE_SCHEMA_VERSION } from "../../storage/_sqlite_schema.ts";
 import { ConfigurationError, HueyError } from "../../errors.ts";
+import { runtime } from "../../_runtime.ts";
 import { storageSuite } from "./_suite.ts";
 import { bytes, text, texts } from "./_suite_helpers.ts";
 
@@ -272,6 +275,39 @@ test("sqlite: an aborted signal makes dequeue resolve to null", async () => {
     assert.equal(await storage.queueSize(), 1);
   });
 });
+
+test(
+  "sqlite: on a Node without node:sqlite the library imports, and only SqliteStorage throws ConfigurationError naming Node 22.13",
+  {
+    skip: runtime !== "node" && "node's --no-experimental-sqlite turns node:sqlite off",
+  },
+  () => {
+    const script = `
+    const huey = await import(${JSON.stringify(new URL("../../mod.ts", import.meta.url).href)});
+    new huey.RedisStorage("q");
+    new huey.MemoryHuey("q");
+    try {
+      new huey.SqliteStorage("q", { filename: ":memory:" });
+      console.log("built");
+    } catch (error) {
+      console.log(error.name + ": " + error.message);
+    }`;
+    const child = spawnSync(
+      process.execPath,
+      ["--no-experimental-sqlite", "--input-type=module", "--eval", script],
+      { encoding: "utf8" },
+    );
+    assert.equal(
+      child.stderr.replace(/.*ExperimentalWarning.*\n?|\(Use `node --trace.*\n?/g, ""),
+      "",
+    );
+    assert.match(
+      child.stdout,
+      /^ConfigurationError: SqliteStorage needs the built-in module node:sqlite/,
+    );
+    assert.match(child.stdout, /use Node 22\.13 or later/);
+  },
+);
 
 test("sqlite: a filename in a missing folder throws an error naming it", () => {
   const filename = join(folder, "missing", "huey.db");
