@@ -84,9 +84,32 @@ const FIELDS = Object.keys(RULES) as (keyof typeof RULES)[];
  */
 export function readTaskMessage(value: unknown, known: KnownTasks): TaskData {
   const data = checkFields(value, "");
+  checkKnown(data, known);
+  return data;
+}
+
+/**
+ * Checks that every task of a task tree (the task, its next stages, its
+ * error handlers) is registered.
+ *
+ * @param data The task's fields.
+ * @param known The registered tasks.
+ * @throws {HueyError} One is not (the reason says which, and where).
+ */
+export function checkKnown(data: TaskData, known: KnownTasks): void {
   const unknown = unknownTaskIn(data, known);
   if (unknown !== null) throw new HueyError(unknown);
-  return data;
+}
+
+/**
+ * The reason a task cannot run here: its name is not registered.
+ *
+ * @param name The task's name.
+ * @param place Where the task is, for the reason (`next stage of "a"`).
+ * @returns The reason, in the one wording every check uses.
+ */
+export function unknownTask(name: string, place?: string): string {
+  return `Unknown task "${name}"${place ? ` (${place})` : ""}: no task of that name is registered`;
 }
 
 /**
@@ -99,10 +122,7 @@ export function readTaskMessage(value: unknown, known: KnownTasks): TaskData {
  * @returns The reason, or `null` when every task is known.
  */
 export function unknownTaskIn(data: TaskData, known: KnownTasks, place?: string): string | null {
-  if (!known.has(data.name)) {
-    const where = place ? ` (${place})` : "";
-    return `Unknown task "${data.name}"${where}: no task of that name is registered`;
-  }
+  if (!known.has(data.name)) return unknownTask(data.name, place);
   const next = data.onComplete &&
     unknownTaskIn(data.onComplete, known, `next stage of "${data.name}"`);
   if (next) return next;

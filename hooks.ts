@@ -4,7 +4,16 @@
  *
  * @module
  */
+import type { Logger } from "./logger.ts";
+import type { Task } from "./task.ts";
 import { checkFunction } from "./_options.ts";
+
+/** A pre-execute hook: throwing `CancelExecution` cancels the task. */
+export type PreExecuteHook = (task: Task) => unknown;
+/** A post-execute hook: receives the value, or the error. */
+export type PostExecuteHook = (task: Task, value: unknown, error: unknown) => unknown;
+/** A startup or shutdown hook of a consumer's worker. */
+export type WorkerHook = () => unknown;
 
 /** Options of the hook registration methods. */
 export interface HookOptions {
@@ -45,4 +54,37 @@ export class HookList<F extends (...args: never[]) => unknown> {
   get size(): number {
     return this.#hooks.size;
   }
+}
+
+/**
+ * Calls each function in order with `args`, one after the other; one that
+ * throws is logged (`<kind> <name> failed<context>`) and the next runs. The
+ * one loop behind hooks and signal handlers.
+ *
+ * @param fns The hooks or handlers.
+ * @param args Their arguments.
+ * @param kind What they are, for the log line (`Post-execute hook`).
+ * @param logger Where failures are logged.
+ * @param stops Tells an error that ends the run instead: it is not logged,
+ *   and no later function runs.
+ * @param context Appended to the log line (` on executing`).
+ * @returns `true` when an error `stops` accepted ended the run.
+ */
+export async function runEach<A extends unknown[]>(
+  fns: readonly ((...args: A) => unknown)[],
+  args: A,
+  kind: string,
+  logger: Logger,
+  stops?: (error: unknown) => boolean,
+  context = "",
+): Promise<boolean> {
+  for (const fn of fns) {
+    try {
+      await fn(...args);
+    } catch (error) {
+      if (stops?.(error)) return true;
+      logger.exception(`${kind} ${fn.name || "(anonymous)"} failed${context}`, error);
+    }
+  }
+  return false;
 }

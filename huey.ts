@@ -1,49 +1,53 @@
 /**
  * `Huey`: the task queue. It registers task functions, turns calls into
- * messages in its storage, and runs them (`execute`) for the consumer.
+ * messages in its storage, and runs them (`execute`) for the consumer. A
+ * facade: the queue operations (`TaskQueue`), the execution (`Executor`),
+ * the leases, revocations and locks are parts it builds and composes.
  *
  * @module
  */
 import { Consumer, type WorkerLogging } from "./consumer/consumer.ts";
 import type { ConsumerOptions } from "./consumer/options.ts";
-import { ConfigurationError, type ErrorMetadata, HueyError } from "./errors.ts";
-import { buildErrorResult, executeTask } from "./execute.ts";
-import { HookList, type HookOptions } from "./hooks.ts";
-import { LeaseKeeper } from "./leases.ts";
-import { type LockOptions, TaskLock } from "./lock.ts";
-import { getLogger } from "./logger.ts";
+import type { CrontabValidator } from "./crontab.ts";
+import { ConfigurationError, type ErrorMetadata } from "./errors.ts";
+import { buildErrorResult, Executor } from "./executor.ts";
 import {
+  HookList,
+  type HookOptions,
+  type PostExecuteHook,
+  type PreExecuteHook,
+  type WorkerHook,
+} from "./hooks.ts";
+import { LeaseKeeper } from "./leases.ts";
+import { type LockOptions, Locks, type TaskLock } from "./lock.ts";
+import { TaskQueue } from "./queue.ts";
+import {
+  type ContextTaskOptions,
+  defineContextTask,
   defineTask,
-  newTask,
+  type TaskContext,
   type TaskDefinition,
   type TaskOptions,
   TaskRegistry,
 } from "./registry.ts";
 import { Result, ResultGroup } from "./result.ts";
-import { Revocations, type RevokeOptions, type RevokeTarget } from "./revoke.ts";
+import { type IsRevokedOptions, Revocations, type RevokeOptions } from "./revoke.ts";
 import { Serializer, type SerializerLike } from "./serializer.ts";
-import {
-  SIGNAL_ENQUEUED,
-  SIGNAL_SCHEDULED,
-  SignalDispatcher,
-  type SignalHandler,
-  type SignalName,
-} from "./signals.ts";
-import type { DeadLetter, Delivery, Storage } from "./storage/base.ts";
+import { SignalDispatcher, type SignalHandler, type SignalName } from "./signals.ts";
+import type { DeadLetter, Storage } from "./storage/base.ts";
 import { MemoryStorage } from "./storage/memory.ts";
 import { Task } from "./task.ts";
-import { readTaskMessage, unknownTaskIn } from "./_task_message.ts";
 import { checkBoolean, checkNumber, checkOption, checkText } from "./_options.ts";
-import { resolveExpires } from "./time.ts";
 import {
   type AnyTaskWrapper,
   createTaskWrapper,
-  type IsRevokedOptions,
+  isTaskWrapper,
   type TaskWrapper,
 } from "./wrapper.ts";
-import type { CrontabValidator } from "./crontab.ts";
+import { WORKER, WorkerSide } from "./worker_side.ts";
 
-export type { RevokeOptions };
+/** What `isRevoked()` accepts: a task, a task id, a Result, or a whole task (its wrapper). */
+export type RevokeTarget = Task | string | Result | AnyTaskWrapper;
 
 /** Options of `new Huey()`; subclasses add their storage's options. */
 export interface HueyOptions {
@@ -80,18 +84,8 @@ export interface HueyOptions {
 
 /** Options of `huey.dequeue()`. */
 export interface DequeueTaskOptions {
-  /** Aborts a blocking wait (the call then resolves to `null`), and ends a prefetch. */
+  /** Aborts a blocking wait (the call then resolves to `null`). */
   signal?: AbortSignal;
-  /**
-   * The caller runs each task it dequeues with `execute()` and comes straight
-   * back for the next (a worker's loop): the next message is then leased in
-   * the same round trip (or transaction) that stores this task's outcome,
-   * and handed out by the next `dequeue()`. A message leased ahead that
-   * nobody takes goes back to the queue when `signal` aborts or the Huey
-   * closes. Only with `acks`.
-   * @default false
-   */
-  prefetch?: boolean;
 }
 
 /** Options of `huey.execute()`. */
@@ -100,47 +94,9 @@ export interface ExecuteOptions {
   timestamp?: Date;
   /** Aborting it interrupts the task: `SIGNAL_INTERRUPTED`, and the message goes back to the queue. */
   signal?: AbortSignal;
-  /**
-   * The lease receipt of the message the task came from, when another Huey
-   * dequeued it (a consumer's worker); it is acknowledged when done.
-   */
-  receipt?: string;
-  /**
-   * Record this failure instead of running the task (the consumer ended a
-   * worker whose task ran past its timeout): error result, retries, error handler.
-   */
-  failure?: unknown;
-  /**
-   * Called when the task has run and only the storing of its outcome
-   * remains: no hook, signal or follow-up comes after it. A worker's loop
-   * starts its next task then; `execute()` still resolves once the outcome
-   * is stored.
-   */
-  onStoring?: () => void;
 }
 
-/** Options of `huey.contextTask()`. */
-export interface ContextTaskOptions extends TaskOptions {
-  /** Pass the context's value as the first argument. @default false */
-  asArgument?: boolean;
-}
-
-/** A context that wraps every execution of a context task. */
-export interface TaskContext<T> {
-  /** Runs before the task; its value is passed with `asArgument`. */
-  enter(): T | Promise<T>;
-  /** Runs after the task, with the error when it failed. */
-  exit(error?: unknown): void | Promise<void>;
-}
-
-/** A pre-execute hook: throwing `CancelExecution` cancels the task. */
-export type PreExecuteHook = (task: Task) => unknown;
-/** A post-execute hook: receives the value, or the error. */
-export type PostExecuteHook = (task: Task, value: unknown, error: unknown) => unknown;
-/** A startup or shutdown hook of a consumer's worker. */
-export type WorkerHook = () => unknown;
-
-const logger = getLogger("huey");
+export type { ContextTaskOptions, PostExecuteHook, PreExecuteHook, TaskContext, WorkerHook };
 
 /**
  * A task queue. Use a subclass that picks a storage (`SqliteHuey`,
@@ -162,8 +118,6 @@ export class Huey {
   readonly name: string;
   /** Whether results are stored. */
   readonly results: boolean;
-  /** Whether `undefined`/`null` results are stored. */
-  storeNone: boolean;
   /** Whether periodic tasks are matched in UTC. */
   readonly utc: boolean;
   /** Whether messages are acknowledged after their outcome is stored. */
@@ -184,13 +138,19 @@ export class Huey {
   readonly startupHooks: HookList<WorkerHook> = new HookList();
   /** Hooks each consumer worker runs when it stops. */
   readonly shutdownHooks: HookList<WorkerHook> = new HookList();
+  /** What a consumer's workers use beyond the public API. @internal */
+  readonly [WORKER]: WorkerSide;
   #storage: Storage;
   #immediateStorage: Storage | null = null;
   #immediate = false;
   #immediateUseMemory: boolean;
-  #locks = new Set<string>();
   #leases: LeaseKeeper;
   #revocations: Revocations;
+  #locks: Locks;
+  #queue: TaskQueue;
+  #executor: Executor;
+  /** Runs a task at once (immediate mode's enqueue). */
+  #runNow = (task: Task): Promise<unknown> => this.execute(task);
 
   /**
    * @param name The queue's name; hueys of the same name share a queue.
@@ -224,19 +184,51 @@ export class Huey {
     );
     this.name = name;
     this.results = results;
-    this.storeNone = storeNone;
     this.utc = utc;
     this.acks = acks;
     this.leaseTimeout = leaseTimeout;
     this.serializer = serializer;
     this.#immediateUseMemory = immediateUseMemory;
     this.#storage = this.createStorage(name, options);
+    const storage = (): Storage => this.storage;
+    const { registry, signals } = this;
     this.#leases = new LeaseKeeper({
-      storage: () => this.storage,
+      storage,
       leaseTimeout,
-      onArrival: (delivery) => this.#decodeAhead(delivery),
+      onArrival: (delivery) => this.#queue.decodeAhead(delivery),
     });
-    this.#revocations = new Revocations(this);
+    const leases = this.#leases;
+    const revocations = this.#revocations = new Revocations({ storage, serializer });
+    this.#locks = new Locks({ name, storage, serializer });
+    const queue = this.#queue = new TaskQueue({
+      storage,
+      serializer,
+      registry,
+      signals,
+      leases,
+      revocations,
+      leaseTimeout: acks ? leaseTimeout : 0,
+      utc,
+    });
+    this.#executor = new Executor({
+      storage,
+      serializer,
+      registry,
+      signals,
+      preExecuteHooks: this.preExecuteHooks,
+      postExecuteHooks: this.postExecuteHooks,
+      leases,
+      revocations,
+      followUps: {
+        enqueue: (task) => this.enqueue(task),
+        schedule: (task) => queue.schedule(task),
+        deadLetter: (data, error) => queue.deadLetter(data, error),
+      },
+      results,
+      storeNone,
+      buildErrorResult: (task, error) => this.buildErrorResult(task, error),
+    });
+    this[WORKER] = new WorkerSide({ queue, executor: this.#executor, leases });
     this.immediate = immediate;
   }
 
@@ -257,6 +249,15 @@ export class Huey {
   /** The storage in use (an in-memory one in immediate mode, by default). */
   get storage(): Storage {
     return this.#immediateStorage ?? this.#storage;
+  }
+
+  /** Whether `undefined`/`null` results are stored. */
+  get storeNone(): boolean {
+    return this.#executor.storeNone;
+  }
+
+  set storeNone(value: boolean) {
+    this.#executor.storeNone = value;
   }
 
   /** Whether tasks run at once in the caller instead of being enqueued. */
@@ -285,12 +286,15 @@ export class Huey {
   task<A extends unknown[], R>(
     fn: (...args: [...A, Task]) => R,
     options: TaskOptions & { context: true },
-  ): TaskWrapper<A, R>;
-  task<A extends unknown[], R>(fn: (...args: A) => R, options?: TaskOptions): TaskWrapper<A, R>;
+  ): TaskWrapper<A, R, Huey>;
+  task<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    options?: TaskOptions,
+  ): TaskWrapper<A, R, Huey>;
   task<A extends unknown[], R>(
     fn: (...args: A) => R,
     options: TaskOptions = {},
-  ): TaskWrapper<A, R> {
+  ): TaskWrapper<A, R, Huey> {
     return this.#register<A, R>(defineTask(fn as (...args: never[]) => unknown, options));
   }
 
@@ -302,7 +306,7 @@ export class Huey {
     validate: CrontabValidator,
     fn: () => R,
     options: Omit<TaskOptions, "context"> = {},
-  ): TaskWrapper<[], R> {
+  ): TaskWrapper<[], R, Huey> {
     return this.#register<[], R>(defineTask(fn, options, validate));
   }
 
@@ -314,37 +318,23 @@ export class Huey {
     context: TaskContext<T>,
     fn: (context: T, ...args: A) => R,
     options: ContextTaskOptions & { asArgument: true },
-  ): TaskWrapper<A, R>;
+  ): TaskWrapper<A, R, Huey>;
   contextTask<A extends unknown[], R>(
     context: TaskContext<unknown>,
     fn: (...args: A) => R,
     options?: ContextTaskOptions,
-  ): TaskWrapper<A, R>;
+  ): TaskWrapper<A, R, Huey>;
   contextTask<A extends unknown[], R>(
     context: TaskContext<unknown>,
     fn: (...args: unknown[]) => R,
     options: ContextTaskOptions = {},
-  ): TaskWrapper<A, R> {
-    const { asArgument = false, ...taskOptions } = options;
-    const inContext = async (...args: unknown[]): Promise<Awaited<R>> => {
-      const value = await context.enter();
-      let result: Awaited<R>;
-      try {
-        result = await fn(...(asArgument ? [value, ...args] : args));
-      } catch (error) {
-        await context.exit(error);
-        throw error;
-      }
-      await context.exit();
-      return result;
-    };
-    Object.defineProperty(inContext, "name", { value: fn.name });
-    return this.#register<A, R>(defineTask(inContext, taskOptions));
+  ): TaskWrapper<A, R, Huey> {
+    return this.#register<A, R>(defineContextTask(context, fn, options));
   }
 
-  #register<A extends unknown[], R>(definition: TaskDefinition): TaskWrapper<A, R> {
+  #register<A extends unknown[], R>(definition: TaskDefinition): TaskWrapper<A, R, Huey> {
     this.registry.register(definition);
-    return createTaskWrapper<A, R>(this, definition);
+    return createTaskWrapper<A, R, Huey>(this, definition);
   }
 
   /** Removes a task from the registry; `true` when it was registered. */
@@ -405,48 +395,14 @@ export class Huey {
    * @returns Its Result, or a group of the task and each pipeline stage.
    */
   async enqueue<R>(task: Task<R>): Promise<Result<R> | ResultGroup> {
-    this.#prepare(task);
-    if (this.signals.has(SIGNAL_ENQUEUED)) await this.signals.emit(SIGNAL_ENQUEUED, task);
-    if (this.#immediate) await this.execute(task);
-    else {
-      const { data, priority } = this.#item(task);
-      await this.storage.enqueue(data, priority);
-    }
+    await this.#queue.enqueue(task, this.#immediate ? this.#runNow : undefined);
     return this.resultFor(task);
   }
 
   /** Enqueues several tasks at once, in order. */
   async enqueueMany<R>(tasks: Task<R>[]): Promise<ResultGroup<R>> {
-    for (const task of tasks) {
-      this.#prepare(task);
-      if (this.signals.has(SIGNAL_ENQUEUED)) await this.signals.emit(SIGNAL_ENQUEUED, task);
-    }
-    if (this.#immediate) {
-      for (const task of tasks) await this.execute(task);
-    } else {
-      await this.storage.enqueueMany(tasks.map((task) => this.#item(task)));
-    }
+    await this.#queue.enqueueMany(tasks, this.#immediate ? this.#runNow : undefined);
     return new ResultGroup(tasks.map((task) => new Result(this, task)));
-  }
-
-  #prepare(task: Task): void {
-    if (task.expires !== null) task.expiresResolved = resolveExpires(task.expires);
-  }
-
-  #item(task: Task): { data: Uint8Array; priority: number } {
-    return { data: this.serializeTask(task), priority: task.priority ?? 0 };
-  }
-
-  /**
-   * A task as `enqueue()` stores it, for a caller that enqueues through
-   * another storage step (the scheduler's periodic tasks): its relative
-   * expiry resolved from now, its message and its priority.
-   *
-   * @internal
-   */
-  queueItem(task: Task): { data: Uint8Array; priority: number } {
-    this.#prepare(task);
-    return this.#item(task);
   }
 
   /** The Result of a task; a group when the task has a pipeline. */
@@ -466,55 +422,8 @@ export class Huey {
    *
    * @returns The task, or `null` when the queue is empty.
    */
-  async dequeue(options: DequeueTaskOptions = {}): Promise<Task | null> {
-    const { signal, prefetch = false } = options;
-    while (true) {
-      const ahead = await this.#leases.takeAhead();
-      const delivery = ahead?.delivery ??
-        await this.storage.dequeue({ lease: this.acks ? this.leaseTimeout : 0, signal });
-      if (!delivery) return null;
-      try {
-        const task = ahead?.task ?? this.deserializeTask(delivery.data);
-        if (delivery.receipt) {
-          this.#leases.attach(task, delivery.receipt);
-          if (prefetch) this.#leases.prefetchAfter(task, signal);
-        }
-        return task;
-      } catch (error) {
-        // Moved aside and acknowledged in one step: a crash between the two would move it twice.
-        await this.deadLetter(delivery.data, error, delivery.receipt);
-      }
-    }
-  }
-
-  /**
-   * Decodes a message leased ahead as soon as it arrives, and reads its
-   * revocation keys then, so that the loop that takes it need not wait for
-   * them. A message that cannot be decoded is left to `dequeue()`.
-   */
-  #decodeAhead(delivery: Delivery): Task | undefined {
-    let task: Task;
-    try {
-      task = this.deserializeTask(delivery.data);
-    } catch {
-      return undefined;
-    }
-    this.#revocations.readAhead(task);
-    return task;
-  }
-
-  /**
-   * Moves a message aside with the reason, and logs one WARNING line (its
-   * id and the reason, no stack: a bad message is the sender's mistake, and
-   * a flood of them must stay readable).
-   *
-   * @param receipt The lease of the message it came from: acknowledged in the same step.
-   * @internal
-   */
-  async deadLetter(data: Uint8Array, error: unknown, receipt: string | null = null): Promise<void> {
-    const reason = error instanceof Error ? error.message : String(error);
-    const id = await this.storage.addDeadLetter(data, reason, receipt);
-    logger.warning(`Message moved to dead letters (${id}): ${reason}`);
+  dequeue(options: DequeueTaskOptions = {}): Promise<Task | null> {
+    return this.#queue.dequeue(options.signal, false);
   }
 
   /**
@@ -525,33 +434,7 @@ export class Huey {
    * @returns The task's value, or `undefined` when it did not run or failed.
    */
   execute(task: Task, options: ExecuteOptions = {}): Promise<unknown> {
-    if (options.receipt !== undefined) this.#leases.attach(task, options.receipt);
-    const now = options.timestamp ?? new Date();
-    return this.#leases.around(
-      task,
-      (lease) => executeTask(this, task, now, options.signal, lease, options.failure),
-      options.onStoring,
-    );
-  }
-
-  /** The lease receipt of a dequeued task not yet executed, if its message is leased. */
-  receiptOf(task: Task): string | undefined {
-    return this.#leases.receiptOf(task);
-  }
-
-  /**
-   * Puts a task in the schedule to run at its eta, with its priority (emits
-   * `SIGNAL_SCHEDULED`). A relative `expires` counts from the eta: huey
-   * re-resolves it when the scheduler enqueues the due task, and the
-   * scheduler's move into the queue is one raw storage step that cannot.
-   *
-   * @internal
-   */
-  async addSchedule(task: Task): Promise<void> {
-    const eta = task.eta?.getTime() ?? Date.now();
-    if (task.expires !== null) task.expiresResolved = resolveExpires(task.expires, eta);
-    await this.storage.addToSchedule(this.serializeTask(task), eta, task.priority ?? 0);
-    await this.signals.emit(SIGNAL_SCHEDULED, task);
+    return this.#executor.execute(task, options.timestamp ?? new Date(), options.signal);
   }
 
   /**
@@ -573,25 +456,13 @@ export class Huey {
    * console.assert((await huey.pendingCount()) === 1);
    * ```
    */
-  async readSchedule(timestamp: Date = new Date()): Promise<Task[]> {
-    const tasks: Task[] = [];
-    for (const data of await this.storage.readSchedule(timestamp.getTime())) {
-      try {
-        tasks.push(this.deserializeTask(data));
-      } catch (error) {
-        await this.deadLetter(data, error);
-      }
-    }
-    return tasks;
+  readSchedule(timestamp: Date = new Date()): Promise<Task[]> {
+    return this.#queue.readSchedule(timestamp);
   }
 
   /** New tasks of every periodic task whose schedule matches `timestamp`, in registration order. */
   readPeriodic(timestamp: Date = new Date()): Promise<Task[]> {
-    const zone = this.utc ? undefined : "local";
-    const due = this.registry.periodic().filter((definition) =>
-      definition.validate!(timestamp, zone)
-    );
-    return Promise.resolve(due.map((definition) => newTask(definition, [])));
+    return Promise.resolve(this.#queue.readPeriodic(timestamp));
   }
 
   /** Whether a task may run at `timestamp` (it has no eta, or the eta has passed). */
@@ -632,7 +503,10 @@ export class Huey {
   }
   /** Whether a task, task id, Result or whole task (wrapper) is revoked. */
   isRevoked(target: RevokeTarget, options?: IsRevokedOptions): Promise<boolean> {
-    return this.#revocations.isRevoked(target, options);
+    const revocations = this.#revocations;
+    if (isTaskWrapper(target)) return revocations.isKeyRevoked(target.name, true, options);
+    if (typeof target === "string") return revocations.isKeyRevoked(target, false, options);
+    return revocations.isRevoked(target instanceof Result ? target.task : target, options);
   }
 
   // ---------------------------------------------------------------- results and key/value
@@ -645,10 +519,6 @@ export class Huey {
   /** Stores a value under a key. */
   put(key: string, value: unknown): Promise<void> {
     return this.storage.putData(key, this.serializer.serialize(value));
-  }
-  /** Stores a task result (expiring storages give it a TTL). @internal */
-  putResult(key: string, value: unknown): Promise<void> {
-    return this.storage.putData(key, this.serializer.serialize(value), { isResult: true });
   }
   /** Reads a value (and removes it unless `peek`); `null` when there is none. */
   async get(key: string, options: { peek?: boolean } = {}): Promise<unknown> {
@@ -672,50 +542,29 @@ export class Huey {
 
   /** A named lock (see {@linkcode TaskLock}). */
   lockTask(name: string, options?: LockOptions): TaskLock {
-    return new TaskLock(this, name, options);
+    return this.#locks.lock(name, options);
   }
   /** Whether a lock is held. */
   isLocked(name: string): Promise<boolean> {
     return this.lockTask(name).isLocked();
   }
-  /** Registers a lock key so `flushLocks()` knows it. @internal */
-  trackLock(key: string): void {
-    this.#locks.add(key);
-  }
   /**
    * Releases every known lock and the named ones, whoever holds them (the
    * consumer's `--flush-locks` at start-up); resolves to the names that were held.
    */
-  async flushLocks(...names: string[]): Promise<Set<string>> {
-    const prefix = `${this.name}.lock.`;
-    const keys = new Set([...this.#locks, ...names.map((name) => prefix + name.trim())]);
-    const flushed = new Set<string>();
-    for (const key of keys) {
-      if (await this.storage.deleteData(key)) flushed.add(key.slice(prefix.length));
-    }
-    return flushed;
+  flushLocks(...names: string[]): Promise<Set<string>> {
+    return this.#locks.flush(names);
   }
 
   // ---------------------------------------------------------------- introspection
 
   /** The waiting tasks, in dequeue order. */
-  async pending(options: { limit?: number } = {}): Promise<Task[]> {
-    return this.#decodeAll(await this.storage.enqueuedItems(options.limit));
+  pending(options: { limit?: number } = {}): Promise<Task[]> {
+    return this.#queue.pending(options.limit);
   }
   /** The scheduled tasks, soonest first. */
-  async scheduled(options: { limit?: number } = {}): Promise<Task[]> {
-    return this.#decodeAll(await this.storage.scheduledItems(options.limit));
-  }
-  #decodeAll(items: Uint8Array[]): Task[] {
-    const tasks: Task[] = [];
-    for (const data of items) {
-      try {
-        tasks.push(this.deserializeTask(data));
-      } catch (error) {
-        logger.warning(`Skipping an undecodable message: ${(error as Error).message}`);
-      }
-    }
-    return tasks;
+  scheduled(options: { limit?: number } = {}): Promise<Task[]> {
+    return this.#queue.scheduled(options.limit);
   }
   /**
    * Every stored key and its raw bytes (results, revocations, locks, your
@@ -759,23 +608,8 @@ export class Huey {
    * Puts a dead letter back on the queue with the priority in its message
    * (0 when the message cannot be decoded); `false` for an unknown id.
    */
-  async requeueDeadLetter(id: string): Promise<boolean> {
-    const letter = (await this.storage.deadLetters()).find((each) => each.id === id);
-    if (!letter) return false;
-    await this.storage.enqueue(letter.data, this.#priorityIn(letter.data));
-    await this.storage.takeDeadLetter(id);
-    return true;
-  }
-
-  /** The priority a message carries, if it can be read and the storage has priorities; else 0. */
-  #priorityIn(data: Uint8Array): number {
-    if (!this.storage.priority) return 0;
-    try {
-      const { priority } = (this.serializer.deserialize(data) ?? {}) as { priority?: unknown };
-      return typeof priority === "number" && Number.isFinite(priority) ? priority : 0;
-    } catch {
-      return 0;
-    }
+  requeueDeadLetter(id: string): Promise<boolean> {
+    return this.#queue.requeueDeadLetter(id);
   }
   /** Removes every dead letter; resolves to how many there were. */
   purgeDeadLetters(): Promise<number> {
@@ -791,10 +625,7 @@ export class Huey {
    *   registered (no worker of this Huey could run it).
    */
   serializeTask(task: Task): Uint8Array {
-    const data = task.toData();
-    const unknown = unknownTaskIn(data, this.registry);
-    if (unknown !== null) throw new HueyError(unknown);
-    return this.serializer.serialize(data);
+    return this.#queue.encode(task);
   }
 
   /**
@@ -807,7 +638,7 @@ export class Huey {
    *   (the reason says where: `next stage of "a"`).
    */
   deserializeTask(data: Uint8Array): Task {
-    return Task.fromData(readTaskMessage(this.serializer.deserialize(data), this.registry));
+    return this.#queue.decode(data);
   }
 
   /**

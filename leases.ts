@@ -1,8 +1,9 @@
 /**
- * Keeps the leases of the messages a Huey is executing: renews them in one
- * batch every `leaseTimeout / 3` seconds while tasks run, acknowledges or
- * releases each message when its execution ends, and holds the messages a
- * worker's loop leased ahead (prefetch) until its next `dequeue()`.
+ * Keeps the leases of the messages a Huey is executing: records the lease
+ * of each dequeued task until its execution takes it, renews the leases in
+ * one batch every `leaseTimeout / 3` seconds while tasks run, and holds the
+ * messages a worker's loop leased ahead (prefetch) until its next
+ * `dequeue()`. The executor acknowledges or releases each message.
  *
  * @module
  * @internal
@@ -11,32 +12,6 @@ import { getLogger } from "./logger.ts";
 import type { Delivery, Storage } from "./storage/base.ts";
 import type { Task } from "./task.ts";
 import { unrefTimer } from "./_runtime.ts";
-
-/** What an execution reports back to the lease keeper. */
-export interface ExecutionOutcome {
-  /** The task's value, or `undefined`. */
-  value: unknown;
-  /** The task was interrupted: its message goes back to the queue at once. */
-  interrupted: boolean;
-  /** The message was already acknowledged along with the outcome (`Storage.finish`). */
-  acked?: boolean;
-}
-
-/** The lease of the message a task came from, as its execution sees it. */
-export interface RunningLease {
-  /** The receipt, or `null` when the message is not leased. */
-  readonly receipt: string | null;
-  /**
-   * Says that the outcome is about to be stored: a loop that asked for
-   * prefetch gets its next messages leased now, in the same round trip.
-   */
-  settling(): void;
-  /**
-   * Says that only the storing of the outcome remains (no hook, signal or
-   * follow-up comes after it): the caller of `execute()` may go on.
-   */
-  storing(): void;
-}
 
 /** A message leased ahead for the worker loops of a Huey. */
 interface Ahead {
@@ -57,15 +32,18 @@ export interface TakenAhead {
 }
 
 /**
- * What a keeper records on a task it leased. A property of the task, not a
- * WeakMap entry: several WeakMap operations per task cost more than the rest
- * of a fast task's bookkeeping.
+ * What a keeper records on a task it leased, until its execution takes it.
+ * A property of the task, not a WeakMap entry: several WeakMap operations
+ * per task cost more than the rest of a fast task's bookkeeping.
  */
-interface TaskLease {
-  keeper: LeaseKeeper;
-  receipt: string;
-  /** The loop that dequeued it asked for prefetch (stopped by `signal`). */
+export interface TaskLease {
+  /** The keeper that recorded it. */
+  readonly keeper: LeaseKeeper;
+  /** The receipt of the task's message. */
+  readonly receipt: string;
+  /** The loop that dequeued it asked for prefetch (stopped by `signal`), not yet served. */
   prefetch: boolean;
+  /** Stops the loop that dequeued it. */
   signal: AbortSignal | undefined;
 }
 
@@ -147,44 +125,25 @@ export class LeaseKeeper {
   }
 
   /**
-   * Runs an execution while renewing the task's lease; then acknowledges the
-   * message, unless the execution did (with the outcome), or releases it
-   * when the task was interrupted. When the execution throws (a storage
-   * failure), the lease is left to expire so the message is delivered again.
+   * Takes the lease recorded on a task (its execution starts), or
+   * `undefined` when its message is not leased by this keeper.
    */
-  async around(
-    task: Task,
-    run: (lease: RunningLease) => Promise<ExecutionOutcome>,
-    onStoring?: () => void,
-  ): Promise<unknown> {
-    const leased = this.#leaseOf(task);
-    const receipt = leased?.receipt ?? null;
-    let settled = !leased?.prefetch;
-    const lease: RunningLease = {
-      receipt,
-      settling: () => {
-        if (settled) return;
-        settled = true;
-        this.#timeSettling();
-        this.#fetchAhead(leased!.signal);
-      },
-      storing: () => onStoring?.(),
-    };
-    if (receipt === null) return (await run(lease)).value;
-    (task as LeasedTask)[LEASE] = undefined;
-    this.#track(receipt);
-    let outcome: ExecutionOutcome;
-    try {
-      outcome = await run(lease);
-    } finally {
-      this.#untrack(receipt);
-    }
-    if (outcome.interrupted) await this.#storage().release(receipt);
-    else {
-      lease.settling();
-      if (!outcome.acked) await this.#storage().ack(receipt);
-    }
-    return outcome.value;
+  take(task: Task): TaskLease | undefined {
+    const lease = this.#leaseOf(task);
+    if (lease !== undefined) (task as LeasedTask)[LEASE] = undefined;
+    return lease;
+  }
+
+  /**
+   * Says that a task's outcome is about to be stored: when the loop that
+   * dequeued it asked for prefetch, its next messages are leased now, in the
+   * same round trip. Once per lease.
+   */
+  settle(lease: TaskLease): void {
+    if (!lease.prefetch) return;
+    lease.prefetch = false;
+    this.#timeSettling();
+    this.#fetchAhead(lease.signal);
   }
 
   /** Counts an outcome; every {@linkcode PACE_WINDOW_MS} or more, updates the pace. */
@@ -278,7 +237,8 @@ export class LeaseKeeper {
     this.#releasing.add(releasing);
   }
 
-  #track(receipt: string): void {
+  /** Renews a message's lease until {@linkcode untrack}: a timer runs while any lease is tracked. */
+  track(receipt: string): void {
     this.#running.add(receipt);
     if (this.#timer) return;
     this.#timer = setInterval(() => this.#renew(), (this.#leaseTimeout / 3) * 1000);
@@ -286,7 +246,7 @@ export class LeaseKeeper {
   }
 
   /** Forgets a receipt; the timer stays until a tick finds nothing to renew (no timer per task). */
-  #untrack(receipt: string): void {
+  untrack(receipt: string): void {
     this.#running.delete(receipt);
   }
 

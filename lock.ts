@@ -8,7 +8,8 @@
  */
 import { checkNumber } from "./_options.ts";
 import { TaskLockedError } from "./errors.ts";
-import type { Huey } from "./huey.ts";
+import type { SerializerLike } from "./serializer.ts";
+import type { Storage } from "./storage/base.ts";
 
 /** Options of `huey.lockTask()`. */
 export interface LockOptions {
@@ -17,6 +18,71 @@ export interface LockOptions {
    * crashed never leaves it stuck. Without it the lock is held until released.
    */
   ttl?: number;
+}
+
+/** What {@linkcode Locks} is built from. */
+export interface LocksOptions {
+  /** The queue's name: lock keys are `<name>.lock.<lock>`. */
+  name: string;
+  /** Gives the storage in use. */
+  storage: () => Storage;
+  /** Turns lock tokens into bytes. */
+  serializer: SerializerLike;
+}
+
+/**
+ * The locks of one Huey: builds them and remembers their keys, so that
+ * `flush()` can release them all.
+ *
+ * @internal Built by `Huey`.
+ */
+export class Locks {
+  /** Turns lock tokens into bytes. */
+  readonly serializer: SerializerLike;
+  #prefix: string;
+  #storage: () => Storage;
+  #keys = new Set<string>();
+
+  /** @param options See {@linkcode LocksOptions}. */
+  constructor(options: LocksOptions) {
+    this.#prefix = `${options.name}.lock.`;
+    this.#storage = options.storage;
+    this.serializer = options.serializer;
+  }
+
+  /** The storage in use. */
+  get storage(): Storage {
+    return this.#storage();
+  }
+
+  /**
+   * A named lock (see {@linkcode TaskLock}); its key is remembered.
+   *
+   * @throws {ConfigurationError} `ttl` is not a number > 0.
+   */
+  lock(name: string, options?: LockOptions): TaskLock {
+    const lock = new TaskLock(this, name, options);
+    this.#keys.add(lock.key);
+    return lock;
+  }
+
+  /** The storage key of a lock. */
+  keyOf(name: string): string {
+    return this.#prefix + name;
+  }
+
+  /**
+   * Releases every known lock and the named ones, whoever holds them;
+   * resolves to the names that were held.
+   */
+  async flush(names: string[]): Promise<Set<string>> {
+    const keys = new Set([...this.#keys, ...names.map((name) => this.keyOf(name.trim()))]);
+    const flushed = new Set<string>();
+    for (const key of keys) {
+      if (await this.#storage().deleteData(key)) flushed.add(key.slice(this.#prefix.length));
+    }
+    return flushed;
+  }
 }
 
 /**
@@ -50,24 +116,24 @@ export class TaskLock {
   readonly name: string;
   /** The storage key that holds the lock. */
   readonly key: string;
-  #huey: Huey;
+  #locks: Locks;
   #ttl: number | undefined;
   /** The token of the last `acquire()` not yet released, stored as the lock's value. */
   #held: Uint8Array | null = null;
 
   /**
-   * @param huey The Huey whose storage holds the lock.
+   * @param locks The locks of the Huey whose storage holds the lock (`huey.lockTask()` passes them).
    * @param name The lock's name.
    * @param options `ttl`.
+   * @throws {ConfigurationError} `ttl` is not a number > 0.
    */
-  constructor(huey: Huey, name: string, options: LockOptions = {}) {
+  constructor(locks: Locks, name: string, options: LockOptions = {}) {
     const { ttl } = options;
     if (ttl !== undefined) checkNumber("ttl", ttl, "> 0");
-    this.#huey = huey;
+    this.#locks = locks;
     this.name = name;
-    this.key = `${huey.name}.lock.${name}`;
+    this.key = locks.keyOf(name);
     this.#ttl = ttl;
-    huey.trackLock(this.key);
   }
 
   /**
@@ -83,8 +149,8 @@ export class TaskLock {
 
   /** Stores a new token in the lock if it is free; resolves to the token's bytes. */
   async #take(): Promise<Uint8Array> {
-    const token = this.#huey.serializer.serialize(crypto.randomUUID());
-    if (!(await this.#huey.storage.putIfEmpty(this.key, token, { ttl: this.#ttl }))) {
+    const token = this.#locks.serializer.serialize(crypto.randomUUID());
+    if (!(await this.#locks.storage.putIfEmpty(this.key, token, { ttl: this.#ttl }))) {
       throw new TaskLockedError(`unable to acquire lock ${this.name}`);
     }
     return token;
@@ -104,18 +170,18 @@ export class TaskLock {
   }
 
   #give(token: Uint8Array): Promise<boolean> {
-    return this.#huey.storage.deleteIfEquals(this.key, token);
+    return this.#locks.storage.deleteIfEquals(this.key, token);
   }
 
   /** Removes the lock whoever holds it (a stuck lock); `true` when it was held. */
   clear(): Promise<boolean> {
     this.#held = null;
-    return this.#huey.storage.deleteData(this.key);
+    return this.#locks.storage.deleteData(this.key);
   }
 
   /** Whether someone holds the lock. */
   isLocked(): Promise<boolean> {
-    return this.#huey.storage.hasDataForKey(this.key);
+    return this.#locks.storage.hasDataForKey(this.key);
   }
 
   /**

@@ -20,6 +20,7 @@ export type {
   HueyOptions,
   PostExecuteHook,
   PreExecuteHook,
+  RevokeTarget,
   TaskContext,
   WorkerHook,
 } from "./huey.ts";
@@ -36,14 +37,8 @@ export {
 export { Task } from "./task.ts";
 export type { TaskData, TaskOptionsUpdate, TaskSource } from "./task.ts";
 export type { TaskDefinition, TaskOptions } from "./registry.ts";
-export type {
-  AnyTaskWrapper,
-  ArgsPrefix,
-  IsRevokedOptions,
-  ScheduleOptions,
-  TaskWrapper,
-} from "./wrapper.ts";
-export type { RevokeOptions, RevokeTarget } from "./revoke.ts";
+export type { AnyTaskWrapper, ArgsPrefix, ScheduleOptions, TaskWrapper } from "./wrapper.ts";
+export type { IsRevokedOptions, RevokeOptions } from "./revoke.ts";
 export { Result, ResultGroup } from "./result.ts";
 export type {
   AsCompletedOptions,

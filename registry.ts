@@ -48,6 +48,48 @@ export interface TaskDefinition {
   readonly timeout: number | null;
 }
 
+/** Options of `huey.contextTask()`. */
+export interface ContextTaskOptions extends TaskOptions {
+  /** Pass the context's value as the first argument. @default false */
+  asArgument?: boolean;
+}
+
+/** A context that wraps every execution of a context task. */
+export interface TaskContext<T> {
+  /** Runs before the task; its value is passed with `asArgument`. */
+  enter(): T | Promise<T>;
+  /** Runs after the task, with the error when it failed. */
+  exit(error?: unknown): void | Promise<void>;
+}
+
+/**
+ * Builds the definition of a task whose every execution runs inside
+ * `context`: `enter()` before, `exit(error?)` after, failed runs included.
+ *
+ * @throws {ConfigurationError} As {@linkcode defineTask}.
+ */
+export function defineContextTask<R>(
+  context: TaskContext<unknown>,
+  fn: (...args: unknown[]) => R,
+  options: ContextTaskOptions,
+): TaskDefinition {
+  const { asArgument = false, ...taskOptions } = options;
+  const inContext = async (...args: unknown[]): Promise<Awaited<R>> => {
+    const value = await context.enter();
+    let result: Awaited<R>;
+    try {
+      result = await fn(...(asArgument ? [value, ...args] : args));
+    } catch (error) {
+      await context.exit(error);
+      throw error;
+    }
+    await context.exit();
+    return result;
+  };
+  Object.defineProperty(inContext, "name", { value: fn.name });
+  return defineTask(inContext, taskOptions);
+}
+
 /**
  * Builds a task definition from a function and options, checking both.
  *

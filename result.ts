@@ -4,7 +4,8 @@
  * @module
  */
 import { ConfigurationError, type ErrorMetadata, ResultTimeout, TaskError } from "./errors.ts";
-import type { Huey } from "./huey.ts";
+import type { RevokeOptions } from "./revoke.ts";
+import type { SerializerLike } from "./serializer.ts";
 import type { Task } from "./task.ts";
 import { sleep } from "./_runtime.ts";
 import { resolveEta } from "./time.ts";
@@ -47,6 +48,32 @@ export interface ResultRevokeOptions {
   revokeUntil?: Date;
 }
 
+/**
+ * What a Result asks of the Huey that enqueued its task.
+ *
+ * @internal A Huey is one.
+ */
+export interface ResultHost {
+  /** The queue's name (for the error when results are off). */
+  readonly name: string;
+  /** Whether results are stored. */
+  readonly results: boolean;
+  /** Turns the stored bytes back into the value. */
+  readonly serializer: SerializerLike;
+  /** Reads a value's bytes (and removes it unless `peek`). */
+  getRaw(key: string, options: { peek?: boolean }): Promise<Uint8Array | null>;
+  /** Revokes one task. */
+  revoke(task: Task, options?: RevokeOptions): Promise<void>;
+  /** Lifts the revocation of one task. */
+  restore(task: Task): Promise<boolean>;
+  /** Whether a task is revoked. */
+  isRevoked(task: Task, options?: { peek?: boolean }): Promise<boolean>;
+  /** A copy of a task with a new id. */
+  copyTask<R>(task: Task<R>): Task<R>;
+  /** Enqueues a task. */
+  enqueue<R>(task: Task<R>): Promise<Result<R> | ResultGroup>;
+}
+
 const EMPTY: unique symbol = Symbol("empty");
 
 /**
@@ -86,7 +113,7 @@ function asTaskError(value: unknown): TaskError | null {
 export class Result<R = unknown> {
   /** The task this result belongs to. */
   readonly task: Task<R>;
-  #huey: Huey;
+  #huey: ResultHost;
   #value: R | typeof EMPTY = EMPTY;
 
   static {
@@ -97,7 +124,7 @@ export class Result<R = unknown> {
    * @param huey The Huey that ran the task.
    * @param task The task.
    */
-  constructor(huey: Huey, task: Task<R>) {
+  constructor(huey: ResultHost, task: Task<R>) {
     this.#huey = huey;
     this.task = task;
   }

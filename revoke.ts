@@ -6,10 +6,9 @@
  * @module
  * @internal
  */
-import type { Huey } from "./huey.ts";
-import { Result } from "./result.ts";
+import type { SerializerLike } from "./serializer.ts";
+import type { Storage } from "./storage/base.ts";
 import type { Task } from "./task.ts";
-import { type AnyTaskWrapper, isTaskWrapper } from "./wrapper.ts";
 
 /** Options of the revoke methods. */
 export interface RevokeOptions {
@@ -19,8 +18,21 @@ export interface RevokeOptions {
   revokeOnce?: boolean;
 }
 
-/** What `isRevoked()` accepts: a task, a task id, a Result, or a whole task (its wrapper). */
-export type RevokeTarget = Task | string | Result | AnyTaskWrapper;
+/** Options of the `isRevoked()` methods. */
+export interface IsRevokedOptions {
+  /** Check as of this time. @default now */
+  timestamp?: Date;
+  /** Only look: do not consume a revoke-once or clear a passed revoke-until. @default true */
+  peek?: boolean;
+}
+
+/** What {@linkcode Revocations} is built from. */
+export interface RevocationsOptions {
+  /** Gives the storage in use. */
+  storage: () => Storage;
+  /** Turns the revocation records into bytes and back. */
+  serializer: SerializerLike;
+}
 
 /** The storage key revoking one task instance. */
 export function instanceKey(id: string): string {
@@ -72,30 +84,31 @@ type ReadTask = Task & { [READ_AHEAD]?: ReadAhead };
 
 /** Reads and writes the revocation keys of one Huey. */
 export class Revocations {
-  #huey: Huey;
+  #storage: () => Storage;
+  #serializer: SerializerLike;
   /** Revocation keys this Huey has written or deleted (voids the reads ahead made before). */
   #writes = 0;
   /** The read ahead being gathered in this turn, if any. */
   #batch: ReadBatch | null = null;
 
-  /**
-   * @param huey The Huey whose storage holds the keys.
-   */
-  constructor(huey: Huey) {
-    this.#huey = huey;
+  /** @param options See {@linkcode RevocationsOptions}. */
+  constructor(options: RevocationsOptions) {
+    this.#storage = options.storage;
+    this.#serializer = options.serializer;
   }
 
   /** Revokes a task id (`whole: false`) or every call of a task name (`whole: true`). */
   async revoke(idOrName: string, whole: boolean, options: RevokeOptions = {}): Promise<void> {
     const { revokeUntil = null, revokeOnce = false } = options;
     const key = whole ? taskKey(idOrName) : instanceKey(idOrName);
-    await this.#written(this.#huey.put(key, [revokeUntil, revokeOnce]));
+    const record = this.#serializer.serialize([revokeUntil, revokeOnce]);
+    await this.#written(this.#storage().putData(key, record));
   }
 
   /** Lifts a revocation; `true` when there was one. */
   restore(idOrName: string, whole: boolean): Promise<boolean> {
     const key = whole ? taskKey(idOrName) : instanceKey(idOrName);
-    return this.#written(this.#huey.storage.deleteData(key));
+    return this.#written(this.#storage().deleteData(key));
   }
 
   /** Counts a write of a revocation key once it is done. */
@@ -108,20 +121,24 @@ export class Revocations {
   }
 
   /**
-   * Whether the target is revoked at `timestamp`. Without `peek`, a
-   * revoke-once is consumed and a passed revoke-until is cleared. For a task,
-   * its own key and its task's key are read together (one round trip), and
-   * its own key decides first.
+   * Whether a task id (`whole: false`) or every call of a task name
+   * (`whole: true`) is revoked at `timestamp`. Without `peek`, a revoke-once
+   * is consumed and a passed revoke-until is cleared.
    */
-  async isRevoked(
-    target: RevokeTarget,
-    options: { timestamp?: Date; peek?: boolean } = {},
-  ): Promise<boolean> {
+  isKeyRevoked(idOrName: string, whole: boolean, options: IsRevokedOptions = {}): Promise<boolean> {
     const { timestamp, peek = true } = options;
-    if (isTaskWrapper(target)) return this.#check(taskKey(target.name), timestamp, peek);
-    const task = target instanceof Result ? target.task : target;
-    if (typeof task === "string") return this.#check(instanceKey(task), timestamp, peek);
-    const keys = keysOf(task as Task);
+    return this.#check(whole ? taskKey(idOrName) : instanceKey(idOrName), timestamp, peek);
+  }
+
+  /**
+   * Whether a task is revoked at `timestamp`: its own key and its task's
+   * key are read together (one round trip), and its own key decides first.
+   * Without `peek`, a revoke-once is consumed and a passed revoke-until is
+   * cleared.
+   */
+  async isRevoked(task: Task, options: IsRevokedOptions = {}): Promise<boolean> {
+    const { timestamp, peek = true } = options;
+    const keys = keysOf(task);
     // The worker's check (not a peek) may use the read made when the message was leased ahead.
     const early = peek ? undefined : (task as ReadTask)[READ_AHEAD];
     if (early) (task as ReadTask)[READ_AHEAD] = undefined;
@@ -159,13 +176,13 @@ export class Revocations {
 
   /** Reads keys in one call where the storage can. */
   #read(keys: string[]): Promise<(Uint8Array | null)[]> {
-    const storage = this.#huey.storage;
+    const storage = this.#storage();
     if (storage.peekMany) return storage.peekMany(keys);
     return Promise.all(keys.map((key) => storage.peekData(key)));
   }
 
   async #check(key: string, timestamp: Date | undefined, peek: boolean): Promise<boolean> {
-    return this.#settle(key, await this.#huey.storage.peekData(key), timestamp, peek);
+    return this.#settle(key, await this.#storage().peekData(key), timestamp, peek);
   }
 
   /** Whether the revocation read from `key` holds; clears it when consumed or passed (unless `peek`). */
@@ -176,7 +193,7 @@ export class Revocations {
     peek: boolean,
   ): Promise<boolean> {
     if (raw === null) return false;
-    const [until, once] = this.#huey.serializer.deserialize(raw) as [Date | null, boolean];
+    const [until, once] = this.#serializer.deserialize(raw) as [Date | null, boolean];
     let revoked = true;
     let clear = false;
     if (once) {
@@ -185,7 +202,7 @@ export class Revocations {
       revoked = false;
       clear = !peek;
     }
-    if (clear) await this.#written(this.#huey.storage.deleteData(key));
+    if (clear) await this.#written(this.#storage().deleteData(key));
     return revoked;
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Task } from "./task.ts";
+import { runEach } from "./hooks.ts";
 import { getLogger } from "./logger.ts";
 
 /** The task was canceled (a `CancelExecution` in the task or a pre-execute hook). */
@@ -89,15 +90,13 @@ export class SignalDispatcher {
   /** Calls the handlers of the signal; a handler that throws is logged, not fatal. */
   async emit(signal: SignalName, task: Task, ...extra: unknown[]): Promise<void> {
     const handlers = [...(this.#handlers.get(signal) ?? []), ...(this.#handlers.get(ANY) ?? [])];
-    for (const handler of handlers) {
-      try {
-        await handler(signal, task, ...extra);
-      } catch (error) {
-        logger.exception(
-          `Signal handler ${handler.name || "(anonymous)"} failed on ${signal}`,
-          error,
-        );
-      }
-    }
+    await runEach(
+      handlers,
+      [signal, task, ...extra],
+      "Signal handler",
+      logger,
+      undefined,
+      ` on ${signal}`,
+    );
   }
 }

@@ -4,9 +4,9 @@
  * @module
  */
 import { ConfigurationError } from "./errors.ts";
-import type { Huey, RevokeOptions } from "./huey.ts";
 import { newTask, type TaskDefinition } from "./registry.ts";
 import type { Result, ResultGroup } from "./result.ts";
+import type { IsRevokedOptions, RevokeOptions } from "./revoke.ts";
 import type { Task } from "./task.ts";
 import { resolveEta } from "./time.ts";
 
@@ -39,12 +39,24 @@ export interface ScheduleOptions<Args extends unknown[]> {
   id?: string;
 }
 
-/** Options of {@linkcode TaskWrapper.isRevoked}. */
-export interface IsRevokedOptions {
-  /** Check as of this time. @default now */
-  timestamp?: Date;
-  /** Only look: do not consume a revoke-once or clear a passed revoke-until. @default true */
-  peek?: boolean;
+/**
+ * What a task wrapper asks of the Huey it belongs to.
+ *
+ * @internal A Huey is one; the type of `TaskWrapper.huey` by default.
+ */
+export interface TaskHost {
+  /** Enqueues a task. */
+  enqueue(task: Task): Promise<Result | ResultGroup>;
+  /** Enqueues several tasks at once. */
+  enqueueMany(tasks: Task[]): Promise<ResultGroup>;
+  /** Revokes every call of a task. */
+  revokeAll(wrapper: AnyTaskWrapper, options?: RevokeOptions): Promise<void>;
+  /** Lifts the revocation of a whole task. */
+  restoreAll(wrapper: AnyTaskWrapper): Promise<boolean>;
+  /** Whether a whole task is revoked. */
+  isRevoked(wrapper: AnyTaskWrapper, options?: IsRevokedOptions): Promise<boolean>;
+  /** Removes a task from the registry. */
+  unregisterTask(name: string): boolean;
 }
 
 /**
@@ -61,13 +73,17 @@ export interface IsRevokedOptions {
  * console.assert((await result.get()) === "hello world");
  * ```
  */
-export interface TaskWrapper<Args extends unknown[] = unknown[], R = unknown> {
+export interface TaskWrapper<
+  Args extends unknown[] = unknown[],
+  R = unknown,
+  H extends TaskHost = TaskHost,
+> {
   /** Enqueues a call with these arguments. */
   (...args: Args): Promise<Result<Awaited<R>>>;
   /** The registered name. */
   readonly name: string;
   /** The Huey the task belongs to. */
-  readonly huey: Huey;
+  readonly huey: H;
   /** The registered definition (function and defaults). */
   readonly definition: TaskDefinition;
   /**
@@ -104,11 +120,11 @@ export interface TaskWrapper<Args extends unknown[] = unknown[], R = unknown> {
  *
  * @internal Used by `Huey.task()`.
  */
-export function createTaskWrapper<Args extends unknown[], R>(
-  huey: Huey,
+export function createTaskWrapper<Args extends unknown[], R, H extends TaskHost>(
+  huey: H,
   definition: TaskDefinition,
-): TaskWrapper<Args, R> {
-  type Wrapper = TaskWrapper<Args, R>;
+): TaskWrapper<Args, R, H> {
+  type Wrapper = TaskWrapper<Args, R, H>;
   const build = (args: unknown[]): Task<Awaited<R>> => newTask<Awaited<R>>(definition, args);
   const s = (...args: ArgsPrefix<Args>): Task<Awaited<R>> => build(args);
   const wrapper =

@@ -7,10 +7,10 @@
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { ConfigurationError, HueyError } from "../errors.ts";
-import type { Huey } from "../huey.ts";
 import { getLogger, useConsumerLevel } from "../logger.ts";
 import { MemoryStorage } from "../storage/memory.ts";
-import { sleep, startProcess, startThread, unrefTimer } from "../_runtime.ts";
+import { sleep, startProcess, startThread } from "../_runtime.ts";
+import type { ConsumerHost } from "./host.ts";
 import { levelFor } from "./logging.ts";
 import {
   type ConsumerOptions,
@@ -67,7 +67,7 @@ const entryUrl = new URL(
  */
 export class Consumer {
   /** The Huey whose tasks run. */
-  readonly huey: Huey;
+  readonly huey: ConsumerHost;
   /** The options, with defaults applied. */
   readonly options: ResolvedConsumerOptions;
   /** The scheduler (its `tick()` is public for tests). */
@@ -90,7 +90,7 @@ export class Consumer {
    * @param logging How thread and process workers log.
    * @throws {ConfigurationError} An option is wrong, or the worker type cannot serve this Huey.
    */
-  constructor(huey: Huey, options: ConsumerOptions = {}, logging: WorkerLogging = {}) {
+  constructor(huey: ConsumerHost, options: ConsumerOptions = {}, logging: WorkerLogging = {}) {
     this.huey = huey;
     this.options = resolveConsumerOptions(options);
     this.#logging = logging;
@@ -255,14 +255,7 @@ export class Consumer {
     if (!this.options.checkWorkerHealth) return;
     const signal = this.#stopped.signal;
     while (!signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.healthCheckInterval * 1000);
-        unrefTimer(timer);
-        signal.addEventListener("abort", () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
-      });
+      await sleep(this.options.healthCheckInterval, signal, true);
       if (!signal.aborted && !this.#stopping) {
         await this.#pool.checkHealth().catch((error) =>
           logger.exception("Health check failed", error)
@@ -319,7 +312,7 @@ export class Consumer {
 }
 
 /** `SqliteStorage at /abs/path/app.db`, `RedisStorage at host:port`, or the storage's kind alone. */
-function describeStorage(huey: Huey): string {
+function describeStorage(huey: ConsumerHost): string {
   const { storage } = huey;
   return `${storage.constructor.name} '${storage.name}'${
     storage.location ? ` at ${storage.location}` : ""

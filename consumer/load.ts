@@ -6,14 +6,14 @@
  */
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
-import type { Huey } from "../huey.ts";
+import { type ConsumerHost, WORKER } from "./host.ts";
 
 /** Whether a value looks like a Huey (the module may load another copy of this library). */
-export function isHuey(value: unknown): value is Huey {
-  const candidate = value as Partial<Huey> | null;
+export function isHuey(value: unknown): value is ConsumerHost {
+  const candidate = value as Partial<ConsumerHost> | null;
   return typeof candidate === "object" && candidate !== null &&
-    typeof candidate.dequeue === "function" && typeof candidate.execute === "function" &&
-    typeof candidate.readSchedule === "function" && candidate.registry !== undefined;
+    typeof candidate[WORKER]?.execute === "function" &&
+    typeof candidate.readPeriodic === "function" && candidate.registry !== undefined;
 }
 
 /** The file URL of a module path, resolved against the current directory. */
@@ -66,7 +66,7 @@ export function describeLoadError(error: unknown): string {
  *   where it was thrown; `cause` is the error, with its stack), or exports
  *   no Huey (the message says which names were tried).
  */
-export async function loadHuey(url: string, exportName?: string): Promise<Huey> {
+export async function loadHuey(url: string, exportName?: string): Promise<ConsumerHost> {
   let module: Record<string, unknown>;
   try {
     module = await import(url);

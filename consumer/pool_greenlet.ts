@@ -5,10 +5,10 @@
  * @module
  * @internal
  */
-import type { Huey } from "../huey.ts";
 import { getLogger } from "../logger.ts";
+import type { ConsumerHost } from "./host.ts";
 import type { WorkerPool } from "./pool.ts";
-import { runHooks, runWorkerLoop, type WorkerLoopOptions } from "./worker_loop.ts";
+import { runWorker, type WorkerLoopOptions } from "./worker_loop.ts";
 
 interface Loop {
   stop: AbortController;
@@ -20,23 +20,23 @@ const logger = getLogger("huey.consumer");
 
 /** N async worker loops. */
 export class GreenletPool implements WorkerPool {
-  #huey: Huey;
+  #host: ConsumerHost;
   #size: number;
   #loop: Pick<WorkerLoopOptions, "initialDelay" | "maxDelay" | "backoff" | "watch">;
   #loops: Loop[] = [];
   #interrupt = new AbortController();
 
   /**
-   * @param huey The consumer's Huey.
+   * @param host The consumer's Huey.
    * @param size How many loops.
    * @param loop The loops' polling settings (and the storage watch they share).
    */
   constructor(
-    huey: Huey,
+    host: ConsumerHost,
     size: number,
     loop: Pick<WorkerLoopOptions, "initialDelay" | "maxDelay" | "backoff" | "watch">,
   ) {
-    this.#huey = huey;
+    this.#host = host;
     this.#size = size;
     this.#loop = loop;
   }
@@ -51,14 +51,12 @@ export class GreenletPool implements WorkerPool {
     const stop = new AbortController();
     const loop: Loop = { stop, dead: false, done: Promise.resolve() };
     const interrupt = this.#interrupt.signal;
-    loop.done = (async () => {
-      await runHooks(this.#huey.startupHooks.hooks, "Startup");
-      await runWorkerLoop(this.#huey, { ...this.#loop, stop: stop.signal, interrupt });
-      if (!interrupt.aborted) await runHooks(this.#huey.shutdownHooks.hooks, "Shutdown");
-    })().catch((error) => {
-      loop.dead = true;
-      logger.exception(`Worker-${number} died`, error);
-    });
+    loop.done = runWorker(this.#host, { ...this.#loop, stop: stop.signal, interrupt }).catch(
+      (error) => {
+        loop.dead = true;
+        logger.exception(`Worker-${number} died`, error);
+      },
+    );
     return loop;
   }
 

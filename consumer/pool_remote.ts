@@ -8,10 +8,9 @@
  * @internal
  */
 import { Buffer } from "node:buffer";
-import { TaskTimeout } from "../errors.ts";
-import type { Huey } from "../huey.ts";
 import { getLogger } from "../logger.ts";
 import { unrefTimer, type WorkerChannel } from "../_runtime.ts";
+import { type ConsumerHost, WORKER } from "./host.ts";
 import type { WorkerPool } from "./pool.ts";
 import type { FromWorker, InitMessage } from "./protocol.ts";
 
@@ -46,22 +45,27 @@ const logger = getLogger("huey.consumer");
 
 /** A pool of thread or process workers. */
 export class RemotePool implements WorkerPool {
-  #huey: Huey;
+  #host: ConsumerHost;
   #size: number;
   #launch: LaunchWorker;
   #init: Omit<InitMessage, "name">;
   #workers: RemoteWorker[] = [];
-  #renewal: ReturnType<typeof setInterval> | undefined;
   #closing = false;
 
   /**
-   * @param huey The consumer's own Huey (records hard timeouts, releases leases).
+   * @param host The consumer's own Huey (records hard timeouts, renews and
+   *   releases the leases of the workers' tasks).
    * @param size How many workers.
    * @param launch Starts one worker.
    * @param init What each worker is told at start (its name is added).
    */
-  constructor(huey: Huey, size: number, launch: LaunchWorker, init: Omit<InitMessage, "name">) {
-    this.#huey = huey;
+  constructor(
+    host: ConsumerHost,
+    size: number,
+    launch: LaunchWorker,
+    init: Omit<InitMessage, "name">,
+  ) {
+    this.#host = host;
     this.#size = size;
     this.#launch = launch;
     this.#init = init;
@@ -69,8 +73,6 @@ export class RemotePool implements WorkerPool {
 
   async start(): Promise<void> {
     this.#closing = false;
-    this.#renewal = setInterval(() => this.#renewLeases(), (this.#huey.leaseTimeout / 3) * 1000);
-    unrefTimer(this.#renewal);
     this.#workers = await Promise.all(
       Array.from({ length: this.#size }, (_, index) => this.#spawn(`Worker-${index + 1}`)),
     );
@@ -78,20 +80,16 @@ export class RemotePool implements WorkerPool {
   }
 
   /**
-   * Renews the leases of the tasks the workers run. A worker renews them
-   * itself, but not while a synchronous task blocks its event loop (the very
-   * tasks thread and process workers are for): without this, another
-   * consumer would get such a task again while it still runs.
+   * Starts or stops renewing, in this process, the lease of a task a worker
+   * runs. A worker renews its leases itself, but not while a synchronous
+   * task blocks its event loop (the very tasks thread and process workers
+   * are for): without this, another consumer would get such a task again
+   * while it still runs.
    */
-  #renewLeases(): void {
-    // A dead worker's tasks are left to their leases, which then expire.
-    const receipts = this.#workers.filter((worker) => worker.alive).flatMap((worker) =>
-      [...worker.running.values()].flatMap((task) => (task.receipt ? [task.receipt] : []))
-    );
-    if (receipts.length === 0) return;
-    this.#huey.storage.renew(receipts, this.#huey.leaseTimeout).catch((error) =>
-      logger.exception(`Could not renew the leases of ${receipts.length} running task(s)`, error)
-    );
+  #renewing(task: RunningTask, renew: boolean): void {
+    if (task.receipt === undefined) return;
+    if (renew) this.#host[WORKER].holdLease(task.receipt);
+    else this.#host[WORKER].dropLease(task.receipt);
   }
 
   async #spawn(name: string): Promise<RemoteWorker> {
@@ -114,7 +112,11 @@ export class RemotePool implements WorkerPool {
     channel.onMessage((message) => this.#receive(worker, message as FromWorker, ready, failed));
     channel.onExit((reason) => {
       worker.alive = false;
-      for (const task of worker.running.values()) clearTimeout(task.timer);
+      // A dead worker's tasks are left to their leases, which then expire.
+      for (const task of worker.running.values()) {
+        clearTimeout(task.timer);
+        this.#renewing(task, false);
+      }
       if (!worker.ending) {
         logger.error(`${name} ${reason}; its running tasks come back when their leases expire`);
       }
@@ -140,8 +142,9 @@ export class RemotePool implements WorkerPool {
         worker.ending = true;
         return worker.channel.terminate();
       case "start": {
-        if (message.finished) this.#finished(worker, message.finished);
+        if (message.done) this.#forget(worker, message.done);
         const task: RunningTask = { receipt: message.receipt, data: message.data };
+        this.#renewing(task, true);
         if (message.timeout !== null) {
           task.timer = setTimeout(
             () => void this.#timedOut(worker, message.taskId, message.timeout!),
@@ -151,8 +154,8 @@ export class RemotePool implements WorkerPool {
         worker.running.set(message.taskId, task);
         return;
       }
-      case "finish":
-        return this.#finished(worker, message.taskIds);
+      case "done":
+        return this.#forget(worker, message.taskIds);
       case "stopped":
         // Its loop is over: what may still run in it (an interrupted task's
         // timers, a task's stray interval) must neither go on nor keep it alive.
@@ -164,10 +167,13 @@ export class RemotePool implements WorkerPool {
     }
   }
 
-  /** Forgets the tasks a worker finished. */
-  #finished(worker: RemoteWorker, taskIds: string[]): void {
+  /** Forgets the tasks a worker is done with. */
+  #forget(worker: RemoteWorker, taskIds: string[]): void {
     for (const taskId of taskIds) {
-      clearTimeout(worker.running.get(taskId)?.timer);
+      const task = worker.running.get(taskId);
+      if (task === undefined) continue;
+      clearTimeout(task.timer);
+      this.#renewing(task, false);
       worker.running.delete(taskId);
     }
   }
@@ -182,23 +188,20 @@ export class RemotePool implements WorkerPool {
     // A process worker counts as stopped once its channel is drained (every message read).
     await worker.stopped;
     if (!worker.running.has(taskId)) {
-      // Its finish was on the way: the run's own outcome is stored, and stays.
+      // Its "done" was on the way: the run's own outcome is stored, and stays.
       logger.warning(`Task ${taskId} had finished after all; ${worker.name} was ended needlessly`);
     } else {
-      await this.#recordTimeout(taskId, running, timeout);
+      await this.#recordTimeout(taskId, running);
     }
     const index = this.#workers.indexOf(worker);
     if (index >= 0 && !this.#closing) this.#workers[index] = await this.#replace(worker.name);
   }
 
   /** Stores the `TaskTimeout` of a task whose worker was ended (retries and error handler apply). */
-  async #recordTimeout(taskId: string, running: RunningTask, timeout: number): Promise<void> {
+  async #recordTimeout(taskId: string, running: RunningTask): Promise<void> {
     try {
-      const task = this.#huey.deserializeTask(Buffer.from(running.data!, "base64"));
-      const failure = new TaskTimeout(
-        `Task ${task.name} ${task.id} ran past its timeout of ${timeout}s`,
-      );
-      await this.#huey.execute(task, { receipt: running.receipt, failure });
+      const data = Buffer.from(running.data!, "base64");
+      await this.#host[WORKER].recordTimeout(data, running.receipt);
     } catch (error) {
       logger.exception(`Could not record the timeout of task ${taskId}`, error);
     }
@@ -225,7 +228,6 @@ export class RemotePool implements WorkerPool {
       );
     }
     await Promise.all(workers.map((worker) => worker.stopped));
-    clearInterval(this.#renewal);
   }
 
   /** Ends a worker that did not stop in time, and puts its running tasks back on the queue. */
@@ -235,7 +237,7 @@ export class RemotePool implements WorkerPool {
     await worker.stopped;
     for (const [taskId, task] of worker.running) {
       if (!task.receipt) continue;
-      await this.#huey.storage.release(task.receipt).catch((error) =>
+      await this.#host.storage.release(task.receipt).catch((error) =>
         logger.exception(`Could not release task ${taskId}`, error)
       );
     }

@@ -43,8 +43,8 @@ export type FromWorker =
     data?: string;
     /** The task's timeout in seconds. */
     timeout: number | null;
-    /** Tasks that finished since the last message (told here rather than in a message of their own). */
-    finished?: string[];
+    /** Tasks done since the last message (told here rather than in a message of their own). */
+    done?: string[];
   }
-  | { type: "finish"; taskIds: string[] }
+  | { type: "done"; taskIds: string[] }
   | { type: "stopped" };

@@ -8,11 +8,11 @@
  *
  * @module
  */
-import type { Huey } from "../huey.ts";
 import { getLogger } from "../logger.ts";
 import { SIGNAL_ENQUEUED } from "../signals.ts";
 import type { Task } from "../task.ts";
 import { sleep } from "../_runtime.ts";
+import { type ConsumerHost, WORKER } from "./host.ts";
 import { StorageWatch } from "./storage_watch.ts";
 
 /** Options of the {@linkcode Scheduler}. */
@@ -39,7 +39,7 @@ const logger = getLogger("huey.consumer");
 
 /** Moves scheduled tasks to the queue and enqueues periodic tasks. */
 export class Scheduler {
-  #huey: Huey;
+  #huey: ConsumerHost;
   #interval: number;
   #periodic: boolean;
   #clock: () => Date;
@@ -55,7 +55,7 @@ export class Scheduler {
    * @param huey The consumer's Huey.
    * @param options See {@linkcode SchedulerOptions}.
    */
-  constructor(huey: Huey, options: SchedulerOptions = {}) {
+  constructor(huey: ConsumerHost, options: SchedulerOptions = {}) {
     const { interval = 1, periodic = true, clock = () => new Date(), batchSize = 500 } = options;
     this.#huey = huey;
     this.#batchSize = batchSize;
@@ -141,7 +141,7 @@ export class Scheduler {
     if (tasks.length === 0) return 0;
     const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000).toISOString().slice(0, 16);
     const marker = `${this.#huey.name}.periodic.${minute}`;
-    const items = tasks.map((task) => this.#huey.queueItem(task));
+    const items = tasks.map((task) => this.#huey[WORKER].item(task));
     const ttl = PERIODIC_MARKER_TTL;
     if (!(await this.#huey.storage.enqueueOnce(marker, items, { ttl }))) {
       logger.debug(`Periodic tasks of ${minute} were enqueued by another consumer`);

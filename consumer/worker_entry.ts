@@ -14,7 +14,8 @@ import { parentChannel, parentProcessChannel } from "../_runtime.ts";
 import { setUpLogging } from "./logging.ts";
 import { loadHuey } from "./load.ts";
 import type { FromWorker, InitMessage, ToWorker } from "./protocol.ts";
-import { runHooks, runWorkerLoop } from "./worker_loop.ts";
+import { WORKER } from "./host.ts";
+import { runWorker } from "./worker_loop.ts";
 
 const logger = getLogger("huey.consumer");
 const inProcess = process.env.HUEY_WORKER === "process";
@@ -28,39 +29,40 @@ function send(message: FromWorker): void {
   channel.post(message);
 }
 
-/** Tasks finished but not yet told to the consumer. */
-let finished: string[] = [];
+/** Tasks done but not yet told to the consumer. */
+let done: string[] = [];
 
 /**
- * Tells the consumer a task finished: with the next task's start, or in one
- * message for all finished in this turn of the event loop.
+ * Tells the consumer a task is done: with the next task's start, or in one
+ * message for all done in this turn of the event loop.
  */
-function tellFinished(taskId: string): void {
-  finished.push(taskId);
-  if (finished.length === 1) setImmediate(sendFinished);
+function tellDone(taskId: string): void {
+  done.push(taskId);
+  if (done.length === 1) setImmediate(sendDone);
 }
 
-/** Sends the tasks finished and not yet told, if any. */
-function sendFinished(): void {
-  const taskIds = takeFinished();
-  if (taskIds) send({ type: "finish", taskIds });
+/** Sends the tasks done and not yet told, if any. */
+function sendDone(): void {
+  const taskIds = takeDone();
+  if (taskIds) send({ type: "done", taskIds });
 }
 
-function takeFinished(): string[] | undefined {
-  if (finished.length === 0) return undefined;
-  const taken = finished;
-  finished = [];
+function takeDone(): string[] | undefined {
+  if (done.length === 0) return undefined;
+  const taken = done;
+  done = [];
   return taken;
 }
 
 function onStop(graceful: boolean): void {
   if (!graceful) interrupt.abort();
   stop.abort();
-  if (!started) finish(0);
+  if (!started) exit(0);
 }
 
-function finish(code: number): void {
-  sendFinished();
+/** Tells the consumer what is left and that this worker stopped, and ends it. */
+function exit(code: number): void {
+  sendDone();
   channel.close(code, { type: "stopped" } satisfies FromWorker);
 }
 
@@ -78,12 +80,11 @@ async function run(init: InitMessage): Promise<void> {
     huey = await loadHuey(init.moduleUrl, init.exportName);
   } catch (error) {
     send({ type: "failed", error: (error as Error).message });
-    return finish(1);
+    return exit(1);
   }
   started = true;
-  await runHooks(huey.startupHooks.hooks, "Startup");
-  send({ type: "ready" });
-  await runWorkerLoop(huey, {
+  const worker = huey[WORKER];
+  await runWorker(huey, {
     ...init.loop,
     stop: stop.signal,
     interrupt: interrupt.signal,
@@ -91,18 +92,17 @@ async function run(init: InitMessage): Promise<void> {
       send({
         type: "start",
         taskId: task.id,
-        receipt: huey.receiptOf(task),
+        receipt: worker.receiptOf(task),
         data: task.timeout === null
           ? undefined
-          : Buffer.from(huey.serializeTask(task)).toString("base64"),
+          : Buffer.from(worker.encode(task)).toString("base64"),
         timeout: task.timeout,
-        finished: takeFinished(),
+        done: takeDone(),
       }),
-    onFinish: (task) => tellFinished(task.id),
-  });
-  if (!interrupt.signal.aborted) await runHooks(huey.shutdownHooks.hooks, "Shutdown");
+    onDone: (task) => tellDone(task.id),
+  }, () => send({ type: "ready" }));
   await huey.close().catch((error) => logger.exception("Could not close the storage", error));
-  finish(0);
+  exit(0);
 }
 
 channel.onMessage((message) => {

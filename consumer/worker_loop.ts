@@ -5,11 +5,12 @@
  *
  * @module
  */
-import type { Huey } from "../huey.ts";
+import { runEach } from "../hooks.ts";
 import { getLogger } from "../logger.ts";
 import type { Task } from "../task.ts";
 import { setImmediate } from "node:timers";
 import { sleep } from "../_runtime.ts";
+import { type ConsumerHost, WORKER, type WorkerHost } from "./host.ts";
 import { oneLine, StorageWatch } from "./storage_watch.ts";
 
 /** Options of {@linkcode runWorkerLoop}. */
@@ -27,7 +28,7 @@ export interface WorkerLoopOptions {
   /** Told when a task starts (for hard timeouts and lease release by a parent). */
   onStart?: (task: Task) => void;
   /** Told when a task is done. */
-  onFinish?: (task: Task) => void;
+  onDone?: (task: Task) => void;
   /**
    * Tells storage outages once and paces the retries; the loops and the
    * scheduler of a process share one. @default a watch of this loop's own
@@ -37,14 +38,25 @@ export interface WorkerLoopOptions {
 
 const logger = getLogger("huey.consumer");
 
-/** Runs a worker's hooks of one kind, logging (not throwing) their errors. */
-export async function runHooks(hooks: readonly (() => unknown)[], kind: string): Promise<void> {
-  for (const hook of hooks) {
-    try {
-      await hook();
-    } catch (error) {
-      logger.exception(`${kind} hook ${hook.name || "(anonymous)"} failed`, error);
-    }
+/**
+ * A worker's life: its startup hooks, then its loop, then, unless it was
+ * interrupted, its shutdown hooks (a hook that fails is logged). Greenlet
+ * workers and thread or process workers alike.
+ *
+ * @param host The Huey whose tasks it runs.
+ * @param options The loop's options.
+ * @param onReady Told when the startup hooks have run.
+ */
+export async function runWorker(
+  host: ConsumerHost,
+  options: WorkerLoopOptions,
+  onReady?: () => void,
+): Promise<void> {
+  await runEach(host.startupHooks.hooks, [], "Startup hook", logger);
+  onReady?.();
+  await runWorkerLoop(host, options);
+  if (!options.interrupt.aborted) {
+    await runEach(host.shutdownHooks.hooks, [], "Shutdown hook", logger);
   }
 }
 
@@ -77,10 +89,10 @@ function yieldToEventLoop(): Promise<void> {
  * stores of consecutive tasks then share round trips. It waits for every
  * store before it returns.
  */
-export async function runWorkerLoop(huey: Huey, options: WorkerLoopOptions): Promise<void> {
+export async function runWorkerLoop(host: ConsumerHost, options: WorkerLoopOptions): Promise<void> {
   const storing = new Storing();
   try {
-    await takeAndRun(huey, options, storing);
+    await takeAndRun(host, options, storing);
   } finally {
     await storing.drained();
   }
@@ -109,8 +121,13 @@ class Storing {
   }
 }
 
-async function takeAndRun(huey: Huey, options: WorkerLoopOptions, storing: Storing): Promise<void> {
-  const { initialDelay, maxDelay, backoff, stop, interrupt, onStart, onFinish } = options;
+async function takeAndRun(
+  host: ConsumerHost,
+  options: WorkerLoopOptions,
+  storing: Storing,
+): Promise<void> {
+  const { initialDelay, maxDelay, backoff, stop, interrupt, onStart, onDone } = options;
+  const worker = host[WORKER];
   const watch = options.watch ?? new StorageWatch();
   let delay = initialDelay;
   let sliceStart = performance.now();
@@ -121,7 +138,7 @@ async function takeAndRun(huey: Huey, options: WorkerLoopOptions, storing: Stori
     }
     let task: Task | null;
     try {
-      task = await huey.dequeue({ signal: stop, prefetch: true });
+      task = await worker.dequeue(stop);
     } catch (error) {
       if (stop.aborted) break;
       await sleep(watch.failed("Reading the queue", error), stop);
@@ -129,7 +146,7 @@ async function takeAndRun(huey: Huey, options: WorkerLoopOptions, storing: Stori
     }
     watch.succeeded();
     if (task === null) {
-      if (!huey.storage.blocking) {
+      if (!host.storage.blocking) {
         await sleep(Math.min(delay, maxDelay), stop);
         delay *= backoff;
       }
@@ -141,9 +158,9 @@ async function takeAndRun(huey: Huey, options: WorkerLoopOptions, storing: Stori
     let goOn!: () => void;
     const mayGoOn = new Promise<void>((resolve) => (goOn = resolve));
     storing.add();
-    void execute(huey, running, { interrupt, watch }, goOn, () => {
+    void execute(worker, running, { interrupt, watch }, goOn, () => {
       try {
-        onFinish?.(running);
+        onDone?.(running);
       } finally {
         storing.done();
         goOn();
@@ -157,22 +174,23 @@ async function takeAndRun(huey: Huey, options: WorkerLoopOptions, storing: Stori
 
 /**
  * Executes one task, logging (not throwing) its errors, then calls
- * `finished`. A failure to store an outcome while the storage is known to
+ * `done`. A failure to store an outcome while the storage is known to
  * be down adds nothing to the watch's line.
  */
 async function execute(
-  huey: Huey,
+  worker: WorkerHost,
   task: Task,
   around: { interrupt: AbortSignal; watch: StorageWatch },
   onStoring: () => void,
-  finished: () => void,
+  done: () => void,
 ): Promise<void> {
   try {
-    await huey.execute(task, { signal: around.interrupt, onStoring });
+    await worker.execute(task, around.interrupt, onStoring);
   } catch (error) {
-    if (around.watch.down) logger.debug(`Could not finish ${task}: ${oneLine(error)}`);
-    else logger.exception(`Error running task ${task.id}`, error);
+    if (around.watch.down) {
+      logger.debug(`Could not store the outcome of ${task}: ${oneLine(error)}`);
+    } else logger.exception(`Error running task ${task.id}`, error);
   } finally {
-    finished();
+    done();
   }
 }

@@ -11,6 +11,7 @@ import { Huey } from "../huey.ts";
 import { SqliteHuey } from "../hueys.ts";
 import { READ_AHEAD_FRESH_MS } from "../revoke.ts";
 import { SIGNAL_COMPLETE } from "../signals.ts";
+import { WORKER } from "../worker_side.ts";
 import { executeNext, makeHuey, quietLogs } from "./_helpers.ts";
 
 quietLogs();
@@ -113,11 +114,11 @@ test("with prefetch, storing a task's outcome leases the next message, and the n
   const { huey, work, calls } = setup({ leaseTimeout: 30 });
   for (const n of [1, 2, 3]) await work(n);
   const loop = new AbortController();
-  const first = await huey.dequeue({ signal: loop.signal, prefetch: true });
+  const first = await huey[WORKER].dequeue(loop.signal);
   assert.equal(await huey.pendingCount(), 2);
   assert.equal(await huey.execute(first!), 1);
   assert.equal(await huey.pendingCount(), 1, "message 2 is leased ahead");
-  const second = await huey.dequeue({ signal: loop.signal, prefetch: true });
+  const second = await huey[WORKER].dequeue(loop.signal);
   assert.deepEqual(second?.args, [2]);
   assert.equal(await huey.execute(second!), 2);
   assert.equal(await huey.pendingCount(), 0, "message 3 is leased ahead");
@@ -140,9 +141,9 @@ test("a message leased ahead is still checked for revocation when it runs", asyn
   await work(1);
   const revoked = await work(2);
   const loop = new AbortController();
-  await huey.execute((await huey.dequeue({ signal: loop.signal, prefetch: true }))!);
+  await huey.execute((await huey[WORKER].dequeue(loop.signal))!);
   await revoked.revoke();
-  const next = await huey.dequeue({ signal: loop.signal, prefetch: true });
+  const next = await huey[WORKER].dequeue(loop.signal);
   assert.equal(next?.id, revoked.id);
   assert.equal(await huey.execute(next!), undefined);
   assert.deepEqual(calls, [1]);
@@ -154,10 +155,10 @@ test("a revocation written by another Huey after a message was leased ahead stop
   await work(1);
   const revoked = await work(2);
   const loop = new AbortController();
-  await huey.execute((await huey.dequeue({ signal: loop.signal, prefetch: true }))!);
+  await huey.execute((await huey[WORKER].dequeue(loop.signal))!);
   await elsewhere.revokeById(revoked.id);
   await sleep((READ_AHEAD_FRESH_MS + 10) / 1000);
-  const next = await huey.dequeue({ signal: loop.signal, prefetch: true });
+  const next = await huey[WORKER].dequeue(loop.signal);
   assert.equal(next?.id, revoked.id);
   assert.equal(await huey.execute(next!), undefined);
   assert.deepEqual(calls, [1]);
@@ -169,9 +170,9 @@ test("a restore by this Huey after a message was leased ahead lets it run", asyn
   const restored = await work(2);
   await restored.revoke();
   const loop = new AbortController();
-  await huey.execute((await huey.dequeue({ signal: loop.signal, prefetch: true }))!);
+  await huey.execute((await huey[WORKER].dequeue(loop.signal))!);
   await restored.restore();
-  const next = await huey.dequeue({ signal: loop.signal, prefetch: true });
+  const next = await huey[WORKER].dequeue(loop.signal);
   assert.equal(await huey.execute(next!), 2);
   assert.deepEqual(calls, [1, 2]);
 });
@@ -190,7 +191,7 @@ test("a message leased ahead goes back to the queue when its Huey closes", async
     });
     await add(1);
     await add(2);
-    assert.equal(await worker.execute((await worker.dequeue({ prefetch: true }))!), 2);
+    assert.equal(await worker.execute((await worker[WORKER].dequeue())!), 2);
     assert.equal(await producer.pendingCount(), 0, "message 2 is leased ahead");
     await worker.close();
     assert.equal(await producer.pendingCount(), 1);
@@ -207,12 +208,12 @@ async function waitUntil(done: () => Promise<boolean>): Promise<void> {
   assert.ok(await done(), "the condition never held");
 }
 
-test("execute() says when only the storing of the outcome remains, and resolves once it is stored", async () => {
+test("a worker's execute() says when only the storing of the outcome remains, and resolves once it is stored", async () => {
   const { huey, work } = setup({ leaseTimeout: 30 });
   const result = await work(7);
   const events: string[] = [];
   const task = (await huey.dequeue())!;
-  const execution = huey.execute(task, { onStoring: () => events.push("storing") }).then(
+  const execution = huey[WORKER].execute(task, undefined, () => events.push("storing")).then(
     (value) => events.push(`resolved ${value}`),
   );
   await execution;
@@ -221,7 +222,7 @@ test("execute() says when only the storing of the outcome remains, and resolves 
   assert.equal(await huey.pendingCount(), 0);
 });
 
-test("execute() does not say so when a hook, a listener or a next stage follows the outcome", async () => {
+test("a worker's execute() does not say so when a hook, a listener or a next stage follows the outcome", async () => {
   const cases: [string, (huey: Huey) => void][] = [
     ["post-execute hook", (huey) => huey.postExecute(function after() {})],
     ["complete listener", (huey) => huey.signal(function done() {}, SIGNAL_COMPLETE)],
@@ -231,13 +232,13 @@ test("execute() does not say so when a hook, a listener or a next stage follows 
     add(huey);
     await work(1);
     let told = false;
-    await huey.execute((await huey.dequeue())!, { onStoring: () => (told = true) });
+    await huey[WORKER].execute((await huey.dequeue())!, undefined, () => (told = true));
     assert.equal(told, false, what);
   }
   const { huey, work } = setup({ leaseTimeout: 30 });
   await huey.enqueue(work.s(1).chain(work, 2));
   let told = false;
-  await huey.execute((await huey.dequeue())!, { onStoring: () => (told = true) });
+  await huey[WORKER].execute((await huey.dequeue())!, undefined, () => (told = true));
   assert.equal(told, false, "next stage");
 });
 
@@ -247,7 +248,7 @@ test("a loop of fast tasks has several messages leased ahead, and they go back w
   const loop = new AbortController();
   let ahead = 0;
   while (ahead <= 1 && calls.length < 1900) {
-    await huey.execute((await huey.dequeue({ signal: loop.signal, prefetch: true }))!);
+    await huey.execute((await huey[WORKER].dequeue(loop.signal))!);
     ahead = 2000 - calls.length - await huey.pendingCount();
   }
   assert.ok(ahead > 1, "more than one message is leased ahead");
@@ -262,7 +263,7 @@ test("a loop of slow tasks has one message leased ahead at most", async () => {
   for (let n = 0; n < 6; n++) await work(n, 30);
   const loop = new AbortController();
   for (let n = 0; n < 3; n++) {
-    await huey.execute((await huey.dequeue({ signal: loop.signal, prefetch: true }))!);
+    await huey.execute((await huey[WORKER].dequeue(loop.signal))!);
     assert.equal(await huey.pendingCount(), 6 - n - 2, `after task ${n}`);
   }
   loop.abort();
