@@ -138,11 +138,7 @@ export async function startThread(url: URL, name: string): Promise<WorkerChannel
     worker.addEventListener("close", () => exited("exited"));
     return {
       post: (message) => worker.postMessage(message),
-      onMessage: (listener) =>
-        worker.addEventListener("message", (event) => {
-          if ((event.data as { type?: string })?.type === "exited") exited("exited");
-          listener(event.data);
-        }),
+      onMessage: (listener) => worker.addEventListener("message", (event) => listener(event.data)),
       onExit: (listener) => exitListeners.push(listener),
       terminate: () => {
         worker.terminate();

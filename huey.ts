@@ -10,7 +10,8 @@ import { Consumer, type WorkerLogging } from "./consumer/consumer.ts";
 import type { ConsumerOptions } from "./consumer/options.ts";
 import type { CrontabValidator } from "./crontab.ts";
 import { ConfigurationError, type ErrorMetadata } from "./errors.ts";
-import { buildErrorResult, Executor } from "./executor.ts";
+import { assembleParts, type HueyParts } from "./assemble.ts";
+import { buildErrorResult } from "./executor.ts";
 import {
   HookList,
   type HookOptions,
@@ -18,9 +19,7 @@ import {
   type PreExecuteHook,
   type WorkerHook,
 } from "./hooks.ts";
-import { LeaseKeeper } from "./leases.ts";
-import { type LockOptions, Locks, type TaskLock } from "./lock.ts";
-import { TaskQueue } from "./queue.ts";
+import type { LockOptions, TaskLock } from "./lock.ts";
 import {
   type ContextTaskOptions,
   defineContextTask,
@@ -31,7 +30,7 @@ import {
   TaskRegistry,
 } from "./registry.ts";
 import { Result, ResultGroup } from "./result.ts";
-import { type IsRevokedOptions, Revocations, type RevokeOptions } from "./revoke.ts";
+import type { IsRevokedOptions, RevokeOptions } from "./revoke.ts";
 import { Serializer, type SerializerLike } from "./serializer.ts";
 import { SignalDispatcher, type SignalHandler, type SignalName } from "./signals.ts";
 import type { DeadLetter, Storage } from "./storage/base.ts";
@@ -44,7 +43,7 @@ import {
   isTaskWrapper,
   type TaskWrapper,
 } from "./wrapper.ts";
-import { WORKER, WorkerSide } from "./worker_side.ts";
+import { WORKER, type WorkerSide } from "./worker_side.ts";
 
 /** What `isRevoked()` accepts: a task, a task id, a Result, or a whole task (its wrapper). */
 export type RevokeTarget = Task | string | Result | AnyTaskWrapper;
@@ -144,11 +143,7 @@ export class Huey {
   #immediateStorage: Storage | null = null;
   #immediate = false;
   #immediateUseMemory: boolean;
-  #leases: LeaseKeeper;
-  #revocations: Revocations;
-  #locks: Locks;
-  #queue: TaskQueue;
-  #executor: Executor;
+  #parts: HueyParts;
   /** Runs a task at once (immediate mode's enqueue). */
   #runNow = (task: Task): Promise<unknown> => this.execute(task);
 
@@ -190,45 +185,24 @@ export class Huey {
     this.serializer = serializer;
     this.#immediateUseMemory = immediateUseMemory;
     this.#storage = this.createStorage(name, options);
-    const storage = (): Storage => this.storage;
-    const { registry, signals } = this;
-    this.#leases = new LeaseKeeper({
-      storage,
-      leaseTimeout,
-      onArrival: (delivery) => this.#queue.decodeAhead(delivery),
-    });
-    const leases = this.#leases;
-    const revocations = this.#revocations = new Revocations({ storage, serializer });
-    this.#locks = new Locks({ name, storage, serializer });
-    const queue = this.#queue = new TaskQueue({
-      storage,
+    const parts: HueyParts = assembleParts({
+      name,
+      storage: () => this.storage,
       serializer,
-      registry,
-      signals,
-      leases,
-      revocations,
-      leaseTimeout: acks ? leaseTimeout : 0,
-      utc,
-    });
-    this.#executor = new Executor({
-      storage,
-      serializer,
-      registry,
-      signals,
+      registry: this.registry,
+      signals: this.signals,
       preExecuteHooks: this.preExecuteHooks,
       postExecuteHooks: this.postExecuteHooks,
-      leases,
-      revocations,
-      followUps: {
-        enqueue: (task) => this.enqueue(task),
-        schedule: (task) => queue.schedule(task),
-        deadLetter: (data, error) => queue.deadLetter(data, error),
-      },
       results,
       storeNone,
+      utc,
+      acks,
+      leaseTimeout,
+      enqueue: (task) => this.enqueue(task),
       buildErrorResult: (task, error) => this.buildErrorResult(task, error),
     });
-    this[WORKER] = new WorkerSide({ queue, executor: this.#executor, leases });
+    this.#parts = parts;
+    this[WORKER] = parts.worker;
     this.immediate = immediate;
   }
 
@@ -253,11 +227,11 @@ export class Huey {
 
   /** Whether `undefined`/`null` results are stored. */
   get storeNone(): boolean {
-    return this.#executor.storeNone;
+    return this.#parts.executor.storeNone;
   }
 
   set storeNone(value: boolean) {
-    this.#executor.storeNone = value;
+    this.#parts.executor.storeNone = value;
   }
 
   /** Whether tasks run at once in the caller instead of being enqueued. */
@@ -395,13 +369,13 @@ export class Huey {
    * @returns Its Result, or a group of the task and each pipeline stage.
    */
   async enqueue<R>(task: Task<R>): Promise<Result<R> | ResultGroup> {
-    await this.#queue.enqueue(task, this.#immediate ? this.#runNow : undefined);
+    await this.#parts.queue.enqueue(task, this.#immediate ? this.#runNow : undefined);
     return this.resultFor(task);
   }
 
   /** Enqueues several tasks at once, in order. */
   async enqueueMany<R>(tasks: Task<R>[]): Promise<ResultGroup<R>> {
-    await this.#queue.enqueueMany(tasks, this.#immediate ? this.#runNow : undefined);
+    await this.#parts.queue.enqueueMany(tasks, this.#immediate ? this.#runNow : undefined);
     return new ResultGroup(tasks.map((task) => new Result(this, task)));
   }
 
@@ -423,7 +397,7 @@ export class Huey {
    * @returns The task, or `null` when the queue is empty.
    */
   dequeue(options: DequeueTaskOptions = {}): Promise<Task | null> {
-    return this.#queue.dequeue(options.signal, false);
+    return this.#parts.queue.dequeue(options.signal, false);
   }
 
   /**
@@ -434,7 +408,7 @@ export class Huey {
    * @returns The task's value, or `undefined` when it did not run or failed.
    */
   execute(task: Task, options: ExecuteOptions = {}): Promise<unknown> {
-    return this.#executor.execute(task, options.timestamp ?? new Date(), options.signal);
+    return this.#parts.executor.execute(task, options.timestamp ?? new Date(), options.signal);
   }
 
   /**
@@ -457,12 +431,12 @@ export class Huey {
    * ```
    */
   readSchedule(timestamp: Date = new Date()): Promise<Task[]> {
-    return this.#queue.readSchedule(timestamp);
+    return this.#parts.queue.readSchedule(timestamp);
   }
 
   /** New tasks of every periodic task whose schedule matches `timestamp`, in registration order. */
   readPeriodic(timestamp: Date = new Date()): Promise<Task[]> {
-    return Promise.resolve(this.#queue.readPeriodic(timestamp));
+    return Promise.resolve(this.#parts.queue.readPeriodic(timestamp));
   }
 
   /** Whether a task may run at `timestamp` (it has no eta, or the eta has passed). */
@@ -479,31 +453,31 @@ export class Huey {
 
   /** Revokes one task (by default until restored). */
   revoke(task: Task, options?: RevokeOptions): Promise<void> {
-    return this.#revocations.revoke(task.id, false, options);
+    return this.#parts.revocations.revoke(task.id, false, options);
   }
   /** Revokes a task by its id. */
   revokeById(id: string, options?: RevokeOptions): Promise<void> {
-    return this.#revocations.revoke(id, false, options);
+    return this.#parts.revocations.revoke(id, false, options);
   }
   /** Revokes every call of a task. */
   revokeAll(wrapper: AnyTaskWrapper, options?: RevokeOptions): Promise<void> {
-    return this.#revocations.revoke(wrapper.name, true, options);
+    return this.#parts.revocations.revoke(wrapper.name, true, options);
   }
   /** Lifts the revocation of one task; `true` when there was one. */
   restore(task: Task): Promise<boolean> {
-    return this.#revocations.restore(task.id, false);
+    return this.#parts.revocations.restore(task.id, false);
   }
   /** Lifts the revocation of a task id; `true` when there was one. */
   restoreById(id: string): Promise<boolean> {
-    return this.#revocations.restore(id, false);
+    return this.#parts.revocations.restore(id, false);
   }
   /** Lifts the revocation of a whole task; `true` when there was one. */
   restoreAll(wrapper: AnyTaskWrapper): Promise<boolean> {
-    return this.#revocations.restore(wrapper.name, true);
+    return this.#parts.revocations.restore(wrapper.name, true);
   }
   /** Whether a task, task id, Result or whole task (wrapper) is revoked. */
   isRevoked(target: RevokeTarget, options?: IsRevokedOptions): Promise<boolean> {
-    const revocations = this.#revocations;
+    const { revocations } = this.#parts;
     if (isTaskWrapper(target)) return revocations.isKeyRevoked(target.name, true, options);
     if (typeof target === "string") return revocations.isKeyRevoked(target, false, options);
     return revocations.isRevoked(target instanceof Result ? target.task : target, options);
@@ -542,7 +516,7 @@ export class Huey {
 
   /** A named lock (see {@linkcode TaskLock}). */
   lockTask(name: string, options?: LockOptions): TaskLock {
-    return this.#locks.lock(name, options);
+    return this.#parts.locks.lock(name, options);
   }
   /** Whether a lock is held. */
   isLocked(name: string): Promise<boolean> {
@@ -553,18 +527,18 @@ export class Huey {
    * consumer's `--flush-locks` at start-up); resolves to the names that were held.
    */
   flushLocks(...names: string[]): Promise<Set<string>> {
-    return this.#locks.flush(names);
+    return this.#parts.locks.flush(names);
   }
 
   // ---------------------------------------------------------------- introspection
 
   /** The waiting tasks, in dequeue order. */
   pending(options: { limit?: number } = {}): Promise<Task[]> {
-    return this.#queue.pending(options.limit);
+    return this.#parts.queue.pending(options.limit);
   }
   /** The scheduled tasks, soonest first. */
   scheduled(options: { limit?: number } = {}): Promise<Task[]> {
-    return this.#queue.scheduled(options.limit);
+    return this.#parts.queue.scheduled(options.limit);
   }
   /**
    * Every stored key and its raw bytes (results, revocations, locks, your
@@ -609,7 +583,7 @@ export class Huey {
    * (0 when the message cannot be decoded); `false` for an unknown id.
    */
   requeueDeadLetter(id: string): Promise<boolean> {
-    return this.#queue.requeueDeadLetter(id);
+    return this.#parts.queue.requeueDeadLetter(id);
   }
   /** Removes every dead letter; resolves to how many there were. */
   purgeDeadLetters(): Promise<number> {
@@ -625,7 +599,7 @@ export class Huey {
    *   registered (no worker of this Huey could run it).
    */
   serializeTask(task: Task): Uint8Array {
-    return this.#queue.encode(task);
+    return this.#parts.queue.encode(task);
   }
 
   /**
@@ -638,7 +612,7 @@ export class Huey {
    *   (the reason says where: `next stage of "a"`).
    */
   deserializeTask(data: Uint8Array): Task {
-    return this.#queue.decode(data);
+    return this.#parts.queue.decode(data);
   }
 
   /**
@@ -651,7 +625,7 @@ export class Huey {
 
   /** Releases the storage's connections and files. */
   async close(): Promise<void> {
-    await this.#leases.close();
+    await this.#parts.leases.close();
     await this.#immediateStorage?.close();
     await this.#storage.close();
   }

@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ConfigurationError } from "../errors.ts";
+import { checkOption } from "../_options.ts";
 
 /** How tasks run: worker threads, child processes, or async loops in the consumer's own event loop. */
 export type WorkerType = "thread" | "process" | "greenlet";
@@ -90,11 +90,10 @@ const RULES: Readonly<Record<string, Rule>> = {
   },
 };
 
+/** Checks an option by its rule, with the library's one error and wording (`_options.ts`). */
 function check(option: string, value: unknown): void {
   const { ok, allowed } = RULES[option];
-  if (!ok(value)) {
-    throw new ConfigurationError(`Option '${option}' must be ${allowed}, got ${String(value)}`);
-  }
+  checkOption(ok(value), option, value, allowed);
 }
 
 /**

@@ -1,0 +1,117 @@
+/**
+ * How a Huey's parts are built from its settings and wired together: the
+ * leases, revocations, locks, queue operations, executor and worker side.
+ * Each part is given what it needs (a storage getter, the serializer, the
+ * registry, signals, hooks) and none of them sees the `Huey`.
+ *
+ * @module
+ * @internal
+ */
+import type { ErrorMetadata } from "./errors.ts";
+import { Executor } from "./executor.ts";
+import type { HookList, PostExecuteHook, PreExecuteHook } from "./hooks.ts";
+import { LeaseKeeper } from "./leases.ts";
+import { Locks } from "./lock.ts";
+import { TaskQueue } from "./queue.ts";
+import type { TaskRegistry } from "./registry.ts";
+import { Revocations } from "./revoke.ts";
+import type { SerializerLike } from "./serializer.ts";
+import type { SignalDispatcher } from "./signals.ts";
+import type { Storage } from "./storage/base.ts";
+import type { Task } from "./task.ts";
+import { WorkerSide } from "./worker_side.ts";
+
+/** What a Huey's parts are built from. */
+export interface PartsSettings {
+  /** The queue's name. */
+  name: string;
+  /** Gives the storage in use (it changes with immediate mode). */
+  storage: () => Storage;
+  /** Turns values into bytes and back. */
+  serializer: SerializerLike;
+  /** The registered tasks. */
+  registry: TaskRegistry;
+  /** The signal handlers. */
+  signals: SignalDispatcher;
+  /** The pre-execute hooks. */
+  preExecuteHooks: HookList<PreExecuteHook>;
+  /** The post-execute hooks. */
+  postExecuteHooks: HookList<PostExecuteHook>;
+  /** Store results. */
+  results: boolean;
+  /** Store `undefined`/`null` results too. */
+  storeNone: boolean;
+  /** Match periodic tasks against UTC. */
+  utc: boolean;
+  /** Lease dequeued messages and acknowledge them once done. */
+  acks: boolean;
+  /** Seconds of a lease. */
+  leaseTimeout: number;
+  /** Enqueues a follow-up task as `Huey.enqueue` does (it runs at once in immediate mode). */
+  enqueue: (task: Task) => Promise<unknown>;
+  /** The metadata stored for a failure (`Huey.buildErrorResult`). */
+  buildErrorResult: (task: Task, error: unknown) => ErrorMetadata;
+}
+
+/** The parts of a Huey. */
+export interface HueyParts {
+  /** The leases of the dequeued tasks. */
+  leases: LeaseKeeper;
+  /** The revocation keys. */
+  revocations: Revocations;
+  /** The locks. */
+  locks: Locks;
+  /** The queue operations. */
+  queue: TaskQueue;
+  /** Runs tasks and stores their outcomes. */
+  executor: Executor;
+  /** What a consumer's workers use. */
+  worker: WorkerSide;
+}
+
+/**
+ * Builds the parts of a Huey.
+ *
+ * @param settings See {@linkcode PartsSettings}.
+ * @returns The parts, wired together.
+ */
+export function assembleParts(settings: PartsSettings): HueyParts {
+  const { name, storage, serializer, registry, signals, leaseTimeout, utc } = settings;
+  const leases: LeaseKeeper = new LeaseKeeper({
+    storage,
+    leaseTimeout,
+    onArrival: (delivery) => queue.decodeAhead(delivery),
+  });
+  const revocations = new Revocations({ storage, serializer });
+  const locks = new Locks({ name, storage, serializer });
+  const queue = new TaskQueue({
+    storage,
+    serializer,
+    registry,
+    signals,
+    leases,
+    revocations,
+    leaseTimeout: settings.acks ? leaseTimeout : 0,
+    utc,
+  });
+  const executor = new Executor({
+    storage,
+    serializer,
+    registry,
+    signals,
+    preExecuteHooks: settings.preExecuteHooks,
+    postExecuteHooks: settings.postExecuteHooks,
+    leases,
+    revocations,
+    followUps: {
+      enqueue: settings.enqueue,
+      schedule: (task) => queue.schedule(task),
+      deadLetter: (data, error) => queue.deadLetter(data, error),
+    },
+    results: settings.results,
+    storeNone: settings.storeNone,
+    buildErrorResult: settings.buildErrorResult,
+  });
+  const worker = new WorkerSide({ queue, executor, leases });
+  return { leases, revocations, locks, queue, executor, worker };
+}
