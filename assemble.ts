@@ -7,40 +7,30 @@
  * @module
  * @internal
  */
-import type { ErrorMetadata } from "./errors.ts";
-import { Executor } from "./executor.ts";
-import type { HookList, PostExecuteHook, PreExecuteHook } from "./hooks.ts";
+import { Executor, type ExecutorOptions } from "./executor.ts";
 import { LeaseKeeper } from "./leases.ts";
 import { Locks } from "./lock.ts";
 import { TaskQueue } from "./queue.ts";
-import type { TaskRegistry } from "./registry.ts";
 import { Revocations } from "./revoke.ts";
-import type { SerializerLike } from "./serializer.ts";
-import type { SignalDispatcher } from "./signals.ts";
-import type { Storage } from "./storage/base.ts";
 import type { Task } from "./task.ts";
 import { WorkerSide } from "./worker_side.ts";
 
-/** What a Huey's parts are built from. */
-export interface PartsSettings {
+/** What a Huey's parts are built from: the executor's settings, and the queue's. */
+export interface PartsSettings extends
+  Pick<
+    ExecutorOptions,
+    | "storage"
+    | "serializer"
+    | "registry"
+    | "signals"
+    | "preExecuteHooks"
+    | "postExecuteHooks"
+    | "results"
+    | "storeNone"
+    | "buildErrorResult"
+  > {
   /** The queue's name. */
   name: string;
-  /** Gives the storage in use (it changes with immediate mode). */
-  storage: () => Storage;
-  /** Turns values into bytes and back. */
-  serializer: SerializerLike;
-  /** The registered tasks. */
-  registry: TaskRegistry;
-  /** The signal handlers. */
-  signals: SignalDispatcher;
-  /** The pre-execute hooks. */
-  preExecuteHooks: HookList<PreExecuteHook>;
-  /** The post-execute hooks. */
-  postExecuteHooks: HookList<PostExecuteHook>;
-  /** Store results. */
-  results: boolean;
-  /** Store `undefined`/`null` results too. */
-  storeNone: boolean;
   /** Match periodic tasks against UTC. */
   utc: boolean;
   /** Lease dequeued messages and acknowledge them once done. */
@@ -49,8 +39,6 @@ export interface PartsSettings {
   leaseTimeout: number;
   /** Enqueues a follow-up task as `Huey.enqueue` does (it runs at once in immediate mode). */
   enqueue: (task: Task) => Promise<unknown>;
-  /** The metadata stored for a failure (`Huey.buildErrorResult`). */
-  buildErrorResult: (task: Task, error: unknown) => ErrorMetadata;
 }
 
 /** The parts of a Huey. */
