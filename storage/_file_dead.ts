@@ -1,0 +1,54 @@
+/**
+ * The dead letters of the file storage: `dead/<stamp>`, each file
+ * `[0, reason length][reason][message]`; the stamp is the id and says when.
+ *
+ * @module
+ * @internal
+ */
+import type { DeadLetter } from "./base.ts";
+import { checkLimit } from "./_check.ts";
+import { DEAD, list, pack, type QueueFolder, readOrNull, unpack } from "./_file_folder.ts";
+import { isStamp, stamp, timeOf } from "./_file_names.ts";
+
+/** The dead letters of one queue's folder; several clients may share it. */
+export class FileDeadLetters {
+  #folder: QueueFolder;
+
+  /** @param folder The queue's folder. */
+  constructor(folder: QueueFolder) {
+    this.#folder = folder;
+  }
+
+  /** Moves a message aside; resolves to the dead letter's id. */
+  async add(data: Uint8Array, reason: string): Promise<string> {
+    const id = stamp();
+    await this.#folder.write(DEAD, id, pack(0, reason, data));
+    return id;
+  }
+
+  /** The dead letters, oldest first, at most `limit` (checked) of them. */
+  async list(limit: number | undefined): Promise<DeadLetter[]> {
+    const letters: DeadLetter[] = [];
+    const wanted = checkLimit(limit);
+    for (const id of await list(this.#folder.path(DEAD))) {
+      if (letters.length >= wanted) break;
+      const bytes = await readOrNull(this.#folder.path(DEAD, id));
+      if (bytes === null) continue;
+      const { text: reason, body: data } = unpack(bytes);
+      letters.push({ id, reason, data, at: new Date(timeOf(id)) });
+    }
+    return letters;
+  }
+
+  /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */
+  async take(id: string): Promise<Uint8Array | null> {
+    if (!isStamp(id)) return null;
+    const bytes = await this.#folder.claim(this.#folder.path(DEAD, id));
+    return bytes && unpack(bytes).body;
+  }
+
+  /** Removes every dead letter; resolves to how many this call removed. */
+  async flush(): Promise<number> {
+    return await this.#folder.empty(DEAD);
+  }
+}
