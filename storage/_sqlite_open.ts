@@ -1,49 +1,126 @@
 /**
- * Opening a SQLite connection for the SQLite storage: `node:sqlite` is
- * loaded here, when a storage is built, never when the library is imported
- * (a Redis user on a Node without `node:sqlite` must be able to import it);
- * then the busy timeout, journal mode, sync and cache settings, and the
- * schema's migrations.
+ * Opening a SQLite connection for the SQLite storage: the storage's options
+ * and their checks; `node:sqlite`, loaded here when a storage is built,
+ * never when the library is imported (a Redis user on a Node without
+ * `node:sqlite` must be able to import it); then the busy timeout, journal
+ * mode, sync and cache settings, and the schema's migrations.
  *
  * @module
  * @internal
  */
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import process from "node:process";
 import type { DatabaseSync } from "node:sqlite";
 import { ConfigurationError } from "../errors.ts";
-import { optionError } from "../_options.ts";
+import { checkBoolean, checkNumber, checkText, optionError } from "../_options.ts";
 import { migrateSqliteSchema } from "./_sqlite_schema.ts";
 
 /** Journal modes SQLite accepts. */
 const JOURNAL_MODES = ["wal", "delete", "truncate", "persist", "memory", "off"];
 
-/** The settings of a connection, checked by the storage. */
-export interface OpenOptions {
+/** Options of {@linkcode SqliteStorage}. */
+export interface SqliteStorageOptions {
+  /**
+   * The database file; its folder must exist. `":memory:"` keeps the data in
+   * this connection only.
+   * @default "huey.db"
+   */
+  filename?: string;
+  /** Page cache of this connection, in megabytes. @default 8 */
+  cacheMb?: number;
+  /** Sync every commit to disk (`synchronous=FULL`); otherwise `NORMAL`. @default false */
+  fsync?: boolean;
+  /**
+   * SQLite journal mode: `wal`, `delete`, `truncate`, `persist`, `memory` or `off`.
+   * @default "wal"
+   */
+  journalMode?: string;
+  /** How long to wait for another process's write lock, in seconds (busy timeout). @default 5 */
+  timeout?: number;
+  /**
+   * Task ids are never reused (`AUTOINCREMENT`), even after the newest task
+   * is deleted; turning it on for an existing file rebuilds its task table.
+   * @default false
+   */
+  strictFifo?: boolean;
+  /**
+   * `dequeue` waits up to `readTimeout` for a message instead of returning
+   * `null` at once: a consumer then starts a task within about a millisecond
+   * of its enqueue instead of polling. Writes in this thread wake it at once,
+   * writes of other threads and processes through a watch on the database
+   * file.
+   * @default false
+   */
+  blocking?: boolean;
+  /** How long a blocking `dequeue` waits, in seconds. @default 1 */
+  readTimeout?: number;
+}
+
+/** The checked options of a SQLite storage: where and how its connection opens. */
+export interface SqliteSettings {
+  /** The database file, or `:memory:`. */
+  filename: string;
   /** Page cache in megabytes. */
   cacheMb: number;
   /** `synchronous=FULL` rather than `NORMAL`. */
   fsync: boolean;
-  /** A journal mode checked by {@linkcode checkJournalMode}. */
+  /** A journal mode SQLite accepts, in lower case. */
   journalMode: string;
   /** Busy timeout, in seconds. */
   timeout: number;
   /** Task ids never reused (`AUTOINCREMENT`). */
   strictFifo: boolean;
+  /** `dequeue` waits for a message. */
+  blocking: boolean;
+  /** How long a blocking `dequeue` waits, in seconds. */
+  readTimeout: number;
 }
 
 /**
- * Checks option `journalMode`.
+ * Checks the options of a SQLite storage and applies their defaults.
  *
- * @param value What the caller passed.
- * @returns The mode, in lower case.
- * @throws {ConfigurationError} It is not a journal mode SQLite accepts.
+ * @param options What the caller passed.
+ * @returns The settings.
+ * @throws {ConfigurationError} An option has the wrong type or is out of range, or
+ *   `filename`'s folder does not exist.
  */
-export function checkJournalMode(value: unknown): string {
-  const mode = String(value).toLowerCase();
-  if (typeof value !== "string" || !JOURNAL_MODES.includes(mode)) {
-    throw optionError("journalMode", value, `one of ${JOURNAL_MODES.join(", ")}`);
+export function checkSqliteOptions(options: SqliteStorageOptions): SqliteSettings {
+  const {
+    filename = "huey.db",
+    cacheMb = 8,
+    fsync = false,
+    journalMode = "wal",
+    timeout = 5,
+    strictFifo = false,
+    blocking = false,
+    readTimeout = 1,
+  } = options;
+  checkText("filename", filename);
+  const mode = String(journalMode).toLowerCase();
+  if (typeof journalMode !== "string" || !JOURNAL_MODES.includes(mode)) {
+    throw optionError("journalMode", journalMode, `one of ${JOURNAL_MODES.join(", ")}`);
   }
-  return mode;
+  checkNumber("cacheMb", cacheMb, ">= 0");
+  checkNumber("timeout", timeout, ">= 0");
+  checkBoolean("fsync", fsync);
+  checkBoolean("strictFifo", strictFifo);
+  checkBoolean("blocking", blocking);
+  checkNumber("readTimeout", readTimeout, "> 0");
+  const folder = dirname(resolve(filename));
+  if (filename !== ":memory:" && !existsSync(folder)) {
+    throw optionError("filename", filename, `a file in a folder that exists (not ${folder})`);
+  }
+  return {
+    filename,
+    cacheMb,
+    fsync,
+    journalMode: mode,
+    timeout,
+    strictFifo,
+    blocking,
+    readTimeout,
+  };
 }
 
 /**
@@ -69,14 +146,13 @@ function driver(): typeof DatabaseSync {
  * Opens the database file, applies the settings and brings its schema
  * forward; the connection is closed again when any of it fails.
  *
- * @param filename The database file, or `:memory:`.
- * @param options The checked settings.
+ * @param settings The checked settings.
  * @returns The open connection.
  * @throws {ConfigurationError} This runtime has no `node:sqlite`.
  * @throws {HueyError} The file's schema is newer than this version supports.
  */
-export function openDatabase(filename: string, options: OpenOptions): DatabaseSync {
-  const { cacheMb, fsync, journalMode, timeout, strictFifo } = options;
+export function openDatabase(settings: SqliteSettings): DatabaseSync {
+  const { filename, cacheMb, fsync, journalMode, timeout, strictFifo } = settings;
   const busyMs = Math.round(timeout * 1000);
   const db = new (driver())(filename, { timeout: busyMs });
   try {

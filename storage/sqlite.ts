@@ -6,9 +6,7 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import type { DatabaseSync } from "node:sqlite";
+import { resolve } from "node:path";
 import type {
   DeadLetter,
   Delivery,
@@ -18,51 +16,16 @@ import type {
   PutIfEmptyOptions,
   Storage,
 } from "./base.ts";
-import { checkBoolean, checkInteger, checkNumber, checkText, optionError } from "../_options.ts";
-import { checkLimit, checkStorageName, closedError, settle } from "./_check.ts";
-import { prepareStatements, type Statements } from "./_sqlite_schema.ts";
-import { checkJournalMode, openDatabase } from "./_sqlite_open.ts";
+import { checkInteger, checkNumber } from "../_options.ts";
+import { checkLimit, checkStorageName } from "./_check.ts";
+import type { Statements } from "./_sqlite_schema.ts";
+import { checkSqliteOptions, type SqliteStorageOptions } from "./_sqlite_open.ts";
+import { SqliteConnection } from "./_sqlite_connection.ts";
 import { fileSignal } from "./_sqlite_wait.ts";
 import { parseReceipt, recoverExpired, runSteps, type Step, writesOf } from "./_sqlite_steps.ts";
 import { Batcher } from "./_batch.ts";
 
-/** Options of {@linkcode SqliteStorage}. */
-export interface SqliteStorageOptions {
-  /**
-   * The database file; its folder must exist. `":memory:"` keeps the data in
-   * this connection only.
-   * @default "huey.db"
-   */
-  filename?: string;
-  /** Page cache of this connection, in megabytes. @default 8 */
-  cacheMb?: number;
-  /** Sync every commit to disk (`synchronous=FULL`); otherwise `NORMAL`. @default false */
-  fsync?: boolean;
-  /**
-   * SQLite journal mode: `wal`, `delete`, `truncate`, `persist`, `memory` or `off`.
-   * @default "wal"
-   */
-  journalMode?: string;
-  /** How long to wait for another process's write lock, in seconds (busy timeout). @default 5 */
-  timeout?: number;
-  /**
-   * Task ids are never reused (`AUTOINCREMENT`), even after the newest task
-   * is deleted; turning it on for an existing file rebuilds its task table.
-   * @default false
-   */
-  strictFifo?: boolean;
-  /**
-   * `dequeue` waits up to `readTimeout` for a message instead of returning
-   * `null` at once: a consumer then starts a task within about a millisecond
-   * of its enqueue instead of polling. Writes in this thread wake it at once,
-   * writes of other threads and processes through a watch on the database
-   * file.
-   * @default false
-   */
-  blocking?: boolean;
-  /** How long a blocking `dequeue` waits, in seconds. @default 1 */
-  readTimeout?: number;
-}
+export type { SqliteStorageOptions } from "./_sqlite_open.ts";
 
 /** How often (ms) a connection deletes expired keys, when it writes a key with a ttl. */
 const SWEEP_INTERVAL = 60_000;
@@ -105,9 +68,7 @@ export class SqliteStorage implements Storage {
   readonly priority = true;
   /** The database file's absolute path (a relative `filename` resolves against the working directory), or `:memory:`. */
   readonly location: string;
-  #db: DatabaseSync;
-  #sql: Statements;
-  #closed = false;
+  #connection: SqliteConnection;
   /** Receipts are `<row id>:<prefix><counter>`: unique per delivery across connections. */
   #tokenPrefix = crypto.randomUUID().slice(0, 13);
   /** When this connection last deleted expired keys (epoch ms); 0: not yet. */
@@ -128,70 +89,22 @@ export class SqliteStorage implements Storage {
    * @throws {HueyError} The file's schema is newer than this version supports.
    */
   constructor(name = "huey", options: SqliteStorageOptions = {}) {
-    const {
-      filename = "huey.db",
-      cacheMb = 8,
-      fsync = false,
-      journalMode = "wal",
-      timeout = 5,
-      strictFifo = false,
-      blocking = false,
-      readTimeout = 1,
-    } = options;
     this.name = checkStorageName(name);
-    checkText("filename", filename);
-    const mode = checkJournalMode(journalMode);
-    checkNumber("cacheMb", cacheMb, ">= 0");
-    checkNumber("timeout", timeout, ">= 0");
-    checkBoolean("fsync", fsync);
-    checkBoolean("strictFifo", strictFifo);
-    this.blocking = checkBoolean("blocking", blocking);
-    this.#readTimeout = checkNumber("readTimeout", readTimeout, "> 0");
-    const folder = dirname(resolve(filename));
-    if (filename !== ":memory:" && !existsSync(folder)) {
-      throw optionError("filename", filename, `a file in a folder that exists (not ${folder})`);
-    }
+    const settings = checkSqliteOptions(options);
+    const { filename, journalMode } = settings;
+    this.blocking = settings.blocking;
+    this.#readTimeout = settings.readTimeout;
     this.location = filename === ":memory:" ? filename : resolve(filename);
-    this.#db = openDatabase(filename, { cacheMb, fsync, journalMode: mode, timeout, strictFifo });
-    try {
-      this.#sql = prepareStatements(this.#db);
-    } catch (error) {
-      this.#db.close();
-      throw error;
-    }
+    this.#connection = new SqliteConnection(settings, this.name);
     const memory = filename === ":memory:";
     const path = resolve(filename);
     // Outside WAL mode a commit rewrites the database file itself.
-    const watched = memory ? null : mode === "wal" ? `${path}-wal` : path;
+    const watched = memory ? null : journalMode === "wal" ? `${path}-wal` : path;
     this.#wake = fileSignal(memory ? `:memory:${this.#tokenPrefix}` : path, watched);
   }
 
-  /** Runs `fn` on the open connection; a throw becomes a rejection. */
   #run<T>(fn: (sql: Statements) => T): Promise<T> {
-    return settle(() => {
-      if (this.#closed) throw closedError("SqliteStorage", this.name);
-      return fn(this.#sql);
-    });
-  }
-
-  /** Runs `fn`, in one `BEGIN IMMEDIATE` transaction when it makes several `writes`. */
-  #write<T>(writes: number, fn: (sql: Statements) => T): Promise<T> {
-    return writes < 2 ? this.#run(fn) : this.#transaction(fn);
-  }
-
-  /** Runs `fn` in one `BEGIN IMMEDIATE` transaction: all of its writes, or none. */
-  #transaction<T>(fn: (sql: Statements) => T): Promise<T> {
-    return this.#run((sql) => {
-      sql.begin.run();
-      try {
-        const value = fn(sql);
-        sql.commit.run();
-        return value;
-      } catch (error) {
-        sql.rollback.run();
-        throw error;
-      }
-    });
+    return this.#connection.run(fn);
   }
 
   /** Adds a message to the queue; higher `priority` first, FIFO within (messages enqueued together: one transaction). */
@@ -209,7 +122,7 @@ export class SqliteStorage implements Storage {
       const priorities = items.map((item) => checkNumber("priority", item.priority ?? 0));
       items.forEach((item, i) => sql.enqueue.run(this.name, item.data, priorities[i]));
     };
-    await this.#write(items.length, insert);
+    await this.#connection.write(items.length, insert);
     if (items.length > 0) this.#wake.signal.notify();
   }
 
@@ -237,7 +150,7 @@ export class SqliteStorage implements Storage {
       let wait = expiry === null ? remaining : Math.min(remaining, expiry - Date.now() + 5);
       if (!wake.watching) wait = Math.min(wait, POLL_MS);
       await wake.wait(version, wait / 1000, signal);
-      if (this.#closed) return null;
+      if (this.#connection.closed) return null;
     }
     return null;
   }
@@ -245,7 +158,7 @@ export class SqliteStorage implements Storage {
   /** Runs a batch of writes in one transaction (see `runSteps`), and wakes waiters for enqueues. */
   async #runSteps(steps: Step[]): Promise<(Delivery | null | undefined)[]> {
     const writes = steps.reduce((sum, step) => sum + writesOf(step), 0);
-    const answers = await this.#write(writes, (sql) => {
+    const answers = await this.#connection.write(writes, (sql) => {
       return runSteps(
         sql,
         this.name,
@@ -270,7 +183,7 @@ export class SqliteStorage implements Storage {
   /** Sets each lease to `lease` seconds from now; unknown receipts are ignored. */
   renew(receipts: readonly string[], lease: number): Promise<void> {
     const parsed = receipts.map(parseReceipt).filter((receipt) => receipt !== null);
-    return this.#write(parsed.length, (sql) => {
+    return this.#connection.write(parsed.length, (sql) => {
       const until = Date.now() + checkNumber("lease", lease, ">= 0") * 1000;
       for (const receipt of parsed) sql.renew.run(until, ...receipt);
     });
@@ -316,7 +229,7 @@ export class SqliteStorage implements Storage {
 
   /** Moves up to `limit` due messages to the queue, soonest first, in one transaction. */
   async moveDue(now: number, limit: number): Promise<Uint8Array[]> {
-    const moved = await this.#transaction((sql) => {
+    const moved = await this.#connection.transaction((sql) => {
       const rows = sql.due.all(
         this.name,
         checkNumber("now", now),
@@ -424,7 +337,7 @@ export class SqliteStorage implements Storage {
   ): Promise<boolean> {
     const ttl = checkNumber("ttl", options?.ttl, "> 0");
     const priorities = items.map((item) => checkNumber("priority", item.priority ?? 0));
-    const enqueued = await this.#transaction((sql) => {
+    const enqueued = await this.#connection.transaction((sql) => {
       const now = Date.now();
       sql.sweepMarkers.run(this.name, now);
       if (sql.setMarker.run(this.name, marker, now + ttl * 1000).changes === 0) return false;
@@ -456,7 +369,7 @@ export class SqliteStorage implements Storage {
   /** Stores a dead letter (ids are never reused) and acks `receipt`, in one transaction. */
   addDeadLetter(data: Uint8Array, reason: string, receipt: string | null = null): Promise<string> {
     const leased = receipt === null ? null : parseReceipt(receipt);
-    return this.#write(leased ? 2 : 1, (sql) => {
+    return this.#connection.write(leased ? 2 : 1, (sql) => {
       const row = sql.addDead.get(this.name, data, String(reason), Date.now()) as { id: number };
       if (leased) sql.ack.run(...leased);
       return String(row.id);
@@ -492,7 +405,7 @@ export class SqliteStorage implements Storage {
 
   /** Empties the queue, schedule, keys, markers and dead letters of this name, in one transaction. */
   flushAll(): Promise<void> {
-    return this.#transaction((sql) => {
+    return this.#connection.transaction((sql) => {
       const { flushQueue, flushSchedule, flushKv, flushMarkers, flushDead } = sql;
       for (const statement of [flushQueue, flushSchedule, flushKv, flushMarkers, flushDead]) {
         statement.run(this.name);
@@ -508,18 +421,13 @@ export class SqliteStorage implements Storage {
    * @returns Its value (the first column of its first row), or `undefined`.
    */
   pragma(name: string): Promise<unknown> {
-    return this.#run(() => {
-      if (!/^[a-z_]+$/i.test(name)) throw optionError("name", name, "a pragma name");
-      const row = this.#db.prepare(`PRAGMA ${name}`).get();
-      return row ? Object.values(row)[0] : undefined;
-    });
+    return this.#connection.pragma(name);
   }
 
   /** Closes the connection; later calls reject, and a blocking `dequeue` resolves to `null`. Idempotent. */
   close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      this.#db.close();
+    if (!this.#connection.closed) {
+      this.#connection.close();
       this.#wake.release();
       this.#wake.signal.notify();
     }
