@@ -21,9 +21,9 @@ import type {
   Storage,
 } from "./base.ts";
 import { ConfigurationError } from "../errors.ts";
-import { checkBoolean, checkInteger, checkNumber, optionError } from "../_options.ts";
+import { checkBoolean, checkNumber, optionError } from "../_options.ts";
 import { Batcher } from "./_batch.ts";
-import { checkLimit, checkStorageName } from "./_check.ts";
+import { checkStorageName } from "./_check.ts";
 import {
   planConnection,
   type RedisArgument,
@@ -42,15 +42,8 @@ import {
   type ResultModel,
   unpackDeadLetter,
 } from "./_redis_layout.ts";
-import { RENEW, SCHEDULE_ADD, SCHEDULE_POP } from "./_redis_queue_scripts.ts";
-import {
-  DEAD_ADD,
-  DEAD_FLUSH,
-  DEAD_TAKE,
-  runScript,
-  type Script,
-  SEQUENCE_WIDTH,
-} from "./_redis_scripts.ts";
+import { firstMembers, RedisQueue } from "./_redis_queue.ts";
+import { DEAD_ADD, DEAD_FLUSH, DEAD_TAKE, runScript, type Script } from "./_redis_scripts.ts";
 import { RedisSession } from "./_redis_session.ts";
 
 /** Options of the Redis storages: where to connect, and how `dequeue` waits. */
@@ -66,11 +59,6 @@ export interface RedisStorageOptions extends RedisConnectOptions {
 /** Keys per script of `peekMany` (Lua's `unpack` takes a few thousand at most). */
 const PEEK_CHUNK = 1000;
 
-/** Elements after the sequence prefix (schedule members). */
-function unprefix(element: Uint8Array): Uint8Array {
-  return element.slice(SEQUENCE_WIDTH);
-}
-
 /**
  * A Redis storage, its layout left to its kind: {@linkcode queueModel} and
  * {@linkcode resultModel}. Several clients (processes, machines) of the same
@@ -85,22 +73,12 @@ export abstract class RedisStorageBase implements Storage {
   readonly priority: boolean;
   /** The server's `host:port`. */
   readonly location: string;
-  #readTimeout: number;
   #expireTime: number;
   #keys: RedisKeys;
-  #queue: QueueModel;
+  #queue: RedisQueue;
   #results: ResultModel;
   #session: RedisSession;
   // Calls made in the same turn of the event loop share one round trip (see _batch.ts).
-  #enqueues = new Batcher<{ data: Uint8Array; priority: number }, void>(async (items) => {
-    await this.#queue.enqueue(await this.#context(), items);
-    return items.map(() => undefined);
-  });
-  // Leases go out at once, ahead of the stores that wait for the turn to end: a worker waits for them.
-  #leases = new Batcher<number, Delivery | number>(
-    (requests) => this.#lease(requests),
-    { eager: true },
-  );
   #peeks = new Batcher<string, Uint8Array | null>(async (keys) => {
     return await this.#results.peekMany(await this.#context(), keys);
   });
@@ -123,7 +101,7 @@ export abstract class RedisStorageBase implements Storage {
     checkStorageName(name);
     if (/[{}]/.test(name)) throw optionError("name", name, "a name without '{' or '}'");
     checkBoolean("blocking", blocking);
-    this.#queue = this.queueModel();
+    const model = this.queueModel();
     this.#results = this.resultModel();
     if (!this.#results.expiring && expireTime !== undefined) {
       throw new ConfigurationError(
@@ -133,13 +111,22 @@ export abstract class RedisStorageBase implements Storage {
     }
     this.name = name;
     this.blocking = blocking;
-    this.priority = this.#queue.priority;
-    this.#readTimeout = checkNumber("readTimeout", readTimeout, "> 0");
+    this.priority = model.priority;
+    checkNumber("readTimeout", readTimeout, "> 0");
     this.#expireTime = checkNumber("expireTime", expireTime ?? 86400, "> 0");
     const plan = planConnection(connection);
     this.location = plan.address;
     this.#session = new RedisSession(plan, new.target.name, name);
     this.#keys = redisKeys(name);
+    this.#queue = new RedisQueue({
+      model,
+      session: this.#session,
+      keys: this.#keys,
+      context: () => this.#context(),
+      blocking,
+      readTimeout,
+      kind: new.target.name,
+    });
   }
 
   /**
@@ -167,93 +154,22 @@ export abstract class RedisStorageBase implements Storage {
     return await runScript(await this.#connection(), script, keys, args);
   }
 
-  get #queueKeys(): string[] {
-    const { queue, leases, leased, notify } = this.#keys;
-    return [queue, leases, leased, notify];
-  }
-
-  /** The queue score of a checked priority, as the scripts take it (`-priority`, `0` for none). */
-  #score(priority: number | undefined): string {
-    return String(-this.#checkPriority(priority) || 0);
-  }
-
-  #checkPriority(priority: number | undefined): number {
-    if (priority === undefined || priority === 0) return 0;
-    checkNumber("priority", priority);
-    if (!this.priority) {
-      throw new ConfigurationError(
-        `${this.constructor.name} has no priorities, got priority ${priority}: ` +
-          `use PriorityRedisHuey (or PriorityRedisExpireHuey) for priorities`,
-      );
-    }
-    return priority;
-  }
-
   /** Adds a message to the queue (messages enqueued together go in one command). */
-  async enqueue(data: Uint8Array, priority?: number): Promise<void> {
-    await this.#enqueues.call({ data, priority: this.#checkPriority(priority) });
+  enqueue(data: Uint8Array, priority?: number): Promise<void> {
+    return this.#queue.enqueue(data, priority);
   }
 
   /** Adds messages to the queue in order: one command (or script) per thousand. */
-  async enqueueMany(items: ReadonlyArray<{ data: Uint8Array; priority?: number }>): Promise<void> {
-    const checked = items.map(({ data, priority }) => ({
-      data,
-      priority: this.#checkPriority(priority),
-    }));
-    const context = await this.#context();
-    if (checked.length > 0) await this.#queue.enqueue(context, checked);
+  enqueueMany(items: ReadonlyArray<{ data: Uint8Array; priority?: number }>): Promise<void> {
+    return this.#queue.enqueueMany(items);
   }
 
   /**
    * Takes the next message. With `blocking`, waits up to `readTimeout`
    * seconds for one (resolving to `null` at once when `signal` aborts).
    */
-  async dequeue(options: DequeueOptions = {}): Promise<Delivery | null> {
-    const { lease = 0, signal, wait: mayWait = true } = options;
-    checkNumber("lease", lease, ">= 0");
-    const deadline = Date.now() + this.#readTimeout * 1000;
-    while (!signal?.aborted) {
-      const reply = await this.#leases.call(lease > 0 ? milliseconds(lease) : 0);
-      if (typeof reply !== "number") return reply;
-      const remaining = deadline - Date.now();
-      if (!this.blocking || !mayWait || remaining <= 0) return null;
-      // Wake up when a lease expires too: its message is then waiting.
-      const nextExpiry = reply;
-      const wait = nextExpiry >= 0 ? Math.min(remaining, nextExpiry + 5) : remaining;
-      try {
-        await this.#session.wait(this.#queue.waitKey(this.#keys), wait / 1000, signal);
-      } catch (error) {
-        if (this.#session.closed) return null;
-        throw error;
-      }
-    }
-    return null;
-  }
-
-  /**
-   * Leases a message for each request (its lease in ms), in one script per
-   * lease time; each request gets its delivery, or the ms until the next
-   * lease expires. The script names the receipts after one UUID per call.
-   */
-  async #lease(requests: number[]): Promise<(Delivery | number)[]> {
-    const answers: (Delivery | number)[] = [];
-    for (const lease of new Set(requests)) {
-      const indexes = requests.flatMap((request, i) => request === lease ? [i] : []);
-      const prefix = crypto.randomUUID();
-      const reply = await this.#run(this.#queue.scripts.lease, this.#queueKeys, [
-        String(lease),
-        prefix,
-        String(indexes.length),
-      ]) as [number, ...Uint8Array[]];
-      indexes.forEach((index, i) => {
-        const message = reply[i + 1] as Uint8Array | undefined;
-        answers[index] = message === undefined ? reply[0] : {
-          data: this.#queue.decode(message),
-          receipt: lease > 0 ? `${prefix}.${i + 1}` : null,
-        };
-      });
-    }
-    return answers;
+  dequeue(options: DequeueOptions = {}): Promise<Delivery | null> {
+    return this.#queue.dequeue(options);
   }
 
   /** Removes a leased message for good. Unknown or outdated receipts are ignored. */
@@ -267,93 +183,58 @@ export abstract class RedisStorageBase implements Storage {
   }
 
   /** Extends these leases to `lease` seconds from now (Redis's clock). */
-  async renew(receipts: readonly string[], lease: number): Promise<void> {
-    checkNumber("lease", lease, ">= 0");
-    const connection = await this.#connection();
-    if (receipts.length === 0) return;
-    await runScript(connection, RENEW, [this.#keys.leases], [
-      String(milliseconds(lease)),
-      ...receipts,
-    ]);
+  renew(receipts: readonly string[], lease: number): Promise<void> {
+    return this.#queue.renew(receipts, lease);
   }
 
   /** Puts a leased message back at the head of the queue. */
-  async release(receipt: string): Promise<void> {
-    await this.#run(this.#queue.scripts.release, this.#queueKeys, [receipt]);
+  release(receipt: string): Promise<void> {
+    return this.#queue.release(receipt);
   }
 
   /** How many messages are waiting (expired leases are recovered first). */
-  async queueSize(): Promise<number> {
-    return await this.#run(this.#queue.scripts.view, this.#queueKeys, ["-2"]) as number;
+  queueSize(): Promise<number> {
+    return this.#queue.queueSize();
   }
 
   /** The waiting messages in dequeue order, at most `limit`. */
-  async enqueuedItems(limit?: number): Promise<Uint8Array[]> {
-    const checked = checkLimit(limit);
-    const count = checked === Infinity ? -1 : checked;
-    const connection = await this.#connection();
-    if (count === 0) return [];
-    const reply = await runScript(connection, this.#queue.scripts.view, this.#queueKeys, [
-      String(count),
-    ]);
-    return (reply as Uint8Array[]).map((element) => this.#queue.decode(element));
+  enqueuedItems(limit?: number): Promise<Uint8Array[]> {
+    return this.#queue.enqueuedItems(limit);
   }
 
   /** Empties the queue, leased messages included. */
-  async flushQueue(): Promise<void> {
-    const { queue, leases, leased, notify } = this.#keys;
-    await (await this.#connection()).del([queue, leases, leased, notify]);
+  flushQueue(): Promise<void> {
+    return this.#queue.flushQueue();
   }
 
   /** Adds a message to the schedule, for `eta` (epoch ms), to be enqueued with `priority`. */
-  async addToSchedule(data: Uint8Array, eta: number, priority?: number): Promise<void> {
-    checkNumber("eta", eta);
-    const { schedule, sequence, schedulePriorities } = this.#keys;
-    const args = [String(eta), data, this.#score(priority)];
-    await this.#run(SCHEDULE_ADD, [schedule, sequence, schedulePriorities], args);
+  addToSchedule(data: Uint8Array, eta: number, priority?: number): Promise<void> {
+    return this.#queue.addToSchedule(data, eta, priority);
   }
 
   /** Removes and returns the messages due at `now` (epoch ms), in eta order, atomically. */
-  async readSchedule(now: number): Promise<Uint8Array[]> {
-    checkNumber("now", now);
-    const { schedule, schedulePriorities } = this.#keys;
-    const due = await this.#run(SCHEDULE_POP, [schedule, schedulePriorities], [String(now)]);
-    return (due as Uint8Array[]).map(unprefix);
+  readSchedule(now: number): Promise<Uint8Array[]> {
+    return this.#queue.readSchedule(now);
   }
 
   /** Moves up to `limit` due messages to the queue, in eta order, with their priorities: one script. */
-  async moveDue(now: number, limit: number): Promise<Uint8Array[]> {
-    checkNumber("now", now);
-    checkInteger("limit", limit, 1);
-    const { sequence, schedule, schedulePriorities } = this.#keys;
-    const keys = [...this.#queueKeys, sequence, schedule, schedulePriorities];
-    return await this.#run(this.#queue.scripts.moveDue, keys, [
-      String(now),
-      String(limit),
-    ]) as Uint8Array[];
+  moveDue(now: number, limit: number): Promise<Uint8Array[]> {
+    return this.#queue.moveDue(now, limit);
   }
 
   /** How many messages are scheduled. */
-  async scheduleSize(): Promise<number> {
-    return await (await this.#connection()).zcard(this.#keys.schedule);
+  scheduleSize(): Promise<number> {
+    return this.#queue.scheduleSize();
   }
 
   /** The scheduled messages, soonest first, at most `limit`. */
-  async scheduledItems(limit?: number): Promise<Uint8Array[]> {
-    return (await this.#range(this.#keys.schedule, limit)).map(unprefix);
-  }
-
-  /** The first `limit` members of a sorted set (all when `undefined`). */
-  async #range(key: string, limit: number | undefined): Promise<Uint8Array[]> {
-    const checked = checkLimit(limit);
-    const connection = await this.#connection();
-    if (checked === 0) return [];
-    return await connection.zrange(key, 0, checked === Infinity ? -1 : checked - 1);
+  scheduledItems(limit?: number): Promise<Uint8Array[]> {
+    return this.#queue.scheduledItems(limit);
   }
 
   /** Empties the schedule. */
-  async flushSchedule(): Promise<void> {
-    await (await this.#connection()).del([this.#keys.schedule, this.#keys.schedulePriorities]);
+  flushSchedule(): Promise<void> {
+    return this.#queue.flushSchedule();
   }
 
   /** Stores a value under a key, replacing any other (and its ttl). */
@@ -409,16 +290,12 @@ export abstract class RedisStorageBase implements Storage {
   }
 
   /** Enqueues `items` and sets `marker` for `ttl` seconds, unless it is set: one script. */
-  async enqueueOnce(
+  enqueueOnce(
     marker: string,
     items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
     options: EnqueueOnceOptions,
   ): Promise<boolean> {
-    const ttl = checkNumber("ttl", options?.ttl, "> 0");
-    const args: RedisArgument[] = [marker, String(milliseconds(ttl))];
-    for (const { data, priority } of items) args.push(this.#score(priority), data);
-    const keys = [...this.#queueKeys, this.#keys.sequence, this.#keys.markers];
-    return await this.#run(this.#queue.scripts.enqueueOnce, keys, args) === 1;
+    return this.#queue.enqueueOnce(marker, items, options);
   }
 
   /** How many keys are stored. */
@@ -449,7 +326,7 @@ export abstract class RedisStorageBase implements Storage {
 
   /** The dead letters, oldest first, at most `limit`. */
   async deadLetters(limit?: number): Promise<DeadLetter[]> {
-    return (await this.#range(this.#keys.dead, limit)).map(unpackDeadLetter);
+    return (await firstMembers(this.#session, this.#keys.dead, limit)).map(unpackDeadLetter);
   }
 
   /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */
