@@ -8,7 +8,8 @@
  * @module
  * @internal
  */
-import type { DeadLetter, FinishOptions } from "./base.ts";
+import type { DeadLetter } from "./base.ts";
+import type { Completion } from "./_completion.ts";
 import type { RedisArgument, RedisConnection } from "./_redis_client.ts";
 import type { QueueScripts } from "./_redis_queue_scripts.ts";
 import { packFields } from "./_redis_scripts.ts";
@@ -126,8 +127,8 @@ export interface ResultModel {
   put(context: RedisContext, key: string, value: Uint8Array, isResult: boolean): Promise<void>;
   /** Reads values, in one round trip; `null` for a missing key. */
   peekMany(context: RedisContext, keys: string[]): Promise<(Uint8Array | null)[]>;
-  /** Deletes, stores and acknowledges for several tasks, in one round trip. */
-  finishMany(context: RedisContext, items: FinishItem[]): Promise<void>;
+  /** Deletes, stores and acknowledges for several deliveries (`finish`, `ack`), in one round trip. */
+  completeMany(context: RedisContext, items: Completion[]): Promise<void>;
   /** Reads (and, unless expiring, removes) a value. */
   pop(context: RedisContext, key: string): Promise<Uint8Array | null>;
   /** Removes a value; `true` when there was one. */
@@ -146,19 +147,13 @@ export interface ResultModel {
   flush(context: RedisContext): Promise<void>;
 }
 
-/** One task's part of {@linkcode ResultModel.finishMany}. */
-export interface FinishItem extends FinishOptions {
-  /** The lease to end, or `null`. */
-  receipt: string | null;
-}
-
 /**
- * The ARGV of a finish script (see `_redis_scripts.ts`): the result ttl,
+ * The ARGV of a completion script (see `_redis_scripts.ts`): the result ttl,
  * then one record per task, packed in one argument, with each key written
  * as `name(key)`.
  */
-export function finishArguments(
-  items: FinishItem[],
+export function completionArguments(
+  items: Completion[],
   ttl: string,
   name: (key: string) => string,
 ): RedisArgument[] {

@@ -10,7 +10,7 @@
  */
 import type { RedisReply } from "./_redis_client.ts";
 import {
-  finishArguments,
+  completionArguments,
   milliseconds,
   type QueueModel,
   type RedisContext,
@@ -18,9 +18,9 @@ import {
 } from "./_redis_layout.ts";
 import { LIST_SCRIPTS, ZSET_ENQUEUE, ZSET_SCRIPTS } from "./_redis_queue_scripts.ts";
 import {
+  COMPLETE_EXPIRING,
+  COMPLETE_HASH,
   DELETE_IF_EQUALS,
-  FINISH_EXPIRING,
-  FINISH_HASH,
   KV_ALL,
   KV_DELETE_IF_EQUALS,
   KV_PEEK_MANY,
@@ -77,10 +77,10 @@ export const HASH_RESULTS: ResultModel = {
     }
     return values;
   },
-  async finishMany({ connection, keys }, items) {
+  async completeMany({ connection, keys }, items) {
     const { leases, leased, values, expiries } = keys;
-    const args = finishArguments(items, "0", (key) => key);
-    await runScript(connection, FINISH_HASH, [leases, leased, values, expiries], args);
+    const args = completionArguments(items, "0", (key) => key);
+    await runScript(connection, COMPLETE_HASH, [leases, leased, values, expiries], args);
   },
   pop: async (context, key) => await readValue(context, "pop", key) as Uint8Array | null,
   delete: async (context, key) => await readValue(context, "delete", key) === 1,
@@ -157,14 +157,14 @@ export const EXPIRING_RESULTS: ResultModel = {
   },
   peekMany: ({ connection, keys }, names) =>
     connection.mget(names.map((key) => keys.results + key)),
-  async finishMany({ connection, keys, expireTime }, items) {
+  async completeMany({ connection, keys, expireTime }, items) {
     const name = (key: string): string => keys.results + key;
     // Every key a script touches is declared in KEYS (Redis Cluster).
     const touched = items.flatMap(({ deleteKeys = [], result }) => {
       return [...deleteKeys, ...(result ? [result.key] : [])].map(name);
     });
-    const args = finishArguments(items, String(milliseconds(expireTime)), name);
-    await runScript(connection, FINISH_EXPIRING, [keys.leases, keys.leased, ...touched], args);
+    const args = completionArguments(items, String(milliseconds(expireTime)), name);
+    await runScript(connection, COMPLETE_EXPIRING, [keys.leases, keys.leased, ...touched], args);
   },
   pop: ({ connection, keys }, key) => connection.get(keys.results + key),
   delete: async ({ connection, keys }, key) => await connection.del([keys.results + key]) > 0,

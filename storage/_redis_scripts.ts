@@ -1,5 +1,5 @@
 /**
- * The Lua scripts of the Redis storages' key/value store, finishing and dead
+ * The Lua scripts of the Redis storages' key/value store, completions and dead
  * letters, and how every script runs (`runScript`, by SHA1). Every operation
  * of more than one step runs as one script, so it is atomic and takes one
  * round trip. Each script's header names its KEYS, ARGV and return value.
@@ -102,14 +102,14 @@ end
 `;
 
 /**
- * The script that finishes tasks, around a result layout that defines
- * `delete(key)` and `store(key, value)`. KEYS[1] leases, KEYS[2] leased.
+ * The script that completes deliveries (`finish`, `ack`), around a result
+ * layout that defines `delete(key)` and `store(key, value)`. KEYS[1] leases, KEYS[2] leased.
  * ARGV[1]: the result ttl ms; ARGV[2]: one record per task, packed by
  * {@linkcode packFields}: receipt ('' for none), how many keys to delete,
  * those keys, then '1' followed by a result key and value, or '0'. For each
  * record: deletes, stores, then ends the lease. Returns how many records.
  */
-function finishScript(layout: string): Script {
+function completeScript(layout: string): Script {
   return script(`${layout}${READ_PACKED}
 local field, count = reader(ARGV[2]), 0
 while true do
@@ -132,10 +132,10 @@ return count
 }
 
 /**
- * {@linkcode finishScript} for keys in a HASH: KEYS[3] values (HASH), KEYS[4]
+ * {@linkcode completeScript} for keys in a HASH: KEYS[3] values (HASH), KEYS[4]
  * expiries (ZSET); the ttl is unused.
  */
-export const FINISH_HASH: Script = finishScript(`
+export const COMPLETE_HASH: Script = completeScript(`
 -- Keys with a ttl are rare (locks): skip their bookkeeping when there are none.
 local expiring = redis.call('ZCARD', KEYS[4]) > 0
 local function delete(key)
@@ -149,10 +149,10 @@ end
 `);
 
 /**
- * {@linkcode finishScript} for string keys (the expire kinds): the record's
+ * {@linkcode completeScript} for string keys (the expire kinds): the record's
  * keys are full key names, also given as KEYS[3...]; results get the ttl.
  */
-export const FINISH_EXPIRING: Script = finishScript(`
+export const COMPLETE_EXPIRING: Script = completeScript(`
 local function delete(key) redis.call('DEL', key) end
 local function store(key, value) redis.call('SET', key, value, 'PX', ARGV[1]) end
 `);

@@ -23,6 +23,7 @@ import type {
 import { ConfigurationError } from "../errors.ts";
 import { checkBoolean, checkNumber, optionError } from "../_options.ts";
 import { Batcher } from "./_batch.ts";
+import type { Completion } from "./_completion.ts";
 import { checkStorageName } from "./_check.ts";
 import {
   planConnection,
@@ -32,7 +33,6 @@ import {
   type RedisReply,
 } from "./_redis_client.ts";
 import {
-  type FinishItem,
   milliseconds,
   packDeadLetter,
   type QueueModel,
@@ -82,8 +82,8 @@ export abstract class RedisStorageBase implements Storage {
   #peeks = new Batcher<string, Uint8Array | null>(async (keys) => {
     return await this.#results.peekMany(await this.#context(), keys);
   });
-  #finishes = new Batcher<FinishItem, void>(async (items) => {
-    await this.#results.finishMany(await this.#context(), items);
+  #completions = new Batcher<Completion, void>(async (items) => {
+    await this.#results.completeMany(await this.#context(), items);
     return items.map(() => undefined);
   });
 
@@ -174,12 +174,12 @@ export abstract class RedisStorageBase implements Storage {
 
   /** Removes a leased message for good. Unknown or outdated receipts are ignored. */
   async ack(receipt: string): Promise<void> {
-    await this.#finishes.call({ receipt });
+    await this.#completions.call({ receipt });
   }
 
   /** Removes `deleteKeys`, stores `result`, then acks `receipt`: one script for all tasks finished together. */
   async finish(receipt: string | null, options: FinishOptions): Promise<void> {
-    await this.#finishes.call({ ...options, receipt });
+    await this.#completions.call({ ...options, receipt });
   }
 
   /** Extends these leases to `lease` seconds from now (Redis's clock). */

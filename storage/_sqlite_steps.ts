@@ -1,25 +1,20 @@
 /**
  * The writes of the SQLite storage that are gathered into one transaction
  * when they are asked for in the same turn of the event loop: enqueues,
- * finishes (and acks) and takes (dequeues), and the receipts that name a
- * leased message.
+ * completions (of `finish` and `ack`, see `_completion.ts`) and takes
+ * (dequeues), and the receipts that name a leased message.
  *
  * @module
  * @internal
  */
-import type { Delivery, FinishOptions } from "./base.ts";
+import type { Delivery } from "./base.ts";
+import type { Completion } from "./_completion.ts";
 import type { Statements } from "./_sqlite_schema.ts";
 
-/** One `finish` (or `ack`) of a batch. */
-export interface FinishItem extends FinishOptions {
-  /** The receipt to acknowledge, or `null`. */
-  receipt: string | null;
-}
-
-/** One write of a batch: enqueue a message, finish a task, or take a message. */
+/** One write of a batch: enqueue a message, complete a delivery, or take a message. */
 export type Step =
   | { kind: "enqueue"; data: Uint8Array; priority: number }
-  | { kind: "finish"; item: FinishItem }
+  | { kind: "complete"; item: Completion }
   | { kind: "take"; lease: number };
 
 interface TaskRow {
@@ -30,7 +25,7 @@ interface TaskRow {
 
 /** How many statements that write a step runs (several: the batch needs a transaction). */
 export function writesOf(step: Step): number {
-  if (step.kind !== "finish") return 1;
+  if (step.kind !== "complete") return 1;
   const { receipt, deleteKeys = [], result } = step.item;
   return deleteKeys.length + (result ? 1 : 0) + (receipt === null ? 0 : 1);
 }
@@ -59,7 +54,7 @@ export function recoverExpired(sql: Statements, queue: string): void {
 
 /**
  * Runs a batch of writes, in an open transaction when it has several: the
- * enqueues, then the finishes, then the takes (which see the messages just
+ * enqueues, then the completions, then the takes (which see the messages just
  * enqueued). A take gets its message or `null`; the other steps `undefined`.
  *
  * @param sql The connection's statements.
@@ -79,7 +74,7 @@ export function runSteps(
     if (step.kind === "enqueue") sql.enqueue.run(queue, step.data, step.priority);
     else if (step.kind === "take") takes.push(index);
   }
-  for (const step of steps) if (step.kind === "finish") finishOne(sql, queue, step.item);
+  for (const step of steps) if (step.kind === "complete") completeOne(sql, queue, step.item);
   if (takes.length > 0) {
     const leases = takes.map((index) => (steps[index] as { lease: number }).lease);
     take(sql, queue, leases, newToken).forEach((delivery, i) => (answers[takes[i]] = delivery));
@@ -87,7 +82,7 @@ export function runSteps(
   return answers;
 }
 
-function finishOne(sql: Statements, queue: string, item: FinishItem): void {
+function completeOne(sql: Statements, queue: string, item: Completion): void {
   const { receipt, deleteKeys = [], result } = item;
   for (const key of deleteKeys) sql.deleteKey.run(queue, key);
   if (result) sql.put.run(queue, result.key, result.value);

@@ -172,12 +172,12 @@ export class SqliteStorage implements Storage {
 
   /** Deletes the leased message, if this receipt still names its delivery. */
   async ack(receipt: string): Promise<void> {
-    await this.#steps.call({ kind: "finish", item: { receipt } });
+    await this.#steps.call({ kind: "complete", item: { receipt } });
   }
 
   /** Removes `deleteKeys`, stores `result`, then acks `receipt`; tasks finished together share one transaction. */
   async finish(receipt: string | null, options: FinishOptions): Promise<void> {
-    await this.#steps.call({ kind: "finish", item: { ...options, receipt } });
+    await this.#steps.call({ kind: "complete", item: { ...options, receipt } });
   }
 
   /** Sets each lease to `lease` seconds from now; unknown receipts are ignored. */
