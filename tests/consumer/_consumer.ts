@@ -72,7 +72,7 @@ const TIMED_OUT = Symbol("timed out");
 export async function withTimeout<T>(
   promise: Promise<T>,
   what: string,
-  timeoutMs = 10_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const value = await within<T | typeof TIMED_OUT>(promise, timeoutMs, TIMED_OUT);
   if (value === TIMED_OUT) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -115,7 +115,7 @@ export function startCli(args: string[], env: AppEnv = {}): CliProcess {
       // Not child.kill(): Deno then reports the signal sent as the cause of the exit.
       if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, signal);
     },
-    async stop(signal, timeoutMs = 20_000) {
+    async stop(signal, timeoutMs = 60_000) {
       running.signal(signal);
       const exit = await within(exited, timeoutMs, null);
       if (exit === null) {
@@ -147,7 +147,7 @@ export async function killAll(): Promise<void> {
 export async function runCli(
   args: string[],
   env: AppEnv = {},
-  timeoutMs = 30_000,
+  timeoutMs = 90_000,
 ): Promise<Exit & { stdout: string; stderr: string }> {
   const running = startCli(args, env);
   const exit = await within(running.exited, timeoutMs, null);
@@ -169,7 +169,7 @@ type Falsy = false | 0 | "" | null | undefined;
 export async function waitFor<T>(
   check: () => Falsy | T | Promise<Falsy | T>,
   what: string,
-  timeoutMs = 15_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (true) {
@@ -238,7 +238,7 @@ export async function inScenario(
       return running;
     },
     markers,
-    waitMarkers(prefix, count = 1, timeoutMs = 15_000) {
+    waitMarkers(prefix, count = 1, timeoutMs = 60_000) {
       const matching = (): string[] => markers().filter((line) => line.startsWith(prefix));
       return waitFor(
         () => matching().length >= count && matching(),

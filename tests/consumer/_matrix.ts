@@ -44,7 +44,7 @@ function count(lines: string[], line: string): number {
 /** Reads a task's stored error; `null` until the one with no retry left is stored. */
 async function finalError(result: Result<unknown>): Promise<TaskError | null> {
   try {
-    await result.get({ blocking: true, timeout: 20 });
+    await result.get({ blocking: true, timeout: 60 });
   } catch (error) {
     if (error instanceof TaskError && error.metadata.retries === 0) return error;
     if (!(error instanceof TaskError)) throw error;
@@ -102,13 +102,13 @@ export function consumerMatrix(
       const { app, markers } = scenario;
       await startReady(scenario, 2);
       const sum = await app.add(1, 2);
-      assert.equal(await sum.get({ blocking: true, timeout: 10 }), 3);
+      assert.equal(await sum.get({ blocking: true, timeout: 60 }), 3);
       const group = await app.add.map([[1, 1], [2, 2], [3, 3]]);
-      assert.deepEqual(await group.get({ blocking: true, timeout: 10 }), [2, 4, 6]);
+      assert.deepEqual(await group.get({ blocking: true, timeout: 60 }), [2, 4, 6]);
 
       const eta = new Date(Date.now() + 1000);
       const stamped = await app.stamp.schedule({ eta });
-      const ranAt = await stamped.get({ blocking: true, timeout: 10 });
+      const ranAt = await stamped.get({ blocking: true, timeout: 60 });
       assert.ok(
         ranAt !== null && ranAt >= eta.getTime(),
         `ran at ${ranAt}, before its eta ${eta.getTime()}`,
@@ -119,7 +119,7 @@ export function consumerMatrix(
       ghost.unregister();
       await app.huey.storage.enqueue(new TextEncoder().encode("not a message"), 0);
       const next = await app.add(5, 5);
-      assert.equal(await next.get({ blocking: true, timeout: 10 }), 10);
+      assert.equal(await next.get({ blocking: true, timeout: 60 }), 10);
       const letters = await waitFor(async () => {
         const found = await app.huey.deadLetters();
         return found.length === 2 && found;
@@ -181,7 +181,7 @@ export function consumerMatrix(
       assert.equal(markers().filter((line) => line.startsWith("shutdown")).length, 0);
 
       const second = start(flags(1));
-      assert.equal(await result.get({ blocking: true, timeout: 20 }), "term");
+      assert.equal(await result.get({ blocking: true, timeout: 60 }), "term");
       assert.equal(count(markers(), "start term"), 2);
       assert.equal(count(markers(), "end term"), 1, "the interrupted run did not go on");
       assert.deepEqual(await second.stop("SIGINT"), CLEAN_EXIT);
@@ -199,8 +199,8 @@ export function consumerMatrix(
       await first.kill();
 
       const second = start(flags(1));
-      assert.equal(await crashed.get({ blocking: true, timeout: 20 }), "crash");
-      assert.deepEqual(await queued.get({ blocking: true, timeout: 20 }), [2, 4]);
+      assert.equal(await crashed.get({ blocking: true, timeout: 60 }), "crash");
+      assert.deepEqual(await queued.get({ blocking: true, timeout: 60 }), [2, 4]);
       assert.equal(await app.huey.pendingCount(), 0);
       assert.deepEqual(await second.stop("SIGINT"), CLEAN_EXIT);
     },
@@ -227,7 +227,7 @@ export function consumerMatrix(
         "it ran once more after the timeout",
       );
       const next = await app.add(2, 2);
-      assert.equal(await next.get({ blocking: true, timeout: 10 }), 4);
+      assert.equal(await next.get({ blocking: true, timeout: 60 }), 4);
       if (workerType !== "greenlet") {
         assert.match(consumer.output(), /ran past its timeout of 1s: ending Worker-1/);
         await waitMarkers("startup", 3);
@@ -269,11 +269,11 @@ export function consumerMatrix(
         const { app, waitMarkers } = scenario;
         const consumer = await startReady(scenario, 1, "-c", "1");
         const result = await app.die("d1");
-        assert.equal(await result.get({ blocking: true, timeout: 20 }), "survived");
+        assert.equal(await result.get({ blocking: true, timeout: 60 }), "survived");
         await waitMarkers("startup", 2);
         assert.match(consumer.output(), /Worker-1 died, starting a new one/);
         const next = await app.add(3, 3);
-        assert.equal(await next.get({ blocking: true, timeout: 10 }), 6);
+        assert.equal(await next.get({ blocking: true, timeout: 60 }), 6);
         assert.deepEqual(await consumer.stop("SIGINT"), CLEAN_EXIT);
       },
       SHORT_LEASE,

@@ -123,7 +123,7 @@ test("module:exportName picks that export; -l writes the log there and -v adds D
     try {
       await waitMarkers("startup");
       const result = await app.stamp.schedule({ delay: 0.5 });
-      assert.ok(await result.get({ blocking: true, timeout: 10 }));
+      assert.ok(await result.get({ blocking: true, timeout: 60 }));
       await waitFor(
         () => readFileSync(logfile, "utf8").includes("DEBUG:huey.consumer"),
         "a DEBUG line",
@@ -146,7 +146,7 @@ test("-q logs only warnings and worse; -f releases the module's stale locks at s
     await waitMarkers("startup");
     assert.equal(await app.huey.isLocked("fixture-lock"), false);
     const result = await app.add(1, 1);
-    assert.equal(await result.get({ blocking: true, timeout: 10 }), 2);
+    assert.equal(await result.get({ blocking: true, timeout: 60 }), 2);
     assert.deepEqual(await consumer.stop("SIGINT"), CLEAN_EXIT);
     assert.match(
       consumer.stderr(),
@@ -184,6 +184,6 @@ test("SIGHUP restarts the workers: their shutdown hooks, then their startup hook
     await waitMarkers("startup", 4);
     assert.equal(markers().filter((line) => line.startsWith("shutdown")).length, 2);
     const result = await app.add(4, 4);
-    assert.equal(await result.get({ blocking: true, timeout: 10 }), 8);
+    assert.equal(await result.get({ blocking: true, timeout: 60 }), 8);
     assert.deepEqual(await consumer.stop("SIGINT"), CLEAN_EXIT);
   }));

@@ -123,7 +123,7 @@ test("run() runs tasks with greenlet workers until stop(), and each worker runs 
   const running = consumer.run();
   assert.equal(consumer.run(), running, "a second run() joins the first");
   const results = await add.map([[1, 2], [3, 4], [5, 6]]);
-  assert.deepEqual(await results.get({ blocking: true, timeout: 5 }), [3, 7, 11]);
+  assert.deepEqual(await results.get({ blocking: true, timeout: 60 }), [3, 7, 11]);
   assert.equal(hooks.startup, 3);
   await withTimeout(consumer.stop(), "stop() to resolve");
   await withTimeout(running, "run() to resolve");
@@ -180,7 +180,7 @@ test("restart() stops the greenlet workers gracefully and starts new ones, whose
   assert.equal(hooks.shutdown, 2);
   assert.equal(hooks.startup, 4);
   const result = await add(20, 22);
-  assert.equal(await result.get({ blocking: true, timeout: 5 }), 42);
+  assert.equal(await result.get({ blocking: true, timeout: 60 }), 42);
   await withTimeout(consumer.stop(), "stop() to resolve");
   await withTimeout(running, "run() to resolve");
 });
@@ -230,12 +230,12 @@ test("thread workers import the module: they run tasks, and restart() runs their
         readMarkers(dir).filter((line) => line.startsWith("startup")).length;
       await waitFor(() => startups() === 2, "two workers to start");
       const first = await app.add(1, 2);
-      assert.equal(await first.get({ blocking: true, timeout: 10 }), 3);
+      assert.equal(await first.get({ blocking: true, timeout: 60 }), 3);
       await withTimeout(consumer.restart(), "restart() to resolve");
       assert.equal(startups(), 4);
       assert.equal(readMarkers(dir).filter((line) => line.startsWith("shutdown")).length, 2);
       const second = await app.add(2, 3);
-      assert.equal(await second.get({ blocking: true, timeout: 10 }), 5);
+      assert.equal(await second.get({ blocking: true, timeout: 60 }), 5);
     } finally {
       await withTimeout(consumer.stop({ graceful: false }), "stop() to resolve");
       await withTimeout(running, "run() to resolve");

@@ -77,7 +77,7 @@ test("greenlet workers store TaskTimeout for a task that blocks past its timeout
     const consumer = start([...FAST, "-n", "-k", "greenlet", "-w", "1"]);
     await waitMarkers("startup");
     const result = await app.overrun("sync", 1.5);
-    const error = await result.get({ blocking: true, timeout: 20 }).then(
+    const error = await result.get({ blocking: true, timeout: 60 }).then(
       () => null,
       (error: unknown) => error,
     );
@@ -85,6 +85,6 @@ test("greenlet workers store TaskTimeout for a task that blocks past its timeout
     assert.equal(error.metadata.name, "TaskTimeout");
     await waitFor(() => WARNING.test(consumer.output()), "the warning");
     const next = await app.add(2, 3);
-    assert.equal(await next.get({ blocking: true, timeout: 10 }), 5);
+    assert.equal(await next.get({ blocking: true, timeout: 60 }), 5);
     assert.deepEqual(await consumer.stop("SIGINT"), { code: 0, signal: null });
   }));

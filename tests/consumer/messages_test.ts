@@ -88,7 +88,7 @@ test("each dead letter is one WARNING line with its id and reason: no ERROR, no 
     const consumer = start([...FAST, "-k", "greenlet", "-n"]);
     await waitFor(async () => (await app.huey.deadLetters()).length === bad, "the dead letters");
     const result = await app.add(1, 1);
-    assert.equal(await result.get({ blocking: true, timeout: 10 }), 2, "the consumer goes on");
+    assert.equal(await result.get({ blocking: true, timeout: 60 }), 2, "the consumer goes on");
     assert.deepEqual(await consumer.stop("SIGINT"), { code: 0, signal: null });
     const output = consumer.output();
     const lines = output.split("\n").filter((line) => line.includes("moved to dead letters"));

@@ -45,7 +45,7 @@ test(
         server = await startRedis({ port });
         await waitFor(() => linesOf(consumer.output(), BACK).length > 0, "the 'back' line", 30_000);
         const result = await waitFor(() => app.add(2, 3).catch(() => null), "the producer");
-        assert.equal(await result.get({ blocking: true, timeout: 20 }), 5);
+        assert.equal(await result.get({ blocking: true, timeout: 60 }), 5);
         assert.deepEqual(await consumer.stop("SIGINT"), { code: 0, signal: null });
         const output = consumer.output();
         const down = linesOf(output, DOWN);
@@ -80,7 +80,7 @@ test(
           server = await startRedis({ port });
           await waitMarkers("startup");
           const result = await waitFor(() => app.add(1, 2).catch(() => null), "the producer");
-          assert.equal(await result.get({ blocking: true, timeout: 20 }), 3);
+          assert.equal(await result.get({ blocking: true, timeout: 60 }), 3);
           assert.deepEqual(await consumer.stop("SIGINT"), { code: 0, signal: null });
           const [line, ...more] = linesOf(consumer.output(), DOWN);
           assert.deepEqual(more, []);

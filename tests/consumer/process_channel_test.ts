@@ -30,7 +30,7 @@ test("a process worker's task writing partial lines: the output comes through ve
     const results = [];
     for (const n of [1, 2, 3]) results.push(await app.chatty(`<out ${n}>`, `<err ${n}>`, n));
     for (const [index, result] of results.entries()) {
-      assert.equal(await result.get({ blocking: true, timeout: 10 }), index + 1);
+      assert.equal(await result.get({ blocking: true, timeout: 60 }), index + 1);
     }
     const stdout = await waitFor(
       () => consumer.stdout().includes("<out 3>") && consumer.stdout(),
@@ -58,7 +58,7 @@ test("a process worker's result read before the task's deadline stays: no timeou
     assert.equal(await dotted.get({ blocking: true, timeout: 10, preserve: true }), 3);
     // The same worker runs on past the first task's deadline (its timeout of 1 s and the grace).
     const later = await app.slow("later", 2.5);
-    assert.equal(await later.get({ blocking: true, timeout: 20 }), "later");
+    assert.equal(await later.get({ blocking: true, timeout: 60 }), "later");
     dotted.reset();
     assert.equal(await dotted.get({ preserve: true }), 3);
     assert.doesNotMatch(consumer.output(), /ran past its timeout/);

@@ -33,10 +33,10 @@ test("a consumer keeps going while Redis restarts, and runs the tasks enqueued a
     const consumer = start([...FAST, "-n", "-k", "thread", "-w", "2"]);
     await waitMarkers("startup", 2);
     const before = await app.add(1, 1);
-    assert.equal(await before.get({ blocking: true, timeout: 10 }), 2);
+    assert.equal(await before.get({ blocking: true, timeout: 60 }), 2);
     await server!.restart();
     // The producer's own client rejects while it reconnects (as it should).
     const after = await waitFor(() => app.add(2, 2).catch(() => null), "the producer to reconnect");
-    assert.equal(await after.get({ blocking: true, timeout: 20 }), 4);
+    assert.equal(await after.get({ blocking: true, timeout: 60 }), 4);
     assert.deepEqual(await consumer.stop("SIGINT"), { code: 0, signal: null });
   }));
