@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import type {
   DeadLetter,
   Delivery,
@@ -19,6 +18,7 @@ import type {
 import { checkFunction, checkInteger, checkNumber } from "../_options.ts";
 import { checkLimit, checkStorageName, closedError, settle } from "./_check.ts";
 import { Heap } from "./_heap.ts";
+import { MemoryKeyValues } from "./_memory_kv.ts";
 
 /** Options of {@linkcode MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -48,12 +48,6 @@ interface ScheduledItem {
   readonly eta: number;
   readonly priority: number;
   readonly sequence: number;
-}
-
-interface Entry {
-  readonly value: Uint8Array;
-  /** Epoch ms; `undefined` never expires. */
-  readonly expires: number | undefined;
 }
 
 /** Higher priority first, then FIFO. */
@@ -105,7 +99,7 @@ export class MemoryStorage implements Storage {
   #queue = new Heap<Message>(queueOrder);
   #leases = new Map<string, Lease>();
   #schedule = new Heap<ScheduledItem>(scheduleOrder);
-  #data = new Map<string, Entry>();
+  #data: MemoryKeyValues;
   /** The markers of `enqueueOnce` and when they expire (epoch ms). */
   #markers = new Map<string, number>();
   #deadLetters = new Map<string, DeadLetter>();
@@ -121,6 +115,7 @@ export class MemoryStorage implements Storage {
     const { clock = Date.now } = options;
     this.name = checkStorageName(name);
     this.#clock = checkFunction("clock", clock);
+    this.#data = new MemoryKeyValues(this.#clock);
   }
 
   /** Runs `fn` unless the storage is closed; a throw becomes a rejection. */
@@ -145,21 +140,6 @@ export class MemoryStorage implements Storage {
       this.#leases.delete(receipt);
       this.#queue.push(lease.message);
     }
-  }
-
-  /** The entry under `key`, or `undefined` when there is none or it has expired. */
-  #entry(key: string): Entry | undefined {
-    const entry = this.#data.get(key);
-    if (entry?.expires !== undefined && entry.expires <= this.#clock()) {
-      this.#data.delete(key);
-      return undefined;
-    }
-    return entry;
-  }
-
-  /** Drops every expired key, so that sizes and listings skip them. */
-  #purgeExpired(): void {
-    for (const key of this.#data.keys()) this.#entry(key);
   }
 
   /** Adds a message to the queue; higher `priority` first, FIFO within one. */
@@ -207,7 +187,7 @@ export class MemoryStorage implements Storage {
     return this.#run(() => {
       const { deleteKeys = [], result } = options;
       for (const key of deleteKeys) this.#data.delete(key);
-      if (result) this.#data.set(result.key, { value: result.value.slice(), expires: undefined });
+      if (result) this.#data.put(result.key, result.value);
       if (receipt !== null) this.#leases.delete(receipt);
     });
   }
@@ -310,33 +290,27 @@ export class MemoryStorage implements Storage {
 
   /** Stores a value under a key, replacing any other (and its ttl). */
   putData(key: string, value: Uint8Array, _options?: PutDataOptions): Promise<void> {
-    return this.#run(() => {
-      this.#data.set(key, { value: value.slice(), expires: undefined });
-    });
+    return this.#run(() => this.#data.put(key, value));
   }
 
   /** Reads a value; `null` when there is none. */
   peekData(key: string): Promise<Uint8Array | null> {
-    return this.#run(() => this.#entry(key)?.value ?? null);
+    return this.#run(() => this.#data.get(key) ?? null);
   }
 
   /** Reads and removes a value; `null` when there is none. */
   popData(key: string): Promise<Uint8Array | null> {
-    return this.#run(() => {
-      const entry = this.#entry(key);
-      this.#data.delete(key);
-      return entry?.value ?? null;
-    });
+    return this.#run(() => this.#data.pop(key));
   }
 
   /** Removes a value; `true` when there was one. */
   deleteData(key: string): Promise<boolean> {
-    return this.#run(() => this.#entry(key) !== undefined && this.#data.delete(key));
+    return this.#run(() => this.#data.delete(key));
   }
 
   /** Whether a value is stored under the key. */
   hasDataForKey(key: string): Promise<boolean> {
-    return this.#run(() => this.#entry(key) !== undefined);
+    return this.#run(() => this.#data.get(key) !== undefined);
   }
 
   /** Stores the value only if the key is empty, atomically; `true` when it did. */
@@ -348,21 +322,13 @@ export class MemoryStorage implements Storage {
     return this.#run(() => {
       const { ttl } = options;
       if (ttl !== undefined) checkNumber("ttl", ttl, "> 0");
-      // No await between the check and the set: atomic on the one JS thread.
-      if (this.#entry(key) !== undefined) return false;
-      const expires = ttl === undefined ? undefined : this.#clock() + ttl * 1000;
-      this.#data.set(key, { value: value.slice(), expires });
-      return true;
+      return this.#data.putIfEmpty(key, value, ttl);
     });
   }
 
   /** Removes the key only while it holds exactly `value`; `true` when it did. */
   deleteIfEquals(key: string, value: Uint8Array): Promise<boolean> {
-    return this.#run(() => {
-      const entry = this.#entry(key);
-      return entry !== undefined && Buffer.compare(entry.value, value) === 0 &&
-        this.#data.delete(key);
-    });
+    return this.#run(() => this.#data.deleteIfEquals(key, value));
   }
 
   /** Enqueues `items` and sets `marker` for `ttl` seconds, unless the marker is set. */
@@ -387,18 +353,12 @@ export class MemoryStorage implements Storage {
 
   /** How many keys are stored (expired ones excluded). */
   resultStoreSize(): Promise<number> {
-    return this.#run(() => {
-      this.#purgeExpired();
-      return this.#data.size;
-    });
+    return this.#run(() => this.#data.items().size);
   }
 
   /** Every stored key and its value. */
   resultItems(): Promise<Map<string, Uint8Array>> {
-    return this.#run(() => {
-      this.#purgeExpired();
-      return new Map([...this.#data].map(([key, entry]) => [key, entry.value]));
-    });
+    return this.#run(() => this.#data.items());
   }
 
   /** Removes every key. */
