@@ -2,7 +2,10 @@
  * `Huey`: the task queue. It registers task functions, turns calls into
  * messages in its storage, and runs them (`execute`) for the consumer. A
  * facade: the queue operations (`TaskQueue`), the execution (`Executor`),
- * the leases, revocations and locks are parts it builds and composes.
+ * the leases, revocations and locks are parts it builds and composes; its
+ * bases hold what it reads and writes in its storage directly (`HueyData`,
+ * huey_data.ts) and its hooks and signal handlers (`HueyHooks`,
+ * huey_hooks.ts); its options are in huey_options.ts.
  *
  * @module
  */
@@ -11,14 +14,16 @@ import type { ConsumerOptions } from "./consumer/options.ts";
 import type { CrontabValidator } from "./crontab.ts";
 import { ConfigurationError, type ErrorMetadata } from "./errors.ts";
 import { assembleParts, type HueyParts } from "./assemble.ts";
-import { buildErrorResult } from "./executor.ts";
+import { HueyData } from "./huey_data.ts";
 import {
-  HookList,
-  type HookOptions,
-  type PostExecuteHook,
-  type PreExecuteHook,
-  type WorkerHook,
-} from "./hooks.ts";
+  type DequeueTaskOptions,
+  type ExecuteOptions,
+  type HueyOptions,
+  hueySettings,
+  type RevokeTarget,
+} from "./huey_options.ts";
+import { buildErrorResult } from "./executor.ts";
+import type { PostExecuteHook, PreExecuteHook, WorkerHook } from "./hooks.ts";
 import type { LockOptions, TaskLock } from "./lock.ts";
 import {
   type ContextTaskOptions,
@@ -31,12 +36,10 @@ import {
 } from "./registry.ts";
 import { Result, ResultGroup } from "./result.ts";
 import type { IsRevokedOptions, RevokeOptions } from "./revoke.ts";
-import { Serializer, type SerializerLike } from "./serializer.ts";
-import { SignalDispatcher, type SignalHandler, type SignalName } from "./signals.ts";
-import type { DeadLetter, Storage } from "./storage/base.ts";
+import type { SerializerLike } from "./serializer.ts";
+import type { Storage } from "./storage/base.ts";
 import { MemoryStorage } from "./storage/memory.ts";
 import { Task } from "./task.ts";
-import { checkBoolean, checkNumber, checkOption, checkText } from "./_options.ts";
 import {
   type AnyTaskWrapper,
   createTaskWrapper,
@@ -45,57 +48,8 @@ import {
 } from "./wrapper.ts";
 import { WORKER, type WorkerSide } from "./worker_side.ts";
 
-/** What `isRevoked()` accepts: a task, a task id, a Result, or a whole task (its wrapper). */
-export type RevokeTarget = Task | string | Result | AnyTaskWrapper;
-
-/** Options of `new Huey()`; subclasses add their storage's options. */
-export interface HueyOptions {
-  /** Store task results. @default true */
-  results?: boolean;
-  /** Store `undefined`/`null` results too. @default false */
-  storeNone?: boolean;
-  /** Match periodic tasks against UTC (`false`: local time). @default true */
-  utc?: boolean;
-  /** Run tasks at once, in the caller, instead of enqueueing them (for tests). @default false */
-  immediate?: boolean;
-  /** Turns values into bytes and back. @default new Serializer({ compression, useZlib }) */
-  serializer?: SerializerLike;
-  /** Compress messages and results (gzip). @default false */
-  compression?: boolean;
-  /** With `compression`, use zlib instead of gzip. @default false */
-  useZlib?: boolean;
-  /**
-   * The most bytes a message may take once decompressed; a message above it
-   * goes to the dead letters (see `SerializerOptions.maxMessageBytes`).
-   * Ignored when you pass your own `serializer`.
-   * @default 67108864 (64 MiB)
-   */
-  maxMessageBytes?: number;
-  /** In immediate mode, use a fresh in-memory storage instead of the real one. @default true */
-  immediateUseMemory?: boolean;
-  /** Acknowledge messages after their outcome is stored (at-least-once); `false`: at-most-once. @default true */
-  acks?: boolean;
-  /** Seconds a dequeued message stays leased before it is delivered again. @default 30 */
-  leaseTimeout?: number;
-  /** Where the queue lives. Subclasses (`SqliteHuey`, `RedisHuey`, ...) build it from their options. */
-  storage?: Storage;
-}
-
-/** Options of `huey.dequeue()`. */
-export interface DequeueTaskOptions {
-  /** Aborts a blocking wait (the call then resolves to `null`). */
-  signal?: AbortSignal;
-}
-
-/** Options of `huey.execute()`. */
-export interface ExecuteOptions {
-  /** "Now", for the eta, revocation and expiry checks. @default new Date() */
-  timestamp?: Date;
-  /** Aborting it interrupts the task: `SIGNAL_INTERRUPTED`, and the message goes back to the queue. */
-  signal?: AbortSignal;
-}
-
 export type { ContextTaskOptions, PostExecuteHook, PreExecuteHook, TaskContext, WorkerHook };
+export type { DequeueTaskOptions, ExecuteOptions, HueyOptions, RevokeTarget };
 
 /**
  * A task queue. Use a subclass that picks a storage (`SqliteHuey`,
@@ -112,7 +66,7 @@ export type { ContextTaskOptions, PostExecuteHook, PreExecuteHook, TaskContext, 
  * console.assert((await result.get()) === 3);
  * ```
  */
-export class Huey {
+export class Huey extends HueyData {
   /** The queue's name. */
   readonly name: string;
   /** Whether results are stored. */
@@ -127,16 +81,6 @@ export class Huey {
   readonly serializer: SerializerLike;
   /** The registered tasks. */
   readonly registry: TaskRegistry = new TaskRegistry();
-  /** The signal handlers. */
-  readonly signals: SignalDispatcher = new SignalDispatcher();
-  /** The pre-execute hooks. */
-  readonly preExecuteHooks: HookList<PreExecuteHook> = new HookList();
-  /** The post-execute hooks. */
-  readonly postExecuteHooks: HookList<PostExecuteHook> = new HookList();
-  /** Hooks each consumer worker runs when it starts. */
-  readonly startupHooks: HookList<WorkerHook> = new HookList();
-  /** Hooks each consumer worker runs when it stops. */
-  readonly shutdownHooks: HookList<WorkerHook> = new HookList();
   /** What a consumer's workers use beyond the public API. @internal */
   readonly [WORKER]: WorkerSide;
   #storage: Storage;
@@ -154,36 +98,16 @@ export class Huey {
    *   value (the message names it, the value and what is allowed).
    */
   constructor(name = "huey", options: HueyOptions = {}) {
-    const {
-      results = true,
-      storeNone = false,
-      utc = true,
-      immediate = false,
-      compression = false,
-      useZlib = false,
-      maxMessageBytes,
-      serializer = new Serializer({ compression, useZlib, maxMessageBytes }),
-      immediateUseMemory = true,
-      acks = true,
-      leaseTimeout = 30,
-    } = options;
-    checkText("name", name);
-    const flags = { results, storeNone, utc, immediate, immediateUseMemory, acks };
-    for (const [option, value] of Object.entries(flags)) checkBoolean(option, value);
-    checkNumber("leaseTimeout", leaseTimeout, "> 0");
-    checkOption(
-      typeof serializer?.serialize === "function" && typeof serializer.deserialize === "function",
-      "serializer",
-      serializer,
-      "an object with serialize() and deserialize() methods",
-    );
+    super();
+    const settings = hueySettings(name, options);
+    const { results, storeNone, utc, acks, leaseTimeout, serializer } = settings;
     this.name = name;
     this.results = results;
     this.utc = utc;
     this.acks = acks;
     this.leaseTimeout = leaseTimeout;
     this.serializer = serializer;
-    this.#immediateUseMemory = immediateUseMemory;
+    this.#immediateUseMemory = settings.immediateUseMemory;
     this.#storage = this.createStorage(name, options);
     const parts: HueyParts = assembleParts({
       name,
@@ -203,7 +127,7 @@ export class Huey {
     });
     this.#parts = parts;
     this[WORKER] = parts.worker;
-    this.immediate = immediate;
+    this.immediate = settings.immediate;
   }
 
   /**
@@ -314,51 +238,6 @@ export class Huey {
   /** Removes a task from the registry; `true` when it was registered. */
   unregisterTask(name: string): boolean {
     return this.registry.unregister(name);
-  }
-
-  // ---------------------------------------------------------------- hooks and signals
-
-  /** Adds a hook run before every task; it may throw `CancelExecution`. */
-  preExecute(fn: PreExecuteHook, options?: HookOptions): PreExecuteHook {
-    return this.preExecuteHooks.add(fn, options);
-  }
-  /** Removes a pre-execute hook by name or function; `true` when it was there. */
-  unregisterPreExecute(nameOrFn: string | PreExecuteHook): boolean {
-    return this.preExecuteHooks.remove(nameOrFn);
-  }
-  /** Adds a hook run after every task, with `(task, value, error)`. */
-  postExecute(fn: PostExecuteHook, options?: HookOptions): PostExecuteHook {
-    return this.postExecuteHooks.add(fn, options);
-  }
-  /** Removes a post-execute hook by name or function; `true` when it was there. */
-  unregisterPostExecute(nameOrFn: string | PostExecuteHook): boolean {
-    return this.postExecuteHooks.remove(nameOrFn);
-  }
-  /** Adds a hook each consumer worker runs when it starts. */
-  onStartup(fn: WorkerHook, options?: HookOptions): WorkerHook {
-    return this.startupHooks.add(fn, options);
-  }
-  /** Removes a startup hook; `true` when it was there. */
-  unregisterOnStartup(nameOrFn: string | WorkerHook): boolean {
-    return this.startupHooks.remove(nameOrFn);
-  }
-  /** Adds a hook each consumer worker runs when it stops. */
-  onShutdown(fn: WorkerHook, options?: HookOptions): WorkerHook {
-    return this.shutdownHooks.add(fn, options);
-  }
-  /** Removes a shutdown hook; `true` when it was there. */
-  unregisterOnShutdown(nameOrFn: string | WorkerHook): boolean {
-    return this.shutdownHooks.remove(nameOrFn);
-  }
-
-  /** Connects a handler to signals (to all when none are named); returns the handler. */
-  signal(handler: SignalHandler, ...signals: SignalName[]): SignalHandler {
-    this.signals.connect(handler, ...signals);
-    return handler;
-  }
-  /** Disconnects a handler from signals (from all when none are named). */
-  disconnectSignal(handler: SignalHandler, ...signals: SignalName[]): void {
-    this.signals.disconnect(handler, ...signals);
   }
 
   // ---------------------------------------------------------------- queue
@@ -483,33 +362,21 @@ export class Huey {
     return revocations.isRevoked(target instanceof Result ? target.task : target, options);
   }
 
-  // ---------------------------------------------------------------- results and key/value
+  // ---------------------------------------------------------------- results
 
   /** Reads a task's result by id (see `Result.get()` for the options). */
   result(id: string, options?: Parameters<Result["get"]>[0]): Promise<unknown> {
     return new Result(this, new Task({ id, name: "" })).get(options);
   }
 
-  /** Stores a value under a key. */
-  put(key: string, value: unknown): Promise<void> {
-    return this.storage.putData(key, this.serializer.serialize(value));
-  }
-  /** Reads a value (and removes it unless `peek`); `null` when there is none. */
-  async get(key: string, options: { peek?: boolean } = {}): Promise<unknown> {
-    const raw = await this.getRaw(key, options);
-    return raw === null ? null : this.serializer.deserialize(raw);
-  }
-  /** Reads a value's bytes (and removes it unless `peek`); `null` when there is none. */
-  getRaw(key: string, options: { peek?: boolean } = {}): Promise<Uint8Array | null> {
-    return options.peek ? this.storage.peekData(key) : this.storage.popData(key);
-  }
-  /** Stores a value only if the key is empty; `true` when it did. */
-  putIfEmpty(key: string, value: unknown): Promise<boolean> {
-    return this.storage.putIfEmpty(key, this.serializer.serialize(value));
-  }
-  /** Removes a value; `true` when there was one. */
-  delete(key: string): Promise<boolean> {
-    return this.storage.deleteData(key);
+  /**
+   * The metadata stored for a failed task; override to add fields.
+   *
+   * @param task The task that failed.
+   * @param error What it threw.
+   */
+  buildErrorResult(task: Task, error: unknown): ErrorMetadata {
+    return buildErrorResult(task, error);
   }
 
   // ---------------------------------------------------------------- locks
@@ -530,7 +397,7 @@ export class Huey {
     return this.#parts.locks.flush(names);
   }
 
-  // ---------------------------------------------------------------- introspection
+  // ---------------------------------------------------------------- listing (decoded tasks)
 
   /** The waiting tasks, in dequeue order. */
   pending(options: { limit?: number } = {}): Promise<Task[]> {
@@ -540,43 +407,6 @@ export class Huey {
   scheduled(options: { limit?: number } = {}): Promise<Task[]> {
     return this.#parts.queue.scheduled(options.limit);
   }
-  /**
-   * Every stored key and its raw bytes (results, revocations, locks, your
-   * own; never the scheduler's internal markers).
-   */
-  allResults(): Promise<Map<string, Uint8Array>> {
-    return this.storage.resultItems();
-  }
-  /** How many tasks wait in the queue (leased ones excluded). */
-  pendingCount(): Promise<number> {
-    return this.storage.queueSize();
-  }
-  /** How many tasks are scheduled. */
-  scheduledCount(): Promise<number> {
-    return this.storage.scheduleSize();
-  }
-  /** How many keys are stored (results, revocations, locks, your own; never internal markers). */
-  resultCount(): Promise<number> {
-    return this.storage.resultStoreSize();
-  }
-  /** Empties the queue, the schedule, the key/value store and the dead letters. */
-  flush(): Promise<void> {
-    return this.storage.flushAll();
-  }
-
-  /** The dead letters, oldest first. */
-  deadLetters(options: { limit?: number } = {}): Promise<DeadLetter[]> {
-    return this.storage.deadLetters(options.limit);
-  }
-  /**
-   * The metadata stored for a failed task; override to add fields.
-   *
-   * @param task The task that failed.
-   * @param error What it threw.
-   */
-  buildErrorResult(task: Task, error: unknown): ErrorMetadata {
-    return buildErrorResult(task, error);
-  }
 
   /**
    * Puts a dead letter back on the queue with the priority in its message
@@ -584,10 +414,6 @@ export class Huey {
    */
   requeueDeadLetter(id: string): Promise<boolean> {
     return this.#parts.queue.requeueDeadLetter(id);
-  }
-  /** Removes every dead letter; resolves to how many there were. */
-  purgeDeadLetters(): Promise<number> {
-    return this.storage.flushDeadLetters();
   }
 
   // ---------------------------------------------------------------- messages

@@ -13,17 +13,13 @@
  * @module
  */
 export { Huey } from "./huey.ts";
+export type { PostExecuteHook, PreExecuteHook, WorkerHook } from "./hooks.ts";
 export type {
-  ContextTaskOptions,
   DequeueTaskOptions,
   ExecuteOptions,
   HueyOptions,
-  PostExecuteHook,
-  PreExecuteHook,
   RevokeTarget,
-  TaskContext,
-  WorkerHook,
-} from "./huey.ts";
+} from "./huey_options.ts";
 export {
   BlackHoleHuey,
   FileHuey,
@@ -36,7 +32,7 @@ export {
 } from "./hueys.ts";
 export { Task } from "./task.ts";
 export type { TaskData, TaskOptionsUpdate, TaskSource } from "./task.ts";
-export type { TaskDefinition, TaskOptions } from "./registry.ts";
+export type { ContextTaskOptions, TaskContext, TaskDefinition, TaskOptions } from "./registry.ts";
 export type { AnyTaskWrapper, ArgsPrefix, ScheduleOptions, TaskWrapper } from "./wrapper.ts";
 export type { IsRevokedOptions, RevokeOptions } from "./revoke.ts";
 export { Result, ResultGroup } from "./result.ts";
