@@ -110,8 +110,16 @@ export class TaskQueue {
    * Enqueues a task (emits `SIGNAL_ENQUEUED`); `runNow` runs it instead of
    * storing it (immediate mode).
    */
-  async enqueue(task: Task, runNow?: (task: Task) => Promise<unknown>): Promise<void> {
+  enqueue(task: Task, runNow?: (task: Task) => Promise<unknown>): Promise<void> {
     prepare(task);
+    // The common case hands back the storage's promise: no async frame per enqueue.
+    if (!runNow && !this.#signals.has(SIGNAL_ENQUEUED)) {
+      return this.#storage().enqueue(this.encode(task), task.priority ?? 0);
+    }
+    return this.#enqueueAfterSignal(task, runNow);
+  }
+
+  async #enqueueAfterSignal(task: Task, runNow?: (task: Task) => Promise<unknown>): Promise<void> {
     if (this.#signals.has(SIGNAL_ENQUEUED)) await this.#signals.emit(SIGNAL_ENQUEUED, task);
     if (runNow) await runNow(task);
     else await this.#storage().enqueue(this.encode(task), task.priority ?? 0);
