@@ -7,7 +7,7 @@
  */
 
 /** Log levels, as in Python's logging. */
-export const LEVELS = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 } as const;
+const LEVELS = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 } as const;
 
 /** A level name. */
 export type LevelName = keyof typeof LEVELS;

@@ -78,6 +78,7 @@ export {
 } from "./errors.ts";
 export type { CancelExecutionOptions, ErrorMetadata, RetryTaskOptions } from "./errors.ts";
 export { MemoryStorage } from "./storage/memory.ts";
+export type { MemoryStorageOptions } from "./storage/memory.ts";
 export { BlackHoleStorage } from "./storage/blackhole.ts";
 export { SqliteStorage } from "./storage/sqlite.ts";
 export type { SqliteStorageOptions } from "./storage/sqlite.ts";
@@ -94,6 +95,7 @@ export type {
   DeadLetter,
   Delivery,
   DequeueOptions,
+  EnqueueOnceOptions,
   FinishOptions,
   PutDataOptions,
   PutIfEmptyOptions,

@@ -49,7 +49,7 @@ export interface SerializerOptions {
 }
 
 /** The default of {@linkcode SerializerOptions.maxMessageBytes}: 64 MiB. */
-export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 const GZIP_MAGIC = 0x1f;
 const ZLIB_MAGIC = 0x78;

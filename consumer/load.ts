@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { type ConsumerHost, WORKER } from "./host.ts";
 
 /** Whether a value looks like a Huey (the module may load another copy of this library). */
-export function isHuey(value: unknown): value is ConsumerHost {
+function isHuey(value: unknown): value is ConsumerHost {
   const candidate = value as Partial<ConsumerHost> | null;
   return typeof candidate === "object" && candidate !== null &&
     typeof candidate[WORKER]?.execute === "function" &&
@@ -31,7 +31,7 @@ const POSITION = /(?:^|[\s(])((?:file:\/\/)?\/[^\s()]+?:\d+(?::\d+)?)\)?$/;
  * runtime and this library's loader, or the position a syntax error names
  * (Bun puts it in `position`, Node in the stack's first line).
  */
-export function whereThrown(error: unknown): string | undefined {
+function whereThrown(error: unknown): string | undefined {
   const position = (error as { position?: { file?: string; line?: number; column?: number } })
     ?.position;
   if (position?.file && position.line) {
@@ -50,7 +50,7 @@ export function whereThrown(error: unknown): string | undefined {
  * Why a module could not be loaded, in one line: the error's name, the
  * first line of its message, and where it was thrown.
  */
-export function describeLoadError(error: unknown): string {
+function describeLoadError(error: unknown): string {
   const text = error instanceof Error
     ? `${error.name && error.name !== "Error" ? `${error.name}: ` : ""}${error.message}`
     : String(error);

@@ -15,7 +15,7 @@ import type { WorkerType } from "./options.ts";
  * without a flag from 22.13. (The Deno and Bun versions this project is
  * tested on have it; their older versions are not checked.)
  */
-export const MINIMUM_VERSIONS: Readonly<Record<string, string>> = { Node: "22.13.0" };
+const MINIMUM_VERSIONS: Readonly<Record<string, string>> = { Node: "22.13.0" };
 
 /** Compares dotted versions (`22.13.0` < `22.9.1` is false). */
 function older(version: string, than: string): boolean {

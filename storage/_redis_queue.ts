@@ -25,7 +25,7 @@ import { runScript, type Script, SEQUENCE_WIDTH } from "./_redis_scripts.ts";
 import type { RedisSession } from "./_redis_session.ts";
 
 /** Elements after the sequence prefix (schedule members). */
-export function unprefix(element: Uint8Array): Uint8Array {
+function unprefix(element: Uint8Array): Uint8Array {
   return element.slice(SEQUENCE_WIDTH);
 }
 
