@@ -81,3 +81,34 @@ test("the consumer CLI moves poison messages to the dead letters once each and k
     assert.equal((await consumer.stop("SIGINT")).code, 0);
   });
 });
+
+test("a pipeline whose next stage is unknown never runs, not even after the consumer is killed with SIGKILL and restarted", async () => {
+  await inScenario({ kind: "sqlite" }, async ({ app, start, markers }) => {
+    // The producer knew a task "gone" that the consumer's module does not register.
+    const next = new TextDecoder().decode(message("p-next")).replace('"add"', '"gone"');
+    await app.huey.storage.enqueue(
+      message("p", { name: '"block"', args: '["p",0]', onComplete: next }),
+    );
+    const first = start(["-w", "2", ...FAST]);
+    const letters = await waitFor(async () => {
+      const found = await app.huey.deadLetters();
+      return found.length >= 1 && found;
+    }, "the pipeline's dead letter");
+    assert.match(letters[0].reason, /Unknown task "gone" \(next stage of "block"\)/);
+    await first.kill();
+
+    const second = start(["-w", "2", ...FAST]);
+    // A task due three lease timeouts (1 s each) from now: once it has run, any message left
+    // unacknowledged by the first consumer would have come back and run meanwhile.
+    const sentinel = await app.add.schedule({ args: [1, 1], delay: 3 });
+    assert.equal(await sentinel.get({ blocking: true, timeout: 60 }), 2);
+    assert.equal(
+      markers().filter((line) => line === "block p").length,
+      0,
+      "the first stage never ran",
+    );
+    assert.equal((await app.huey.deadLetters()).length, 1, "dead-lettered once");
+    assert.equal(await app.huey.pendingCount(), 0);
+    assert.equal((await second.stop("SIGINT")).code, 0);
+  }, { HUEY_TEST_LEASE: "1" });
+});
