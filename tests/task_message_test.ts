@@ -10,30 +10,9 @@ import assert from "node:assert/strict";
 import { Huey } from "../huey.ts";
 import { MemoryStorage } from "../storage/memory.ts";
 import { quietLogs } from "./_helpers.ts";
+import { goodFields, json } from "./_raw_messages.ts";
 
 quietLogs();
-
-/** A good message as JSON text fields (values are raw JSON), without onComplete/onError. */
-function goodFields(id: string, args = "[1,2]"): Record<string, string> {
-  return {
-    id: JSON.stringify(id),
-    name: '"add"',
-    args,
-    eta: "null",
-    retries: "0",
-    retryDelay: "0",
-    priority: "null",
-    expires: "null",
-    expiresResolved: "null",
-    timeout: "null",
-    onComplete: "null",
-    onError: "null",
-  };
-}
-
-function json(fields: Record<string, string>): string {
-  return `{${Object.entries(fields).map(([key, value]) => `${JSON.stringify(key)}:${value}`)}}`;
-}
 
 const NAN = '{"$":"nan"}';
 const INF = '{"$":"inf"}';

@@ -8,29 +8,9 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { FAST, inScenario, killAll, waitFor } from "./_consumer.ts";
+import { rawMessage as message } from "../_raw_messages.ts";
 
 after(killAll);
-
-/** A message of the fixture's `add` task, as raw JSON, with some fields replaced. */
-function message(id: string, fields: Record<string, string> = {}): Uint8Array {
-  const all: Record<string, string> = {
-    id: JSON.stringify(id),
-    name: '"add"',
-    args: "[1,2]",
-    eta: "null",
-    retries: "0",
-    retryDelay: "0",
-    priority: "null",
-    expires: "null",
-    expiresResolved: "null",
-    timeout: "null",
-    onComplete: "null",
-    onError: "null",
-    ...fields,
-  };
-  const json = `{${Object.entries(all).map(([key, value]) => `"${key}":${value}`).join(",")}}`;
-  return new TextEncoder().encode(json);
-}
 
 test("the consumer CLI moves poison messages to the dead letters once each and keeps running the good ones", async () => {
   await inScenario({ kind: "sqlite" }, async ({ app, start }) => {
