@@ -14,14 +14,14 @@ import { ConfigurationError } from "./errors.ts";
 import { getLogger } from "./logger.ts";
 import { VERSION } from "./version.ts";
 import { isMainModule } from "./_runtime.ts";
-import { Consumer } from "./consumer/consumer.ts";
+import { Consumer } from "./consumer/supervisor.ts";
 import { levelFor, setUpLogging } from "./consumer/logging.ts";
 import { loadHuey, moduleUrl } from "./consumer/load.ts";
 import { parseCommandLine, usage, UsageError } from "./consumer/options.ts";
 import { permissionProblem, runtimeProblem } from "./consumer/preflight.ts";
 
-export { Consumer } from "./consumer/consumer.ts";
-export type { RunOptions, WorkerLogging } from "./consumer/consumer.ts";
+export { Consumer } from "./consumer/supervisor.ts";
+export type { RunOptions, WorkerLogging } from "./consumer/supervisor.ts";
 export type { ConsumerOptions, WorkerType } from "./consumer/options.ts";
 export { Scheduler } from "./consumer/scheduler.ts";
 export type { SchedulerOptions } from "./consumer/scheduler.ts";

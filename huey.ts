@@ -3,18 +3,19 @@
  * messages in its storage, and runs them (`execute`) for the consumer. A
  * facade: the queue operations (`TaskQueue`), the execution (`Executor`),
  * the leases, revocations and locks are parts it builds and composes; its
- * bases hold what it reads and writes in its storage directly (`HueyData`,
- * huey_data.ts) and its hooks and signal handlers (`HueyHooks`,
- * huey_hooks.ts); its options are in huey_options.ts.
+ * bases hold revoking and locks (`HueyControls`, huey_controls.ts), what it
+ * reads and writes in its storage directly (`HueyData`, huey_data.ts) and
+ * its hooks and signal handlers (`HueyHooks`, huey_hooks.ts); its options
+ * are in huey_options.ts.
  *
  * @module
  */
-import { Consumer, type WorkerLogging } from "./consumer/consumer.ts";
+import { Consumer, type WorkerLogging } from "./consumer/supervisor.ts";
 import type { ConsumerOptions } from "./consumer/options.ts";
 import type { CrontabValidator } from "./crontab.ts";
 import { ConfigurationError, type ErrorMetadata } from "./errors.ts";
 import { assembleParts, type HueyParts } from "./assemble.ts";
-import { HueyData } from "./huey_data.ts";
+import { HueyControls } from "./huey_controls.ts";
 import {
   type DequeueTaskOptions,
   type ExecuteOptions,
@@ -24,7 +25,7 @@ import {
 } from "./huey_options.ts";
 import { buildErrorResult } from "./executor.ts";
 import type { PostExecuteHook, PreExecuteHook, WorkerHook } from "./hooks.ts";
-import type { LockOptions, TaskLock } from "./lock.ts";
+import type { Locks } from "./lock.ts";
 import {
   type ContextTaskOptions,
   defineContextTask,
@@ -35,17 +36,12 @@ import {
   TaskRegistry,
 } from "./registry.ts";
 import { Result, ResultGroup } from "./result.ts";
-import type { IsRevokedOptions, RevokeOptions } from "./revoke.ts";
+import type { Revocations } from "./revoke.ts";
 import type { SerializerLike } from "./serializer.ts";
 import type { Storage } from "./storage/base.ts";
 import { MemoryStorage } from "./storage/memory.ts";
 import { Task } from "./task.ts";
-import {
-  type AnyTaskWrapper,
-  createTaskWrapper,
-  isTaskWrapper,
-  type TaskWrapper,
-} from "./wrapper.ts";
+import { createTaskWrapper, type TaskWrapper } from "./wrapper.ts";
 import { WORKER, type WorkerSide } from "./worker_side.ts";
 
 export type { ContextTaskOptions, PostExecuteHook, PreExecuteHook, TaskContext, WorkerHook };
@@ -66,7 +62,7 @@ export type { DequeueTaskOptions, ExecuteOptions, HueyOptions, RevokeTarget };
  * console.assert((await result.get()) === 3);
  * ```
  */
-export class Huey extends HueyData {
+export class Huey extends HueyControls {
   /** The queue's name. */
   readonly name: string;
   /** Whether results are stored. */
@@ -149,6 +145,14 @@ export class Huey extends HueyData {
     return this.#immediateStorage ?? this.#storage;
   }
 
+  /** The revocation keys, for the `HueyControls` members. */
+  protected get revocations(): Revocations {
+    return this.#parts.revocations;
+  }
+  /** The named locks, for the `HueyControls` members. */
+  protected get locks(): Locks {
+    return this.#parts.locks;
+  }
   /** Whether `undefined`/`null` results are stored. */
   get storeNone(): boolean {
     return this.#parts.executor.storeNone;
@@ -328,40 +332,6 @@ export class Huey extends HueyData {
     return new Task<R>({ ...task.toData(), id: undefined });
   }
 
-  // ---------------------------------------------------------------- revocation
-
-  /** Revokes one task (by default until restored). */
-  revoke(task: Task, options?: RevokeOptions): Promise<void> {
-    return this.#parts.revocations.revoke(task.id, false, options);
-  }
-  /** Revokes a task by its id. */
-  revokeById(id: string, options?: RevokeOptions): Promise<void> {
-    return this.#parts.revocations.revoke(id, false, options);
-  }
-  /** Revokes every call of a task. */
-  revokeAll(wrapper: AnyTaskWrapper, options?: RevokeOptions): Promise<void> {
-    return this.#parts.revocations.revoke(wrapper.name, true, options);
-  }
-  /** Lifts the revocation of one task; `true` when there was one. */
-  restore(task: Task): Promise<boolean> {
-    return this.#parts.revocations.restore(task.id, false);
-  }
-  /** Lifts the revocation of a task id; `true` when there was one. */
-  restoreById(id: string): Promise<boolean> {
-    return this.#parts.revocations.restore(id, false);
-  }
-  /** Lifts the revocation of a whole task; `true` when there was one. */
-  restoreAll(wrapper: AnyTaskWrapper): Promise<boolean> {
-    return this.#parts.revocations.restore(wrapper.name, true);
-  }
-  /** Whether a task, task id, Result or whole task (wrapper) is revoked. */
-  isRevoked(target: RevokeTarget, options?: IsRevokedOptions): Promise<boolean> {
-    const { revocations } = this.#parts;
-    if (isTaskWrapper(target)) return revocations.isKeyRevoked(target.name, true, options);
-    if (typeof target === "string") return revocations.isKeyRevoked(target, false, options);
-    return revocations.isRevoked(target instanceof Result ? target.task : target, options);
-  }
-
   // ---------------------------------------------------------------- results
 
   /** Reads a task's result by id (see `Result.get()` for the options). */
@@ -377,24 +347,6 @@ export class Huey extends HueyData {
    */
   buildErrorResult(task: Task, error: unknown): ErrorMetadata {
     return buildErrorResult(task, error);
-  }
-
-  // ---------------------------------------------------------------- locks
-
-  /** A named lock (see {@linkcode TaskLock}). */
-  lockTask(name: string, options?: LockOptions): TaskLock {
-    return this.#parts.locks.lock(name, options);
-  }
-  /** Whether a lock is held. */
-  isLocked(name: string): Promise<boolean> {
-    return this.lockTask(name).isLocked();
-  }
-  /**
-   * Releases every known lock and the named ones, whoever holds them (the
-   * consumer's `--flush-locks` at start-up); resolves to the names that were held.
-   */
-  flushLocks(...names: string[]): Promise<Set<string>> {
-    return this.#parts.locks.flush(names);
   }
 
   // ---------------------------------------------------------------- listing (decoded tasks)

@@ -13,6 +13,10 @@
  * @module
  */
 export { Huey } from "./huey.ts";
+/** The bases of `Huey`, exported so their members appear in its documentation. */
+export type { HueyControls } from "./huey_controls.ts";
+export type { HueyData } from "./huey_data.ts";
+export type { HueyHooks } from "./huey_hooks.ts";
 export type { PostExecuteHook, PreExecuteHook, WorkerHook } from "./hooks.ts";
 export type {
   DequeueTaskOptions,
@@ -29,7 +33,7 @@ export {
   RedisExpireHuey,
   RedisHuey,
   SqliteHuey,
-} from "./hueys.ts";
+} from "./huey_kinds.ts";
 export { Task } from "./task.ts";
 export type { TaskData, TaskOptionsUpdate, TaskSource } from "./task.ts";
 export type { ContextTaskOptions, TaskContext, TaskDefinition, TaskOptions } from "./registry.ts";

@@ -9,7 +9,7 @@
  */
 import process from "node:process";
 import type { Huey } from "../huey.ts";
-import { RedisHuey, SqliteHuey } from "../hueys.ts";
+import { RedisHuey, SqliteHuey } from "../huey_kinds.ts";
 import type { TaskWrapper } from "../wrapper.ts";
 
 /** Where a bench Huey keeps its queue. */

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import process from "node:process";
-import type { Consumer } from "../consumer/consumer.ts";
+import type { Consumer } from "../consumer/supervisor.ts";
 import {
   BENCH_TARGET_ENV,
   type BenchApp,

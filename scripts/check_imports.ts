@@ -3,7 +3,7 @@
  * (docs/architecture rules R1-R5 of issue 11) and names each import that
  * breaks one:
  *
- * - R1: only `mod.ts`, the Huey kinds module (`hueys.ts`) and tests import `huey.ts`;
+ * - R1: only `mod.ts`, the Huey kinds module (`huey_kinds.ts`) and tests import `huey.ts`;
  * - R2: the core never imports `consumer/`, except `huey.ts` (`createConsumer()`);
  * - R3: `consumer/` never imports `huey.ts`, not even its types (R1 covers it);
  * - R4: `storage/` imports only `storage/base.ts`, its own private modules
@@ -68,10 +68,10 @@ export function importsOf(module: string, source: string): ImportEdge[] {
 /** The rule an import breaks, or `null`. */
 export function ruleBroken(edge: ImportEdge): string | null {
   const { from, to } = edge;
-  if (to === "huey.ts" && from !== "mod.ts" && from !== "hueys.ts") {
+  if (to === "huey.ts" && from !== "mod.ts" && from !== "huey_kinds.ts") {
     return from.startsWith("consumer/")
       ? "R3: consumer/ sees the core through its own interface, not huey.ts"
-      : "R1: only mod.ts and hueys.ts import huey.ts";
+      : "R1: only mod.ts and huey_kinds.ts import huey.ts";
   }
   if (
     to.startsWith("consumer/") && !from.startsWith("consumer/") && from !== "huey.ts" &&

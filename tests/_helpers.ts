@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import type { Huey, HueyOptions } from "../huey.ts";
-import { MemoryHuey } from "../hueys.ts";
+import { MemoryHuey } from "../mod.ts";
 import { Result, type ResultGroup } from "../result.ts";
 import type { SignalName } from "../signals.ts";
 import type { Task } from "../task.ts";

@@ -8,16 +8,16 @@ import { circles, type ImportEdge, importsOf, ruleBroken } from "../scripts/chec
 
 const edge = (from: string, to: string): ImportEdge => ({ from, to, line: 1 });
 
-test("only mod.ts and hueys.ts may import huey.ts; consumer/ never does (R1, R3)", () => {
+test("only mod.ts and huey_kinds.ts may import huey.ts; consumer/ never does (R1, R3)", () => {
   assert.equal(ruleBroken(edge("mod.ts", "huey.ts")), null);
-  assert.equal(ruleBroken(edge("hueys.ts", "huey.ts")), null);
+  assert.equal(ruleBroken(edge("huey_kinds.ts", "huey.ts")), null);
   assert.match(ruleBroken(edge("result.ts", "huey.ts"))!, /^R1:/);
   assert.match(ruleBroken(edge("consumer/worker_loop.ts", "huey.ts"))!, /^R3:/);
 });
 
 test("the core imports consumer/ only where huey.ts builds a Consumer (R2)", () => {
-  assert.equal(ruleBroken(edge("huey.ts", "consumer/consumer.ts")), null);
-  assert.equal(ruleBroken(edge("consumer/consumer.ts", "consumer/scheduler.ts")), null);
+  assert.equal(ruleBroken(edge("huey.ts", "consumer/supervisor.ts")), null);
+  assert.equal(ruleBroken(edge("consumer/supervisor.ts", "consumer/scheduler.ts")), null);
   assert.match(ruleBroken(edge("executor.ts", "consumer/host.ts"))!, /^R2:/);
 });
 

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { after, before, test } from "node:test";
 import type { Huey } from "../huey.ts";
-import { RedisHuey, SqliteHuey } from "../hueys.ts";
+import { RedisHuey, SqliteHuey } from "../mod.ts";
 import { makeHuey, quietLogs } from "./_helpers.ts";
 import { type RedisServer, redisSkip, startRedis } from "./_redis_server.ts";
 

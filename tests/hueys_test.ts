@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Huey } from "../huey.ts";
-import { BlackHoleHuey, FileHuey, MemoryHuey, SqliteHuey } from "../hueys.ts";
+import { BlackHoleHuey, FileHuey, MemoryHuey, SqliteHuey } from "../mod.ts";
 import { BlackHoleStorage } from "../storage/blackhole.ts";
 import { FileStorage } from "../storage/file.ts";
 import { MemoryStorage } from "../storage/memory.ts";

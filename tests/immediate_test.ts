@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Huey } from "../huey.ts";
-import { MemoryHuey } from "../hueys.ts";
+import { MemoryHuey } from "../mod.ts";
 import { TaskError } from "../errors.ts";
 import { ResultGroup } from "../result.ts";
 import type { Storage } from "../storage/base.ts";

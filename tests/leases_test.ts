@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sleep } from "../_runtime.ts";
 import { Huey } from "../huey.ts";
-import { SqliteHuey } from "../hueys.ts";
+import { SqliteHuey } from "../mod.ts";
 import { READ_AHEAD_FRESH_MS } from "../revoke.ts";
 import { SIGNAL_COMPLETE } from "../signals.ts";
 import { WORKER } from "../worker_side.ts";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TaskError, TaskLockedError } from "../errors.ts";
 import type { Huey } from "../huey.ts";
-import { MemoryHuey, RedisHuey, SqliteHuey } from "../hueys.ts";
+import { MemoryHuey, RedisHuey, SqliteHuey } from "../mod.ts";
 import { MemoryStorage } from "../storage/memory.ts";
 import { sleep } from "../_runtime.ts";
 import { executeNext, makeHuey, quietLogs } from "./_helpers.ts";

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TaskError } from "../errors.ts";
 import { Huey } from "../huey.ts";
-import type { MemoryHuey } from "../hueys.ts";
+import type { MemoryHuey } from "../mod.ts";
 import { newTask } from "../registry.ts";
 import { ResultGroup } from "../result.ts";
 import { MemoryStorage } from "../storage/memory.ts";

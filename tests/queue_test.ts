@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { ConfigurationError } from "../errors.ts";
 import { crontab } from "../crontab.ts";
 import type { HueyOptions } from "../huey.ts";
-import { MemoryHuey } from "../hueys.ts";
+import { MemoryHuey } from "../mod.ts";
 import { SignedSerializer } from "../serializer.ts";
 import { Task } from "../task.ts";
 import { executeNext, fromNow, makeHuey } from "./_helpers.ts";

@@ -4,12 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigurationError } from "../errors.ts";
-import {
-  PriorityRedisExpireHuey,
-  PriorityRedisHuey,
-  RedisExpireHuey,
-  RedisHuey,
-} from "../hueys.ts";
+import { PriorityRedisExpireHuey, PriorityRedisHuey, RedisExpireHuey, RedisHuey } from "../mod.ts";
 import {
   PriorityRedisExpireStorage,
   PriorityRedisStorage,

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { crontab } from "../crontab.ts";
 import { CancelExecution, type ErrorMetadata, RetryTask, TaskError } from "../errors.ts";
-import { MemoryHuey } from "../hueys.ts";
+import { MemoryHuey } from "../mod.ts";
 import type { Result } from "../result.ts";
 import type { Task } from "../task.ts";
 import { executeNext, fromNow, makeHuey, quietLogs } from "./_helpers.ts";

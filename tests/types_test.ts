@@ -3,7 +3,7 @@
 // stops being an error; the tests also run each line, so the file is exercised at runtime.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MemoryHuey } from "../hueys.ts";
+import { MemoryHuey } from "../mod.ts";
 import { MiniHuey } from "../mini.ts";
 import { crontab } from "../crontab.ts";
 import type { Result, ResultGroup } from "../result.ts";

@@ -15,7 +15,7 @@ import { test } from "node:test";
 import { Consumer } from "../../consumer.ts";
 import { type ConsumerOptions, resolveConsumerOptions } from "../../consumer/options.ts";
 import { ConfigurationError } from "../../errors.ts";
-import { MemoryHuey, SqliteHuey } from "../../hueys.ts";
+import { MemoryHuey, SqliteHuey } from "../../mod.ts";
 import { SIGNAL_INTERRUPTED } from "../../signals.ts";
 import { type App, createApp, readMarkers } from "../fixtures/tasks.ts";
 import { quietLogs } from "../_helpers.ts";

@@ -15,7 +15,7 @@ import { after, before, test } from "node:test";
 import { Consumer, Scheduler } from "../../consumer.ts";
 import { crontab } from "../../crontab.ts";
 import { Huey } from "../../huey.ts";
-import { FileHuey, MemoryHuey, RedisHuey, SqliteHuey } from "../../hueys.ts";
+import { FileHuey, MemoryHuey, RedisHuey, SqliteHuey } from "../../mod.ts";
 import { SIGNAL_ENQUEUED } from "../../signals.ts";
 import type { EnqueueOnceOptions } from "../../storage/base.ts";
 import { MemoryStorage } from "../../storage/memory.ts";

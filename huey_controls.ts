@@ -1,0 +1,77 @@
+/**
+ * `HueyControls`: the members of a Huey that steer tasks without running
+ * them: revoking and restoring, and named locks. `Huey` extends it and gives
+ * it its `Revocations` and `Locks` parts; it extends `HueyData`.
+ *
+ * @module
+ */
+import { HueyData } from "./huey_data.ts";
+import type { RevokeTarget } from "./huey_options.ts";
+import type { LockOptions, Locks, TaskLock } from "./lock.ts";
+import { Result } from "./result.ts";
+import type { IsRevokedOptions, Revocations, RevokeOptions } from "./revoke.ts";
+import type { Task } from "./task.ts";
+import { type AnyTaskWrapper, isTaskWrapper } from "./wrapper.ts";
+
+/**
+ * Revocation and locks, as a Huey shows them. A base of `Huey`, which gives
+ * it the parts that do the work.
+ */
+export abstract class HueyControls extends HueyData {
+  /** The revocation keys (a part built by the Huey). */
+  protected abstract get revocations(): Revocations;
+  /** The named locks (a part built by the Huey). */
+  protected abstract get locks(): Locks;
+
+  // ---------------------------------------------------------------- revocation
+
+  /** Revokes one task (by default until restored). */
+  revoke(task: Task, options?: RevokeOptions): Promise<void> {
+    return this.revocations.revoke(task.id, false, options);
+  }
+  /** Revokes a task by its id. */
+  revokeById(id: string, options?: RevokeOptions): Promise<void> {
+    return this.revocations.revoke(id, false, options);
+  }
+  /** Revokes every call of a task. */
+  revokeAll(wrapper: AnyTaskWrapper, options?: RevokeOptions): Promise<void> {
+    return this.revocations.revoke(wrapper.name, true, options);
+  }
+  /** Lifts the revocation of one task; `true` when there was one. */
+  restore(task: Task): Promise<boolean> {
+    return this.revocations.restore(task.id, false);
+  }
+  /** Lifts the revocation of a task id; `true` when there was one. */
+  restoreById(id: string): Promise<boolean> {
+    return this.revocations.restore(id, false);
+  }
+  /** Lifts the revocation of a whole task; `true` when there was one. */
+  restoreAll(wrapper: AnyTaskWrapper): Promise<boolean> {
+    return this.revocations.restore(wrapper.name, true);
+  }
+  /** Whether a task, task id, Result or whole task (wrapper) is revoked. */
+  isRevoked(target: RevokeTarget, options?: IsRevokedOptions): Promise<boolean> {
+    const revocations = this.revocations;
+    if (isTaskWrapper(target)) return revocations.isKeyRevoked(target.name, true, options);
+    if (typeof target === "string") return revocations.isKeyRevoked(target, false, options);
+    return revocations.isRevoked(target instanceof Result ? target.task : target, options);
+  }
+
+  // ---------------------------------------------------------------- locks
+
+  /** A named lock (see {@linkcode TaskLock}). */
+  lockTask(name: string, options?: LockOptions): TaskLock {
+    return this.locks.lock(name, options);
+  }
+  /** Whether a lock is held. */
+  isLocked(name: string): Promise<boolean> {
+    return this.lockTask(name).isLocked();
+  }
+  /**
+   * Releases every known lock and the named ones, whoever holds them (the
+   * consumer's `--flush-locks` at start-up); resolves to the names that were held.
+   */
+  flushLocks(...names: string[]): Promise<Set<string>> {
+    return this.locks.flush(names);
+  }
+}
