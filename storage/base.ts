@@ -59,6 +59,25 @@ export interface EnqueueOnceOptions {
   ttl: number;
 }
 
+/** Options of {@linkcode Storage.incr} and {@linkcode Storage.addMember}. */
+export interface TallyOptions {
+  /**
+   * Seconds the counter or member set lives from its creation (a fixed
+   * window: later calls do not extend it); kept until deleted when omitted.
+   */
+  ttl?: number;
+}
+
+/** One message for {@linkcode Storage.enqueueOnce}. */
+export interface OnceItem {
+  /** The message. */
+  data: Uint8Array;
+  /** Its priority (0 when omitted). */
+  priority?: number;
+  /** When set (epoch ms), the message is added to the schedule for then instead of the queue. */
+  eta?: number;
+}
+
 /** What {@linkcode Storage.finish} stores before it acknowledges. */
 export interface FinishOptions {
   /** Keys to remove first, as `deleteData` does (e.g. the task's revocation key). */
@@ -206,9 +225,51 @@ export interface Storage {
    */
   enqueueOnce(
     marker: string,
-    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    items: readonly OnceItem[],
     options: EnqueueOnceOptions,
   ): Promise<boolean>;
+  /**
+   * Removes a marker of {@linkcode enqueueOnce} before it expires, so that
+   * the next call with it enqueues (a unique task that has finished).
+   *
+   * @returns `true` when the marker was set.
+   */
+  deleteMarker(marker: string): Promise<boolean>;
+
+  /**
+   * Adds `by` to a counter and resolves to its new value, atomically among
+   * every client of the storage (a missing or expired counter is 0). The
+   * counter is created with `ttl` (a fixed window: rate limits). Counters
+   * live apart from the key/value store: no key/value method reads, counts or
+   * lists them.
+   *
+   * @param key The counter's name.
+   * @param by What to add (a whole number; 1 when omitted).
+   * @param options `ttl`: seconds the counter lives from its creation.
+   */
+  incr(key: string, by?: number, options?: TallyOptions): Promise<number>;
+  /** Removes a counter; `true` when there was one. */
+  deleteCounter(key: string): Promise<boolean>;
+  /**
+   * Adds a member to a set and resolves to the set's size after it,
+   * atomically among every client of the storage: a member added twice
+   * counts once (the members of a chord that have finished). Member sets
+   * live apart from the key/value store, like counters.
+   *
+   * @param key The set's name.
+   * @param member The member (a task id).
+   * @param options `ttl`: seconds the set lives from its creation.
+   */
+  addMember(key: string, member: string, options?: TallyOptions): Promise<number>;
+  /** Removes a member set; `true` when there was one. */
+  deleteMembers(key: string): Promise<boolean>;
+  /**
+   * Resolves once a value is stored under `key` (`true`), or after
+   * `timeout` ms (`false`), or when `signal` aborts (`false`): a blocking
+   * `Result.get()` that is woken by the store instead of polling (Redis with
+   * `notifyResult`). Optional: callers poll {@linkcode hasDataForKey}.
+   */
+  waitForData?(key: string, timeout: number, signal?: AbortSignal): Promise<boolean>;
   /** How many keys are stored. */
   resultStoreSize(): Promise<number>;
   /** Every stored key and its value. */
@@ -232,7 +293,10 @@ export interface Storage {
   /** Removes every dead letter; resolves to how many there were. */
   flushDeadLetters(): Promise<number>;
 
-  /** Empties the queue, the schedule, the key/value store, the markers and the dead letters. */
+  /**
+   * Empties the queue, the schedule, the key/value store, the markers, the
+   * counters, the member sets and the dead letters.
+   */
   flushAll(): Promise<void>;
   /** Releases connections and files. Further calls fail. */
   close(): Promise<void>;
