@@ -7,6 +7,7 @@
  * @module
  * @internal
  */
+import { ChordCompletion } from "./chord_completion.ts";
 import { Executor, type ExecutorOptions } from "./executor.ts";
 import { LeaseKeeper } from "./leases.ts";
 import { Locks } from "./lock.ts";
@@ -39,6 +40,8 @@ export interface PartsSettings extends
   leaseTimeout: number;
   /** Enqueues a follow-up task as `Huey.enqueue` does (it runs at once in immediate mode). */
   enqueue: (task: Task) => Promise<unknown>;
+  /** Enqueues a task once per marker (`TaskQueue.enqueueOnce`; it runs at once in immediate mode). */
+  enqueueOnce: (marker: string, task: Task, ttl: number) => Promise<boolean>;
 }
 
 /** The parts of a Huey. */
@@ -96,6 +99,7 @@ export function assembleParts(settings: PartsSettings): HueyParts {
       schedule: (task) => queue.schedule(task),
       deadLetter: (data, error) => queue.deadLetter(data, error),
     },
+    chords: new ChordCompletion({ storage, serializer, enqueueOnce: settings.enqueueOnce }),
     results: settings.results,
     storeNone: settings.storeNone,
     buildErrorResult: settings.buildErrorResult,

@@ -18,6 +18,7 @@ import {
 } from "./errors.ts";
 import { type HookList, type PostExecuteHook, type PreExecuteHook, runEach } from "./hooks.ts";
 import { Interrupted, invoke } from "./invoke.ts";
+import { type ChordCompletion, endedMembership } from "./chord_completion.ts";
 import type { LeaseKeeper, TaskLease } from "./leases.ts";
 import { getLogger } from "./logger.ts";
 import type { TaskRegistry } from "./registry.ts";
@@ -92,6 +93,8 @@ export interface ExecutorOptions {
   revocations: Revocations;
   /** Where follow-ups go. */
   followUps: FollowUps;
+  /** Records the ends of chord members. */
+  chords: ChordCompletion;
   /** Store results. */
   results: boolean;
   /** Store `undefined`/`null` results too. */
@@ -128,6 +131,7 @@ export class Executor {
   #leases: LeaseKeeper;
   #revocations: Revocations;
   #followUps: FollowUps;
+  #chords: ChordCompletion;
   #results: boolean;
   #buildErrorResult: (task: Task, error: unknown) => ErrorMetadata;
 
@@ -142,6 +146,7 @@ export class Executor {
     this.#leases = options.leases;
     this.#revocations = options.revocations;
     this.#followUps = options.followUps;
+    this.#chords = options.chords;
     this.#results = options.results;
     this.storeNone = options.storeNone;
     this.#buildErrorResult = options.buildErrorResult;
@@ -202,10 +207,12 @@ export class Executor {
     }
     if (await this.#revocations.isRevoked(task, { timestamp: now, peek: false })) {
       await this.#signals.emit(SIGNAL_REVOKED, task);
+      await this.#endChordMember(task, null, true);
       return undefined;
     }
     if (task.expiresResolved && task.expiresResolved.getTime() < now.getTime()) {
       await this.#signals.emit(SIGNAL_EXPIRED, task);
+      await this.#endChordMember(task, null, true);
       return undefined;
     }
     const definition = this.#registry.get(task.name);
@@ -214,7 +221,10 @@ export class Executor {
     if (logsInfo) logger.info(`Executing ${task}`);
     const started = logsInfo ? performance.now() : 0;
     await this.#emit(SIGNAL_EXECUTING, task);
-    if (this.#preExecuteHooks.size > 0 && await this.#cancelledByHook(task)) return undefined;
+    if (this.#preExecuteHooks.size > 0 && await this.#cancelledByHook(task)) {
+      await this.#endChordMember(task, null, true);
+      return undefined;
+    }
 
     let value: unknown;
     try {
@@ -261,6 +271,8 @@ export class Executor {
     const retryEta = failed ? await this.#reportFailure(task, error) : null;
     const periodic = this.#registry.get(task.name)?.validate != null;
     const followUp = failed ? task.retries > 0 || task.errorHandler !== null : task.next !== null;
+    // A chord member's end is recorded before its message is acknowledged: no finish() then.
+    const member = failed && task.retries > 0 ? null : endedMembership(task, failed);
     const deleteKeys = periodic ? [] : [instanceKey(task.id)];
     let result: { key: string; value: Uint8Array } | undefined;
     if (this.#results && !periodic) {
@@ -268,7 +280,7 @@ export class Executor {
       else if (value != null || this.storeNone) result = this.#resultOf(task, value);
     }
     const storage = this.#storage();
-    const acked = !followUp && storage.finish !== undefined;
+    const acked = !followUp && storage.finish !== undefined && member === null;
     const hooks = this.#postExecuteHooks.size > 0 ? this.#postExecuteHooks.hooks : [];
     if (lease !== undefined) this.#leases.settle(lease);
     if (acked) {
@@ -292,6 +304,7 @@ export class Executor {
           "next stage",
         );
       }
+      if (member !== null) await this.#chords.complete(member, value);
       return value;
     }
     if (task.retries > 0) {
@@ -300,7 +313,16 @@ export class Executor {
     } else if (task.errorHandler) {
       await this.#enqueueFollowUp(task, withValue(task.errorHandler, [error]), "error handler");
     }
+    if (member !== null) {
+      await this.#chords.complete(member, new TaskError(this.#buildErrorResult(task, error)));
+    }
     return undefined;
+  }
+
+  /** Records the end of a chord member, when the task ends one (see chord_completion.ts). */
+  #endChordMember(task: Task, outcome: unknown, early: boolean): Promise<unknown> {
+    const member = endedMembership(task, early);
+    return member === null ? RESOLVED : this.#chords.complete(member, outcome);
   }
 
   /** A task's result as the key and bytes to store. */

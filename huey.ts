@@ -10,6 +10,9 @@
  *
  * @module
  */
+import { Chord, chord, type ChordCallback, type ChordMember, type MemberValue } from "./chord.ts";
+import { enqueueChord, enqueueGroup } from "./chord_enqueue.ts";
+import type { ChordResult } from "./chord_result.ts";
 import { Consumer, type WorkerLogging } from "./consumer/supervisor.ts";
 import type { ConsumerOptions } from "./consumer/options.ts";
 import type { CrontabValidator } from "./crontab.ts";
@@ -41,6 +44,7 @@ import type { SerializerLike } from "./serializer.ts";
 import type { Storage } from "./storage/base.ts";
 import { MemoryStorage } from "./storage/memory.ts";
 import { Task } from "./task.ts";
+import { Group, group } from "./group.ts";
 import { createTaskWrapper, type TaskWrapper } from "./wrapper.ts";
 import { WORKER, type WorkerSide } from "./worker_side.ts";
 
@@ -119,6 +123,8 @@ export class Huey extends HueyControls {
       acks,
       leaseTimeout,
       enqueue: (task) => this.enqueue(task),
+      enqueueOnce: (marker, task, ttl) =>
+        parts.queue.enqueueOnce(marker, task, ttl, this.#immediate ? this.#runNow : undefined),
       buildErrorResult: (task, error) => this.buildErrorResult(task, error),
     });
     this.#parts = parts;
@@ -247,13 +253,36 @@ export class Huey extends HueyControls {
   // ---------------------------------------------------------------- queue
 
   /**
-   * Enqueues a task (in immediate mode: runs it now).
+   * Enqueues a task (in immediate mode: runs it now), or the members of a
+   * group or chord.
    *
-   * @returns Its Result, or a group of the task and each pipeline stage.
+   * @returns For a task, its Result, or a group of the task and each
+   *   pipeline stage; for a group, a result per member; for a chord, its
+   *   `ChordResult`.
    */
-  async enqueue<R>(task: Task<R>): Promise<Result<R> | ResultGroup> {
+  enqueue<R, T>(chord: Chord<R, T>): Promise<ChordResult<R, T>>;
+  enqueue<T>(group: Group<T>): Promise<ResultGroup<T>>;
+  enqueue<R>(task: Task<R>): Promise<Result<R> | ResultGroup>;
+  async enqueue<R>(
+    task: Task<R> | Group<R> | Chord<R>,
+  ): Promise<Result<R> | ResultGroup | ChordResult<R>> {
+    if (task instanceof Chord) return enqueueChord(this, task);
+    if (task instanceof Group) return enqueueGroup(this, task);
     await this.#parts.queue.enqueue(task, this.#immediate ? this.#runNow : undefined);
     return this.resultFor(task);
+  }
+
+  /** Builds a group of tasks to run in parallel (as the function `group()`). */
+  group<M extends ChordMember>(tasks: readonly M[]): Group<MemberValue<M>> {
+    return group(tasks);
+  }
+
+  /** Builds a chord: tasks in parallel, then a callback with their values (as the function `chord()`). */
+  chord<M extends ChordMember, R>(
+    tasks: readonly M[],
+    callback: ChordCallback<MemberValue<M>, R>,
+  ): Chord<Awaited<R>, MemberValue<M>> {
+    return chord(tasks, callback);
   }
 
   /** Enqueues several tasks at once, in order. */

@@ -35,11 +35,15 @@ export {
   SqliteHuey,
 } from "./huey_kinds.ts";
 export { Task } from "./task.ts";
-export type { TaskData, TaskOptionsUpdate, TaskSource } from "./task.ts";
+export type { ChordMembership, TaskData, TaskOptionsUpdate, TaskSource } from "./task.ts";
 export type { ContextTaskOptions, TaskContext, TaskDefinition, TaskOptions } from "./registry.ts";
 export type { AnyTaskWrapper, ArgsPrefix, ScheduleOptions, TaskWrapper } from "./wrapper.ts";
 export type { IsRevokedOptions, RevokeOptions } from "./revoke.ts";
 export { Result, ResultGroup } from "./result.ts";
+export { Group, group } from "./group.ts";
+export { Chord, chord } from "./chord.ts";
+export type { ChordCallback, ChordMember, MemberValue } from "./chord.ts";
+export { ChordResult } from "./chord_result.ts";
 export type {
   AsCompletedOptions,
   GetOptions,

@@ -125,6 +125,28 @@ export class TaskQueue {
     else await this.#storage().enqueue(this.encode(task), task.priority ?? 0);
   }
 
+  /**
+   * Enqueues a task unless `marker` is set, and sets the marker for `ttl`
+   * seconds, in one storage step (a chord's callback: one enqueue however
+   * often its last member ends); emits `SIGNAL_ENQUEUED` when it enqueued.
+   * `runNow` runs the task instead of storing it (immediate mode), once per
+   * marker too.
+   *
+   * @returns `true` when it enqueued (or ran) the task.
+   */
+  async enqueueOnce(
+    marker: string,
+    task: Task,
+    ttl: number,
+    runNow?: (task: Task) => Promise<unknown>,
+  ): Promise<boolean> {
+    const items = runNow ? [] : [this.item(task)];
+    if (!await this.#storage().enqueueOnce(marker, items, { ttl })) return false;
+    if (this.#signals.has(SIGNAL_ENQUEUED)) await this.#signals.emit(SIGNAL_ENQUEUED, task);
+    if (runNow) await runNow(task);
+    return true;
+  }
+
   /** Enqueues several tasks in one storage step, in order; `runNow` as in {@linkcode enqueue}. */
   async enqueueMany(tasks: Task[], runNow?: (task: Task) => Promise<unknown>): Promise<void> {
     for (const task of tasks) {

@@ -59,6 +59,24 @@ export interface TaskData {
   onComplete: TaskData | null;
   /** The error handler. */
   onError: TaskData | null;
+  /** The chord this task ends a member of (absent from most messages: `null`). */
+  chord?: ChordMembership | null;
+}
+
+/**
+ * A task's place in a chord, carried by the last stage of each member: the
+ * chord's id and size, the member's index, and the callback to enqueue once
+ * every member has finished (see chord_completion.ts).
+ */
+export interface ChordMembership {
+  /** The chord's id (one per enqueued chord). */
+  readonly id: string;
+  /** How many members the chord has. */
+  readonly size: number;
+  /** This member's position, from 0: where its outcome goes in the callback's list. */
+  readonly index: number;
+  /** The callback (and its pipeline), as it goes into a message. */
+  readonly callback: TaskData;
 }
 
 /** The signal of a task that is not running: never aborted (one for all, as a task is built per message). */
@@ -104,6 +122,8 @@ export class Task<R = unknown> {
   next: Task | null;
   /** The task enqueued when this one fails for good, or `null`. */
   errorHandler: Task | null;
+  /** The chord this task ends a member of, or `null`. */
+  chord: ChordMembership | null;
   /** Aborted when the running task must stop (timeout, consumer shutdown). */
   signal: AbortSignal;
   declare readonly __result?: R;
@@ -124,6 +144,7 @@ export class Task<R = unknown> {
     this.timeout = data.timeout ?? null;
     this.next = data.onComplete ? Task.fromData(data.onComplete) : null;
     this.errorHandler = data.onError ? Task.fromData(data.onError) : null;
+    this.chord = data.chord ?? null;
     this.signal = NOT_RUNNING;
   }
 
@@ -134,7 +155,7 @@ export class Task<R = unknown> {
 
   /** The task's fields (and its pipeline's), as they go into a message. */
   toData(): TaskData {
-    return {
+    const data: TaskData = {
       id: this.id,
       name: this.name,
       args: this.args,
@@ -148,6 +169,8 @@ export class Task<R = unknown> {
       onComplete: this.next?.toData() ?? null,
       onError: this.errorHandler?.toData() ?? null,
     };
+    if (this.chord !== null) data.chord = this.chord;
+    return data;
   }
 
   /**
@@ -236,7 +259,15 @@ export function checkTaskSettings(
   else if (expires != null) checkSeconds(expires, "expires");
 }
 
-function toTask(source: TaskSource | Task, args: unknown[]): Task {
+/**
+ * The task a `chain()` or `onError()` argument stands for: a wrapper called
+ * as `source.s(...args)`, or a built task with `args` appended to its own.
+ *
+ * @param source A task wrapper or a built task.
+ * @param args Arguments for it.
+ * @returns The task.
+ */
+export function toTask(source: TaskSource | Task, args: unknown[]): Task {
   if (source instanceof Task) {
     source.args = [...source.args, ...args];
     return source;
