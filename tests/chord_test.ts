@@ -283,6 +283,21 @@ test("the last member executed twice enqueues the callback once", async () => {
   assert.deepEqual(await result.get(), [[2, 3]]);
 });
 
+test("members that end at the same time enqueue the callback once, and signal it once", async () => {
+  const { huey, incr, collect } = setup();
+  const enqueued: string[] = [];
+  huey.signal((_signal, task) => void enqueued.push(task.name), "enqueued");
+  const result = await huey.enqueue(chord([1, 2, 3, 4, 5].map((n) => incr.s(n)), collect));
+  const members = [];
+  for (let i = 0; i < 5; i++) members.push((await huey.dequeue())!);
+  await Promise.all(members.map((task) => huey.execute(task)));
+  await Promise.all(members.map((task) => huey.execute(task))); // and each one again
+  assert.deepEqual(await queuedNames(huey), ["collect"]);
+  assert.deepEqual(enqueued.filter((name) => name === "collect"), ["collect"]);
+  await drain(huey);
+  assert.deepEqual(await result.get(), [[2, 3, 4, 5, 6]]);
+});
+
 test("immediate mode runs the members, then the callback, inside enqueue()", async () => {
   const { huey, incr, total } = setup({ immediate: true });
   const result = await huey.enqueue(chord([incr.s(1), incr.s(2)], total).chain(incr));
