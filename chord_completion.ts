@@ -14,7 +14,7 @@
  *    member gets there too), reads every outcome in order and enqueues the
  *    callback with them under the marker `chord:<id>` (`enqueueOnce`: one
  *    enqueue among any number of redeliveries), marks the chord done (the
- *    counter `chord:<id>`), then deletes the outcomes and the set.
+ *    counter `chord:<id>:done`), then deletes the outcomes and the set.
  *
  * A crash at any point leaves the member's message leased: it comes back,
  * runs again and repeats the steps, each of which is idempotent. A member
@@ -105,7 +105,7 @@ export class ChordCompletion {
     const ended = await storage.addMember(set, String(membership.index));
     if (ended < membership.size) {
       // `incr(0)` reads the done counter (0 when missing; one created expires).
-      const done = await storage.incr(set, 0, { ttl: CHORD_MARKER_TTL });
+      const done = await storage.incr(`${set}:done`, 0, { ttl: CHORD_MARKER_TTL });
       if (done > 0) await this.#forget(set, [outcomeKey(membership, membership.index)]);
       return false;
     }
@@ -117,7 +117,7 @@ export class ChordCompletion {
     const callback = Task.fromData(membership.callback);
     callback.args = [...callback.args, outcomes];
     const enqueued = await this.#enqueueOnce(set, callback, CHORD_MARKER_TTL);
-    await storage.incr(set, 1, { ttl: CHORD_MARKER_TTL });
+    await storage.incr(`${set}:done`, 1, { ttl: CHORD_MARKER_TTL });
     await this.#forget(set, keys);
     return enqueued;
   }
