@@ -79,6 +79,23 @@ test("group(...).onError(handler) gives every member its own copy of the handler
   assert.notEqual(c.errorHandler?.id, d.errorHandler?.id);
 });
 
+test("a failing group member runs its own copy of the group's error handler", async () => {
+  const { huey, incr, boom, collect } = setup();
+  const made = group([boom.s(1), incr.s(1), boom.s(2)]).onError(collect, "failed");
+  const results = await huey.enqueue(made);
+  await drain(huey);
+  const [first, , third] = made.tasks as Task[];
+  const handled = await Promise.all(
+    [first, third].map((task) => new Result(huey, task.errorHandler!).get()),
+  );
+  assert.deepEqual(handled.map((value) => (value as [string, Error])[1].message), [
+    "boom 1",
+    "boom 2",
+  ]);
+  assert.equal(await results.results[1].get(), 2);
+  assert.equal(await huey.pendingCount(), 0);
+});
+
 test("a group cannot be a member of a chord or a group: ConfigurationError names the member", () => {
   const { incr, total } = setup();
   const inner = group([incr.s(1)]);
