@@ -6,6 +6,7 @@
 import { ConfigurationError, type ErrorMetadata, ResultTimeout, TaskError } from "./errors.ts";
 import type { RevokeOptions } from "./revoke.ts";
 import type { SerializerLike } from "./serializer.ts";
+import type { Storage } from "./storage/base.ts";
 import type { Task } from "./task.ts";
 import { sleep } from "./_runtime.ts";
 import { resolveEta } from "./time.ts";
@@ -72,6 +73,8 @@ export interface ResultHost {
   copyTask<R>(task: Task<R>): Task<R>;
   /** Enqueues a task. */
   enqueue<R>(task: Task<R>): Promise<Result<R> | ResultGroup>;
+  /** The storage: a blocking `get()` waits with its `waitForData` when it has one. */
+  readonly storage?: Pick<Storage, "waitForData">;
 }
 
 const EMPTY: unique symbol = Symbol("empty");
@@ -158,14 +161,21 @@ export class Result<R = unknown> {
     }
     if (!blocking) return this.#unwrap(await this.#read(preserve));
     const start = performance.now();
+    const storage = this.#huey.storage;
     let delay = 0.1;
     while (true) {
       const value = await this.#read(preserve);
       if (value !== EMPTY) return this.#unwrap(value);
       signal?.throwIfAborted();
-      if (timeout && (performance.now() - start) / 1000 >= timeout) {
+      const waited = performance.now() - start;
+      if (timeout && waited / 1000 >= timeout) {
         if (revokeOnTimeout) await this.revoke();
         throw new ResultTimeout();
+      }
+      // Woken by the store itself (Redis with notifyResult): no polling.
+      if (storage?.waitForData) {
+        await storage.waitForData(this.id, timeout ? timeout * 1000 - waited : Infinity, signal);
+        continue;
       }
       delay = Math.min(delay, maxDelay);
       await sleep(delay, signal);

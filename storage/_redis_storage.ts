@@ -58,7 +58,18 @@ export interface RedisStorageOptions extends RedisConnectOptions {
   readTimeout?: number;
   /** Seconds a task result is kept (`RedisExpireStorage` kinds only). @default 86400 */
   expireTime?: number;
+  /**
+   * Storing a task's result also notifies it (a LIST per result, kept a
+   * day), so that a blocking `Result.get()` waits on Redis (`waitForData`)
+   * and wakes as the result is stored, instead of polling (huey 3.3's
+   * `notify_result`).
+   * @default false
+   */
+  notifyResult?: boolean;
 }
+
+/** The longest single wait of `waitForData`, in ms: a wait without end looks again this often. */
+const MAX_RESULT_WAIT = 60_000;
 
 /** Keys per script of `peekMany` (Lua's `unpack` takes a few thousand at most). */
 const PEEK_CHUNK = 1000;
@@ -77,7 +88,16 @@ export abstract class RedisStorageBase implements Storage {
   readonly priority: boolean;
   /** The server's `host:port`. */
   readonly location: string;
+  /**
+   * With `notifyResult` only: resolves once a value is stored under `key`
+   * (`true`), after `timeout` ms or when `signal` aborts (`false`). Waits
+   * on the key's notification with a blocking command on a connection of
+   * its own, which does not take the notification: every waiter of the
+   * result wakes, in every process.
+   */
+  readonly waitForData?: (key: string, timeout: number, signal?: AbortSignal) => Promise<boolean>;
   #expireTime: number;
+  #notifyResult: boolean;
   #keys: RedisKeys;
   #queue: RedisQueue;
   #results: ResultModel;
@@ -101,10 +121,20 @@ export abstract class RedisStorageBase implements Storage {
    *   `host`, or `expireTime` on a kind whose results do not expire).
    */
   constructor(name: string = "huey", options: RedisStorageOptions = {}) {
-    const { blocking = true, readTimeout = 1, expireTime, ...connection } = options;
+    const {
+      blocking = true,
+      readTimeout = 1,
+      expireTime,
+      notifyResult = false,
+      ...connection
+    } = options;
     checkStorageName(name);
     if (/[{}]/.test(name)) throw optionError("name", name, "a name without '{' or '}'");
     checkBoolean("blocking", blocking);
+    this.#notifyResult = checkBoolean("notifyResult", notifyResult);
+    if (this.#notifyResult) {
+      this.waitForData = (key, timeout, signal) => this.#waitForData(key, timeout, signal);
+    }
     const model = this.queueModel();
     this.#results = this.resultModel();
     if (!this.#results.expiring && expireTime !== undefined) {
@@ -151,7 +181,12 @@ export abstract class RedisStorageBase implements Storage {
   }
 
   async #context(): Promise<RedisContext> {
-    return { connection: await this.#connection(), keys: this.#keys, expireTime: this.#expireTime };
+    return {
+      connection: await this.#connection(),
+      keys: this.#keys,
+      expireTime: this.#expireTime,
+      notifyResult: this.#notifyResult,
+    };
   }
 
   async #run(script: Script, keys: string[], args: RedisArgument[] = []): Promise<RedisReply> {
@@ -274,6 +309,25 @@ export abstract class RedisStorageBase implements Storage {
   /** Whether a value is stored under the key. */
   async hasDataForKey(key: string): Promise<boolean> {
     return await this.#results.has(await this.#context(), key);
+  }
+
+  async #waitForData(key: string, timeout: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = timeout === Infinity
+      ? Infinity
+      : Date.now() + checkNumber("timeout", timeout, ">= 0");
+    const context = await this.#context();
+    while (!signal?.aborted) {
+      if (await this.#results.ready(context, key)) return true;
+      const remaining = Math.min(deadline - Date.now(), MAX_RESULT_WAIT);
+      if (remaining <= 0) return false;
+      try {
+        await this.#session.wait(this.#keys.resultNotify + key, remaining / 1000, signal);
+      } catch (error) {
+        if (this.#session.closed) return false;
+        throw error;
+      }
+    }
+    return false;
   }
 
   /** Stores the value if the key is empty, atomically; with `ttl` (seconds) the key expires. */
