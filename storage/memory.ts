@@ -21,7 +21,7 @@ import { checkFunction, checkInteger, checkNumber } from "../_options.ts";
 import { checkLimit, checkStorageName, closedError, settle } from "./_check.ts";
 import { Heap } from "./_heap.ts";
 import { MemoryKeyValues } from "./_memory_kv.ts";
-import { ExpiringEntries } from "./_memory_tallies.ts";
+import { ExpiringEntries } from "./_memory_entries.ts";
 import { checkIncrement, checkMember, checkOnceItems, checkTallyTtl } from "./_tally.ts";
 
 /** Options of {@linkcode MemoryStorage}. */

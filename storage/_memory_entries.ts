@@ -1,8 +1,7 @@
 /**
- * The counters, member sets and `enqueueOnce` markers of the memory
- * storage: entries that live from their creation for a fixed time (or until
- * deleted), read against the storage's clock. An expired entry reads as
- * absent and is dropped.
+ * Entries with an expiry, read against the memory storage's clock: its
+ * key/value store, counters, member sets and `enqueueOnce` markers. An
+ * expired entry reads as absent and is dropped.
  *
  * @module
  * @internal
@@ -22,7 +21,7 @@ interface Entry<T> {
  *
  * @example
  * ```ts
- * import { ExpiringEntries } from "./_memory_tallies.ts";
+ * import { ExpiringEntries } from "./_memory_entries.ts";
  * let now = 0;
  * const counters = new ExpiringEntries<number>(() => now);
  * counters.update("hits", 1, (count) => count + 1, 1);
@@ -51,23 +50,39 @@ export class ExpiringEntries<T> {
     return entry?.value;
   }
 
+  /** Stores `value` under `key`, replacing any other, living `ttl` seconds (forever when `undefined`). */
+  set(key: string, value: T, ttl: number | undefined): void {
+    this.#sweep();
+    const expires = ttl === undefined ? undefined : this.#clock() + ttl * 1000;
+    this.#entries.set(key, { value, expires });
+  }
+
   /**
-   * Replaces the live value under `key` with `change(value)`, or creates it
-   * as `initial` living `ttl` seconds (forever when `undefined`).
+   * Replaces the live value under `key` with `change(value)`, keeping its
+   * expiry, or creates it as `initial` living `ttl` seconds (forever when
+   * `undefined`): a fixed window.
    *
    * @returns The value now stored.
    */
   update(key: string, initial: T, change: (value: T) => T, ttl: number | undefined): T {
     const current = this.get(key);
-    if (current !== undefined) {
-      const value = change(current);
-      this.#entries.get(key)!.value = value;
-      return value;
+    if (current === undefined) {
+      this.set(key, initial, ttl);
+      return initial;
     }
-    this.#sweep();
-    const expires = ttl === undefined ? undefined : this.#clock() + ttl * 1000;
-    this.#entries.set(key, { value: initial, expires });
-    return initial;
+    const value = change(current);
+    this.#entries.get(key)!.value = value;
+    return value;
+  }
+
+  /** Every live key and its value (expired ones are dropped). */
+  live(): Map<string, T> {
+    const live = new Map<string, T>();
+    for (const key of [...this.#entries.keys()]) {
+      const value = this.get(key);
+      if (value !== undefined) live.set(key, value);
+    }
+    return live;
   }
 
   /** Removes a live entry; `true` when there was one. */
