@@ -75,8 +75,29 @@ export class FileKeyValues {
     return null;
   }
 
-  /** Stores a value under a key, replacing any other, to expire at `expires` (epoch ms; 0: never). */
-  async put(key: string, value: Uint8Array, expires: number = 0): Promise<void> {
+  /** Stores a value under a key, replacing any other (and its ttl). */
+  async put(key: string, value: Uint8Array): Promise<void> {
+    // Older values go; a newer one written meanwhile by another client stays.
+    await this.#write(key, value, 0, (old, name) => old < name);
+  }
+
+  /**
+   * Stores a value under a key, to expire at `expires` (epoch ms; 0: never),
+   * and removes every other value of the key: for a caller that holds the
+   * key's lock (the names of two processes' files written in one
+   * millisecond do not sort in the order they were written).
+   */
+  async replace(key: string, value: Uint8Array, expires: number): Promise<void> {
+    await this.#write(key, value, expires, () => true);
+  }
+
+  /** Writes a new value file for `key`, then removes the other files for which `drop` holds. */
+  async #write(
+    key: string,
+    value: Uint8Array,
+    expires: number,
+    drop: (old: string, name: string) => boolean,
+  ): Promise<void> {
     const folder = this.#keyFolder(key);
     const name = stamp();
     const temp = await this.#folder.writeTemp(pack(expires, key, value));
@@ -85,9 +106,8 @@ export class FileKeyValues {
       if (i === ATTEMPTS) throw new HueyError(`FileStorage '${this.#name}' could not write ${key}`);
       await mkdir(folder, { recursive: true });
     }
-    // Older values go; a newer one written meanwhile by another client stays.
     for (const old of await list(folder)) {
-      if (old < name) await attempt(() => unlink(join(folder, old)));
+      if (old !== name && drop(old, name)) await attempt(() => unlink(join(folder, old)));
     }
   }
 

@@ -90,7 +90,7 @@ export class FileTallies {
     return this.#locked(name, async () => {
       const { text, expires } = await this.#current(name, "0", ttl);
       const value = Number(text) + by;
-      await this.#values.put(name, encoder.encode(String(value)), expires);
+      await this.#values.replace(name, encoder.encode(String(value)), expires);
       return value;
     });
   }
@@ -103,7 +103,7 @@ export class FileTallies {
       const members = JSON.parse(text) as string[];
       if (members.includes(member)) return members.length;
       members.push(member);
-      await this.#values.put(name, encoder.encode(JSON.stringify(members)), expires);
+      await this.#values.replace(name, encoder.encode(JSON.stringify(members)), expires);
       return members.length;
     });
   }
