@@ -1,7 +1,7 @@
 // Issue 12 item 4 (SPEC §9, huey 3.3): a task ended by its `timeout` emits SIGNAL_TIMEOUT
 // instead of SIGNAL_ERROR, with a WARNING line; retries and the error handler apply as for any
 // failure. Here on the greenlet path (execute() in this event loop) and in immediate mode;
-// tests/consumer/timeout_test.ts covers thread and process workers. Also: a periodic task with
+// tests/consumer/timeout_signal_test.ts covers thread and process workers. Also: a periodic task with
 // `context: true` is given its running Task.
 import { test } from "node:test";
 import assert from "node:assert/strict";
