@@ -202,12 +202,20 @@ export class RemotePool implements WorkerPool {
     await this.#succeed(worker);
   }
 
-  /** Starts a fresh worker in the place of one that ended, unless the pool is stopping. */
+  /**
+   * Starts a fresh worker in the place of one that ended, unless the pool is
+   * stopping. It takes the slot as soon as it is launched, before it is
+   * ready: its own "stopped" (a fast recycle) must find it there.
+   */
   #succeed(worker: RemoteWorker): Promise<void> {
-    const index = this.#workers.indexOf(worker);
+    const index = this.#workers.findIndex((each) => each.name === worker.name);
     if (index < 0 || this.#closing) return Promise.resolve();
-    const replacing: Promise<void> = this.#replace(worker.name)
-      .then((fresh) => void (this.#workers[index] = fresh))
+    const replacing: Promise<void> = this.#spawn(worker.name)
+      .then((fresh) => {
+        this.#workers[index] = fresh;
+        return fresh.ready;
+      })
+      .catch((error) => logger.exception(`${worker.name} could not start`, error))
       .finally(() => this.#replacing.delete(replacing));
     this.#replacing.add(replacing);
     return replacing;
