@@ -27,6 +27,7 @@ export interface PartsSettings extends
     | "postExecuteHooks"
     | "results"
     | "storeNone"
+    | "storeIntermediateErrors"
     | "buildErrorResult"
   > {
   /** The queue's name. */
@@ -98,6 +99,7 @@ export function assembleParts(settings: PartsSettings): HueyParts {
     },
     results: settings.results,
     storeNone: settings.storeNone,
+    storeIntermediateErrors: settings.storeIntermediateErrors,
     buildErrorResult: settings.buildErrorResult,
   });
   const worker = new WorkerSide({ queue, executor, leases });

@@ -154,11 +154,7 @@ export class Result<R = unknown> {
       preserve = false,
       signal,
     } = options;
-    if (!this.#huey.results) {
-      throw new ConfigurationError(
-        `Results are disabled on Huey '${this.#huey.name}' (results: false)`,
-      );
-    }
+    this.#checkResults();
     if (!blocking) return this.#unwrap(await this.#read(preserve));
     const start = performance.now();
     const storage = this.#huey.storage;
@@ -183,6 +179,18 @@ export class Result<R = unknown> {
     }
   }
 
+  /**
+   * Whether the task's outcome (its value or its error) is stored, without
+   * reading it: a later `get()` still finds it.
+   *
+   * @throws {ConfigurationError} The Huey stores no results.
+   */
+  async isReady(): Promise<boolean> {
+    this.#checkResults();
+    if (this.#value !== EMPTY) return true;
+    return (await this.#huey.getRaw(this.id, { peek: true })) !== null;
+  }
+
   async #read(preserve: boolean): Promise<R | typeof EMPTY> {
     if (this.#value !== EMPTY) return this.#value;
     const raw = await this.#huey.getRaw(this.id, { peek: preserve });
@@ -196,6 +204,15 @@ export class Result<R = unknown> {
     const failure = asTaskError(value);
     if (failure) throw failure;
     return value;
+  }
+
+  /** @throws {ConfigurationError} The Huey stores no results. */
+  #checkResults(): void {
+    if (!this.#huey.results) {
+      throw new ConfigurationError(
+        `Results are disabled on Huey '${this.#huey.name}' (results: false)`,
+      );
+    }
   }
 
   /** Forgets the value read, so the next `get()` reads storage again. */
