@@ -12,6 +12,14 @@
 import { show } from "./_options.ts";
 import { HueyError } from "./errors.ts";
 import { MAX_SECONDS, MAX_TIMEOUT_SECONDS } from "./time.ts";
+import {
+  BACKOFF_ALLOWED,
+  DELAY_MAX_ALLOWED,
+  isBackoff,
+  isDelayMax,
+  isJitter,
+  JITTER_ALLOWED,
+} from "./retry_delay.ts";
 import type { ChordMembership, TaskData } from "./task.ts";
 
 /** What the checks need of the registry. */
@@ -32,22 +40,29 @@ const isDate = (value: unknown): boolean => value instanceof Date && !Number.isN
 const isFinite = (value: unknown): value is number =>
   typeof value === "number" && Number.isFinite(value);
 
+/** A count: `retries`, `retried`. */
+const COUNT: FieldRule = {
+  fits: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+  allowed: "an integer >= 0",
+  fallback: 0,
+};
+
 /** The rules of the scalar fields, in the order of docs/wire-format.md. */
 const RULES: Record<Exclude<keyof TaskData, "onComplete" | "onError" | "chord">, FieldRule> = {
   id: { fits: (v) => typeof v === "string" && v !== "", allowed: "a non-empty string" },
   name: { fits: (v) => typeof v === "string" && v !== "", allowed: "a non-empty string" },
   args: { fits: Array.isArray, allowed: "an array" },
   eta: { fits: (v) => v === null || isDate(v), allowed: "a date tag or null", fallback: null },
-  retries: {
-    fits: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
-    allowed: "an integer >= 0",
-    fallback: 0,
-  },
+  retries: COUNT,
   retryDelay: {
     fits: (v) => isFinite(v) && v >= 0 && v <= MAX_SECONDS,
     allowed: `a number from 0 to ${MAX_SECONDS}`,
     fallback: 0,
   },
+  retryBackoff: { fits: isBackoff, allowed: BACKOFF_ALLOWED, fallback: 1 },
+  retryJitter: { fits: isJitter, allowed: JITTER_ALLOWED, fallback: 0 },
+  retryDelayMax: { fits: isDelayMax, allowed: DELAY_MAX_ALLOWED, fallback: null },
+  retried: COUNT,
   priority: {
     fits: (v) => v === null || isFinite(v),
     allowed: "a finite number or null",

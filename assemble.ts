@@ -28,6 +28,7 @@ export interface PartsSettings extends
     | "postExecuteHooks"
     | "results"
     | "storeNone"
+    | "storeIntermediateErrors"
     | "buildErrorResult"
   > {
   /** The queue's name. */
@@ -102,6 +103,7 @@ export function assembleParts(settings: PartsSettings): HueyParts {
     chords: new ChordCompletion({ storage, serializer, enqueueOnce: settings.enqueueOnce }),
     results: settings.results,
     storeNone: settings.storeNone,
+    storeIntermediateErrors: settings.storeIntermediateErrors,
     buildErrorResult: settings.buildErrorResult,
   });
   const worker = new WorkerSide({ queue, executor, leases });

@@ -15,6 +15,7 @@ import {
   RetryTask,
   TaskError,
   TaskLockedError,
+  TaskTimeout,
 } from "./errors.ts";
 import { type HookList, type PostExecuteHook, type PreExecuteHook, runEach } from "./hooks.ts";
 import { Interrupted, invoke } from "./invoke.ts";
@@ -34,6 +35,7 @@ import {
   SIGNAL_LOCKED,
   SIGNAL_RETRYING,
   SIGNAL_REVOKED,
+  SIGNAL_TIMEOUT,
   type SignalDispatcher,
   type SignalName,
 } from "./signals.ts";
@@ -42,6 +44,7 @@ import type { Task } from "./task.ts";
 import { relativeTime, resolveEta } from "./time.ts";
 import { unknownTask, unknownTaskIn } from "./_task_message.ts";
 import { isTuple } from "./tuple.ts";
+import { retryDelayFor } from "./retry_delay.ts";
 
 const logger = getLogger("huey");
 
@@ -99,6 +102,8 @@ export interface ExecutorOptions {
   results: boolean;
   /** Store `undefined`/`null` results too. */
   storeNone: boolean;
+  /** Store the error of a failed attempt that a retry follows. */
+  storeIntermediateErrors: boolean;
   /** The metadata stored for a failure (`Huey.buildErrorResult`, which may be overridden). */
   buildErrorResult: (task: Task, error: unknown) => ErrorMetadata;
 }
@@ -133,6 +138,7 @@ export class Executor {
   #followUps: FollowUps;
   #chords: ChordCompletion;
   #results: boolean;
+  #storeIntermediateErrors: boolean;
   #buildErrorResult: (task: Task, error: unknown) => ErrorMetadata;
 
   /** @param options See {@linkcode ExecutorOptions}. */
@@ -149,6 +155,7 @@ export class Executor {
     this.#chords = options.chords;
     this.#results = options.results;
     this.storeNone = options.storeNone;
+    this.#storeIntermediateErrors = options.storeIntermediateErrors;
     this.#buildErrorResult = options.buildErrorResult;
   }
 
@@ -276,8 +283,11 @@ export class Executor {
     const deleteKeys = periodic ? [] : [instanceKey(task.id)];
     let result: { key: string; value: Uint8Array } | undefined;
     if (this.#results && !periodic) {
-      if (failed) result = this.#resultOf(task, new TaskError(this.#buildErrorResult(task, error)));
-      else if (value != null || this.storeNone) result = this.#resultOf(task, value);
+      if (failed) {
+        if (this.#storeIntermediateErrors || task.retries === 0) {
+          result = this.#resultOf(task, new TaskError(this.#buildErrorResult(task, error)));
+        }
+      } else if (value != null || this.storeNone) result = this.#resultOf(task, value);
     }
     const storage = this.#storage();
     const acked = !followUp && storage.finish !== undefined && member === null;
@@ -361,8 +371,14 @@ export class Executor {
       }
       logger.warning(`Task ${task.id} canceled`);
       await this.#signals.emit(SIGNAL_CANCELED, task);
+    } else if (error instanceof TaskTimeout) {
+      logger.warning(`Task ${task.id} timed out after ${task.timeout}s.`);
+      await this.#signals.emit(SIGNAL_TIMEOUT, task);
     } else {
-      logger.exception(`Unhandled exception in task ${task.id}.`, error);
+      // Its stack at WARNING while a retry follows; at ERROR when it failed for good.
+      const message = `Unhandled exception in task ${task.id}.`;
+      if (task.retries > 0) logger.warning(message, error);
+      else logger.exception(message, error);
       await this.#signals.emit(SIGNAL_ERROR, task, error);
     }
     return null;
@@ -387,10 +403,20 @@ export class Executor {
     }
   }
 
-  /** Puts a failed task back: scheduled after its retry delay (or the eta asked for), else enqueued. */
+  /**
+   * Puts a failed task back: scheduled after its retry delay (grown by its
+   * backoff, see retry_delay.ts) or at the eta asked for, else enqueued.
+   */
   async #requeue(task: Task, retryEta: Date | null): Promise<void> {
     task.retries -= 1;
-    const eta = retryEta ?? (task.retryDelay ? relativeTime(task.retryDelay, "retryDelay") : null);
+    task.retried += 1;
+    const delay = retryEta === null
+      ? (task.retryDelay ? retryDelayFor(task, task.retried) : 0)
+      : Math.max(0, (retryEta.getTime() - Date.now()) / 1000);
+    const eta = retryEta ?? relativeTime(delay, "retryDelay");
+    logger.info(
+      `Requeueing ${task.name}: ${task.id} in ${+delay.toFixed(3)}s, ${task.retries} retries left`,
+    );
     if (eta) {
       task.eta = eta;
       await this.#followUps.schedule(task);

@@ -119,6 +119,7 @@ export class Huey extends HueyControls {
       postExecuteHooks: this.postExecuteHooks,
       results,
       storeNone,
+      storeIntermediateErrors: settings.storeIntermediateErrors,
       utc,
       acks,
       leaseTimeout,
@@ -208,12 +209,23 @@ export class Huey extends HueyControls {
 
   /**
    * Registers a periodic task: the consumer enqueues it at every minute
-   * `validate` accepts (e.g. a `crontab()`).
+   * `validate` accepts (e.g. a `crontab()`). With `context: true` it is
+   * called with its running `Task`, as `task()`'s functions are.
    */
   periodicTask<R>(
     validate: CrontabValidator,
+    fn: (task: Task) => R,
+    options: TaskOptions & { context: true },
+  ): TaskWrapper<[], R, Huey>;
+  periodicTask<R>(
+    validate: CrontabValidator,
     fn: () => R,
-    options: Omit<TaskOptions, "context"> = {},
+    options?: TaskOptions & { context?: false },
+  ): TaskWrapper<[], R, Huey>;
+  periodicTask<R>(
+    validate: CrontabValidator,
+    fn: (...args: never[]) => R,
+    options: TaskOptions = {},
   ): TaskWrapper<[], R, Huey> {
     return this.#register<[], R>(defineTask(fn, options, validate));
   }

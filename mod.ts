@@ -72,6 +72,7 @@ export {
   SIGNAL_RETRYING,
   SIGNAL_REVOKED,
   SIGNAL_SCHEDULED,
+  SIGNAL_TIMEOUT,
 } from "./signals.ts";
 export type { SignalHandler, SignalName } from "./signals.ts";
 export {

@@ -14,8 +14,14 @@ export interface TaskOptions {
   name?: string;
   /** Retries after a failure. @default 0 */
   retries?: number;
-  /** Seconds between retries. @default 0 */
+  /** Seconds before the first retry. @default 0 */
   retryDelay?: number;
+  /** Each later retry waits this many times longer than the one before (>= 1). @default 1 */
+  retryBackoff?: number;
+  /** 0 to 1: each retry delay is multiplied by a random factor in `[1 - j, 1 + j]`. @default 0 */
+  retryJitter?: number;
+  /** The longest retry delay in seconds, applied after backoff and jitter. @default null (no cap) */
+  retryDelayMax?: number | null;
   /** Higher runs first. */
   priority?: number;
   /** Pass the running `Task` as the last argument. @default false */
@@ -38,8 +44,14 @@ export interface TaskDefinition {
   readonly validate: CrontabValidator | null;
   /** Default retries. */
   readonly retries: number;
-  /** Default seconds between retries. */
+  /** Default seconds before the first retry. */
   readonly retryDelay: number;
+  /** Default growth of the retry delay. */
+  readonly retryBackoff: number;
+  /** Default spread of the retry delays. */
+  readonly retryJitter: number;
+  /** Default cap of the retry delay. */
+  readonly retryDelayMax: number | null;
   /** Default priority. */
   readonly priority: number | null;
   /** Default expiry. */
@@ -114,6 +126,9 @@ export function defineTask(
     name = fn.name,
     retries = 0,
     retryDelay = 0,
+    retryBackoff = 1,
+    retryJitter = 0,
+    retryDelayMax = null,
     priority,
     context = false,
     expires,
@@ -126,7 +141,16 @@ export function defineTask(
   }
   checkText("name", name);
   checkBoolean("context", context);
-  checkTaskSettings({ retries, retryDelay, priority, timeout, expires });
+  checkTaskSettings({
+    retries,
+    retryDelay,
+    retryBackoff,
+    retryJitter,
+    retryDelayMax,
+    priority,
+    timeout,
+    expires,
+  });
   return {
     name,
     fn,
@@ -134,6 +158,9 @@ export function defineTask(
     validate,
     retries,
     retryDelay,
+    retryBackoff,
+    retryJitter,
+    retryDelayMax,
     priority: priority ?? null,
     expires: expires ?? null,
     timeout: timeout ?? null,
@@ -196,6 +223,9 @@ export function newTask<R>(definition: TaskDefinition, args: unknown[]): Task<R>
     args,
     retries: definition.retries,
     retryDelay: definition.retryDelay,
+    retryBackoff: definition.retryBackoff,
+    retryJitter: definition.retryJitter,
+    retryDelayMax: definition.retryDelayMax,
     priority: definition.priority,
     expires: definition.expires,
     timeout: definition.timeout,

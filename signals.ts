@@ -30,8 +30,10 @@ export const SIGNAL_SCHEDULED = "scheduled";
 export const SIGNAL_INTERRUPTED = "interrupted";
 /** The task was put on the queue. */
 export const SIGNAL_ENQUEUED = "enqueued";
+/** The task was ended by its `timeout` (instead of `SIGNAL_ERROR`; retries apply). */
+export const SIGNAL_TIMEOUT = "timeout";
 
-/** One of the eleven signal names. */
+/** One of the signal names. */
 export type SignalName =
   | typeof SIGNAL_CANCELED
   | typeof SIGNAL_COMPLETE
@@ -43,7 +45,8 @@ export type SignalName =
   | typeof SIGNAL_REVOKED
   | typeof SIGNAL_SCHEDULED
   | typeof SIGNAL_INTERRUPTED
-  | typeof SIGNAL_ENQUEUED;
+  | typeof SIGNAL_ENQUEUED
+  | typeof SIGNAL_TIMEOUT;
 
 /**
  * Receives a signal: `handler(signal, task, ...extra)`; `SIGNAL_ERROR` passes

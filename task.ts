@@ -6,6 +6,7 @@
  */
 import { checkDate, checkInteger, checkNumber, checkOption, checkText } from "./_options.ts";
 import { checkSeconds, MAX_TIMEOUT_SECONDS, resolveEta } from "./time.ts";
+import { checkRetryPolicy, retryFields } from "./retry_delay.ts";
 
 /** Anything `chain()` and `onError()` accept: a task wrapper (called with the args) or a built task. */
 export interface TaskSource {
@@ -27,6 +28,12 @@ export interface TaskOptionsUpdate {
   retries?: number;
   /** Seconds to wait before each retry. */
   retryDelay?: number;
+  /** Each retry waits this many times longer than the one before. */
+  retryBackoff?: number;
+  /** 0 to 1: each retry delay is multiplied by a random factor in `[1 - j, 1 + j]`. */
+  retryJitter?: number;
+  /** The longest retry delay in seconds (`null`: no cap). */
+  retryDelayMax?: number | null;
   /** The task's id (choose your own, e.g. for idempotency). */
   id?: string;
   /** Seconds the task may run before it is stopped with `TaskTimeout`. */
@@ -47,6 +54,14 @@ export interface TaskData {
   retries: number;
   /** Seconds between retries. */
   retryDelay: number;
+  /** Growth of the retry delay at each retry; absent: 1. */
+  retryBackoff?: number;
+  /** Spread of the retry delays, 0 to 1; absent: 0. */
+  retryJitter?: number;
+  /** Cap of the retry delay in seconds; absent: `null` (none). */
+  retryDelayMax?: number | null;
+  /** Retries done so far (the backoff's exponent); absent: 0. */
+  retried?: number;
   /** Higher runs first; `null` is 0. */
   priority: number | null;
   /** Relative seconds or an absolute time after which the task is dropped. */
@@ -108,8 +123,16 @@ export class Task<R = unknown> {
   eta: Date | null;
   /** Retries left. */
   retries: number;
-  /** Seconds between retries. */
+  /** Seconds before the first retry. */
   retryDelay: number;
+  /** Each later retry waits this many times longer than the one before. @default 1 */
+  retryBackoff: number;
+  /** 0 to 1: each retry delay is multiplied by a random factor in `[1 - j, 1 + j]`. @default 0 */
+  retryJitter: number;
+  /** The longest retry delay in seconds, applied last; `null`: no cap. @default null */
+  retryDelayMax: number | null;
+  /** Retries done so far: retry `retried + 1` waits `retryDelay * retryBackoff ** retried`. */
+  retried: number;
   /** Higher runs first; `null` is 0. */
   priority: number | null;
   /** Relative seconds or an absolute time after which the task is dropped unrun. */
@@ -138,6 +161,10 @@ export class Task<R = unknown> {
     this.eta = data.eta ?? null;
     this.retries = data.retries ?? 0;
     this.retryDelay = data.retryDelay ?? 0;
+    this.retryBackoff = data.retryBackoff ?? 1;
+    this.retryJitter = data.retryJitter ?? 0;
+    this.retryDelayMax = data.retryDelayMax ?? null;
+    this.retried = data.retried ?? 0;
     this.priority = data.priority ?? null;
     this.expires = data.expires ?? null;
     this.expiresResolved = data.expiresResolved ?? null;
@@ -162,6 +189,7 @@ export class Task<R = unknown> {
       eta: this.eta,
       retries: this.retries,
       retryDelay: this.retryDelay,
+      ...retryFields(this),
       priority: this.priority,
       expires: this.expires,
       expiresResolved: this.expiresResolved,
@@ -238,9 +266,22 @@ export class Task<R = unknown> {
  * @throws {ConfigurationError} A setting has a bad value; the message names it.
  */
 export function checkTaskSettings(
-  settings: Partial<Pick<TaskData, "retries" | "retryDelay" | "priority" | "timeout" | "expires">>,
+  settings: Partial<
+    Pick<
+      TaskData,
+      | "retries"
+      | "retryDelay"
+      | "retryBackoff"
+      | "retryJitter"
+      | "retryDelayMax"
+      | "priority"
+      | "timeout"
+      | "expires"
+    >
+  >,
 ): void {
   const { retries, retryDelay, priority, timeout, expires } = settings;
+  checkRetryPolicy(settings);
   if (retries != null) checkInteger("retries", retries, 0);
   if (retryDelay != null) {
     checkNumber("retryDelay", retryDelay, ">= 0");
