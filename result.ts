@@ -4,6 +4,7 @@
  * @module
  */
 import { ConfigurationError, type ErrorMetadata, ResultTimeout, TaskError } from "./errors.ts";
+import { progressKey } from "./progress.ts";
 import type { RevokeOptions } from "./revoke.ts";
 import type { SerializerLike } from "./serializer.ts";
 import type { Task } from "./task.ts";
@@ -186,6 +187,16 @@ export class Result<R = unknown> {
     const failure = asTaskError(value);
     if (failure) throw failure;
     return value;
+  }
+
+  /**
+   * The latest progress the task recorded with `task.progress()`, during its
+   * run or after it (kept when the task finishes); `null` when it recorded
+   * none.
+   */
+  async progress(): Promise<unknown> {
+    const raw = await this.#huey.getRaw(progressKey(this.id), { peek: true });
+    return raw === null ? null : this.#huey.serializer.deserialize(raw);
   }
 
   /** Forgets the value read, so the next `get()` reads storage again. */
