@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigurationError, RateLimitExceeded, SIGNAL_RATE_LIMITED, TaskError } from "../mod.ts";
 import { sleep } from "../_runtime.ts";
-import { executeNext, makeHuey, quietLogs, recordSignals } from "./_helpers.ts";
+import { executeNext, makeHuey, quietLogs, recordSignals, single } from "./_helpers.ts";
 import { sharedStores } from "./_shared_hueys.ts";
 
 quietLogs();
@@ -171,12 +171,12 @@ test("without retry a rate-limited task fails as any failure: its error is store
   const signals = recordSignals(huey);
   await once();
   const limited = await once();
-  const retried = await huey.enqueue(once.s().withOptions({ retries: 1 }));
+  const retried = single(await huey.enqueue(once.s().withOptions({ retries: 1 })));
   await executeNext(huey);
   signals.take();
   await executeNext(huey);
   assert.deepEqual(signals.take(), ["executing", SIGNAL_RATE_LIMITED]);
-  const error = await rejection((limited as { get(): Promise<unknown> }).get());
+  const error = await rejection(limited.get());
   assert.ok(error instanceof TaskError);
   assert.equal(error.metadata.name, "RateLimitExceeded");
   assert.equal(await huey.scheduledCount(), 0);
