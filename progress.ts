@@ -12,13 +12,20 @@
 import { HueyError } from "./errors.ts";
 import type { SerializerLike } from "./serializer.ts";
 import type { Storage } from "./storage/base.ts";
-import type { Task } from "./task.ts";
+
+/** What progress needs of a task (a `Task`; task.ts imports this module). */
+export interface ProgressTask {
+  /** The task's id: its progress is stored under `progress:<id>`. */
+  readonly id: string;
+  /** The task's name, for the error of a task that is not running. */
+  readonly name: string;
+}
 
 /** Stores a running task's progress. */
 type Recorder = (value: unknown) => Promise<void>;
 
 /** The recorders of the tasks running in this thread (set by the executor before a run). */
-const recorders = new WeakMap<Task, Recorder>();
+const recorders = new WeakMap<ProgressTask, Recorder>();
 
 /** The key/value key of a task's progress. */
 export function progressKey(id: string): string {
@@ -33,7 +40,7 @@ export function progressKey(id: string): string {
  * @param serializer Turns the progress into bytes.
  */
 export function trackProgress(
-  task: Task,
+  task: ProgressTask,
   storage: () => Storage,
   serializer: SerializerLike,
 ): void {
@@ -49,7 +56,7 @@ export function trackProgress(
  *
  * @throws {HueyError} The task is not running in `execute()`.
  */
-export function recordProgress(task: Task, value: unknown): Promise<void> {
+export function recordProgress(task: ProgressTask, value: unknown): Promise<void> {
   const record = recorders.get(task);
   if (!record) {
     return Promise.reject(
