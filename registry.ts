@@ -38,7 +38,7 @@ export interface TaskOptions {
   /**
    * Each call's id is derived from the task's name and its arguments, and
    * enqueueing a call while one with the same id is pending, scheduled or
-   * running enqueues nothing (see docs/tasks.md). @default false
+   * running enqueues nothing (docs/getting-started.md, "Unique tasks"). @default false
    */
   unique?: boolean;
 }
