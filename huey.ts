@@ -209,7 +209,7 @@ export class Huey extends HueyControls {
   periodicTask<R>(
     validate: CrontabValidator,
     fn: () => R,
-    options: Omit<TaskOptions, "context"> = {},
+    options: Omit<TaskOptions, "context" | "unique"> = {},
   ): TaskWrapper<[], R, Huey> {
     return this.#register<[], R>(defineTask(fn, options, validate));
   }

@@ -150,6 +150,12 @@ export function defineTask(
   checkText("name", name);
   checkBoolean("context", context);
   checkBoolean("unique", unique);
+  checkOption(
+    !(unique && validate !== null),
+    "unique",
+    unique,
+    "false for a periodic task (the scheduler enqueues it once per matching minute already)",
+  );
   checkTaskSettings({ retries, retryDelay, priority, timeout, expires });
   return {
     name,

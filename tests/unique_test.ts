@@ -5,6 +5,7 @@
 // stays through retries; 20 concurrent producers enqueue exactly one message.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { crontab } from "../mod.ts";
 import { MemoryStorage } from "../storage/memory.ts";
 import type { EnqueueOnceOptions, FinishOptions, OnceItem } from "../storage/base.ts";
 import { markerTtl, UNIQUE_GRACE, uniqueId } from "../unique.ts";
@@ -13,6 +14,19 @@ import { sharedStores } from "./_shared_hueys.ts";
 
 quietLogs();
 const stores = sharedStores("unique");
+
+test("unique must be a boolean, and is refused on periodic tasks", async () => {
+  await using huey = makeHuey();
+  assert.throws(
+    () => huey.task(function a() {}, { unique: "yes" as unknown as boolean }),
+    { name: "ConfigurationError", message: /'unique'/ },
+  );
+  const periodic = { unique: true } as Parameters<typeof huey.periodicTask>[2];
+  assert.throws(() => huey.periodicTask(crontab(), function b() {}, periodic), {
+    name: "ConfigurationError",
+    message: /'unique'.*periodic/,
+  });
+});
 
 test("a unique task's id is the SHA-256 of its name and arguments, whatever the key order", () => {
   const id = uniqueId("send", [{ to: "a", cc: ["b"] }, 1]);
