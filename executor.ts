@@ -208,12 +208,12 @@ export class Executor {
       return undefined;
     }
     if (await this.#revocations.isRevoked(task, { timestamp: now, peek: false })) {
-      await this.#releaseUnique(task);
+      if (task.unique) await this.#releaseUnique(task);
       await this.#signals.emit(SIGNAL_REVOKED, task);
       return undefined;
     }
     if (task.expiresResolved && task.expiresResolved.getTime() < now.getTime()) {
-      await this.#releaseUnique(task);
+      if (task.unique) await this.#releaseUnique(task);
       await this.#signals.emit(SIGNAL_EXPIRED, task);
       return undefined;
     }
@@ -224,7 +224,7 @@ export class Executor {
     const started = logsInfo ? performance.now() : 0;
     await this.#emit(SIGNAL_EXECUTING, task);
     if (this.#preExecuteHooks.size > 0 && await this.#cancelledByHook(task)) {
-      await this.#releaseUnique(task);
+      if (task.unique) await this.#releaseUnique(task);
       return undefined;
     }
     if (definition.context) trackProgress(task, this.#storage, this.#serializer);
@@ -274,7 +274,7 @@ export class Executor {
   ): Promise<unknown> {
     const { task, lease } = execution;
     const retryEta = failed ? await this.#reportFailure(task, error) : null;
-    if (!(failed && task.retries > 0)) await this.#releaseUnique(task);
+    if (task.unique && !(failed && task.retries > 0)) await this.#releaseUnique(task);
     const periodic = this.#registry.get(task.name)?.validate != null;
     const followUp = failed ? task.retries > 0 || task.errorHandler !== null : task.next !== null;
     const deleteKeys = periodic ? [] : [instanceKey(task.id)];
@@ -330,8 +330,8 @@ export class Executor {
    * acknowledged, so that a crash in between can at worst let a duplicate
    * in, never keep the id blocked.
    */
-  #releaseUnique(task: Task): Promise<unknown> {
-    return task.unique ? this.#storage().deleteMarker(uniqueMarker(task.id)) : RESOLVED;
+  #releaseUnique(task: Task): Promise<boolean> {
+    return this.#storage().deleteMarker(uniqueMarker(task.id));
   }
 
   /** Runs the pre-execute hooks; `true` when one cancelled the task. */
