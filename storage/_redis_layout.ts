@@ -43,6 +43,10 @@ export interface RedisKeys {
   readonly dead: string;
   /** Prefix of the result keys of the expire kinds. */
   readonly results: string;
+  /** Prefix of the counters (`incr`): one string key each. */
+  readonly counters: string;
+  /** Prefix of the member sets (`addMember`): one SET each. */
+  readonly memberSets: string;
 }
 
 /** The key names of queue `name`. */
@@ -62,6 +66,8 @@ export function redisKeys(name: string): RedisKeys {
     expiries: key("kv-expiries"),
     dead: key("dead"),
     results: key("r:"),
+    counters: key("counter:"),
+    memberSets: key("members:"),
   };
 }
 

@@ -8,7 +8,7 @@
  * @module
  * @internal
  */
-import type { RedisReply } from "./_redis_client.ts";
+import type { RedisConnection, RedisReply } from "./_redis_client.ts";
 import {
   completionArguments,
   milliseconds,
@@ -135,9 +135,15 @@ export const PRIORITY_QUEUE: QueueModel = {
 /** Keys per SCAN page, MGET and DEL. */
 const PAGE = 1000;
 
-/** Every result key of the queue (SCAN: the store is not locked meanwhile). */
-async function resultKeys({ connection, keys }: RedisContext): Promise<string[]> {
-  const pattern = keys.results.replace(/[*?[\]\\]/g, "\\$&") + "*";
+/**
+ * Every key whose name starts with `prefix` (SCAN: the store is not locked
+ * meanwhile).
+ *
+ * @param connection The connection.
+ * @param prefix The keys' common prefix, e.g. a queue's result prefix.
+ */
+export async function scanKeys(connection: RedisConnection, prefix: string): Promise<string[]> {
+  const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*";
   const found = new Set<string>(); // SCAN may return a key twice
   let cursor = "0";
   do {
@@ -146,6 +152,21 @@ async function resultKeys({ connection, keys }: RedisContext): Promise<string[]>
     cursor = next;
   } while (cursor !== "0");
   return [...found];
+}
+
+/**
+ * Deletes every key whose name starts with `prefix`, a page at a time.
+ *
+ * @param connection The connection.
+ * @param prefix The keys' common prefix.
+ */
+export async function deleteKeys(connection: RedisConnection, prefix: string): Promise<void> {
+  for (const page of batches(await scanKeys(connection, prefix), PAGE)) await connection.del(page);
+}
+
+/** Every result key of the queue. */
+function resultKeys({ connection, keys }: RedisContext): Promise<string[]> {
+  return scanKeys(connection, keys.results);
 }
 
 /** `huey:{name}:r:<key>` string keys; results get a TTL, keys put with a ttl too. */
@@ -188,7 +209,5 @@ export const EXPIRING_RESULTS: ResultModel = {
     }
     return items;
   },
-  async flush(context) {
-    for (const page of batches(await resultKeys(context), PAGE)) await context.connection.del(page);
-  },
+  flush: ({ connection, keys }) => deleteKeys(connection, keys.results),
 };

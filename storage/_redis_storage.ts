@@ -16,9 +16,11 @@ import type {
   DequeueOptions,
   EnqueueOnceOptions,
   FinishOptions,
+  OnceItem,
   PutDataOptions,
   PutIfEmptyOptions,
   Storage,
+  TallyOptions,
 } from "./base.ts";
 import { ConfigurationError } from "../errors.ts";
 import { checkBoolean, checkNumber, optionError } from "../_options.ts";
@@ -45,6 +47,8 @@ import {
 import { firstMembers, RedisQueue } from "./_redis_queue.ts";
 import { DEAD_ADD, DEAD_FLUSH, DEAD_TAKE, runScript, type Script } from "./_redis_scripts.ts";
 import { RedisSession } from "./_redis_session.ts";
+import { addSetMember, deleteMarker, flushTallies, incrCounter } from "./_redis_tallies.ts";
+import { checkIncrement, checkMember, checkTallyTtl } from "./_tally.ts";
 
 /** Options of the Redis storages: where to connect, and how `dequeue` waits. */
 export interface RedisStorageOptions extends RedisConnectOptions {
@@ -289,13 +293,45 @@ export abstract class RedisStorageBase implements Storage {
     return await this.#results.deleteIfEquals(await this.#context(), key, value);
   }
 
-  /** Enqueues `items` and sets `marker` for `ttl` seconds, unless it is set: one script. */
+  /**
+   * Enqueues `items` (schedules those with an `eta`) and sets `marker` for
+   * `ttl` seconds, unless it is set: one script.
+   */
   enqueueOnce(
     marker: string,
-    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    items: readonly OnceItem[],
     options: EnqueueOnceOptions,
   ): Promise<boolean> {
     return this.#queue.enqueueOnce(marker, items, options);
+  }
+
+  /** Removes a marker of `enqueueOnce`, in one script; `true` when it was set. */
+  async deleteMarker(marker: string): Promise<boolean> {
+    return await deleteMarker(await this.#connection(), this.#keys, marker);
+  }
+
+  /** Adds `by` to a counter (created with `ttl`), in one script; resolves to its new value. */
+  async incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
+    const step = checkIncrement(by);
+    const ttl = checkTallyTtl(options);
+    return await incrCounter(await this.#connection(), this.#keys, key, step, ttl);
+  }
+
+  /** Removes a counter; `true` when there was one. */
+  async deleteCounter(key: string): Promise<boolean> {
+    return await (await this.#connection()).del([this.#keys.counters + key]) > 0;
+  }
+
+  /** Adds a member to a set (created with `ttl`), in one script; resolves to the set's size. */
+  async addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
+    const checked = checkMember(member);
+    const ttl = checkTallyTtl(options);
+    return await addSetMember(await this.#connection(), this.#keys, key, checked, ttl);
+  }
+
+  /** Removes a member set; `true` when there was one. */
+  async deleteMembers(key: string): Promise<boolean> {
+    return await (await this.#connection()).del([this.#keys.memberSets + key]) > 0;
   }
 
   /** How many keys are stored. */
@@ -342,7 +378,10 @@ export abstract class RedisStorageBase implements Storage {
     return await this.#run(DEAD_FLUSH, [this.#keys.dead]) as number;
   }
 
-  /** Empties the queue, the schedule, the key/value store, the markers and the dead letters. */
+  /**
+   * Empties the queue, the schedule, the key/value store, the markers, the
+   * counters, the member sets and the dead letters.
+   */
   async flushAll(): Promise<void> {
     const context = await this.#context();
     const { queue, leases, leased, notify, schedule, schedulePriorities, markers } = this.#keys;
@@ -350,6 +389,7 @@ export abstract class RedisStorageBase implements Storage {
     const names = [queue, leases, leased, notify, schedule, schedulePriorities, markers];
     await context.connection.del([...names, values, expiries, dead]);
     await this.#results.flush(context);
+    await flushTallies(context.connection, this.#keys);
   }
 
   /**
