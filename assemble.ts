@@ -40,6 +40,8 @@ export interface PartsSettings extends
   leaseTimeout: number;
   /** Enqueues a follow-up task as `Huey.enqueue` does (it runs at once in immediate mode). */
   enqueue: (task: Task) => Promise<unknown>;
+  /** Enqueues a retry as it is, unique or not (it runs at once in immediate mode). */
+  requeue: (task: Task) => Promise<unknown>;
 }
 
 /** The parts of a Huey. */
@@ -94,6 +96,7 @@ export function assembleParts(settings: PartsSettings): HueyParts {
     revocations,
     followUps: {
       enqueue: settings.enqueue,
+      requeue: settings.requeue,
       schedule: (task) => queue.schedule(task),
       deadLetter: (data, error) => queue.deadLetter(data, error),
     },
