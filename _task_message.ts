@@ -83,6 +83,7 @@ const RULES: Record<Exclude<keyof TaskData, "onComplete" | "onError" | "chord">,
     allowed: `a number > 0 and at most ${MAX_TIMEOUT_SECONDS}, or null`,
     fallback: null,
   },
+  unique: { fits: (v) => typeof v === "boolean", allowed: "true or false", fallback: false },
 };
 
 const FIELDS = Object.keys(RULES) as (keyof typeof RULES)[];

@@ -41,6 +41,8 @@ export interface PartsSettings extends
   leaseTimeout: number;
   /** Enqueues a follow-up task as `Huey.enqueue` does (it runs at once in immediate mode). */
   enqueue: (task: Task) => Promise<unknown>;
+  /** Enqueues a retry as it is, unique or not (it runs at once in immediate mode). */
+  requeue: (task: Task) => Promise<unknown>;
   /** Enqueues a task once per marker (`TaskQueue.enqueueOnce`; it runs at once in immediate mode). */
   enqueueOnce: (marker: string, task: Task, ttl: number) => Promise<boolean>;
 }
@@ -97,6 +99,7 @@ export function assembleParts(settings: PartsSettings): HueyParts {
     revocations,
     followUps: {
       enqueue: settings.enqueue,
+      requeue: settings.requeue,
       schedule: (task) => queue.schedule(task),
       deadLetter: (data, error) => queue.deadLetter(data, error),
     },

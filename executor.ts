@@ -12,6 +12,7 @@ import {
   CancelExecution,
   type ErrorMetadata,
   HueyError,
+  RateLimitExceeded,
   RetryTask,
   TaskError,
   TaskLockedError,
@@ -22,6 +23,8 @@ import { Interrupted, invoke } from "./invoke.ts";
 import { type ChordCompletion, endedMembership } from "./chord_completion.ts";
 import type { LeaseKeeper, TaskLease } from "./leases.ts";
 import { getLogger } from "./logger.ts";
+import { trackProgress } from "./progress.ts";
+import { RateLimit, rateLimitedRetry } from "./rate_limit.ts";
 import type { TaskRegistry } from "./registry.ts";
 import { instanceKey, type Revocations } from "./revoke.ts";
 import type { SerializerLike } from "./serializer.ts";
@@ -33,6 +36,7 @@ import {
   SIGNAL_EXPIRED,
   SIGNAL_INTERRUPTED,
   SIGNAL_LOCKED,
+  SIGNAL_RATE_LIMITED,
   SIGNAL_RETRYING,
   SIGNAL_REVOKED,
   SIGNAL_TIMEOUT,
@@ -45,6 +49,7 @@ import { relativeTime, resolveEta } from "./time.ts";
 import { unknownTask, unknownTaskIn } from "./_task_message.ts";
 import { isTuple } from "./tuple.ts";
 import { retryDelayFor } from "./retry_delay.ts";
+import { uniqueMarker } from "./unique.ts";
 
 const logger = getLogger("huey");
 
@@ -68,8 +73,10 @@ export function buildErrorResult(task: Task, error: unknown): ErrorMetadata {
 
 /** Where an executor sends the tasks that follow one it ran. */
 export interface FollowUps {
-  /** Enqueues a task (a next stage, an error handler, a retry). */
+  /** Enqueues a task (a next stage, an error handler). */
   enqueue(task: Task): Promise<unknown>;
+  /** Enqueues a task that ran as it is, unique or not (a retry keeps its unique marker). */
+  requeue(task: Task): Promise<unknown>;
   /** Puts a task in the schedule (a retry with a delay, a task not due yet). */
   schedule(task: Task): Promise<void>;
   /** Moves a message aside with the reason. */
@@ -213,11 +220,13 @@ export class Executor {
       return undefined;
     }
     if (await this.#revocations.isRevoked(task, { timestamp: now, peek: false })) {
+      if (task.unique) await this.#releaseUnique(task);
       await this.#signals.emit(SIGNAL_REVOKED, task);
       await this.#endChordMember(task, null, true);
       return undefined;
     }
     if (task.expiresResolved && task.expiresResolved.getTime() < now.getTime()) {
+      if (task.unique) await this.#releaseUnique(task);
       await this.#signals.emit(SIGNAL_EXPIRED, task);
       await this.#endChordMember(task, null, true);
       return undefined;
@@ -229,12 +238,16 @@ export class Executor {
     const started = logsInfo ? performance.now() : 0;
     await this.#emit(SIGNAL_EXECUTING, task);
     if (this.#preExecuteHooks.size > 0 && await this.#cancelledByHook(task)) {
+      if (task.unique) await this.#releaseUnique(task);
       await this.#endChordMember(task, null, true);
       return undefined;
     }
+    if (definition.context) trackProgress(task, this.#storage, this.#serializer);
 
     let value: unknown;
     try {
+      const { rateLimit } = definition;
+      if (rateLimit) await new RateLimit(this.#storage, rateLimit.name, rateLimit).acquire();
       value = await invoke(definition, task, signal);
     } catch (error) {
       if (!(error instanceof Interrupted)) return this.#conclude(execution, undefined, error, true);
@@ -276,6 +289,7 @@ export class Executor {
   ): Promise<unknown> {
     const { task, lease } = execution;
     const retryEta = failed ? await this.#reportFailure(task, error) : null;
+    if (task.unique && !(failed && task.retries > 0)) await this.#releaseUnique(task);
     const periodic = this.#registry.get(task.name)?.validate != null;
     const followUp = failed ? task.retries > 0 || task.errorHandler !== null : task.next !== null;
     // A chord member's end is recorded before its message is acknowledged: no finish() then.
@@ -340,6 +354,16 @@ export class Executor {
     return { key: task.id, value: this.#serializer.serialize(value) };
   }
 
+  /**
+   * Removes a unique task's marker: it is done for good (no retry follows),
+   * and the marker goes before its outcome is stored and its message
+   * acknowledged, so that a crash in between can at worst let a duplicate
+   * in, never keep the id blocked.
+   */
+  #releaseUnique(task: Task): Promise<boolean> {
+    return this.#storage().deleteMarker(uniqueMarker(task.id));
+  }
+
   /** Runs the pre-execute hooks; `true` when one cancelled the task. */
   async #cancelledByHook(task: Task): Promise<boolean> {
     const hooks = this.#preExecuteHooks.hooks;
@@ -357,6 +381,10 @@ export class Executor {
     if (error instanceof TaskLockedError) {
       logger.warning(`Task ${task.id} not run: ${error.message}`);
       await this.#signals.emit(SIGNAL_LOCKED, task);
+    } else if (error instanceof RateLimitExceeded) {
+      const eta = rateLimitedRetry(task, error);
+      await this.#signals.emit(SIGNAL_RATE_LIMITED, task);
+      return eta;
     } else if (error instanceof RetryTask) {
       logger.info(`Task ${task.id} asked to be retried`);
       task.retries += 1;
@@ -422,7 +450,7 @@ export class Executor {
       await this.#followUps.schedule(task);
     } else {
       task.eta = null;
-      await this.#followUps.enqueue(task);
+      await this.#followUps.requeue(task);
     }
   }
 }

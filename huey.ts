@@ -124,6 +124,8 @@ export class Huey extends HueyControls {
       acks,
       leaseTimeout,
       enqueue: (task) => this.enqueue(task),
+      requeue: (task) =>
+        this.#parts.queue.requeue(task, this.#immediate ? this.#runNow : undefined),
       enqueueOnce: (marker, task, ttl) =>
         parts.queue.enqueueOnce(marker, task, ttl, this.#immediate ? this.#runNow : undefined),
       buildErrorResult: (task, error) => this.buildErrorResult(task, error),

@@ -56,6 +56,8 @@ export { MiniHuey } from "./mini.ts";
 export type { MiniHueyOptions, MiniScheduleOptions, MiniTask } from "./mini.ts";
 export { TaskLock } from "./lock.ts";
 export type { LockOptions } from "./lock.ts";
+export { RateLimit } from "./rate_limit.ts";
+export type { RateLimitOptions, TaskRateLimitOptions } from "./rate_limit.ts";
 export { crontab } from "./crontab.ts";
 export type { CrontabOptions, CrontabValidator } from "./crontab.ts";
 export { Serializer, SignedSerializer } from "./serializer.ts";
@@ -69,6 +71,7 @@ export {
   SIGNAL_EXPIRED,
   SIGNAL_INTERRUPTED,
   SIGNAL_LOCKED,
+  SIGNAL_RATE_LIMITED,
   SIGNAL_RETRYING,
   SIGNAL_REVOKED,
   SIGNAL_SCHEDULED,
@@ -79,13 +82,19 @@ export {
   CancelExecution,
   ConfigurationError,
   HueyError,
+  RateLimitExceeded,
   ResultTimeout,
   RetryTask,
   TaskError,
   TaskLockedError,
   TaskTimeout,
 } from "./errors.ts";
-export type { CancelExecutionOptions, ErrorMetadata, RetryTaskOptions } from "./errors.ts";
+export type {
+  CancelExecutionOptions,
+  ErrorMetadata,
+  RateLimitExceededOptions,
+  RetryTaskOptions,
+} from "./errors.ts";
 export { MemoryStorage } from "./storage/memory.ts";
 export type { MemoryStorageOptions } from "./storage/memory.ts";
 export { BlackHoleStorage } from "./storage/blackhole.ts";

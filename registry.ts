@@ -6,7 +6,13 @@
 import { checkBoolean, checkFunction, checkOption, checkText } from "./_options.ts";
 import { ConfigurationError } from "./errors.ts";
 import type { CrontabValidator } from "./crontab.ts";
+import {
+  type RateLimitSettings,
+  type TaskRateLimitOptions,
+  taskRateLimitSettings,
+} from "./rate_limit.ts";
 import { checkTaskSettings, Task } from "./task.ts";
+import { uniqueId } from "./unique.ts";
 
 /** Options of `huey.task()`: the defaults of every call of the task. */
 export interface TaskOptions {
@@ -30,6 +36,17 @@ export interface TaskOptions {
   expires?: number | Date;
   /** Seconds the task may run before it is stopped with `TaskTimeout`. */
   timeout?: number;
+  /**
+   * A fixed-window rate limit on its runs, shared by every consumer (see
+   * `huey.rateLimit()`); its name defaults to the task's.
+   */
+  rateLimit?: TaskRateLimitOptions;
+  /**
+   * Each call's id is derived from the task's name and its arguments, and
+   * enqueueing a call while one with the same id is pending, scheduled or
+   * running enqueues nothing (docs/getting-started.md, "Unique tasks"). @default false
+   */
+  unique?: boolean;
 }
 
 /** A registered task function and its defaults. */
@@ -58,6 +75,10 @@ export interface TaskDefinition {
   readonly expires: number | Date | null;
   /** Default timeout in seconds. */
   readonly timeout: number | null;
+  /** The rate limit on its runs, or `null`. */
+  readonly rateLimit: RateLimitSettings | null;
+  /** Calls get an id derived from their arguments, and are enqueued once. */
+  readonly unique: boolean;
 }
 
 /** Options of `huey.contextTask()`. */
@@ -133,6 +154,8 @@ export function defineTask(
     context = false,
     expires,
     timeout,
+    rateLimit,
+    unique = false,
   } = options;
   if (!name) {
     throw new ConfigurationError(
@@ -141,6 +164,13 @@ export function defineTask(
   }
   checkText("name", name);
   checkBoolean("context", context);
+  checkBoolean("unique", unique);
+  checkOption(
+    !(unique && validate !== null),
+    "unique",
+    unique,
+    "false for a periodic task (the scheduler enqueues it once per matching minute already)",
+  );
   checkTaskSettings({
     retries,
     retryDelay,
@@ -164,6 +194,8 @@ export function defineTask(
     priority: priority ?? null,
     expires: expires ?? null,
     timeout: timeout ?? null,
+    rateLimit: rateLimit == null ? null : taskRateLimitSettings(name, rateLimit),
+    unique,
   };
 }
 
@@ -219,6 +251,8 @@ export class TaskRegistry {
  */
 export function newTask<R>(definition: TaskDefinition, args: unknown[]): Task<R> {
   return new Task<R>({
+    id: definition.unique ? uniqueId(definition.name, args) : undefined,
+    unique: definition.unique,
     name: definition.name,
     args,
     retries: definition.retries,

@@ -4,6 +4,7 @@
  * @module
  */
 import { ConfigurationError, type ErrorMetadata, ResultTimeout, TaskError } from "./errors.ts";
+import { progressKey } from "./progress.ts";
 import type { RevokeOptions } from "./revoke.ts";
 import type { SerializerLike } from "./serializer.ts";
 import type { Storage } from "./storage/base.ts";
@@ -213,6 +214,16 @@ export class Result<R = unknown> {
         `Results are disabled on Huey '${this.#huey.name}' (results: false)`,
       );
     }
+  }
+
+  /**
+   * The latest progress the task recorded with `task.progress()`, during its
+   * run or after it (kept when the task finishes); `null` when it recorded
+   * none.
+   */
+  async progress(): Promise<unknown> {
+    const raw = await this.#huey.getRaw(progressKey(this.id), { peek: true });
+    return raw === null ? null : this.#huey.serializer.deserialize(raw);
   }
 
   /** Forgets the value read, so the next `get()` reads storage again. */

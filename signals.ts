@@ -32,6 +32,8 @@ export const SIGNAL_INTERRUPTED = "interrupted";
 export const SIGNAL_ENQUEUED = "enqueued";
 /** The task was ended by its `timeout` (instead of `SIGNAL_ERROR`; retries apply). */
 export const SIGNAL_TIMEOUT = "timeout";
+/** The task hit its rate limit (`RateLimitExceeded`); it runs again in the next window when the limit retries. */
+export const SIGNAL_RATE_LIMITED = "rate-limited";
 
 /** One of the signal names. */
 export type SignalName =
@@ -46,7 +48,8 @@ export type SignalName =
   | typeof SIGNAL_SCHEDULED
   | typeof SIGNAL_INTERRUPTED
   | typeof SIGNAL_ENQUEUED
-  | typeof SIGNAL_TIMEOUT;
+  | typeof SIGNAL_TIMEOUT
+  | typeof SIGNAL_RATE_LIMITED;
 
 /**
  * Receives a signal: `handler(signal, task, ...extra)`; `SIGNAL_ERROR` passes

@@ -5,6 +5,7 @@
  * @module
  */
 import { checkDate, checkInteger, checkNumber, checkOption, checkText } from "./_options.ts";
+import { recordProgress } from "./progress.ts";
 import { checkSeconds, MAX_TIMEOUT_SECONDS, resolveEta } from "./time.ts";
 import { checkRetryPolicy, retryFields } from "./retry_delay.ts";
 
@@ -34,7 +35,11 @@ export interface TaskOptionsUpdate {
   retryJitter?: number;
   /** The longest retry delay in seconds (`null`: no cap). */
   retryDelayMax?: number | null;
-  /** The task's id (choose your own, e.g. for idempotency). */
+  /**
+   * The task's id (choose your own, e.g. for idempotency): it makes the task
+   * unique, so enqueueing it while one with this id is pending, scheduled or
+   * running enqueues nothing.
+   */
   id?: string;
   /** Seconds the task may run before it is stopped with `TaskTimeout`. */
   timeout?: number | null;
@@ -74,6 +79,8 @@ export interface TaskData {
   onComplete: TaskData | null;
   /** The error handler. */
   onError: TaskData | null;
+  /** Enqueued once per id (absent: `false`). */
+  unique?: boolean;
   /** The chord this task ends a member of (absent from most messages: `null`). */
   chord?: ChordMembership | null;
 }
@@ -149,6 +156,8 @@ export class Task<R = unknown> {
   chord: ChordMembership | null;
   /** Aborted when the running task must stop (timeout, consumer shutdown). */
   signal: AbortSignal;
+  /** Enqueued once per id: while it is pending, scheduled or running, enqueueing it again does nothing. */
+  unique: boolean;
   declare readonly __result?: R;
 
   /**
@@ -173,6 +182,7 @@ export class Task<R = unknown> {
     this.errorHandler = data.onError ? Task.fromData(data.onError) : null;
     this.chord = data.chord ?? null;
     this.signal = NOT_RUNNING;
+    this.unique = data.unique ?? false;
   }
 
   /** Rebuilds a task (and its pipeline) from its message fields. */
@@ -198,6 +208,7 @@ export class Task<R = unknown> {
       onError: this.errorHandler?.toData() ?? null,
     };
     if (this.chord !== null) data.chord = this.chord;
+    if (this.unique) data.unique = true;
     return data;
   }
 
@@ -247,7 +258,20 @@ export class Task<R = unknown> {
     for (const [key, value] of Object.entries(rest)) {
       if (value !== undefined) (this as Record<string, unknown>)[key] = value;
     }
+    if (rest.id !== undefined) this.unique = true;
     return this;
+  }
+
+  /**
+   * Records the progress of this task while it runs (a task registered with
+   * `context: true` receives its `Task` as the last argument), replacing
+   * the last one: `result.progress()` reads it, during the run and after.
+   *
+   * @param value Any value the serializer takes (a number, an object...).
+   * @throws {HueyError} The task is not running in `execute()` (a worker).
+   */
+  progress(value: unknown): Promise<void> {
+    return recordProgress(this, value);
   }
 
   /** `name: id`, plus the eta and priority when set. */
