@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { Chord, chord, type ChordCallback, type ChordMember, type MemberValue } from "./chord.ts";
+import { Chord, chord } from "./chord.ts";
 import { enqueueChord, enqueueGroup } from "./chord_enqueue.ts";
 import type { ChordResult } from "./chord_result.ts";
 import { Consumer, type WorkerLogging } from "./consumer/supervisor.ts";
@@ -81,6 +81,10 @@ export class Huey extends HueyControls {
   readonly serializer: SerializerLike;
   /** The registered tasks. */
   readonly registry: TaskRegistry = new TaskRegistry();
+  /** Builds a group of tasks to run in parallel (the function `group()`). */
+  readonly group: typeof group = group;
+  /** Builds a chord: tasks in parallel, then a callback with their values (the function `chord()`). */
+  readonly chord: typeof chord = chord;
   /** What a consumer's workers use beyond the public API. @internal */
   readonly [WORKER]: WorkerSide;
   #storage: Storage;
@@ -284,19 +288,6 @@ export class Huey extends HueyControls {
     if (task instanceof Group) return enqueueGroup(this, task);
     await this.#parts.queue.enqueue(task, this.#immediate ? this.#runNow : undefined);
     return this.resultFor(task);
-  }
-
-  /** Builds a group of tasks to run in parallel (as the function `group()`). */
-  group<M extends ChordMember>(tasks: readonly M[]): Group<MemberValue<M>> {
-    return group(tasks);
-  }
-
-  /** Builds a chord: tasks in parallel, then a callback with their values (as the function `chord()`). */
-  chord<M extends ChordMember, R>(
-    tasks: readonly M[],
-    callback: ChordCallback<MemberValue<M>, R>,
-  ): Chord<Awaited<R>, MemberValue<M>> {
-    return chord(tasks, callback);
   }
 
   /** Enqueues several tasks at once, in order. */
