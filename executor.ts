@@ -46,6 +46,7 @@ import {
 import type { Storage } from "./storage/base.ts";
 import type { Task } from "./task.ts";
 import { relativeTime, resolveEta } from "./time.ts";
+import type { Tracing } from "./tracing.ts";
 import { unknownTask, unknownTaskIn } from "./_task_message.ts";
 import { isTuple } from "./tuple.ts";
 import { retryDelayFor } from "./retry_delay.ts";
@@ -113,6 +114,8 @@ export interface ExecutorOptions {
   storeIntermediateErrors: boolean;
   /** The metadata stored for a failure (`Huey.buildErrorResult`, which may be overridden). */
   buildErrorResult: (task: Task, error: unknown) => ErrorMetadata;
+  /** The process spans of the executions. */
+  tracing: Tracing;
 }
 
 /** One execution under way: its task, its lease, and what became of it. */
@@ -147,6 +150,7 @@ export class Executor {
   #results: boolean;
   #storeIntermediateErrors: boolean;
   #buildErrorResult: (task: Task, error: unknown) => ErrorMetadata;
+  #tracing: Tracing;
 
   /** @param options See {@linkcode ExecutorOptions}. */
   constructor(options: ExecutorOptions) {
@@ -164,6 +168,7 @@ export class Executor {
     this.storeNone = options.storeNone;
     this.#storeIntermediateErrors = options.storeIntermediateErrors;
     this.#buildErrorResult = options.buildErrorResult;
+    this.#tracing = options.tracing;
   }
 
   /**
@@ -180,12 +185,23 @@ export class Executor {
    * @param failure Record this failure instead of running the task.
    * @returns The task's value, or `undefined` when it did not run or failed.
    */
-  async execute(
+  execute(
     task: Task,
     now: Date,
     signal?: AbortSignal,
     onStoring?: () => void,
     failure?: unknown,
+  ): Promise<unknown> {
+    const run = () => this.#execute(task, now, signal, onStoring, failure);
+    return this.#tracing.process(task, now, run);
+  }
+
+  async #execute(
+    task: Task,
+    now: Date,
+    signal: AbortSignal | undefined,
+    onStoring: (() => void) | undefined,
+    failure: unknown,
   ): Promise<unknown> {
     const lease = this.#leases.take(task);
     const execution: Execution = { task, lease, onStoring, acked: false, interrupted: false };
@@ -221,12 +237,14 @@ export class Executor {
     }
     if (await this.#revocations.isRevoked(task, { timestamp: now, peek: false })) {
       if (task.unique) await this.#releaseUnique(task);
+      this.#tracing.ended(task, "revoked");
       await this.#signals.emit(SIGNAL_REVOKED, task);
       await this.#endChordMember(task, null, true);
       return undefined;
     }
     if (task.expiresResolved && task.expiresResolved.getTime() < now.getTime()) {
       if (task.unique) await this.#releaseUnique(task);
+      this.#tracing.ended(task, "expired");
       await this.#signals.emit(SIGNAL_EXPIRED, task);
       await this.#endChordMember(task, null, true);
       return undefined;
@@ -256,6 +274,7 @@ export class Executor {
           ? `Interrupted ${task}: its message is not put back (it was not leased: acks off)`
           : `Interrupted ${task}: its message goes back to the queue`,
       );
+      this.#tracing.ended(task, "interrupted");
       await this.#emit(SIGNAL_INTERRUPTED, task);
       execution.interrupted = true;
       return undefined;
@@ -289,6 +308,7 @@ export class Executor {
   ): Promise<unknown> {
     const { task, lease } = execution;
     const retryEta = failed ? await this.#reportFailure(task, error) : null;
+    if (failed) this.#tracing.failed(task, error);
     if (task.unique && !(failed && task.retries > 0)) await this.#releaseUnique(task);
     const periodic = this.#registry.get(task.name)?.validate != null;
     const followUp = failed ? task.retries > 0 || task.errorHandler !== null : task.next !== null;
