@@ -2,7 +2,7 @@
 // span, in one trace through retries and pipeline stages; the W3C trace context travels in the
 // message's `trace` field, written only while a tracer provider is registered. The spans are
 // read from the SDK's in-memory exporter, registered as the global tracer provider.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import {
@@ -19,6 +19,9 @@ import { rawMessage } from "./_raw_messages.ts";
 
 const exporter = new InMemorySpanExporter();
 let registered = false;
+
+// Bun (and Deno) may run other test files in this process: they must not see a provider.
+after(() => trace.disable());
 
 /** Registers the in-memory exporter's provider (once) and forgets the spans of earlier tests. */
 function spans(): InMemorySpanExporter {
