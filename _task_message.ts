@@ -21,7 +21,7 @@ import {
   JITTER_ALLOWED,
 } from "./retry_delay.ts";
 import type { ChordMembership, TaskData } from "./task.ts";
-import { isTraceContext, TRACE_ALLOWED } from "./_trace_context.ts";
+import { isTraceContext, TRACE_ALLOWED } from "./trace_context.ts";
 
 /** What the checks need of the registry. */
 export interface KnownTasks {

@@ -8,7 +8,7 @@ import { checkDate, checkInteger, checkNumber, checkOption, checkText } from "./
 import { recordProgress } from "./progress.ts";
 import { checkSeconds, MAX_TIMEOUT_SECONDS, resolveEta } from "./time.ts";
 import { checkRetryPolicy, retryFields } from "./retry_delay.ts";
-import type { TraceContext } from "./_trace_context.ts";
+import type { TraceContext } from "./trace_context.ts";
 
 /** Anything `chain()` and `onError()` accept: a task wrapper (called with the args) or a built task. */
 export interface TaskSource {

@@ -2,7 +2,7 @@
  * OpenTelemetry tracing: a PRODUCER span `send <task>` around each message a
  * Huey stores, a CONSUMER span `process <task>` around each execution, in one
  * trace through retries and pipeline stages — the W3C trace context travels
- * in the message (field `trace`, see _trace_context.ts).
+ * in the message (field `trace`, see trace_context.ts).
  *
  * `@opentelemetry/api` is an optional peer dependency: it is imported lazily,
  * when the first Huey is built, and never required. While it is missing, or
@@ -16,7 +16,7 @@
  * @internal
  */
 import type { Context, Span, Tracer } from "@opentelemetry/api";
-import { fromTraceContext, toTraceContext, type TraceContext } from "./_trace_context.ts";
+import { fromTraceContext, toTraceContext, type TraceContext } from "./trace_context.ts";
 import { RateLimitExceeded, TaskTimeout } from "./errors.ts";
 import type { Task } from "./task.ts";
 import { VERSION } from "./version.ts";

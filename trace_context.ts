@@ -1,14 +1,26 @@
 /**
  * The trace context a task message carries (field `trace`, see
- * docs/wire-format.md): W3C Trace Context's `traceparent` and `tracestate`
- * headers, as strings, so that any tracer (or none) can read them. The check
- * of the field on read, and the conversion to and from a span context's parts.
+ * docs/wire-format.md and docs/observability.md): W3C Trace Context's
+ * `traceparent` and `tracestate` headers, as strings, so that any tracer (or
+ * none) can read them. The check of the field on read, and the conversion to
+ * and from a span context's parts.
  *
  * @module
- * @internal
  */
 
-/** The W3C trace context of the run or send a message comes from (field `trace`). */
+/**
+ * The W3C trace context of the send span a message comes from (field `trace`
+ * of a task message, `Task.trace`).
+ *
+ * @example
+ * ```ts
+ * import type { TraceContext } from "./mod.ts";
+ * const context: TraceContext = {
+ *   traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+ * };
+ * console.assert(context.traceparent.startsWith("00-"));
+ * ```
+ */
 export interface TraceContext {
   /** `00-<trace id: 32 hex>-<parent span id: 16 hex>-<flags: 2 hex>`. */
   traceparent: string;
