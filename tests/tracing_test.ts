@@ -11,6 +11,9 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { scriptCommand } from "../_runtime.ts";
 import { HueyError } from "../errors.ts";
 import type { Huey } from "../huey.ts";
 import { loadTracing } from "../tracing.ts";
@@ -276,4 +279,14 @@ test("the trace field is checked on read: a tracestate is kept, a bad context go
       value,
     );
   }
+});
+
+test("the first enqueues of a process, made before the lazy import settled, are traced", () => {
+  const script = fileURLToPath(new URL("./fixtures/traced_first_enqueue.ts", import.meta.url));
+  const [command, prefix] = scriptCommand(script);
+  const output = execFileSync(command, [...prefix, script], { encoding: "utf8", timeout: 60_000 });
+  const { traces, spans } = JSON.parse(output.trim().split("\n").at(-1)!);
+  assert.equal(traces.length, 2);
+  for (const each of traces) assert.match(each?.traceparent ?? "", /^00-[0-9a-f]{32}-/);
+  assert.deepEqual(spans, ["send add", "send add", "process add"]);
 });
