@@ -57,7 +57,6 @@ export type RunOutcome =
   | "rate_limited"
   | "revoked"
   | "expired"
-  | "canceled"
   | "interrupted";
 
 /** The spans of one Huey: its queue's name goes into their attributes. */
@@ -168,7 +167,7 @@ export class Tracing {
     span.setAttribute("huey.outcome", failureOutcome(task, error));
   }
 
-  /** Marks a run that ended early (`revoked`, `expired`, `canceled`, `interrupted`) on its span. */
+  /** Marks a run that ended early (`revoked`, `expired`, `interrupted`) on its span. */
   ended(task: Task, outcome: RunOutcome): void {
     if (api !== undefined) this.#spans.get(task)?.setAttribute("huey.outcome", outcome);
   }
