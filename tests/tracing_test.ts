@@ -215,7 +215,7 @@ test("a task that fails for good ends its span with status ERROR and an exceptio
   assert.match(String(event.attributes?.["exception.stacktrace"]), /bad input/);
 });
 
-test("revoked and expired runs end their span with huey.outcome saying so", async () => {
+test("revoked, expired and interrupted runs end their span with huey.outcome saying so", async () => {
   const exporter = spans();
   const huey = makeHuey();
   const add = addTask(huey);
@@ -224,10 +224,13 @@ test("revoked and expired runs end their span with huey.outcome saying so", asyn
   await executeNext(huey);
   await huey.enqueue(add.s(1, 2).withOptions({ expires: 10 }));
   await executeNext(huey, fromNow(20));
+  await huey.enqueue(add.s(1, 2));
+  await huey.execute((await huey.dequeue())!, { signal: AbortSignal.abort() });
   const processes = exporter.getFinishedSpans().filter((span) => span.kind === SpanKind.CONSUMER);
   assert.deepEqual(processes.map((span) => span.attributes["huey.outcome"]), [
     "revoked",
     "expired",
+    "interrupted",
   ]);
   for (const span of processes) assert.equal(span.status.code, SpanStatusCode.UNSET);
 });
