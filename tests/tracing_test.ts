@@ -254,6 +254,19 @@ test("enqueueMany sends each task under its own span", async () => {
   );
 });
 
+test("a unique task is sent under a span, and its run is the span's child", async () => {
+  const exporter = spans();
+  const huey = makeHuey();
+  const add = addTask(huey);
+  await huey.enqueue(add.s(1, 2).withOptions({ id: "only-once" }));
+  await huey.enqueue(add.s(1, 2).withOptions({ id: "only-once" })); // not enqueued: still a span
+  await executeNext(huey);
+  const [send, again, process] = exporter.getFinishedSpans();
+  assert.deepEqual(names([send, again, process]), ["P send add", "P send add", "C process add"]);
+  assertChild(process, send, "the unique task's run");
+  assert.equal(await huey.pendingCount(), 0);
+});
+
 test("the trace field is checked on read: a tracestate is kept, a bad context goes nowhere", () => {
   const huey = makeHuey();
   addTask(huey);
