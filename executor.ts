@@ -8,44 +8,32 @@
  * @module
  * @internal
  */
-import {
-  CancelExecution,
-  type ErrorMetadata,
-  HueyError,
-  RateLimitExceeded,
-  RetryTask,
-  TaskError,
-  TaskLockedError,
-  TaskTimeout,
-} from "./errors.ts";
+import { CancelExecution, type ErrorMetadata, HueyError, TaskError } from "./errors.ts";
+import { reportFailure } from "./_failure_report.ts";
 import { type HookList, type PostExecuteHook, type PreExecuteHook, runEach } from "./hooks.ts";
 import { Interrupted, invoke } from "./invoke.ts";
 import { type ChordCompletion, endedMembership } from "./chord_completion.ts";
 import type { LeaseKeeper, TaskLease } from "./leases.ts";
 import { getLogger } from "./logger.ts";
 import { trackProgress } from "./progress.ts";
-import { RateLimit, rateLimitedRetry } from "./rate_limit.ts";
+import { RateLimit } from "./rate_limit.ts";
 import type { TaskRegistry } from "./registry.ts";
 import { instanceKey, type Revocations } from "./revoke.ts";
 import type { SerializerLike } from "./serializer.ts";
 import {
   SIGNAL_CANCELED,
   SIGNAL_COMPLETE,
-  SIGNAL_ERROR,
   SIGNAL_EXECUTING,
   SIGNAL_EXPIRED,
   SIGNAL_INTERRUPTED,
-  SIGNAL_LOCKED,
-  SIGNAL_RATE_LIMITED,
   SIGNAL_RETRYING,
   SIGNAL_REVOKED,
-  SIGNAL_TIMEOUT,
   type SignalDispatcher,
   type SignalName,
 } from "./signals.ts";
 import type { Storage } from "./storage/base.ts";
 import type { Task } from "./task.ts";
-import { relativeTime, resolveEta } from "./time.ts";
+import { relativeTime } from "./time.ts";
 import type { Tracing } from "./tracing.ts";
 import { unknownTask, unknownTaskIn } from "./_task_message.ts";
 import { isTuple } from "./tuple.ts";
@@ -307,7 +295,7 @@ export class Executor {
     failed: boolean,
   ): Promise<unknown> {
     const { task, lease } = execution;
-    const retryEta = failed ? await this.#reportFailure(task, error) : null;
+    const retryEta = failed ? await reportFailure(task, error, this.#signals) : null;
     if (failed) this.#tracing.failed(task, error);
     if (task.unique && !(failed && task.retries > 0)) await this.#releaseUnique(task);
     const periodic = this.#registry.get(task.name)?.validate != null;
@@ -390,46 +378,6 @@ export class Executor {
     const cancelled = await runEach(hooks, [task], "Pre-execute hook", logger, isCancel);
     if (cancelled) await this.#signals.emit(SIGNAL_CANCELED, task);
     return cancelled;
-  }
-
-  /**
-   * Emits the failure's signal and adjusts the task's retries for it.
-   *
-   * @returns The eta a `RetryTask` asked for, if any.
-   */
-  async #reportFailure(task: Task, error: unknown): Promise<Date | null> {
-    if (error instanceof TaskLockedError) {
-      logger.warning(`Task ${task.id} not run: ${error.message}`);
-      await this.#signals.emit(SIGNAL_LOCKED, task);
-    } else if (error instanceof RateLimitExceeded) {
-      const eta = rateLimitedRetry(task, error);
-      await this.#signals.emit(SIGNAL_RATE_LIMITED, task);
-      return eta;
-    } else if (error instanceof RetryTask) {
-      logger.info(`Task ${task.id} asked to be retried`);
-      task.retries += 1;
-      if (error.eta !== undefined || error.delay !== undefined) {
-        return resolveEta(error.eta, error.delay);
-      }
-    } else if (error instanceof CancelExecution) {
-      if (error.retry || (error.retry === undefined && task.retries > 0)) {
-        task.retries = Math.max(task.retries, 1);
-      } else {
-        task.retries = 0;
-      }
-      logger.warning(`Task ${task.id} canceled`);
-      await this.#signals.emit(SIGNAL_CANCELED, task);
-    } else if (error instanceof TaskTimeout) {
-      logger.warning(`Task ${task.id} timed out after ${task.timeout}s.`);
-      await this.#signals.emit(SIGNAL_TIMEOUT, task);
-    } else {
-      // Its stack at WARNING while a retry follows; at ERROR when it failed for good.
-      const message = `Unhandled exception in task ${task.id}.`;
-      if (task.retries > 0) logger.warning(message, error);
-      else logger.exception(message, error);
-      await this.#signals.emit(SIGNAL_ERROR, task, error);
-    }
-    return null;
   }
 
   /**
