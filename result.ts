@@ -165,19 +165,28 @@ export class Result<R = unknown> {
       if (value !== EMPTY) return this.#unwrap(value);
       signal?.throwIfAborted();
       const waited = performance.now() - start;
-      if (timeout && waited / 1000 >= timeout) {
-        if (revokeOnTimeout) await this.revoke();
-        throw new ResultTimeout();
-      }
+      if (timeout && waited / 1000 >= timeout) return this.#timedOut(revokeOnTimeout);
       // Woken by the store itself (Redis with notifyResult): no polling.
+      // It resolves to false only when the time is up, or on abort or close: then
+      // one last read decides (no second wait for the few ms its clock may differ by).
       if (storage?.waitForData) {
-        await storage.waitForData(this.id, timeout ? timeout * 1000 - waited : Infinity, signal);
-        continue;
+        const remaining = timeout ? timeout * 1000 - waited : Infinity;
+        if (await storage.waitForData(this.id, remaining, signal)) continue;
+        const last = await this.#read(preserve);
+        if (last !== EMPTY) return this.#unwrap(last);
+        signal?.throwIfAborted();
+        return this.#timedOut(revokeOnTimeout);
       }
       delay = Math.min(delay, maxDelay);
       await sleep(delay, signal);
       delay *= backoff;
     }
+  }
+
+  /** Ends a blocking `get()` whose time is up (revoking the task when asked to). */
+  async #timedOut(revokeOnTimeout: boolean): Promise<never> {
+    if (revokeOnTimeout) await this.revoke();
+    throw new ResultTimeout();
   }
 
   /**
