@@ -215,14 +215,16 @@ export class RateLimit {
  * it, an ordinary failure whose retry (if any) waits the task's
  * `retryDelay`, or for the next window when it has none.
  *
- * @param task The task (its `retries` are raised by one with `retry`).
+ * @param task The task (with `retry`, its `retries` are raised by one and its `retried` lowered by one).
  * @param error What its run threw.
  * @returns The eta of the retry, or `null` for the task's own retry delay.
  */
 export function rateLimitedRetry(task: Task, error: RateLimitExceeded): Date | null {
   const nextWindow = new Date(Date.now() + error.delay * 1000);
   if (error.retry) {
+    // Given back: the requeue that follows takes one retry and counts one for the backoff.
     task.retries += 1;
+    task.retried -= 1;
     logger.info(
       `Task ${task.id} rate-limited on "${error.key}", retrying in ${error.delay.toFixed(3)}s`,
     );

@@ -146,6 +146,7 @@ test("a RateLimitExceeded with retry does not decrement the task's retries", asy
   await executeNext(huey);
   const [scheduled] = await huey.scheduled();
   assert.equal(scheduled.retries, 2);
+  assert.equal(scheduled.retried, 0, "nor does it grow the next retry's backoff");
 });
 
 test("the task option's name defaults to the task's; tasks naming one limit share it", async () => {
