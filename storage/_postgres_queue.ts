@@ -1,17 +1,28 @@
 /**
  * The queue and the schedule of a Postgres storage: enqueues of one turn of
- * the event loop in one statement, dequeues that lease with `FOR UPDATE SKIP
- * LOCKED` and wait for the `NOTIFY` of an enqueue (or the end of the next
- * lease), leases on the server's clock, and `moveDue` in one statement.
+ * the event loop in one statement, dequeues of one turn in one statement
+ * that leases with `FOR UPDATE SKIP LOCKED` and hands the messages out in
+ * call order, blocking dequeues that wait for the `NOTIFY` of an enqueue (or
+ * the end of the next lease), leases on the server's clock, and `moveDue`
+ * in one statement.
  *
  * @module
  * @internal
  */
 import type { Delivery, DequeueOptions, FinishOptions } from "./base.ts";
+import type { Completion } from "./_completion.ts";
 import { checkInteger, checkNumber } from "../_options.ts";
 import { Batcher } from "./_batch.ts";
+import type { PostgresRow } from "./_postgres_client.ts";
+import { foldCompletions } from "./_postgres_completions.ts";
 import { bytes, dataOf, parseReceipt, sqlLimit } from "./_postgres_rows.ts";
 import type { PostgresSession } from "./_postgres_session.ts";
+
+/** Orders rows as the queue gives them: higher priority first, then by id. */
+function inQueueOrder(a: PostgresRow, b: PostgresRow): number {
+  const byPriority = Number(b.priority) - Number(a.priority);
+  return byPriority !== 0 ? byPriority : Number(BigInt(a.id as string) - BigInt(b.id as string));
+}
 
 /** A message to enqueue, its priority checked. */
 interface Item {
@@ -32,6 +43,17 @@ export class PostgresQueue {
     await this.#insert(items);
     return items.map(() => undefined);
   }, { limit: 10_000 });
+  // Completions of one turn (acks, finishes) share one statement.
+  #completions = new Batcher<Completion, void>(async (items) => {
+    await this.#session.query("finish", foldCompletions(items));
+    return items.map(() => undefined);
+  });
+  // Dequeues of one turn share one statement, and the first callers get the first messages
+  // (a worker that waits is served before the ones that lease ahead without waiting).
+  // They go out at once, ahead of the stores that wait for the turn to end.
+  #takes = new Batcher<number, Delivery | null>((leases) => this.#takeMany(leases), {
+    eager: true,
+  });
 
   /**
    * @param session The storage's session.
@@ -70,11 +92,15 @@ export class PostgresQueue {
     const deadline = Date.now() + this.#readTimeout * 1000;
     const waits = this.#blocking && mayWait;
     const { wakeups } = this.#session;
-    if (waits) await this.#session.listen();
+    // The first take is asked for at once, so that dequeues made together share its statement in
+    // call order; the LISTEN starts meanwhile (its first start wakes the waits, to look again).
+    const listening = waits ? this.#session.listen() : null;
+    listening?.catch(() => {}); // rejects below, when awaited
     while (!signal?.aborted && !this.#session.closed) {
       const version = wakeups.version;
-      const delivery = await this.#take(lease);
+      const delivery = await this.#takes.call(lease);
       if (delivery || !waits) return delivery;
+      await listening;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return null;
       const [{ ms }] = await this.#session.query("nextExpiry");
@@ -84,28 +110,31 @@ export class PostgresQueue {
     return null;
   }
 
-  async #take(lease: number): Promise<Delivery | null> {
-    if (lease === 0) {
-      const [row] = await this.#session.query("take");
-      return row ? { data: bytes(row.data), receipt: null } : null;
+  /** Takes a message for each call, in call order: one statement per lease length asked for. */
+  async #takeMany(leases: number[]): Promise<(Delivery | null)[]> {
+    const deliveries: (Delivery | null)[] = leases.map(() => null);
+    for (const lease of new Set(leases)) {
+      const callers = leases.flatMap((each, index) => (each === lease ? [index] : []));
+      const token = this.#tokenPrefix + (this.#deliveries++).toString(36);
+      const rows = lease === 0
+        ? await this.#session.query("take", [callers.length])
+        : await this.#session.query("lease", [callers.length, lease, token]);
+      rows.sort(inQueueOrder).forEach((row, at) => {
+        const receipt = lease === 0 ? null : `${row.id}:${token}`;
+        deliveries[callers[at]] = { data: bytes(row.data), receipt };
+      });
     }
-    const token = this.#tokenPrefix + (this.#deliveries++).toString(36);
-    const [row] = await this.#session.query("lease", [lease, token]);
-    return row ? { data: bytes(row.data), receipt: `${row.id}:${token}` } : null;
+    return deliveries;
   }
 
   /** Removes a leased message for good. */
   async ack(receipt: string): Promise<void> {
-    const [id, token] = parseReceipt(receipt);
-    if (id !== null) await this.#session.query("ack", [id, token]);
+    await this.#completions.call({ receipt });
   }
 
-  /** Removes `deleteKeys`, stores `result`, then acks `receipt`: one statement. */
+  /** Removes `deleteKeys`, stores `result`, then acks `receipt`; those of one turn: one statement. */
   async finish(receipt: string | null, options: FinishOptions): Promise<void> {
-    const { deleteKeys = [], result } = options;
-    const [id, token] = parseReceipt(receipt);
-    const parameters = [deleteKeys, result?.key ?? null, result?.value ?? null, id, token];
-    await this.#session.query("finish", parameters);
+    await this.#completions.call({ ...options, receipt });
   }
 
   /** Extends leases to `lease` seconds from now (the server's clock), in one statement. */

@@ -30,7 +30,7 @@ const EXPIRY = (n: number): string =>
  */
 export function postgresStatements(s: string) {
   const waiting = "(lease_until IS NULL OR lease_until <= clock_timestamp())";
-  const next = `SELECT id FROM ${s}.task WHERE ${waiting} ORDER BY priority DESC, id LIMIT 1 ` +
+  const next = `SELECT id FROM ${s}.task WHERE ${waiting} ORDER BY priority DESC, id LIMIT $1 ` +
     "FOR UPDATE SKIP LOCKED";
   // A listing ends the expired leases it counts as waiting: their old receipts name nothing since.
   const recover = `WITH recovered AS (UPDATE ${s}.task SET lease_until = NULL, receipt = NULL ` +
@@ -39,15 +39,15 @@ export function postgresStatements(s: string) {
     /** `$1` data, `$2` priorities: one row each, in order. */
     enqueueMany: `INSERT INTO ${s}.task (data, priority) SELECT d, p ` +
       "FROM unnest($1::bytea[], $2::float8[]) WITH ORDINALITY AS m(d, p, n) ORDER BY n",
-    take: `DELETE FROM ${s}.task WHERE id = (${next}) RETURNING id, data`,
-    /** `$1` lease seconds, `$2` the delivery's token. */
-    lease: `UPDATE ${s}.task SET lease_until = clock_timestamp() + $1::float8 * interval ` +
-      `'1 second', receipt = $2 WHERE id = (${next}) RETURNING id, data`,
+    /** Takes (deletes) up to `$1` waiting messages; RETURNING gives them in no set order. */
+    take: `DELETE FROM ${s}.task WHERE id IN (${next}) RETURNING id, data, priority`,
+    /** Leases up to `$1` waiting messages for `$2` seconds, as delivery `$3`. */
+    lease: `UPDATE ${s}.task SET lease_until = clock_timestamp() + $2::float8 * interval ` +
+      `'1 second', receipt = $3 WHERE id IN (${next}) RETURNING id, data, priority`,
     /** Milliseconds until the next lease ends (`NULL`: none). */
     nextExpiry:
       "SELECT (extract(epoch FROM min(lease_until) - clock_timestamp()) * 1000)::float8 " +
       `AS ms FROM ${s}.task WHERE lease_until IS NOT NULL`,
-    ack: `DELETE FROM ${s}.task WHERE id = $1 AND receipt = $2`,
     renew: `UPDATE ${s}.task AS t SET lease_until = clock_timestamp() + $3::float8 * interval ` +
       "'1 second' FROM unnest($1::bigint[], $2::text[]) AS r(id, receipt) " +
       "WHERE t.id = r.id AND t.receipt = r.receipt",
@@ -57,13 +57,16 @@ export function postgresStatements(s: string) {
     queueItems: `${recover} SELECT data FROM ${s}.task WHERE ${waiting} ` +
       "ORDER BY priority DESC, id LIMIT $1",
     flushQueue: `DELETE FROM ${s}.task`,
-    /** `$1` keys to delete, `$2`/`$3` the result to store (or NULL), `$4`/`$5` the lease to end. */
-    finish: `WITH gone AS (DELETE FROM ${s}.kv WHERE key = ANY($1::text[]) ` +
-      "AND key IS DISTINCT FROM $2::text), " +
-      `stored AS (INSERT INTO ${s}.kv (key, value) SELECT $2::text, $3::bytea ` +
-      "WHERE $2::text IS NOT NULL ON CONFLICT (key) DO UPDATE SET value = excluded.value, " +
-      `expires = NULL), acked AS (DELETE FROM ${s}.task WHERE id = $4 AND receipt = $5) ` +
-      "SELECT 1",
+    /**
+     * Ends deliveries (see `foldCompletions`): deletes the keys `$1`, stores
+     * the values `$3` under the keys `$2`, and ends the leases `$4`/`$5`, in
+     * one statement.
+     */
+    finish: `WITH gone AS (DELETE FROM ${s}.kv WHERE key = ANY($1::text[])), ` +
+      `stored AS (INSERT INTO ${s}.kv (key, value) SELECT * FROM unnest($2::text[], $3::bytea[]) ` +
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = NULL), " +
+      `acked AS (DELETE FROM ${s}.task AS t USING unnest($4::bigint[], $5::text[]) ` +
+      "AS r(id, receipt) WHERE t.id = r.id AND t.receipt = r.receipt) SELECT 1",
 
     schedule: `INSERT INTO ${s}.schedule (data, eta, priority) VALUES ($1, $2, $3)`,
     readSchedule: `DELETE FROM ${s}.schedule WHERE eta <= $1 RETURNING id, data, eta`,

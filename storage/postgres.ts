@@ -123,12 +123,12 @@ export class PostgresStorage implements Storage {
     return this.#queue.dequeue(options);
   }
 
-  /** Removes a leased message for good. Unknown or outdated receipts are ignored. */
+  /** Removes a leased message for good (acks of one turn: one statement). Unknown or outdated receipts are ignored. */
   ack(receipt: string): Promise<void> {
     return this.#queue.ack(receipt);
   }
 
-  /** Removes `deleteKeys`, stores `result`, then acks `receipt`: one statement. */
+  /** Removes `deleteKeys`, stores `result`, then acks `receipt`: tasks finished together share one statement. */
   finish(receipt: string | null, options: FinishOptions): Promise<void> {
     return this.#queue.finish(receipt, options);
   }

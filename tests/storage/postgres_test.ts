@@ -188,6 +188,40 @@ function registerPostgresTests(): void {
     assert.equal(await storage.queueSize(), 1);
   });
 
+  test("postgres: dequeues made together are served in call order, a waiting one first", async () => {
+    // A worker's loop waits for its next message while it leases more ahead without waiting:
+    // the message must go to the one that waits, not sit leased ahead while it waits it out.
+    await using storage = open(name(), { readTimeout: 5 });
+    await storage.enqueueMany([{ data: bytes("first") }, { data: bytes("second") }]);
+    const [waiting, ahead, more] = await Promise.all([
+      storage.dequeue({ lease: 30 }),
+      storage.dequeue({ lease: 30, wait: false }),
+      storage.dequeue({ lease: 30, wait: false }),
+    ]);
+    assert.deepEqual([dataText(waiting), dataText(ahead), dataText(more)], [
+      "first",
+      "second",
+      null,
+    ]);
+  });
+
+  test("postgres: finishes made together share one statement and keep their order", async () => {
+    await using storage = open(name(), { blocking: false });
+    await storage.enqueueMany([{ data: bytes("a") }, { data: bytes("b") }]);
+    const [a, b] = [await storage.dequeue({ lease: 30 }), await storage.dequeue({ lease: 30 })];
+    await Promise.all([
+      storage.finish(a!.receipt, { result: { key: "stored-then-deleted", value: bytes("1") } }),
+      storage.finish(null, { deleteKeys: ["stored-then-deleted", "deleted-then-stored"] }),
+      storage.finish(b!.receipt, { result: { key: "deleted-then-stored", value: bytes("2") } }),
+      storage.finish(null, { result: { key: "deleted-then-stored", value: bytes("3") } }),
+    ]);
+    assert.equal(await storage.peekData("stored-then-deleted"), null);
+    assert.equal(text(await storage.peekData("deleted-then-stored")), "3");
+    assert.equal(await storage.queueSize(), 0);
+    await storage.release(a!.receipt!);
+    assert.equal(await storage.queueSize(), 0, "both were acknowledged");
+  });
+
   test("postgres: an aborted blocking dequeue resolves to null, and so does one cut by close", async () => {
     const storage = open(name(), { readTimeout: 60 });
     await storage.queueSize();
