@@ -50,10 +50,13 @@ export class PostgresQueue {
   });
   // Dequeues of one turn share one statement, and the first callers get the first messages
   // (a worker that waits is served before the ones that lease ahead without waiting).
-  // They go out at once, ahead of the stores that wait for the turn to end.
-  #takes = new Batcher<number, Delivery | null>((leases) => this.#takeMany(leases), {
+  // They go out at once, ahead of the stores that wait for the turn to end, one statement at a
+  // time: two in flight on two connections would race, and SKIP LOCKED could give the later
+  // callers the messages while an earlier one finds them all locked, and waits.
+  #takes = new Batcher<number, Delivery | null>((leases) => this.#takeInTurn(leases), {
     eager: true,
   });
+  #lastTake: Promise<unknown> = Promise.resolve();
 
   /**
    * @param session The storage's session.
@@ -108,6 +111,13 @@ export class PostgresQueue {
       await wakeups.waitQueue(version, wait, signal);
     }
     return null;
+  }
+
+  /** Runs {@linkcode #takeMany} once the batches asked for before have their messages. */
+  #takeInTurn(leases: number[]): Promise<(Delivery | null)[]> {
+    const taking = this.#lastTake.then(() => this.#takeMany(leases));
+    this.#lastTake = taking.catch(() => {});
+    return taking;
   }
 
   /** Takes a message for each call, in call order: one statement per lease length asked for. */

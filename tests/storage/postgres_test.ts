@@ -205,6 +205,27 @@ function registerPostgresTests(): void {
     ]);
   });
 
+  test("postgres: a dequeue asked for first is served first, even by a later batch", async () => {
+    // A worker's wait, then its leases ahead in the next batch: run side by side on two
+    // connections, the later statement could lock every message first, and the wait would find
+    // them all locked and wait out its readTimeout while they sit leased ahead.
+    await using storage = open(name(), { readTimeout: 30 });
+    for (let round = 0; round < 20; round++) {
+      await storage.enqueueMany(["a", "b", "c"].map((item) => ({ data: bytes(item) })));
+      const waiting = storage.dequeue({ lease: 30 });
+      await Promise.resolve(); // the wait's batch goes out first
+      const ahead = ["1", "2", "3"].map(() => storage.dequeue({ lease: 30, wait: false }));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stalled = new Promise<null>((resolve) => (timer = setTimeout(resolve, 5000, null)));
+      const first = await Promise.race([waiting, stalled]);
+      clearTimeout(timer);
+      assert.equal(dataText(first), "a", `round ${round}: the wait got its message at once`);
+      const rest = (await Promise.all(ahead)).map((delivery) => dataText(delivery));
+      assert.deepEqual(rest, ["b", "c", null], `round ${round}`);
+      await storage.flushQueue();
+    }
+  });
+
   test("postgres: finishes made together share one statement and keep their order", async () => {
     await using storage = open(name(), { blocking: false });
     await storage.enqueueMany([{ data: bytes("a") }, { data: bytes("b") }]);
