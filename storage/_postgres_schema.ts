@@ -3,8 +3,8 @@
  * the migrations that bring a schema written by an older version forward
  * (the version lives in the schema's `meta` table). Wake-ups are triggers:
  * every insert into `task` and every release of a lease notifies the
- * schema's channel with `q`, every write of a key with `k:<key>`, whoever
- * writes.
+ * schema's channel with `q`, every write of a key with `k:<key>` (keys up
+ * to 4000 bytes), whoever writes.
  *
  * @module
  * @internal
@@ -15,6 +15,12 @@ import type { PostgresSql } from "./_postgres_client.ts";
 
 /** The longest identifier PostgreSQL keeps (`NAMEDATALEN - 1` bytes). */
 const MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * The longest key whose writes are notified: a `NOTIFY` payload holds less
+ * than 8000 bytes. Waiters for longer keys wait out their timeout.
+ */
+const MAX_NOTIFIED_KEY = 4000;
 
 /**
  * Checks that a queue name can name a schema and a `LISTEN` channel: at most
@@ -79,7 +85,8 @@ function createVersion1(s: string): string {
     CREATE FUNCTION ${s}.notify_key() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN PERFORM pg_notify(TG_TABLE_SCHEMA, 'k:' || NEW.key); RETURN NULL; END $$;
     CREATE TRIGGER kv_stored AFTER INSERT OR UPDATE ON ${s}.kv
-      FOR EACH ROW EXECUTE FUNCTION ${s}.notify_key();`;
+      FOR EACH ROW WHEN (octet_length(NEW.key) <= ${MAX_NOTIFIED_KEY})
+      EXECUTE FUNCTION ${s}.notify_key();`;
 }
 
 /** `MIGRATIONS[v]` brings a schema at version `v` to `v + 1` (given the quoted schema name). */

@@ -279,6 +279,15 @@ function registerPostgresTests(): void {
     assert.equal(await aborted, false);
   });
 
+  test("postgres: a key too long for a NOTIFY payload is stored all the same", async () => {
+    await using storage = open(name());
+    const key = "k".repeat(9000);
+    await storage.putData(key, bytes("v"));
+    await storage.finish(null, { result: { key, value: bytes("w") } });
+    assert.equal(text(await storage.peekData(key)), "w");
+    assert.equal(await storage.waitForData(key, 10), true);
+  });
+
   test("postgres: counters add atomically across clients and restart after their ttl", async () => {
     const queue = name();
     const clients = [open(queue), open(queue), open(queue)];
