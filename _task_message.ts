@@ -12,7 +12,15 @@
 import { show } from "./_options.ts";
 import { HueyError } from "./errors.ts";
 import { MAX_SECONDS, MAX_TIMEOUT_SECONDS } from "./time.ts";
-import type { TaskData } from "./task.ts";
+import {
+  BACKOFF_ALLOWED,
+  DELAY_MAX_ALLOWED,
+  isBackoff,
+  isDelayMax,
+  isJitter,
+  JITTER_ALLOWED,
+} from "./retry_delay.ts";
+import type { ChordMembership, TaskData } from "./task.ts";
 
 /** What the checks need of the registry. */
 export interface KnownTasks {
@@ -32,22 +40,29 @@ const isDate = (value: unknown): boolean => value instanceof Date && !Number.isN
 const isFinite = (value: unknown): value is number =>
   typeof value === "number" && Number.isFinite(value);
 
+/** A count: `retries`, `retried`. */
+const COUNT: FieldRule = {
+  fits: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+  allowed: "an integer >= 0",
+  fallback: 0,
+};
+
 /** The rules of the scalar fields, in the order of docs/wire-format.md. */
-const RULES: Record<Exclude<keyof TaskData, "onComplete" | "onError">, FieldRule> = {
+const RULES: Record<Exclude<keyof TaskData, "onComplete" | "onError" | "chord">, FieldRule> = {
   id: { fits: (v) => typeof v === "string" && v !== "", allowed: "a non-empty string" },
   name: { fits: (v) => typeof v === "string" && v !== "", allowed: "a non-empty string" },
   args: { fits: Array.isArray, allowed: "an array" },
   eta: { fits: (v) => v === null || isDate(v), allowed: "a date tag or null", fallback: null },
-  retries: {
-    fits: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
-    allowed: "an integer >= 0",
-    fallback: 0,
-  },
+  retries: COUNT,
   retryDelay: {
     fits: (v) => isFinite(v) && v >= 0 && v <= MAX_SECONDS,
     allowed: `a number from 0 to ${MAX_SECONDS}`,
     fallback: 0,
   },
+  retryBackoff: { fits: isBackoff, allowed: BACKOFF_ALLOWED, fallback: 1 },
+  retryJitter: { fits: isJitter, allowed: JITTER_ALLOWED, fallback: 0 },
+  retryDelayMax: { fits: isDelayMax, allowed: DELAY_MAX_ALLOWED, fallback: null },
+  retried: COUNT,
   priority: {
     fits: (v) => v === null || isFinite(v),
     allowed: "a finite number or null",
@@ -68,6 +83,7 @@ const RULES: Record<Exclude<keyof TaskData, "onComplete" | "onError">, FieldRule
     allowed: `a number > 0 and at most ${MAX_TIMEOUT_SECONDS}, or null`,
     fallback: null,
   },
+  unique: { fits: (v) => typeof v === "boolean", allowed: "true or false", fallback: false },
 };
 
 const FIELDS = Object.keys(RULES) as (keyof typeof RULES)[];
@@ -126,7 +142,12 @@ export function unknownTaskIn(data: TaskData, known: KnownTasks, place?: string)
   const next = data.onComplete &&
     unknownTaskIn(data.onComplete, known, `next stage of "${data.name}"`);
   if (next) return next;
-  return data.onError && unknownTaskIn(data.onError, known, `error handler of "${data.name}"`);
+  const handler = data.onError &&
+    unknownTaskIn(data.onError, known, `error handler of "${data.name}"`);
+  if (handler) return handler;
+  return data.chord
+    ? unknownTaskIn(data.chord.callback, known, `chord callback of "${data.name}"`)
+    : null;
 }
 
 function checkFields(value: unknown, prefix: string): TaskData {
@@ -147,7 +168,32 @@ function checkFields(value: unknown, prefix: string): TaskData {
     const child = message[field];
     data[field] = child == null ? null : checkFields(child, `${prefix}${field}.`);
   }
+  if (message.chord != null) data.chord = checkChord(message.chord, `${prefix}chord.`);
   return data as unknown as TaskData;
+}
+
+/** Checks a chord membership: its id, size and index, and its callback as a task message. */
+function checkChord(value: unknown, prefix: string): ChordMembership {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw invalid(prefix.slice(0, -1), value, "a chord membership (an object) or null");
+  }
+  const { id, size, index, callback } = value as Record<string, unknown>;
+  if (typeof id !== "string" || id === "") throw invalid(`${prefix}id`, id, "a non-empty string");
+  if (!Number.isSafeInteger(size) || (size as number) < 1) {
+    throw invalid(`${prefix}size`, size, "an integer >= 1");
+  }
+  if (
+    !Number.isSafeInteger(index) || (index as number) < 0 || (index as number) >= (size as number)
+  ) {
+    throw invalid(`${prefix}index`, index, `an integer from 0 to ${(size as number) - 1}`);
+  }
+  if (callback == null) throw invalid(`${prefix}callback`, callback, "a task message (an object)");
+  return {
+    id,
+    size: size as number,
+    index: index as number,
+    callback: checkFields(callback, `${prefix}callback.`),
+  };
 }
 
 function invalid(field: string, value: unknown, allowed: string): HueyError {

@@ -7,6 +7,7 @@
  * @module
  * @internal
  */
+import { ChordCompletion } from "./chord_completion.ts";
 import { Executor, type ExecutorOptions } from "./executor.ts";
 import { LeaseKeeper } from "./leases.ts";
 import { Locks } from "./lock.ts";
@@ -27,6 +28,7 @@ export interface PartsSettings extends
     | "postExecuteHooks"
     | "results"
     | "storeNone"
+    | "storeIntermediateErrors"
     | "buildErrorResult"
   > {
   /** The queue's name. */
@@ -39,6 +41,10 @@ export interface PartsSettings extends
   leaseTimeout: number;
   /** Enqueues a follow-up task as `Huey.enqueue` does (it runs at once in immediate mode). */
   enqueue: (task: Task) => Promise<unknown>;
+  /** Enqueues a retry as it is, unique or not (it runs at once in immediate mode). */
+  requeue: (task: Task) => Promise<unknown>;
+  /** Enqueues a task once per marker (`TaskQueue.enqueueOnce`; it runs at once in immediate mode). */
+  enqueueOnce: (marker: string, task: Task, ttl: number) => Promise<boolean>;
 }
 
 /** The parts of a Huey. */
@@ -93,11 +99,14 @@ export function assembleParts(settings: PartsSettings): HueyParts {
     revocations,
     followUps: {
       enqueue: settings.enqueue,
+      requeue: settings.requeue,
       schedule: (task) => queue.schedule(task),
       deadLetter: (data, error) => queue.deadLetter(data, error),
     },
+    chords: new ChordCompletion({ storage, serializer, enqueueOnce: settings.enqueueOnce }),
     results: settings.results,
     storeNone: settings.storeNone,
+    storeIntermediateErrors: settings.storeIntermediateErrors,
     buildErrorResult: settings.buildErrorResult,
   });
   const worker = new WorkerSide({ queue, executor, leases });

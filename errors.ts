@@ -191,3 +191,49 @@ export class TaskError extends HueyError {
     this.metadata = metadata;
   }
 }
+
+/** Options of {@linkcode RateLimitExceeded}. */
+export interface RateLimitExceededOptions extends ErrorOptions {
+  /**
+   * Reschedule the task for the next window without using up a retry.
+   * @default true
+   */
+  retry?: boolean;
+}
+
+/**
+ * A rate limit's window is full (`huey.rateLimit()`, or a task's `rateLimit`
+ * option). In a task, `retry` reschedules it for the next window without
+ * using up a retry; without `retry` it is an ordinary failure.
+ *
+ * @example
+ * ```ts
+ * import { RateLimitExceeded } from "./errors.ts";
+ * const error = new RateLimitExceeded("sync", 12.5);
+ * console.assert(error.delay === 12.5 && error.retry);
+ * ```
+ */
+export class RateLimitExceeded extends HueyError {
+  /**
+   * The rate limit's name (huey's `key`; `name` is the error class's name,
+   * as on every error).
+   */
+  readonly key: string;
+  /** Seconds until the window resets. */
+  readonly delay: number;
+  /** Whether a task that hits the limit is rescheduled for the next window. */
+  readonly retry: boolean;
+
+  /**
+   * @param key The rate limit's name.
+   * @param delay Seconds until the window resets.
+   * @param options `retry`, and `cause`.
+   */
+  constructor(key: string, delay: number, options: RateLimitExceededOptions = {}) {
+    super(`Rate limit "${key}" exceeded: the window resets in ${delay.toFixed(3)}s`, options);
+    this.name = "RateLimitExceeded";
+    this.key = key;
+    this.delay = delay;
+    this.retry = options.retry ?? true;
+  }
+}

@@ -12,14 +12,19 @@ import {
   CancelExecution,
   type ErrorMetadata,
   HueyError,
+  RateLimitExceeded,
   RetryTask,
   TaskError,
   TaskLockedError,
+  TaskTimeout,
 } from "./errors.ts";
 import { type HookList, type PostExecuteHook, type PreExecuteHook, runEach } from "./hooks.ts";
 import { Interrupted, invoke } from "./invoke.ts";
+import { type ChordCompletion, endedMembership } from "./chord_completion.ts";
 import type { LeaseKeeper, TaskLease } from "./leases.ts";
 import { getLogger } from "./logger.ts";
+import { trackProgress } from "./progress.ts";
+import { RateLimit, rateLimitedRetry } from "./rate_limit.ts";
 import type { TaskRegistry } from "./registry.ts";
 import { instanceKey, type Revocations } from "./revoke.ts";
 import type { SerializerLike } from "./serializer.ts";
@@ -31,8 +36,10 @@ import {
   SIGNAL_EXPIRED,
   SIGNAL_INTERRUPTED,
   SIGNAL_LOCKED,
+  SIGNAL_RATE_LIMITED,
   SIGNAL_RETRYING,
   SIGNAL_REVOKED,
+  SIGNAL_TIMEOUT,
   type SignalDispatcher,
   type SignalName,
 } from "./signals.ts";
@@ -41,6 +48,8 @@ import type { Task } from "./task.ts";
 import { relativeTime, resolveEta } from "./time.ts";
 import { unknownTask, unknownTaskIn } from "./_task_message.ts";
 import { isTuple } from "./tuple.ts";
+import { retryDelayFor } from "./retry_delay.ts";
+import { uniqueMarker } from "./unique.ts";
 
 const logger = getLogger("huey");
 
@@ -64,8 +73,10 @@ export function buildErrorResult(task: Task, error: unknown): ErrorMetadata {
 
 /** Where an executor sends the tasks that follow one it ran. */
 export interface FollowUps {
-  /** Enqueues a task (a next stage, an error handler, a retry). */
+  /** Enqueues a task (a next stage, an error handler). */
   enqueue(task: Task): Promise<unknown>;
+  /** Enqueues a task that ran as it is, unique or not (a retry keeps its unique marker). */
+  requeue(task: Task): Promise<unknown>;
   /** Puts a task in the schedule (a retry with a delay, a task not due yet). */
   schedule(task: Task): Promise<void>;
   /** Moves a message aside with the reason. */
@@ -92,10 +103,14 @@ export interface ExecutorOptions {
   revocations: Revocations;
   /** Where follow-ups go. */
   followUps: FollowUps;
+  /** Records the ends of chord members. */
+  chords: ChordCompletion;
   /** Store results. */
   results: boolean;
   /** Store `undefined`/`null` results too. */
   storeNone: boolean;
+  /** Store the error of a failed attempt that a retry follows. */
+  storeIntermediateErrors: boolean;
   /** The metadata stored for a failure (`Huey.buildErrorResult`, which may be overridden). */
   buildErrorResult: (task: Task, error: unknown) => ErrorMetadata;
 }
@@ -128,7 +143,9 @@ export class Executor {
   #leases: LeaseKeeper;
   #revocations: Revocations;
   #followUps: FollowUps;
+  #chords: ChordCompletion;
   #results: boolean;
+  #storeIntermediateErrors: boolean;
   #buildErrorResult: (task: Task, error: unknown) => ErrorMetadata;
 
   /** @param options See {@linkcode ExecutorOptions}. */
@@ -142,8 +159,10 @@ export class Executor {
     this.#leases = options.leases;
     this.#revocations = options.revocations;
     this.#followUps = options.followUps;
+    this.#chords = options.chords;
     this.#results = options.results;
     this.storeNone = options.storeNone;
+    this.#storeIntermediateErrors = options.storeIntermediateErrors;
     this.#buildErrorResult = options.buildErrorResult;
   }
 
@@ -201,11 +220,15 @@ export class Executor {
       return undefined;
     }
     if (await this.#revocations.isRevoked(task, { timestamp: now, peek: false })) {
+      if (task.unique) await this.#releaseUnique(task);
       await this.#signals.emit(SIGNAL_REVOKED, task);
+      await this.#endChordMember(task, null, true);
       return undefined;
     }
     if (task.expiresResolved && task.expiresResolved.getTime() < now.getTime()) {
+      if (task.unique) await this.#releaseUnique(task);
       await this.#signals.emit(SIGNAL_EXPIRED, task);
+      await this.#endChordMember(task, null, true);
       return undefined;
     }
     const definition = this.#registry.get(task.name);
@@ -214,10 +237,17 @@ export class Executor {
     if (logsInfo) logger.info(`Executing ${task}`);
     const started = logsInfo ? performance.now() : 0;
     await this.#emit(SIGNAL_EXECUTING, task);
-    if (this.#preExecuteHooks.size > 0 && await this.#cancelledByHook(task)) return undefined;
+    if (this.#preExecuteHooks.size > 0 && await this.#cancelledByHook(task)) {
+      if (task.unique) await this.#releaseUnique(task);
+      await this.#endChordMember(task, null, true);
+      return undefined;
+    }
+    if (definition.context) trackProgress(task, this.#storage, this.#serializer);
 
     let value: unknown;
     try {
+      const { rateLimit } = definition;
+      if (rateLimit) await new RateLimit(this.#storage, rateLimit.name, rateLimit).acquire();
       value = await invoke(definition, task, signal);
     } catch (error) {
       if (!(error instanceof Interrupted)) return this.#conclude(execution, undefined, error, true);
@@ -259,16 +289,22 @@ export class Executor {
   ): Promise<unknown> {
     const { task, lease } = execution;
     const retryEta = failed ? await this.#reportFailure(task, error) : null;
+    if (task.unique && !(failed && task.retries > 0)) await this.#releaseUnique(task);
     const periodic = this.#registry.get(task.name)?.validate != null;
     const followUp = failed ? task.retries > 0 || task.errorHandler !== null : task.next !== null;
+    // A chord member's end is recorded before its message is acknowledged: no finish() then.
+    const member = failed && task.retries > 0 ? null : endedMembership(task, failed);
     const deleteKeys = periodic ? [] : [instanceKey(task.id)];
     let result: { key: string; value: Uint8Array } | undefined;
     if (this.#results && !periodic) {
-      if (failed) result = this.#resultOf(task, new TaskError(this.#buildErrorResult(task, error)));
-      else if (value != null || this.storeNone) result = this.#resultOf(task, value);
+      if (failed) {
+        if (this.#storeIntermediateErrors || task.retries === 0) {
+          result = this.#resultOf(task, new TaskError(this.#buildErrorResult(task, error)));
+        }
+      } else if (value != null || this.storeNone) result = this.#resultOf(task, value);
     }
     const storage = this.#storage();
-    const acked = !followUp && storage.finish !== undefined;
+    const acked = !followUp && storage.finish !== undefined && member === null;
     const hooks = this.#postExecuteHooks.size > 0 ? this.#postExecuteHooks.hooks : [];
     if (lease !== undefined) this.#leases.settle(lease);
     if (acked) {
@@ -292,6 +328,7 @@ export class Executor {
           "next stage",
         );
       }
+      if (member !== null) await this.#chords.complete(member, value);
       return value;
     }
     if (task.retries > 0) {
@@ -300,12 +337,31 @@ export class Executor {
     } else if (task.errorHandler) {
       await this.#enqueueFollowUp(task, withValue(task.errorHandler, [error]), "error handler");
     }
+    if (member !== null) {
+      await this.#chords.complete(member, new TaskError(this.#buildErrorResult(task, error)));
+    }
     return undefined;
+  }
+
+  /** Records the end of a chord member, when the task ends one (see chord_completion.ts). */
+  #endChordMember(task: Task, outcome: unknown, early: boolean): Promise<unknown> {
+    const member = endedMembership(task, early);
+    return member === null ? RESOLVED : this.#chords.complete(member, outcome);
   }
 
   /** A task's result as the key and bytes to store. */
   #resultOf(task: Task, value: unknown): { key: string; value: Uint8Array } {
     return { key: task.id, value: this.#serializer.serialize(value) };
+  }
+
+  /**
+   * Removes a unique task's marker: it is done for good (no retry follows),
+   * and the marker goes before its outcome is stored and its message
+   * acknowledged, so that a crash in between can at worst let a duplicate
+   * in, never keep the id blocked.
+   */
+  #releaseUnique(task: Task): Promise<boolean> {
+    return this.#storage().deleteMarker(uniqueMarker(task.id));
   }
 
   /** Runs the pre-execute hooks; `true` when one cancelled the task. */
@@ -325,6 +381,10 @@ export class Executor {
     if (error instanceof TaskLockedError) {
       logger.warning(`Task ${task.id} not run: ${error.message}`);
       await this.#signals.emit(SIGNAL_LOCKED, task);
+    } else if (error instanceof RateLimitExceeded) {
+      const eta = rateLimitedRetry(task, error);
+      await this.#signals.emit(SIGNAL_RATE_LIMITED, task);
+      return eta;
     } else if (error instanceof RetryTask) {
       logger.info(`Task ${task.id} asked to be retried`);
       task.retries += 1;
@@ -339,8 +399,14 @@ export class Executor {
       }
       logger.warning(`Task ${task.id} canceled`);
       await this.#signals.emit(SIGNAL_CANCELED, task);
+    } else if (error instanceof TaskTimeout) {
+      logger.warning(`Task ${task.id} timed out after ${task.timeout}s.`);
+      await this.#signals.emit(SIGNAL_TIMEOUT, task);
     } else {
-      logger.exception(`Unhandled exception in task ${task.id}.`, error);
+      // Its stack at WARNING while a retry follows; at ERROR when it failed for good.
+      const message = `Unhandled exception in task ${task.id}.`;
+      if (task.retries > 0) logger.warning(message, error);
+      else logger.exception(message, error);
       await this.#signals.emit(SIGNAL_ERROR, task, error);
     }
     return null;
@@ -365,16 +431,26 @@ export class Executor {
     }
   }
 
-  /** Puts a failed task back: scheduled after its retry delay (or the eta asked for), else enqueued. */
+  /**
+   * Puts a failed task back: scheduled after its retry delay (grown by its
+   * backoff, see retry_delay.ts) or at the eta asked for, else enqueued.
+   */
   async #requeue(task: Task, retryEta: Date | null): Promise<void> {
     task.retries -= 1;
-    const eta = retryEta ?? (task.retryDelay ? relativeTime(task.retryDelay, "retryDelay") : null);
+    task.retried += 1;
+    const delay = retryEta === null
+      ? (task.retryDelay ? retryDelayFor(task, task.retried) : 0)
+      : Math.max(0, (retryEta.getTime() - Date.now()) / 1000);
+    const eta = retryEta ?? relativeTime(delay, "retryDelay");
+    logger.info(
+      `Requeueing ${task.name}: ${task.id} in ${+delay.toFixed(3)}s, ${task.retries} retries left`,
+    );
     if (eta) {
       task.eta = eta;
       await this.#followUps.schedule(task);
     } else {
       task.eta = null;
-      await this.#followUps.enqueue(task);
+      await this.#followUps.requeue(task);
     }
   }
 }

@@ -10,6 +10,9 @@
  *
  * @module
  */
+import { Chord, chord } from "./chord.ts";
+import { enqueueChord, enqueueGroup } from "./chord_enqueue.ts";
+import type { ChordResult } from "./chord_result.ts";
 import { Consumer, type WorkerLogging } from "./consumer/supervisor.ts";
 import type { ConsumerOptions } from "./consumer/options.ts";
 import type { CrontabValidator } from "./crontab.ts";
@@ -41,6 +44,7 @@ import type { SerializerLike } from "./serializer.ts";
 import type { Storage } from "./storage/base.ts";
 import { MemoryStorage } from "./storage/memory.ts";
 import { Task } from "./task.ts";
+import { Group, group } from "./group.ts";
 import { createTaskWrapper, type TaskWrapper } from "./wrapper.ts";
 import { WORKER, type WorkerSide } from "./worker_side.ts";
 
@@ -77,6 +81,10 @@ export class Huey extends HueyControls {
   readonly serializer: SerializerLike;
   /** The registered tasks. */
   readonly registry: TaskRegistry = new TaskRegistry();
+  /** Builds a group of tasks to run in parallel (the function `group()`). */
+  readonly group: typeof group = group;
+  /** Builds a chord: tasks in parallel, then a callback with their values (the function `chord()`). */
+  readonly chord: typeof chord = chord;
   /** What a consumer's workers use beyond the public API. @internal */
   readonly [WORKER]: WorkerSide;
   #storage: Storage;
@@ -115,10 +123,15 @@ export class Huey extends HueyControls {
       postExecuteHooks: this.postExecuteHooks,
       results,
       storeNone,
+      storeIntermediateErrors: settings.storeIntermediateErrors,
       utc,
       acks,
       leaseTimeout,
       enqueue: (task) => this.enqueue(task),
+      requeue: (task) =>
+        this.#parts.queue.requeue(task, this.#immediate ? this.#runNow : undefined),
+      enqueueOnce: (marker, task, ttl) =>
+        parts.queue.enqueueOnce(marker, task, ttl, this.#immediate ? this.#runNow : undefined),
       buildErrorResult: (task, error) => this.buildErrorResult(task, error),
     });
     this.#parts = parts;
@@ -202,12 +215,23 @@ export class Huey extends HueyControls {
 
   /**
    * Registers a periodic task: the consumer enqueues it at every minute
-   * `validate` accepts (e.g. a `crontab()`).
+   * `validate` accepts (e.g. a `crontab()`). With `context: true` it is
+   * called with its running `Task`, as `task()`'s functions are.
    */
   periodicTask<R>(
     validate: CrontabValidator,
+    fn: (task: Task) => R,
+    options: TaskOptions & { context: true },
+  ): TaskWrapper<[], R, Huey>;
+  periodicTask<R>(
+    validate: CrontabValidator,
     fn: () => R,
-    options: Omit<TaskOptions, "context"> = {},
+    options?: TaskOptions & { context?: false },
+  ): TaskWrapper<[], R, Huey>;
+  periodicTask<R>(
+    validate: CrontabValidator,
+    fn: (...args: never[]) => R,
+    options: TaskOptions = {},
   ): TaskWrapper<[], R, Huey> {
     return this.#register<[], R>(defineTask(fn, options, validate));
   }
@@ -247,11 +271,21 @@ export class Huey extends HueyControls {
   // ---------------------------------------------------------------- queue
 
   /**
-   * Enqueues a task (in immediate mode: runs it now).
+   * Enqueues a task (in immediate mode: runs it now), or the members of a
+   * group or chord.
    *
-   * @returns Its Result, or a group of the task and each pipeline stage.
+   * @returns For a task, its Result, or a group of the task and each
+   *   pipeline stage; for a group, a result per member; for a chord, its
+   *   `ChordResult`.
    */
-  async enqueue<R>(task: Task<R>): Promise<Result<R> | ResultGroup> {
+  enqueue<R, T>(chord: Chord<R, T>): Promise<ChordResult<R, T>>;
+  enqueue<T>(group: Group<T>): Promise<ResultGroup<T>>;
+  enqueue<R>(task: Task<R>): Promise<Result<R> | ResultGroup>;
+  async enqueue<R>(
+    task: Task<R> | Group<R> | Chord<R>,
+  ): Promise<Result<R> | ResultGroup | ChordResult<R>> {
+    if (task instanceof Chord) return enqueueChord(this, task);
+    if (task instanceof Group) return enqueueGroup(this, task);
     await this.#parts.queue.enqueue(task, this.#immediate ? this.#runNow : undefined);
     return this.resultFor(task);
   }

@@ -1,6 +1,6 @@
 /**
  * `HueyControls`: the members of a Huey that steer tasks without running
- * them: revoking and restoring, and named locks. `Huey` extends it and gives
+ * them: revoking and restoring, named locks, and rate limits. `Huey` extends it and gives
  * it its `Revocations` and `Locks` parts; it extends `HueyData`.
  *
  * @module
@@ -8,6 +8,7 @@
 import { HueyData } from "./huey_data.ts";
 import type { RevokeTarget } from "./huey_options.ts";
 import type { LockOptions, Locks, TaskLock } from "./lock.ts";
+import { RateLimit, type RateLimitOptions } from "./rate_limit.ts";
 import { Result } from "./result.ts";
 import type { IsRevokedOptions, Revocations, RevokeOptions } from "./revoke.ts";
 import type { Task } from "./task.ts";
@@ -73,5 +74,20 @@ export abstract class HueyControls extends HueyData {
    */
   flushLocks(...names: string[]): Promise<Set<string>> {
     return this.locks.flush(names);
+  }
+
+  // ---------------------------------------------------------------- rate limits
+
+  /**
+   * A fixed-window rate limit kept in this Huey's storage, shared by every
+   * Huey of that storage (see {@linkcode RateLimit}; tasks take the
+   * `rateLimit` option instead).
+   *
+   * @param name The rate limit's name.
+   * @param options `limit` per window of `per` seconds, `retry`.
+   * @throws {ConfigurationError} `limit` is not a whole number >= 1, or `per` not a number > 0.
+   */
+  rateLimit(name: string, options: RateLimitOptions): RateLimit {
+    return new RateLimit(() => this.storage, name, options);
   }
 }

@@ -135,7 +135,8 @@ export class PriorityRedisExpireHuey extends PriorityRedisHuey {
 function redisOptions(options: RedisStorageOptions): RedisStorageOptions {
   const { url, host, port, username, password, db, client, blocking, readTimeout, expireTime } =
     options;
-  return { url, host, port, username, password, db, client, blocking, readTimeout, expireTime };
+  const redis = { url, host, port, username, password, db, client, blocking, readTimeout };
+  return { ...redis, expireTime, notifyResult: options.notifyResult };
 }
 
 /**

@@ -20,6 +20,11 @@ export interface HueyOptions {
   results?: boolean;
   /** Store `undefined`/`null` results too. @default false */
   storeNone?: boolean;
+  /**
+   * Store the error of a failed attempt that a retry follows (`false`: store
+   * only the final outcome, so a blocking `get()` waits for it). @default true
+   */
+  storeIntermediateErrors?: boolean;
   /** Match periodic tasks against UTC (`false`: local time). @default true */
   utc?: boolean;
   /** Run tasks at once, in the caller, instead of enqueueing them (for tests). @default false */
@@ -67,6 +72,7 @@ export type HueySettings = Required<
     HueyOptions,
     | "results"
     | "storeNone"
+    | "storeIntermediateErrors"
     | "utc"
     | "immediate"
     | "serializer"
@@ -86,6 +92,7 @@ export function hueySettings(name: string, options: HueyOptions): HueySettings {
   const {
     results = true,
     storeNone = false,
+    storeIntermediateErrors = true,
     utc = true,
     immediate = false,
     compression = false,
@@ -97,7 +104,15 @@ export function hueySettings(name: string, options: HueyOptions): HueySettings {
     leaseTimeout = 30,
   } = options;
   checkText("name", name);
-  const flags = { results, storeNone, utc, immediate, immediateUseMemory, acks };
+  const flags = {
+    results,
+    storeNone,
+    storeIntermediateErrors,
+    utc,
+    immediate,
+    immediateUseMemory,
+    acks,
+  };
   for (const [option, value] of Object.entries(flags)) checkBoolean(option, value);
   checkNumber("leaseTimeout", leaseTimeout, "> 0");
   checkOption(

@@ -108,8 +108,8 @@ export interface Logger {
   debug(message: string): void;
   /** Logs at INFO. */
   info(message: string): void;
-  /** Logs at WARNING. */
-  warning(message: string): void;
+  /** Logs at WARNING, with the error's stack when one is given. */
+  warning(message: string, error?: unknown): void;
   /** Logs at ERROR. */
   error(message: string): void;
   /** Logs at ERROR with the error's stack. */
@@ -133,7 +133,7 @@ export function getLogger(name: string): Logger {
   return {
     debug: (message) => log("DEBUG", message),
     info: (message) => log("INFO", message),
-    warning: (message) => log("WARNING", message),
+    warning: (message, error) => log("WARNING", message, error),
     error: (message) => log("ERROR", message),
     exception: (message, error) => log("ERROR", message, error),
     isEnabledFor: (level) => LEVELS[level] >= LEVELS[config.level],

@@ -36,11 +36,15 @@ export {
   SqliteHuey,
 } from "./huey_kinds.ts";
 export { Task } from "./task.ts";
-export type { TaskData, TaskOptionsUpdate, TaskSource } from "./task.ts";
+export type { ChordMembership, TaskData, TaskOptionsUpdate, TaskSource } from "./task.ts";
 export type { ContextTaskOptions, TaskContext, TaskDefinition, TaskOptions } from "./registry.ts";
 export type { AnyTaskWrapper, ArgsPrefix, ScheduleOptions, TaskWrapper } from "./wrapper.ts";
 export type { IsRevokedOptions, RevokeOptions } from "./revoke.ts";
 export { Result, ResultGroup } from "./result.ts";
+export { Group, group } from "./group.ts";
+export { Chord, chord } from "./chord.ts";
+export type { ChordCallback, ChordMember, MemberValue } from "./chord.ts";
+export { ChordResult } from "./chord_result.ts";
 export type {
   AsCompletedOptions,
   GetOptions,
@@ -53,6 +57,8 @@ export { MiniHuey } from "./mini.ts";
 export type { MiniHueyOptions, MiniScheduleOptions, MiniTask } from "./mini.ts";
 export { TaskLock } from "./lock.ts";
 export type { LockOptions } from "./lock.ts";
+export { RateLimit } from "./rate_limit.ts";
+export type { RateLimitOptions, TaskRateLimitOptions } from "./rate_limit.ts";
 export { crontab } from "./crontab.ts";
 export type { CrontabOptions, CrontabValidator } from "./crontab.ts";
 export { Serializer, SignedSerializer } from "./serializer.ts";
@@ -66,22 +72,30 @@ export {
   SIGNAL_EXPIRED,
   SIGNAL_INTERRUPTED,
   SIGNAL_LOCKED,
+  SIGNAL_RATE_LIMITED,
   SIGNAL_RETRYING,
   SIGNAL_REVOKED,
   SIGNAL_SCHEDULED,
+  SIGNAL_TIMEOUT,
 } from "./signals.ts";
 export type { SignalHandler, SignalName } from "./signals.ts";
 export {
   CancelExecution,
   ConfigurationError,
   HueyError,
+  RateLimitExceeded,
   ResultTimeout,
   RetryTask,
   TaskError,
   TaskLockedError,
   TaskTimeout,
 } from "./errors.ts";
-export type { CancelExecutionOptions, ErrorMetadata, RetryTaskOptions } from "./errors.ts";
+export type {
+  CancelExecutionOptions,
+  ErrorMetadata,
+  RateLimitExceededOptions,
+  RetryTaskOptions,
+} from "./errors.ts";
 export { MemoryStorage } from "./storage/memory.ts";
 export type { MemoryStorageOptions } from "./storage/memory.ts";
 export { BlackHoleStorage } from "./storage/blackhole.ts";

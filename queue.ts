@@ -15,6 +15,7 @@ import { SIGNAL_ENQUEUED, SIGNAL_SCHEDULED, type SignalDispatcher } from "./sign
 import type { Delivery, Storage } from "./storage/base.ts";
 import { Task } from "./task.ts";
 import { resolveExpires } from "./time.ts";
+import { markerTtl, uniqueMarker } from "./unique.ts";
 import { checkKnown, readTaskMessage } from "./_task_message.ts";
 
 /** What a {@linkcode TaskQueue} is built from. */
@@ -108,9 +109,19 @@ export class TaskQueue {
 
   /**
    * Enqueues a task (emits `SIGNAL_ENQUEUED`); `runNow` runs it instead of
-   * storing it (immediate mode).
+   * storing it (immediate mode). A unique task is enqueued only when no task
+   * of its id is pending, scheduled or running (see {@linkcode enqueueUnique}).
    */
-  enqueue(task: Task, runNow?: (task: Task) => Promise<unknown>): Promise<void> {
+  enqueue(task: Task, runNow?: (task: Task) => Promise<unknown>): Promise<unknown> {
+    if (task.unique && !runNow) return this.enqueueUnique(task);
+    return this.requeue(task, runNow);
+  }
+
+  /**
+   * Enqueues a task as it is, unique or not: a retry of a task that ran,
+   * whose unique marker is its own. `runNow` as in {@linkcode enqueue}.
+   */
+  requeue(task: Task, runNow?: (task: Task) => Promise<unknown>): Promise<void> {
     prepare(task);
     // The common case hands back the storage's promise: no async frame per enqueue.
     if (!runNow && !this.#signals.has(SIGNAL_ENQUEUED)) {
@@ -125,8 +136,55 @@ export class TaskQueue {
     else await this.#storage().enqueue(this.encode(task), task.priority ?? 0);
   }
 
+  /**
+   * Enqueues a task unless `marker` is set, and sets the marker for `ttl`
+   * seconds, in one storage step (a chord's callback: one enqueue however
+   * often its last member ends); emits `SIGNAL_ENQUEUED` when it enqueued.
+   * `runNow` runs the task instead of storing it (immediate mode), once per
+   * marker too.
+   *
+   * @returns `true` when it enqueued (or ran) the task.
+   */
+  async enqueueOnce(
+    marker: string,
+    task: Task,
+    ttl: number,
+    runNow?: (task: Task) => Promise<unknown>,
+  ): Promise<boolean> {
+    const items = runNow ? [] : [this.item(task)];
+    if (!await this.#storage().enqueueOnce(marker, items, { ttl })) return false;
+    if (this.#signals.has(SIGNAL_ENQUEUED)) await this.#signals.emit(SIGNAL_ENQUEUED, task);
+    if (runNow) await runNow(task);
+    return true;
+  }
+
+  /**
+   * Enqueues a unique task, and sets its marker, in one atomic storage step
+   * unless the marker is set: then nothing is enqueued. A task whose eta is
+   * ahead goes straight to the schedule. Emits `SIGNAL_ENQUEUED` or
+   * `SIGNAL_SCHEDULED` when it was enqueued.
+   *
+   * @returns `true` when it was enqueued.
+   */
+  async enqueueUnique(task: Task): Promise<boolean> {
+    const now = Date.now();
+    const eta = task.eta !== null && task.eta.getTime() > now ? task.eta.getTime() : undefined;
+    if (task.expires !== null) task.expiresResolved = resolveExpires(task.expires, eta ?? now);
+    const item = { data: this.encode(task), priority: task.priority ?? 0, eta };
+    const ttl = markerTtl(eta, task.timeout, now);
+    const added = await this.#storage().enqueueOnce(uniqueMarker(task.id), [item], { ttl });
+    if (added) {
+      await this.#signals.emit(eta === undefined ? SIGNAL_ENQUEUED : SIGNAL_SCHEDULED, task);
+    }
+    return added;
+  }
+
   /** Enqueues several tasks in one storage step, in order; `runNow` as in {@linkcode enqueue}. */
   async enqueueMany(tasks: Task[], runNow?: (task: Task) => Promise<unknown>): Promise<void> {
+    if (!runNow && tasks.some((task) => task.unique)) {
+      for (const task of tasks) await this.enqueue(task);
+      return;
+    }
     for (const task of tasks) {
       prepare(task);
       if (this.#signals.has(SIGNAL_ENQUEUED)) await this.#signals.emit(SIGNAL_ENQUEUED, task);
@@ -165,6 +223,7 @@ export class TaskQueue {
       try {
         tasks.push(this.decode(data));
       } catch (error) {
+        await this.#releaseUnique(data);
         await this.deadLetter(data, error);
       }
     }
@@ -205,6 +264,7 @@ export class TaskQueue {
         return task;
       } catch (error) {
         // Moved aside and acknowledged in one step: a crash between the two would move it twice.
+        await this.#releaseUnique(delivery.data);
         await this.deadLetter(delivery.data, error, delivery.receipt);
       }
     }
@@ -237,6 +297,24 @@ export class TaskQueue {
     const reason = error instanceof Error ? error.message : String(error);
     const id = await this.#storage().addDeadLetter(data, reason, receipt);
     logger.warning(`Message moved to dead letters (${id}): ${reason}`);
+  }
+
+  /**
+   * Removes the unique marker of a message read from the queue or the
+   * schedule that goes to the dead letters (it is done for good), when the
+   * message can be read that far.
+   */
+  async #releaseUnique(data: Uint8Array): Promise<void> {
+    let message: unknown;
+    try {
+      message = this.#serializer.deserialize(data);
+    } catch {
+      return;
+    }
+    const { id, unique } = (message ?? {}) as { id?: unknown; unique?: unknown };
+    if (unique === true && typeof id === "string") {
+      await this.#storage().deleteMarker(uniqueMarker(id));
+    }
   }
 
   /** The waiting tasks, in dequeue order (undecodable messages skipped). */

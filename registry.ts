@@ -6,7 +6,13 @@
 import { checkBoolean, checkFunction, checkOption, checkText } from "./_options.ts";
 import { ConfigurationError } from "./errors.ts";
 import type { CrontabValidator } from "./crontab.ts";
+import {
+  type RateLimitSettings,
+  type TaskRateLimitOptions,
+  taskRateLimitSettings,
+} from "./rate_limit.ts";
 import { checkTaskSettings, Task } from "./task.ts";
+import { uniqueId } from "./unique.ts";
 
 /** Options of `huey.task()`: the defaults of every call of the task. */
 export interface TaskOptions {
@@ -14,8 +20,14 @@ export interface TaskOptions {
   name?: string;
   /** Retries after a failure. @default 0 */
   retries?: number;
-  /** Seconds between retries. @default 0 */
+  /** Seconds before the first retry. @default 0 */
   retryDelay?: number;
+  /** Each later retry waits this many times longer than the one before (>= 1). @default 1 */
+  retryBackoff?: number;
+  /** 0 to 1: each retry delay is multiplied by a random factor in `[1 - j, 1 + j]`. @default 0 */
+  retryJitter?: number;
+  /** The longest retry delay in seconds, applied after backoff and jitter. @default null (no cap) */
+  retryDelayMax?: number | null;
   /** Higher runs first. */
   priority?: number;
   /** Pass the running `Task` as the last argument. @default false */
@@ -24,6 +36,17 @@ export interface TaskOptions {
   expires?: number | Date;
   /** Seconds the task may run before it is stopped with `TaskTimeout`. */
   timeout?: number;
+  /**
+   * A fixed-window rate limit on its runs, shared by every consumer (see
+   * `huey.rateLimit()`); its name defaults to the task's.
+   */
+  rateLimit?: TaskRateLimitOptions;
+  /**
+   * Each call's id is derived from the task's name and its arguments, and
+   * enqueueing a call while one with the same id is pending, scheduled or
+   * running enqueues nothing (docs/getting-started.md, "Unique tasks"). @default false
+   */
+  unique?: boolean;
 }
 
 /** A registered task function and its defaults. */
@@ -38,14 +61,24 @@ export interface TaskDefinition {
   readonly validate: CrontabValidator | null;
   /** Default retries. */
   readonly retries: number;
-  /** Default seconds between retries. */
+  /** Default seconds before the first retry. */
   readonly retryDelay: number;
+  /** Default growth of the retry delay. */
+  readonly retryBackoff: number;
+  /** Default spread of the retry delays. */
+  readonly retryJitter: number;
+  /** Default cap of the retry delay. */
+  readonly retryDelayMax: number | null;
   /** Default priority. */
   readonly priority: number | null;
   /** Default expiry. */
   readonly expires: number | Date | null;
   /** Default timeout in seconds. */
   readonly timeout: number | null;
+  /** The rate limit on its runs, or `null`. */
+  readonly rateLimit: RateLimitSettings | null;
+  /** Calls get an id derived from their arguments, and are enqueued once. */
+  readonly unique: boolean;
 }
 
 /** Options of `huey.contextTask()`. */
@@ -114,10 +147,15 @@ export function defineTask(
     name = fn.name,
     retries = 0,
     retryDelay = 0,
+    retryBackoff = 1,
+    retryJitter = 0,
+    retryDelayMax = null,
     priority,
     context = false,
     expires,
     timeout,
+    rateLimit,
+    unique = false,
   } = options;
   if (!name) {
     throw new ConfigurationError(
@@ -126,7 +164,23 @@ export function defineTask(
   }
   checkText("name", name);
   checkBoolean("context", context);
-  checkTaskSettings({ retries, retryDelay, priority, timeout, expires });
+  checkBoolean("unique", unique);
+  checkOption(
+    !(unique && validate !== null),
+    "unique",
+    unique,
+    "false for a periodic task (the scheduler enqueues it once per matching minute already)",
+  );
+  checkTaskSettings({
+    retries,
+    retryDelay,
+    retryBackoff,
+    retryJitter,
+    retryDelayMax,
+    priority,
+    timeout,
+    expires,
+  });
   return {
     name,
     fn,
@@ -134,9 +188,14 @@ export function defineTask(
     validate,
     retries,
     retryDelay,
+    retryBackoff,
+    retryJitter,
+    retryDelayMax,
     priority: priority ?? null,
     expires: expires ?? null,
     timeout: timeout ?? null,
+    rateLimit: rateLimit == null ? null : taskRateLimitSettings(name, rateLimit),
+    unique,
   };
 }
 
@@ -192,10 +251,15 @@ export class TaskRegistry {
  */
 export function newTask<R>(definition: TaskDefinition, args: unknown[]): Task<R> {
   return new Task<R>({
+    id: definition.unique ? uniqueId(definition.name, args) : undefined,
+    unique: definition.unique,
     name: definition.name,
     args,
     retries: definition.retries,
     retryDelay: definition.retryDelay,
+    retryBackoff: definition.retryBackoff,
+    retryJitter: definition.retryJitter,
+    retryDelayMax: definition.retryDelayMax,
     priority: definition.priority,
     expires: definition.expires,
     timeout: definition.timeout,

@@ -4,8 +4,10 @@
  * @module
  */
 import { ConfigurationError, type ErrorMetadata, ResultTimeout, TaskError } from "./errors.ts";
+import { progressKey } from "./progress.ts";
 import type { RevokeOptions } from "./revoke.ts";
 import type { SerializerLike } from "./serializer.ts";
+import type { Storage } from "./storage/base.ts";
 import type { Task } from "./task.ts";
 import { sleep } from "./_runtime.ts";
 import { resolveEta } from "./time.ts";
@@ -72,6 +74,8 @@ export interface ResultHost {
   copyTask<R>(task: Task<R>): Task<R>;
   /** Enqueues a task. */
   enqueue<R>(task: Task<R>): Promise<Result<R> | ResultGroup>;
+  /** The storage: a blocking `get()` waits with its `waitForData` when it has one. */
+  readonly storage?: Pick<Storage, "waitForData">;
 }
 
 const EMPTY: unique symbol = Symbol("empty");
@@ -151,26 +155,41 @@ export class Result<R = unknown> {
       preserve = false,
       signal,
     } = options;
-    if (!this.#huey.results) {
-      throw new ConfigurationError(
-        `Results are disabled on Huey '${this.#huey.name}' (results: false)`,
-      );
-    }
+    this.#checkResults();
     if (!blocking) return this.#unwrap(await this.#read(preserve));
     const start = performance.now();
+    const storage = this.#huey.storage;
     let delay = 0.1;
     while (true) {
       const value = await this.#read(preserve);
       if (value !== EMPTY) return this.#unwrap(value);
       signal?.throwIfAborted();
-      if (timeout && (performance.now() - start) / 1000 >= timeout) {
+      const waited = performance.now() - start;
+      if (timeout && waited / 1000 >= timeout) {
         if (revokeOnTimeout) await this.revoke();
         throw new ResultTimeout();
+      }
+      // Woken by the store itself (Redis with notifyResult): no polling.
+      if (storage?.waitForData) {
+        await storage.waitForData(this.id, timeout ? timeout * 1000 - waited : Infinity, signal);
+        continue;
       }
       delay = Math.min(delay, maxDelay);
       await sleep(delay, signal);
       delay *= backoff;
     }
+  }
+
+  /**
+   * Whether the task's outcome (its value or its error) is stored, without
+   * reading it: a later `get()` still finds it.
+   *
+   * @throws {ConfigurationError} The Huey stores no results.
+   */
+  async isReady(): Promise<boolean> {
+    this.#checkResults();
+    if (this.#value !== EMPTY) return true;
+    return (await this.#huey.getRaw(this.id, { peek: true })) !== null;
   }
 
   async #read(preserve: boolean): Promise<R | typeof EMPTY> {
@@ -186,6 +205,25 @@ export class Result<R = unknown> {
     const failure = asTaskError(value);
     if (failure) throw failure;
     return value;
+  }
+
+  /** @throws {ConfigurationError} The Huey stores no results. */
+  #checkResults(): void {
+    if (!this.#huey.results) {
+      throw new ConfigurationError(
+        `Results are disabled on Huey '${this.#huey.name}' (results: false)`,
+      );
+    }
+  }
+
+  /**
+   * The latest progress the task recorded with `task.progress()`, during its
+   * run or after it (kept when the task finishes); `null` when it recorded
+   * none.
+   */
+  async progress(): Promise<unknown> {
+    const raw = await this.#huey.getRaw(progressKey(this.id), { peek: true });
+    return raw === null ? null : this.#huey.serializer.deserialize(raw);
   }
 
   /** Forgets the value read, so the next `get()` reads storage again. */

@@ -30,8 +30,12 @@ export const SIGNAL_SCHEDULED = "scheduled";
 export const SIGNAL_INTERRUPTED = "interrupted";
 /** The task was put on the queue. */
 export const SIGNAL_ENQUEUED = "enqueued";
+/** The task was ended by its `timeout` (instead of `SIGNAL_ERROR`; retries apply). */
+export const SIGNAL_TIMEOUT = "timeout";
+/** The task hit its rate limit (`RateLimitExceeded`); it runs again in the next window when the limit retries. */
+export const SIGNAL_RATE_LIMITED = "rate-limited";
 
-/** One of the eleven signal names. */
+/** One of the signal names. */
 export type SignalName =
   | typeof SIGNAL_CANCELED
   | typeof SIGNAL_COMPLETE
@@ -43,7 +47,9 @@ export type SignalName =
   | typeof SIGNAL_REVOKED
   | typeof SIGNAL_SCHEDULED
   | typeof SIGNAL_INTERRUPTED
-  | typeof SIGNAL_ENQUEUED;
+  | typeof SIGNAL_ENQUEUED
+  | typeof SIGNAL_TIMEOUT
+  | typeof SIGNAL_RATE_LIMITED;
 
 /**
  * Receives a signal: `handler(signal, task, ...extra)`; `SIGNAL_ERROR` passes

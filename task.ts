@@ -5,7 +5,9 @@
  * @module
  */
 import { checkDate, checkInteger, checkNumber, checkOption, checkText } from "./_options.ts";
+import { recordProgress } from "./progress.ts";
 import { checkSeconds, MAX_TIMEOUT_SECONDS, resolveEta } from "./time.ts";
+import { checkRetryPolicy, retryFields } from "./retry_delay.ts";
 
 /** Anything `chain()` and `onError()` accept: a task wrapper (called with the args) or a built task. */
 export interface TaskSource {
@@ -27,7 +29,17 @@ export interface TaskOptionsUpdate {
   retries?: number;
   /** Seconds to wait before each retry. */
   retryDelay?: number;
-  /** The task's id (choose your own, e.g. for idempotency). */
+  /** Each retry waits this many times longer than the one before. */
+  retryBackoff?: number;
+  /** 0 to 1: each retry delay is multiplied by a random factor in `[1 - j, 1 + j]`. */
+  retryJitter?: number;
+  /** The longest retry delay in seconds (`null`: no cap). */
+  retryDelayMax?: number | null;
+  /**
+   * The task's id (choose your own, e.g. for idempotency): it makes the task
+   * unique, so enqueueing it while one with this id is pending, scheduled or
+   * running enqueues nothing.
+   */
   id?: string;
   /** Seconds the task may run before it is stopped with `TaskTimeout`. */
   timeout?: number | null;
@@ -47,6 +59,14 @@ export interface TaskData {
   retries: number;
   /** Seconds between retries. */
   retryDelay: number;
+  /** Growth of the retry delay at each retry; absent: 1. */
+  retryBackoff?: number;
+  /** Spread of the retry delays, 0 to 1; absent: 0. */
+  retryJitter?: number;
+  /** Cap of the retry delay in seconds; absent: `null` (none). */
+  retryDelayMax?: number | null;
+  /** Retries done so far (the backoff's exponent); absent: 0. */
+  retried?: number;
   /** Higher runs first; `null` is 0. */
   priority: number | null;
   /** Relative seconds or an absolute time after which the task is dropped. */
@@ -59,6 +79,26 @@ export interface TaskData {
   onComplete: TaskData | null;
   /** The error handler. */
   onError: TaskData | null;
+  /** Enqueued once per id (absent: `false`). */
+  unique?: boolean;
+  /** The chord this task ends a member of (absent from most messages: `null`). */
+  chord?: ChordMembership | null;
+}
+
+/**
+ * A task's place in a chord, carried by the last stage of each member: the
+ * chord's id and size, the member's index, and the callback to enqueue once
+ * every member has finished (see chord_completion.ts).
+ */
+export interface ChordMembership {
+  /** The chord's id (one per enqueued chord). */
+  readonly id: string;
+  /** How many members the chord has. */
+  readonly size: number;
+  /** This member's position, from 0: where its outcome goes in the callback's list. */
+  readonly index: number;
+  /** The callback (and its pipeline), as it goes into a message. */
+  readonly callback: TaskData;
 }
 
 /** The signal of a task that is not running: never aborted (one for all, as a task is built per message). */
@@ -90,8 +130,16 @@ export class Task<R = unknown> {
   eta: Date | null;
   /** Retries left. */
   retries: number;
-  /** Seconds between retries. */
+  /** Seconds before the first retry. */
   retryDelay: number;
+  /** Each later retry waits this many times longer than the one before. @default 1 */
+  retryBackoff: number;
+  /** 0 to 1: each retry delay is multiplied by a random factor in `[1 - j, 1 + j]`. @default 0 */
+  retryJitter: number;
+  /** The longest retry delay in seconds, applied last; `null`: no cap. @default null */
+  retryDelayMax: number | null;
+  /** Retries done so far: retry `retried + 1` waits `retryDelay * retryBackoff ** retried`. */
+  retried: number;
   /** Higher runs first; `null` is 0. */
   priority: number | null;
   /** Relative seconds or an absolute time after which the task is dropped unrun. */
@@ -104,8 +152,12 @@ export class Task<R = unknown> {
   next: Task | null;
   /** The task enqueued when this one fails for good, or `null`. */
   errorHandler: Task | null;
+  /** The chord this task ends a member of, or `null`. */
+  chord: ChordMembership | null;
   /** Aborted when the running task must stop (timeout, consumer shutdown). */
   signal: AbortSignal;
+  /** Enqueued once per id: while it is pending, scheduled or running, enqueueing it again does nothing. */
+  unique: boolean;
   declare readonly __result?: R;
 
   /**
@@ -118,13 +170,19 @@ export class Task<R = unknown> {
     this.eta = data.eta ?? null;
     this.retries = data.retries ?? 0;
     this.retryDelay = data.retryDelay ?? 0;
+    this.retryBackoff = data.retryBackoff ?? 1;
+    this.retryJitter = data.retryJitter ?? 0;
+    this.retryDelayMax = data.retryDelayMax ?? null;
+    this.retried = data.retried ?? 0;
     this.priority = data.priority ?? null;
     this.expires = data.expires ?? null;
     this.expiresResolved = data.expiresResolved ?? null;
     this.timeout = data.timeout ?? null;
     this.next = data.onComplete ? Task.fromData(data.onComplete) : null;
     this.errorHandler = data.onError ? Task.fromData(data.onError) : null;
+    this.chord = data.chord ?? null;
     this.signal = NOT_RUNNING;
+    this.unique = data.unique ?? false;
   }
 
   /** Rebuilds a task (and its pipeline) from its message fields. */
@@ -134,13 +192,14 @@ export class Task<R = unknown> {
 
   /** The task's fields (and its pipeline's), as they go into a message. */
   toData(): TaskData {
-    return {
+    const data: TaskData = {
       id: this.id,
       name: this.name,
       args: this.args,
       eta: this.eta,
       retries: this.retries,
       retryDelay: this.retryDelay,
+      ...retryFields(this),
       priority: this.priority,
       expires: this.expires,
       expiresResolved: this.expiresResolved,
@@ -148,6 +207,9 @@ export class Task<R = unknown> {
       onComplete: this.next?.toData() ?? null,
       onError: this.errorHandler?.toData() ?? null,
     };
+    if (this.chord !== null) data.chord = this.chord;
+    if (this.unique) data.unique = true;
+    return data;
   }
 
   /**
@@ -196,7 +258,20 @@ export class Task<R = unknown> {
     for (const [key, value] of Object.entries(rest)) {
       if (value !== undefined) (this as Record<string, unknown>)[key] = value;
     }
+    if (rest.id !== undefined) this.unique = true;
     return this;
+  }
+
+  /**
+   * Records the progress of this task while it runs (a task registered with
+   * `context: true` receives its `Task` as the last argument), replacing
+   * the last one: `result.progress()` reads it, during the run and after.
+   *
+   * @param value Any value the serializer takes (a number, an object...).
+   * @throws {HueyError} The task is not running in `execute()` (a worker).
+   */
+  progress(value: unknown): Promise<void> {
+    return recordProgress(this, value);
   }
 
   /** `name: id`, plus the eta and priority when set. */
@@ -215,9 +290,22 @@ export class Task<R = unknown> {
  * @throws {ConfigurationError} A setting has a bad value; the message names it.
  */
 export function checkTaskSettings(
-  settings: Partial<Pick<TaskData, "retries" | "retryDelay" | "priority" | "timeout" | "expires">>,
+  settings: Partial<
+    Pick<
+      TaskData,
+      | "retries"
+      | "retryDelay"
+      | "retryBackoff"
+      | "retryJitter"
+      | "retryDelayMax"
+      | "priority"
+      | "timeout"
+      | "expires"
+    >
+  >,
 ): void {
   const { retries, retryDelay, priority, timeout, expires } = settings;
+  checkRetryPolicy(settings);
   if (retries != null) checkInteger("retries", retries, 0);
   if (retryDelay != null) {
     checkNumber("retryDelay", retryDelay, ">= 0");
@@ -236,7 +324,15 @@ export function checkTaskSettings(
   else if (expires != null) checkSeconds(expires, "expires");
 }
 
-function toTask(source: TaskSource | Task, args: unknown[]): Task {
+/**
+ * The task a `chain()` or `onError()` argument stands for: a wrapper called
+ * as `source.s(...args)`, or a built task with `args` appended to its own.
+ *
+ * @param source A task wrapper or a built task.
+ * @param args Arguments for it.
+ * @returns The task.
+ */
+export function toTask(source: TaskSource | Task, args: unknown[]): Task {
   if (source instanceof Task) {
     source.args = [...source.args, ...args];
     return source;

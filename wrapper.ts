@@ -33,6 +33,12 @@ export interface ScheduleOptions<Args extends unknown[]> {
   retries?: number;
   /** Replaces the task's retry delay. */
   retryDelay?: number;
+  /** Replaces the task's retry backoff. */
+  retryBackoff?: number;
+  /** Replaces the task's retry jitter. */
+  retryJitter?: number;
+  /** Replaces the task's longest retry delay. */
+  retryDelayMax?: number | null;
   /** Replaces the task's expiry. */
   expires?: number | Date;
   /** Sets the task's id. */

@@ -30,6 +30,12 @@ export interface ConsumerOptions {
   schedulerInterval?: number;
   /** Enqueue periodic tasks. @default true */
   periodic?: boolean;
+  /**
+   * Replace a worker after it has run this many tasks (it finishes the last
+   * one first; a fresh worker takes its place at once). `null`: never.
+   * @default null
+   */
+  maxTasks?: number | null;
   /** Release every known task lock at start. @default false */
   flushLocks?: boolean;
   /** More lock names to release at start (implies a flush). */
@@ -64,6 +70,11 @@ interface Rule {
   allowed: string;
 }
 
+const atLeastOne: Rule = {
+  ok: (n) => Number.isInteger(n) && (n as number) >= 1,
+  allowed: "an integer >= 1",
+};
+
 const positiveSeconds: Rule = {
   ok: (n) => typeof n === "number" && Number.isFinite(n) && n > 0,
   allowed: "a number of seconds > 0",
@@ -71,7 +82,7 @@ const positiveSeconds: Rule = {
 
 /** The rules of the options that have one: `resolveConsumerOptions` and the CLI's flags share them. */
 const RULES: Readonly<Record<string, Rule>> = {
-  workers: { ok: (n) => Number.isInteger(n) && (n as number) >= 1, allowed: "an integer >= 1" },
+  workers: atLeastOne,
   workerType: {
     ok: (type) => typeof type === "string" && Object.hasOwn(WORKER_TYPES, type),
     allowed: "thread, process or greenlet (or worker, async, gevent)",
@@ -83,6 +94,7 @@ const RULES: Readonly<Record<string, Rule>> = {
     allowed: "a number >= 1",
   },
   healthCheckInterval: positiveSeconds,
+  maxTasks: atLeastOne,
   schedulerInterval: {
     ok: (n) =>
       Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 60 && 60 % (n as number) === 0,
@@ -112,6 +124,7 @@ export function resolveConsumerOptions(options: ConsumerOptions = {}): ResolvedC
     checkWorkerHealth = true,
     schedulerInterval = 1,
     periodic = true,
+    maxTasks = null,
     flushLocks = false,
     extraLocks = [],
     module,
@@ -127,6 +140,7 @@ export function resolveConsumerOptions(options: ConsumerOptions = {}): ResolvedC
     schedulerInterval,
   };
   for (const [option, value] of Object.entries(ruled)) check(option, value);
+  if (maxTasks !== null) check("maxTasks", maxTasks);
   return {
     workers,
     workerType: WORKER_TYPES[workerType],
@@ -137,6 +151,7 @@ export function resolveConsumerOptions(options: ConsumerOptions = {}): ResolvedC
     checkWorkerHealth,
     schedulerInterval,
     periodic,
+    maxTasks,
     flushLocks: flushLocks || extraLocks.length > 0,
     extraLocks,
     module,
@@ -197,6 +212,7 @@ export const FLAGS: ReadonlyArray<readonly [string, string, string, string, stri
     "healthCheckInterval",
   ],
   ["disable-health-check", "C", "", "do not replace workers that died", "off"],
+  ["max-tasks", "M", "N", "replace a worker after it ran N tasks", "never", "maxTasks"],
   [
     "scheduler-interval",
     "s",
@@ -354,6 +370,7 @@ export function parseCommandLine(args: string[]): CommandLine {
       checkWorkerHealth: flag("disable-health-check") ? false : undefined,
       schedulerInterval: number("scheduler-interval"),
       periodic: flag("no-periodic") ? false : undefined,
+      maxTasks: number("max-tasks"),
       flushLocks: flag("flush-locks") || undefined,
       extraLocks: text("extra-locks")?.split(",").map((name) => name.trim()).filter(Boolean),
     },

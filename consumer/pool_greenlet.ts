@@ -18,23 +18,29 @@ interface Loop {
 
 const logger = getLogger("huey.consumer");
 
+/** The loops' polling settings, their max tasks, and the storage watch they share. */
+type LoopSettings = Pick<
+  WorkerLoopOptions,
+  "initialDelay" | "maxDelay" | "backoff" | "maxTasks" | "watch"
+>;
+
 /** N async worker loops. */
 export class GreenletPool implements WorkerPool {
   #host: ConsumerHost;
   #size: number;
-  #loop: Pick<WorkerLoopOptions, "initialDelay" | "maxDelay" | "backoff" | "watch">;
+  #loop: LoopSettings;
   #loops: Loop[] = [];
   #interrupt = new AbortController();
 
   /**
    * @param host The consumer's Huey.
    * @param size How many loops.
-   * @param loop The loops' polling settings (and the storage watch they share).
+   * @param loop The loops' polling settings, max tasks, and the storage watch they share.
    */
   constructor(
     host: ConsumerHost,
     size: number,
-    loop: Pick<WorkerLoopOptions, "initialDelay" | "maxDelay" | "backoff" | "watch">,
+    loop: LoopSettings,
   ) {
     this.#host = host;
     this.#size = size;
@@ -51,12 +57,17 @@ export class GreenletPool implements WorkerPool {
     const stop = new AbortController();
     const loop: Loop = { stop, dead: false, done: Promise.resolve() };
     const interrupt = this.#interrupt.signal;
-    loop.done = runWorker(this.#host, { ...this.#loop, stop: stop.signal, interrupt }).catch(
-      (error) => {
-        loop.dead = true;
-        logger.exception(`Worker-${number} died`, error);
-      },
-    );
+    const options = { ...this.#loop, stop: stop.signal, interrupt };
+    loop.done = (async () => {
+      // At its max tasks the loop ends; as huey's greenlets, it starts again
+      // (shutdown hooks, then startup hooks): same process, nothing freed.
+      while (await runWorker(this.#host, options) && !stop.signal.aborted) {
+        logger.info(`Worker-${number} restarting (max tasks).`);
+      }
+    })().catch((error) => {
+      loop.dead = true;
+      logger.exception(`Worker-${number} died`, error);
+    });
     return loop;
   }
 

@@ -51,6 +51,8 @@ export class RemotePool implements WorkerPool {
   #init: Omit<InitMessage, "name">;
   #workers: RemoteWorker[] = [];
   #closing = false;
+  /** Workers being started in the place of ended ones: a stop waits for them. */
+  #replacing = new Set<Promise<void>>();
 
   /**
    * @param host The consumer's own Huey (records hard timeouts, renews and
@@ -163,6 +165,10 @@ export class RemotePool implements WorkerPool {
         setTimeout(() => {
           if (worker.alive) worker.channel.terminate();
         }, STOPPED_GRACE * 1000);
+        if (message.recycle && !this.#closing) {
+          logger.info(`${worker.name} restarting (max tasks).`);
+          void this.#succeed(worker);
+        }
         return;
     }
   }
@@ -193,8 +199,26 @@ export class RemotePool implements WorkerPool {
     } else {
       await this.#recordTimeout(taskId, running);
     }
-    const index = this.#workers.indexOf(worker);
-    if (index >= 0 && !this.#closing) this.#workers[index] = await this.#replace(worker.name);
+    await this.#succeed(worker);
+  }
+
+  /**
+   * Starts a fresh worker in the place of one that ended, unless the pool is
+   * stopping. It takes the slot as soon as it is launched, before it is
+   * ready: its own "stopped" (a fast recycle) must find it there.
+   */
+  #succeed(worker: RemoteWorker): Promise<void> {
+    const index = this.#workers.findIndex((each) => each.name === worker.name);
+    if (index < 0 || this.#closing) return Promise.resolve();
+    const replacing: Promise<void> = this.#spawn(worker.name)
+      .then((fresh) => {
+        this.#workers[index] = fresh;
+        return fresh.ready;
+      })
+      .catch((error) => logger.exception(`${worker.name} could not start`, error))
+      .finally(() => this.#replacing.delete(replacing));
+    this.#replacing.add(replacing);
+    return replacing;
   }
 
   /** Stores the `TaskTimeout` of a task whose worker was ended (retries and error handler apply). */
@@ -216,6 +240,7 @@ export class RemotePool implements WorkerPool {
   async stop(graceful: boolean): Promise<void> {
     // No replacement from now on (a hard timeout may still end a worker).
     this.#closing = true;
+    while (this.#replacing.size > 0) await Promise.all([...this.#replacing]);
     const workers = this.#workers.filter((worker) => worker.alive);
     for (const worker of workers) worker.channel.post({ type: "stop", graceful });
     if (!graceful) {

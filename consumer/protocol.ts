@@ -15,8 +15,8 @@ export interface InitMessage {
   exportName?: string;
   /** `Worker-1`, ... */
   name: string;
-  /** The worker loop's polling settings. */
-  loop: { initialDelay: number; maxDelay: number; backoff: number };
+  /** The worker loop's polling settings, and the tasks it runs before it is replaced. */
+  loop: { initialDelay: number; maxDelay: number; backoff: number; maxTasks: number | null };
   /** How the worker logs. */
   logging: { level: LevelName; simple: boolean; logfile?: string };
 }
@@ -47,4 +47,8 @@ export type FromWorker =
     done?: string[];
   }
   | { type: "done"; taskIds: string[] }
-  | { type: "stopped" };
+  | {
+    type: "stopped";
+    /** It ran its `maxTasks` tasks: the consumer starts a fresh worker in its place. */
+    recycle?: boolean;
+  };

@@ -117,8 +117,8 @@ export class Consumer {
   }
 
   #createPool(): WorkerPool {
-    const { workers, workerType, initialDelay, maxDelay, backoff, module } = this.options;
-    const loop = { initialDelay, maxDelay, backoff };
+    const { workers, workerType, initialDelay, maxDelay, backoff, maxTasks, module } = this.options;
+    const loop = { initialDelay, maxDelay, backoff, maxTasks };
     if (workerType === "greenlet") {
       return new GreenletPool(this.huey, workers, { ...loop, watch: this.#watch });
     }

@@ -60,10 +60,13 @@ function onStop(graceful: boolean): void {
   if (!started) exit(0);
 }
 
-/** Tells the consumer what is left and that this worker stopped, and ends it. */
-function exit(code: number): void {
+/**
+ * Tells the consumer what is left and that this worker stopped (`recycle`:
+ * it ran its max tasks and wants a successor), and ends it.
+ */
+function exit(code: number, recycle = false): void {
   sendDone();
-  channel.close(code, { type: "stopped" } satisfies FromWorker);
+  channel.close(code, { type: "stopped", ...(recycle && { recycle }) } satisfies FromWorker);
 }
 
 if (inProcess) {
@@ -84,7 +87,7 @@ async function run(init: InitMessage): Promise<void> {
   }
   started = true;
   const worker = huey[WORKER];
-  await runWorker(huey, {
+  const recycle = await runWorker(huey, {
     ...init.loop,
     stop: stop.signal,
     interrupt: interrupt.signal,
@@ -102,7 +105,7 @@ async function run(init: InitMessage): Promise<void> {
     onDone: (task) => tellDone(task.id),
   }, () => send({ type: "ready" }));
   await huey.close().catch((error) => logger.exception("Could not close the storage", error));
-  exit(0);
+  exit(0, recycle && !stop.signal.aborted);
 }
 
 channel.onMessage((message) => {

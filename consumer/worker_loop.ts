@@ -25,6 +25,11 @@ export interface WorkerLoopOptions {
   stop: AbortSignal;
   /** Aborted to interrupt the running task (fast stop): it goes back to the queue. */
   interrupt: AbortSignal;
+  /**
+   * End the loop once it has taken this many tasks (after they are done),
+   * so that its worker can be replaced; `null`: never.
+   */
+  maxTasks?: number | null;
   /** Told when a task starts (for hard timeouts and lease release by a parent). */
   onStart?: (task: Task) => void;
   /** Told when a task is done. */
@@ -46,18 +51,20 @@ const logger = getLogger("huey.consumer");
  * @param host The Huey whose tasks it runs.
  * @param options The loop's options.
  * @param onReady Told when the startup hooks have run.
+ * @returns `true` when the loop ended because it reached `maxTasks`.
  */
 export async function runWorker(
   host: ConsumerHost,
   options: WorkerLoopOptions,
   onReady?: () => void,
-): Promise<void> {
+): Promise<boolean> {
   await runEach(host.startupHooks.hooks, [], "Startup hook", logger);
   onReady?.();
-  await runWorkerLoop(host, options);
+  const recycled = await runWorkerLoop(host, options);
   if (!options.interrupt.aborted) {
     await runEach(host.shutdownHooks.hooks, [], "Shutdown hook", logger);
   }
+  return recycled;
 }
 
 /**
@@ -88,11 +95,16 @@ function yieldToEventLoop(): Promise<void> {
  * storing of its outcome remains (see `ExecuteOptions.onStoring`): the
  * stores of consecutive tasks then share round trips. It waits for every
  * store before it returns.
+ *
+ * @returns `true` when it ended because it reached `maxTasks`.
  */
-export async function runWorkerLoop(host: ConsumerHost, options: WorkerLoopOptions): Promise<void> {
+export async function runWorkerLoop(
+  host: ConsumerHost,
+  options: WorkerLoopOptions,
+): Promise<boolean> {
   const storing = new Storing();
   try {
-    await takeAndRun(host, options, storing);
+    return await takeAndRun(host, options, storing);
   } finally {
     await storing.drained();
   }
@@ -125,8 +137,12 @@ async function takeAndRun(
   host: ConsumerHost,
   options: WorkerLoopOptions,
   storing: Storing,
-): Promise<void> {
-  const { initialDelay, maxDelay, backoff, stop, interrupt, onStart, onDone } = options;
+): Promise<boolean> {
+  const { initialDelay, maxDelay, backoff, interrupt, onStart, onDone, maxTasks = null } = options;
+  // Ended at maxTasks: no message is leased ahead for a loop that takes no more.
+  const full = new AbortController();
+  const stop = maxTasks === null ? options.stop : AbortSignal.any([options.stop, full.signal]);
+  let taken = 0;
   const worker = host[WORKER];
   const watch = options.watch ?? new StorageWatch();
   let delay = initialDelay;
@@ -153,6 +169,7 @@ async function takeAndRun(
       continue;
     }
     delay = initialDelay;
+    if (++taken === maxTasks) full.abort();
     onStart?.(task);
     const running = task;
     let goOn!: () => void;
@@ -170,6 +187,8 @@ async function takeAndRun(
     // Wait for them all, not the oldest: the next tasks' stores then go together again.
     if (storing.count >= MOST_STORING) await storing.drained();
   }
+  if (full.signal.aborted) logger.info(`Worker reached max tasks (${maxTasks}), exiting.`);
+  return full.signal.aborted;
 }
 
 /**

@@ -27,8 +27,22 @@ export const DEAD = "dead";
 export const MARKERS = "markers";
 /** Files being written, renamed into place once complete. */
 export const TMP = "tmp";
+/** Counters and member sets, stored like keys. */
+export const TALLIES = "tallies";
+/** The locks that serialize the changes of a counter or member set, stored like keys. */
+export const LOCKS = "locks";
 /** Every sub-folder of a queue's folder. */
-export const FOLDERS: readonly string[] = [QUEUE, LEASES, SCHEDULE, RESULTS, DEAD, MARKERS, TMP];
+export const FOLDERS: readonly string[] = [
+  QUEUE,
+  LEASES,
+  SCHEDULE,
+  RESULTS,
+  DEAD,
+  MARKERS,
+  TMP,
+  TALLIES,
+  LOCKS,
+];
 
 /**
  * How often (ms) a client tidies up now and then: deletes expired keys and

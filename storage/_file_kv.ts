@@ -1,7 +1,8 @@
 /**
  * The key/value store of the file storage: `results/<md5[0]>/.../<md5(key)>/<stamp>`,
  * one folder per key, whose newest file holds the value. A value file is
- * `[expiry ms or 0, key length][key][value]`.
+ * `[expiry ms or 0, key length][key][value]`. The counters, member sets and
+ * their locks are kept the same way under folders of their own.
  *
  * @module
  * @internal
@@ -28,12 +29,14 @@ import { keyPath, stamp } from "./_file_names.ts";
 interface Entry {
   readonly key: string;
   readonly value: Uint8Array;
+  /** Epoch ms; 0 never expires. */
+  readonly expires: number;
   readonly expired: boolean;
 }
 
 function decodeEntry(bytes: Uint8Array): Entry {
   const { number: expires, text: key, body: value } = unpack(bytes);
-  return { key, value, expired: expires !== 0 && expires <= Date.now() };
+  return { key, value, expires, expired: expires !== 0 && expires <= Date.now() };
 }
 
 /** The keys and values of one queue's folder; several clients may share it. */
@@ -41,21 +44,24 @@ export class FileKeyValues {
   #folder: QueueFolder;
   #levels: number;
   #name: string;
+  #root: string;
 
   /**
    * @param folder The queue's folder.
    * @param levels How many levels of sub-folders spread the key folders (checked).
    * @param name The queue name, for error messages.
+   * @param root The sub-folder of the queue's folder that holds the keys.
    */
-  constructor(folder: QueueFolder, levels: number, name: string) {
+  constructor(folder: QueueFolder, levels: number, name: string, root: string = RESULTS) {
     this.#folder = folder;
     this.#levels = levels;
     this.#name = name;
+    this.#root = root;
   }
 
-  /** The folder of a key: `results/<md5[0]>/.../<md5>`. */
+  /** The folder of a key: `<root>/<md5[0]>/.../<md5>`. */
   #keyFolder(key: string): string {
-    return this.#folder.path(RESULTS, ...keyPath(key, this.#levels));
+    return this.#folder.path(this.#root, ...keyPath(key, this.#levels));
   }
 
   /** The newest value file of a key folder and its entry, or `null` when there is none. */
@@ -71,24 +77,49 @@ export class FileKeyValues {
 
   /** Stores a value under a key, replacing any other (and its ttl). */
   async put(key: string, value: Uint8Array): Promise<void> {
+    // Older values go; a newer one written meanwhile by another client stays.
+    await this.#write(key, value, 0, (old, name) => old < name);
+  }
+
+  /**
+   * Stores a value under a key, to expire at `expires` (epoch ms; 0: never),
+   * and removes every other value of the key: for a caller that holds the
+   * key's lock (the names of two processes' files written in one
+   * millisecond do not sort in the order they were written).
+   */
+  async replace(key: string, value: Uint8Array, expires: number): Promise<void> {
+    await this.#write(key, value, expires, () => true);
+  }
+
+  /** Writes a new value file for `key`, then removes the other files for which `drop` holds. */
+  async #write(
+    key: string,
+    value: Uint8Array,
+    expires: number,
+    drop: (old: string, name: string) => boolean,
+  ): Promise<void> {
     const folder = this.#keyFolder(key);
     const name = stamp();
-    const temp = await this.#folder.writeTemp(pack(0, key, value));
+    const temp = await this.#folder.writeTemp(pack(expires, key, value));
     // The folder may vanish (a pop removes it once empty) between mkdir and rename.
     for (let i = 0; !(await attempt(() => rename(temp, join(folder, name)))); i++) {
       if (i === ATTEMPTS) throw new HueyError(`FileStorage '${this.#name}' could not write ${key}`);
       await mkdir(folder, { recursive: true });
     }
-    // Older values go; a newer one written meanwhile by another client stays.
     for (const old of await list(folder)) {
-      if (old < name) await attempt(() => unlink(join(folder, old)));
+      if (old !== name && drop(old, name)) await attempt(() => unlink(join(folder, old)));
     }
   }
 
   /** Reads a value without removing it; `null` when there is none or it has expired. */
   async peek(key: string): Promise<Uint8Array | null> {
+    return (await this.entry(key))?.value ?? null;
+  }
+
+  /** Reads a value and its expiry (epoch ms; 0: never); `null` when there is none or it has expired. */
+  async entry(key: string): Promise<{ value: Uint8Array; expires: number } | null> {
     const current = await this.#current(this.#keyFolder(key));
-    return current && !current.entry.expired ? current.entry.value : null;
+    return current && !current.entry.expired ? current.entry : null;
   }
 
   /** Reads and removes a value; `null` when there is none or it has expired. */
@@ -177,7 +208,7 @@ export class FileKeyValues {
 
   /** Every key folder, listed level by level. */
   async #keyFolders(): Promise<string[]> {
-    let folders = [this.#folder.path(RESULTS)];
+    let folders = [this.#folder.path(this.#root)];
     for (let level = 0; level <= this.#levels; level++) {
       const children = await Promise.all(
         folders.map(async (folder) => (await list(folder)).map((name) => join(folder, name))),
@@ -197,8 +228,8 @@ export class FileKeyValues {
     return items;
   }
 
-  /** Removes every key; the `results/` folder stays. */
+  /** Removes every key; the root folder stays. */
   async flush(): Promise<void> {
-    await this.#folder.empty(RESULTS);
+    await this.#folder.empty(this.#root);
   }
 }

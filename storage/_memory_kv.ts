@@ -7,41 +7,30 @@
  * @internal
  */
 import { Buffer } from "node:buffer";
+import { ExpiringEntries } from "./_memory_entries.ts";
 
-interface Entry {
-  readonly value: Uint8Array;
-  /** Epoch ms; `undefined` never expires. */
-  readonly expires: number | undefined;
-}
-
-/** Keys and values in a Map, each with its expiry. */
+/** Keys and values, each with its expiry. */
 export class MemoryKeyValues {
-  #clock: () => number;
-  #data = new Map<string, Entry>();
+  #data: ExpiringEntries<Uint8Array>;
 
   /** @param clock The time in epoch ms (checked). */
   constructor(clock: () => number) {
-    this.#clock = clock;
+    this.#data = new ExpiringEntries(clock);
   }
 
   /** The value under `key`, or `undefined` when there is none or it has expired (then dropped). */
   get(key: string): Uint8Array | undefined {
-    const entry = this.#data.get(key);
-    if (entry?.expires !== undefined && entry.expires <= this.#clock()) {
-      this.#data.delete(key);
-      return undefined;
-    }
-    return entry?.value;
+    return this.#data.get(key);
   }
 
   /** Stores a copy of the value, replacing any other (and its ttl). */
   put(key: string, value: Uint8Array): void {
-    this.#data.set(key, { value: value.slice(), expires: undefined });
+    this.#data.set(key, value.slice(), undefined);
   }
 
   /** Removes a live value; `true` when there was one. */
   delete(key: string): boolean {
-    return this.get(key) !== undefined && this.#data.delete(key);
+    return this.#data.delete(key);
   }
 
   /** Reads and removes a value; `null` when there is none. */
@@ -55,8 +44,7 @@ export class MemoryKeyValues {
   putIfEmpty(key: string, value: Uint8Array, ttl: number | undefined): boolean {
     // No await between the check and the set: atomic on the one JS thread.
     if (this.get(key) !== undefined) return false;
-    const expires = ttl === undefined ? undefined : this.#clock() + ttl * 1000;
-    this.#data.set(key, { value: value.slice(), expires });
+    this.#data.set(key, value.slice(), ttl);
     return true;
   }
 
@@ -68,8 +56,7 @@ export class MemoryKeyValues {
 
   /** Every live key and its value (expired ones are dropped). */
   items(): Map<string, Uint8Array> {
-    for (const key of this.#data.keys()) this.get(key);
-    return new Map([...this.#data].map(([key, entry]) => [key, entry.value]));
+    return this.#data.live();
   }
 
   /** Removes every key. */

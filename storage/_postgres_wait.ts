@@ -14,7 +14,7 @@ import type { PostgresSql } from "./_postgres_client.ts";
 
 /**
  * Resolves to `true` when `register`'s wake-up is called, to `false` after
- * `ms` or when `signal` aborts.
+ * `ms` (`Infinity`: never) or when `signal` aborts.
  */
 function waitFor(
   register: (wake: () => void) => () => void,
@@ -31,7 +31,7 @@ function waitFor(
     };
     const aborted = (): void => finish(false);
     const unregister = register(() => finish(true));
-    const timer = setTimeout(() => finish(false), Math.max(0, ms));
+    const timer = ms === Infinity ? undefined : setTimeout(() => finish(false), Math.max(0, ms));
     signal?.addEventListener("abort", aborted, { once: true });
   });
 }

@@ -43,6 +43,15 @@ export interface RedisKeys {
   readonly dead: string;
   /** Prefix of the result keys of the expire kinds. */
   readonly results: string;
+  /** Prefix of the counters (`incr`): one string key each. */
+  readonly counters: string;
+  /** Prefix of the member sets (`addMember`): one SET each. */
+  readonly memberSets: string;
+  /**
+   * Prefix of the result notifications (`notifyResult`): a LIST per result
+   * key, with one element once the result is stored.
+   */
+  readonly resultNotify: string;
 }
 
 /** The key names of queue `name`. */
@@ -62,6 +71,9 @@ export function redisKeys(name: string): RedisKeys {
     expiries: key("kv-expiries"),
     dead: key("dead"),
     results: key("r:"),
+    counters: key("counter:"),
+    memberSets: key("members:"),
+    resultNotify: key("result-notify:"),
   };
 }
 
@@ -103,6 +115,8 @@ export interface RedisContext {
   readonly keys: RedisKeys;
   /** Seconds results are kept (expire kinds). */
   readonly expireTime: number;
+  /** Storing a result also notifies its waiters (`notifyResult`). */
+  readonly notifyResult: boolean;
 }
 
 /** How a Redis storage keeps its queue: a LIST, or a ZSET for priorities. */
@@ -145,26 +159,44 @@ export interface ResultModel {
   items(context: RedisContext): Promise<Map<string, Uint8Array>>;
   /** Removes every key. */
   flush(context: RedisContext): Promise<void>;
+  /**
+   * Whether a value is stored, atomically with the removal of the key's
+   * notification when there is none (it announced a value since taken).
+   */
+  ready(context: RedisContext, key: string): Promise<boolean>;
+}
+
+/** Seconds a result's notification lives (huey's `notify_result_ttl`). */
+export const NOTIFY_TTL = 86400;
+
+/** The notification key of each result the completions store, when `notifyResult` is on. */
+export function notifyKeys(context: RedisContext, items: readonly Completion[]): string[] {
+  if (!context.notifyResult) return [];
+  return items.flatMap(({ result }) => result ? [context.keys.resultNotify + result.key] : []);
 }
 
 /**
  * The ARGV of a completion script (see `_redis_scripts.ts`): the result ttl,
  * then one record per task, packed in one argument, with each key written
- * as `name(key)`.
+ * as `name(key)`, then the notification ttl.
  */
 export function completionArguments(
+  context: RedisContext,
   items: Completion[],
   ttl: string,
   name: (key: string) => string,
 ): RedisArgument[] {
+  const { notifyResult, keys } = context;
   const fields: RedisArgument[] = [];
   for (const { receipt, deleteKeys = [], result } of items) {
     fields.push(receipt ?? "", String(deleteKeys.length));
     for (const key of deleteKeys) fields.push(name(key));
-    if (result) fields.push("1", name(result.key), result.value);
-    else fields.push("0");
+    if (result) {
+      const notify = notifyResult ? keys.resultNotify + result.key : "";
+      fields.push("1", name(result.key), result.value, notify);
+    } else fields.push("0");
   }
-  return [ttl, packFields(fields)];
+  return [ttl, packFields(fields), String(milliseconds(NOTIFY_TTL))];
 }
 
 /** Seconds to whole milliseconds (at least 1), as Redis takes a ttl. */

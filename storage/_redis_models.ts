@@ -8,10 +8,12 @@
  * @module
  * @internal
  */
-import type { RedisReply } from "./_redis_client.ts";
+import type { RedisConnection, RedisReply } from "./_redis_client.ts";
 import {
   completionArguments,
   milliseconds,
+  NOTIFY_TTL,
+  notifyKeys,
   type QueueModel,
   type RedisContext,
   type ResultModel,
@@ -21,15 +23,18 @@ import {
   COMPLETE_EXPIRING,
   COMPLETE_HASH,
   DELETE_IF_EQUALS,
+  KEY_READY,
   KV_ALL,
   KV_DELETE_IF_EQUALS,
   KV_PEEK_MANY,
   KV_PUT,
   KV_PUT_IF_EMPTY,
   KV_READ,
+  KV_READY,
   packFields,
   runScript,
   SEQUENCE_WIDTH,
+  SET_NOTIFY,
 } from "./_redis_scripts.ts";
 
 /** Splits items into batches of at most `size`, to send one command per batch. */
@@ -64,8 +69,12 @@ function readValue(context: RedisContext, mode: string, key: string): Promise<Re
 /** Keys and values in a HASH; keys with a ttl also in a ZSET of expiries, purged by every read. */
 export const HASH_RESULTS: ResultModel = {
   expiring: false,
-  async put({ connection, keys }, key, value) {
-    await runScript(connection, KV_PUT, [keys.values, keys.expiries], [key, value]);
+  async put({ connection, keys, notifyResult }, key, value, isResult) {
+    if (isResult && notifyResult) {
+      const args = [key, value, String(milliseconds(NOTIFY_TTL))];
+      const notify = keys.resultNotify + key;
+      await runScript(connection, KV_PUT, [keys.values, keys.expiries, notify], args);
+    } else await runScript(connection, KV_PUT, [keys.values, keys.expiries], [key, value]);
   },
   async peekMany({ connection, keys }, names) {
     const args = [packFields(names)];
@@ -77,10 +86,11 @@ export const HASH_RESULTS: ResultModel = {
     }
     return values;
   },
-  async completeMany({ connection, keys }, items) {
-    const { leases, leased, values, expiries } = keys;
-    const args = completionArguments(items, "0", (key) => key);
-    await runScript(connection, COMPLETE_HASH, [leases, leased, values, expiries], args);
+  async completeMany(context, items) {
+    const { leases, leased, values, expiries } = context.keys;
+    const args = completionArguments(context, items, "0", (key) => key);
+    const names = [leases, leased, values, expiries, ...notifyKeys(context, items)];
+    await runScript(context.connection, COMPLETE_HASH, names, args);
   },
   pop: async (context, key) => await readValue(context, "pop", key) as Uint8Array | null,
   delete: async (context, key) => await readValue(context, "delete", key) === 1,
@@ -107,6 +117,10 @@ export const HASH_RESULTS: ResultModel = {
   },
   async flush({ connection, keys }) {
     await connection.del([keys.values, keys.expiries]);
+  },
+  async ready({ connection, keys }, key) {
+    const names = [keys.values, keys.expiries, keys.resultNotify + key];
+    return await runScript(connection, KV_READY, names, [key]) === 1;
   },
 };
 
@@ -135,9 +149,15 @@ export const PRIORITY_QUEUE: QueueModel = {
 /** Keys per SCAN page, MGET and DEL. */
 const PAGE = 1000;
 
-/** Every result key of the queue (SCAN: the store is not locked meanwhile). */
-async function resultKeys({ connection, keys }: RedisContext): Promise<string[]> {
-  const pattern = keys.results.replace(/[*?[\]\\]/g, "\\$&") + "*";
+/**
+ * Every key whose name starts with `prefix` (SCAN: the store is not locked
+ * meanwhile).
+ *
+ * @param connection The connection.
+ * @param prefix The keys' common prefix, e.g. a queue's result prefix.
+ */
+export async function scanKeys(connection: RedisConnection, prefix: string): Promise<string[]> {
+  const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*";
   const found = new Set<string>(); // SCAN may return a key twice
   let cursor = "0";
   do {
@@ -148,22 +168,44 @@ async function resultKeys({ connection, keys }: RedisContext): Promise<string[]>
   return [...found];
 }
 
+/**
+ * Deletes every key whose name starts with `prefix`, a page at a time.
+ *
+ * @param connection The connection.
+ * @param prefix The keys' common prefix.
+ */
+export async function deleteKeys(connection: RedisConnection, prefix: string): Promise<void> {
+  for (const page of batches(await scanKeys(connection, prefix), PAGE)) await connection.del(page);
+}
+
+/** Every result key of the queue. */
+function resultKeys({ connection, keys }: RedisContext): Promise<string[]> {
+  return scanKeys(connection, keys.results);
+}
+
 /** `huey:{name}:r:<key>` string keys; results get a TTL, keys put with a ttl too. */
 export const EXPIRING_RESULTS: ResultModel = {
   expiring: true,
-  async put({ connection, keys, expireTime }, key, value, isResult) {
+  async put({ connection, keys, expireTime, notifyResult }, key, value, isResult) {
+    if (isResult && notifyResult) {
+      const args = [value, String(milliseconds(expireTime)), String(milliseconds(NOTIFY_TTL))];
+      await runScript(connection, SET_NOTIFY, [keys.results + key, keys.resultNotify + key], args);
+      return;
+    }
     const options = isResult ? { px: milliseconds(expireTime) } : {};
     await connection.set(keys.results + key, value, options);
   },
   peekMany: ({ connection, keys }, names) =>
     connection.mget(names.map((key) => keys.results + key)),
-  async completeMany({ connection, keys, expireTime }, items) {
+  async completeMany(context, items) {
+    const { connection, keys, expireTime } = context;
     const name = (key: string): string => keys.results + key;
     // Every key a script touches is declared in KEYS (Redis Cluster).
     const touched = items.flatMap(({ deleteKeys = [], result }) => {
       return [...deleteKeys, ...(result ? [result.key] : [])].map(name);
     });
-    const args = completionArguments(items, String(milliseconds(expireTime)), name);
+    touched.push(...notifyKeys(context, items));
+    const args = completionArguments(context, items, String(milliseconds(expireTime)), name);
     await runScript(connection, COMPLETE_EXPIRING, [keys.leases, keys.leased, ...touched], args);
   },
   pop: ({ connection, keys }, key) => connection.get(keys.results + key),
@@ -188,7 +230,9 @@ export const EXPIRING_RESULTS: ResultModel = {
     }
     return items;
   },
-  async flush(context) {
-    for (const page of batches(await resultKeys(context), PAGE)) await context.connection.del(page);
+  flush: ({ connection, keys }) => deleteKeys(connection, keys.results),
+  async ready({ connection, keys }, key) {
+    const names = [keys.results + key, keys.resultNotify + key];
+    return await runScript(connection, KEY_READY, names) === 1;
   },
 };

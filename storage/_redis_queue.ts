@@ -8,7 +8,7 @@
  * @module
  * @internal
  */
-import type { Delivery, DequeueOptions, EnqueueOnceOptions } from "./base.ts";
+import type { Delivery, DequeueOptions, EnqueueOnceOptions, OnceItem } from "./base.ts";
 import { ConfigurationError } from "../errors.ts";
 import { checkInteger, checkNumber } from "../_options.ts";
 import { Batcher } from "./_batch.ts";
@@ -23,6 +23,7 @@ import {
 import { RENEW, SCHEDULE_ADD, SCHEDULE_POP } from "./_redis_queue_scripts.ts";
 import { runScript, type Script, SEQUENCE_WIDTH } from "./_redis_scripts.ts";
 import type { RedisSession } from "./_redis_session.ts";
+import { checkOnceItems } from "./_tally.ts";
 
 /** Elements after the sequence prefix (schedule members). */
 function unprefix(element: Uint8Array): Uint8Array {
@@ -277,16 +278,22 @@ export class RedisQueue {
     await (await this.#connection()).del([this.#keys.schedule, this.#keys.schedulePriorities]);
   }
 
-  /** Enqueues `items` and sets `marker` for `ttl` seconds, unless it is set: one script. */
+  /**
+   * Enqueues `items` (schedules those with an `eta`, with their priority)
+   * and sets `marker` for `ttl` seconds, unless it is set: one script.
+   */
   async enqueueOnce(
     marker: string,
-    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    items: readonly OnceItem[],
     options: EnqueueOnceOptions,
   ): Promise<boolean> {
     const ttl = checkNumber("ttl", options?.ttl, "> 0");
     const args: RedisArgument[] = [marker, String(milliseconds(ttl))];
-    for (const { data, priority } of items) args.push(this.#score(priority), data);
-    const keys = [...this.#queueKeys, this.#keys.sequence, this.#keys.markers];
+    for (const { data, priority, eta } of checkOnceItems(items)) {
+      args.push(eta === undefined ? "" : String(eta), this.#score(priority), data);
+    }
+    const { sequence, markers, schedule, schedulePriorities } = this.#keys;
+    const keys = [...this.#queueKeys, sequence, markers, schedule, schedulePriorities];
     return await this.#run(this.#model.scripts.enqueueOnce, keys, args) === 1;
   }
 }

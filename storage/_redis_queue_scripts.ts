@@ -107,13 +107,28 @@ export interface QueueScripts {
    */
   readonly moveDue: Script;
   /**
-   * KEYS: as `lease`, then sequence, markers (ZSET marker -> expiry ms).
-   * ARGV: marker, ttl ms, then score (-priority), message, score, message,
-   * ... Forgets expired markers; unless the marker is set, sets it and
-   * enqueues the messages in order. Returns 1 when it enqueued, else 0.
+   * KEYS: as `lease`, then sequence, markers (ZSET marker -> expiry ms),
+   * schedule, schedule priorities. ARGV: marker, ttl ms, then for each
+   * message its eta ms ('' for none), score (-priority) and the message.
+   * Forgets expired markers; unless the marker is set, sets it, enqueues the
+   * messages without an eta in order and schedules the others. Returns 1
+   * when it enqueued, else 0.
    */
   readonly enqueueOnce: Script;
 }
+
+/**
+ * Lua: `schedule_push(schedule, sequence, priorities, eta, message, score)`
+ * adds a message to the schedule, member sequence .. message, and records a
+ * non-zero queue score (-priority).
+ */
+const SCHEDULE_PUSH = `
+local function schedule_push(schedule, sequence, priorities, eta, message, score)
+  local member = string.format('%0${SEQUENCE_WIDTH}d', redis.call('INCR', sequence)) .. message
+  if score ~= '0' then redis.call('HSET', priorities, member, score) end
+  return redis.call('ZADD', schedule, eta, member)
+end
+`;
 
 function queueScripts(layout: string): QueueScripts {
   const prelude = NOW + layout + LEASES;
@@ -173,12 +188,15 @@ end
 q_settle(K)
 return moved
 `),
-    enqueueOnce: script(`${prelude}
+    enqueueOnce: script(`${prelude}${SCHEDULE_PUSH}
 local now = now_ms()
 redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
 if redis.call('ZSCORE', KEYS[6], ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[6], now + tonumber(ARGV[2]), ARGV[1])
-for i = 3, #ARGV, 2 do q_push(K, ARGV[i], ARGV[i + 1]) end
+for i = 3, #ARGV, 3 do
+  if ARGV[i] == '' then q_push(K, ARGV[i + 1], ARGV[i + 2])
+  else schedule_push(KEYS[7], K.sequence, KEYS[8], ARGV[i], ARGV[i + 2], ARGV[i + 1]) end
+end
 q_settle(K)
 return 1
 `),
@@ -226,10 +244,8 @@ return renewed
  * message, queue score (-priority, '0' for none). Adds the message, score
  * eta, member sequence .. message, and records a non-zero score. Returns 1.
  */
-export const SCHEDULE_ADD: Script = script(`
-local member = string.format('%0${SEQUENCE_WIDTH}d', redis.call('INCR', KEYS[2])) .. ARGV[2]
-if ARGV[3] ~= '0' then redis.call('HSET', KEYS[3], member, ARGV[3]) end
-return redis.call('ZADD', KEYS[1], ARGV[1], member)
+export const SCHEDULE_ADD: Script = script(`${SCHEDULE_PUSH}
+return schedule_push(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])
 `);
 
 /**

@@ -102,15 +102,28 @@ end
 `;
 
 /**
+ * Lua: `notify(key, ttl)` makes the LIST `key` hold one element for `ttl` ms:
+ * the waiters of a result (`notifyResult`) wake when it has one.
+ */
+const NOTIFY = `
+local function notify(key, ttl)
+  if redis.call('EXISTS', key) == 0 then redis.call('RPUSH', key, '1') end
+  redis.call('PEXPIRE', key, ttl)
+end
+`;
+
+/**
  * The script that completes deliveries (`finish`, `ack`), around a result
  * layout that defines `delete(key)` and `store(key, value)`. KEYS[1] leases, KEYS[2] leased.
  * ARGV[1]: the result ttl ms; ARGV[2]: one record per task, packed by
  * {@linkcode packFields}: receipt ('' for none), how many keys to delete,
- * those keys, then '1' followed by a result key and value, or '0'. For each
- * record: deletes, stores, then ends the lease. Returns how many records.
+ * those keys, then '1' followed by a result key, its value and its
+ * notification key ('' for none), or '0'; ARGV[3]: the notification ttl ms.
+ * For each record: deletes, stores (and notifies), then ends the lease.
+ * Returns how many records.
  */
 function completeScript(layout: string): Script {
-  return script(`${layout}${READ_PACKED}
+  return script(`${layout}${READ_PACKED}${NOTIFY}
 local field, count = reader(ARGV[2]), 0
 while true do
   local receipt = field()
@@ -120,6 +133,8 @@ while true do
   if field() == '1' then
     local key = field()
     store(key, field())
+    local waiters = field()
+    if waiters ~= '' then notify(waiters, ARGV[3]) end
   end
   if receipt ~= '' then
     redis.call('HDEL', KEYS[2], receipt)
@@ -133,7 +148,7 @@ return count
 
 /**
  * {@linkcode completeScript} for keys in a HASH: KEYS[3] values (HASH), KEYS[4]
- * expiries (ZSET); the ttl is unused.
+ * expiries (ZSET), then the notification keys; the ttl is unused.
  */
 export const COMPLETE_HASH: Script = completeScript(`
 -- Keys with a ttl are rare (locks): skip their bookkeeping when there are none.
@@ -150,7 +165,8 @@ end
 
 /**
  * {@linkcode completeScript} for string keys (the expire kinds): the record's
- * keys are full key names, also given as KEYS[3...]; results get the ttl.
+ * keys are full key names, also given as KEYS[3...] (the notification keys
+ * too); results get the ttl.
  */
 export const COMPLETE_EXPIRING: Script = completeScript(`
 local function delete(key) redis.call('DEL', key) end
@@ -216,11 +232,48 @@ end
 return found
 `);
 
-/** KEYS: values, expiries. ARGV: key, value. Stores the value without expiry. Returns 1. */
-export const KV_PUT: Script = script(`
+/**
+ * KEYS: values, expiries[, notification]. ARGV: key, value[, notification
+ * ttl ms]. Stores the value without expiry (and notifies its waiters).
+ * Returns 1.
+ */
+export const KV_PUT: Script = script(`${NOTIFY}
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZREM', KEYS[2], ARGV[1])
+if KEYS[3] then notify(KEYS[3], ARGV[3]) end
 return 1
+`);
+
+/**
+ * KEYS: a string key, its notification. ARGV: value, ttl ms, notification
+ * ttl ms. Stores the value for the ttl and notifies its waiters. Returns 1.
+ */
+export const SET_NOTIFY: Script = script(`${NOTIFY}
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+notify(KEYS[2], ARGV[3])
+return 1
+`);
+
+/**
+ * KEYS: values, expiries, notification. ARGV: key. Whether the key holds a
+ * live value; when not, deletes the notification (it announced a value
+ * since taken), so that the next wait blocks. Returns 1 or 0.
+ */
+export const KV_READY: Script = script(`${KV}
+forget_if_expired(ARGV[1])
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end
+redis.call('DEL', KEYS[3])
+return 0
+`);
+
+/**
+ * KEYS: a string key, its notification. Whether the key exists; when not,
+ * deletes the notification, as {@linkcode KV_READY}. Returns 1 or 0.
+ */
+export const KEY_READY: Script = script(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+redis.call('DEL', KEYS[2])
+return 0
 `);
 
 /**

@@ -33,18 +33,23 @@ function settleWithin(promise: Promise<unknown>, seconds: number, signal?: Abort
 }
 
 /**
- * Waits for lists to have an element, on a connection of its own (a blocking
- * command would stall every other command on a shared one). Concurrent waits
- * share one BLMOVE. `BLMOVE key key LEFT LEFT` moves the list's first
- * element to its own head: a wait never takes anything out of Redis, so an
- * abandoned wait, or a client that dies while waiting, loses nothing.
+ * Waits for lists to have an element, on connections of their own (a
+ * blocking command would stall every other command on a shared one): one
+ * for the queue a blocking `dequeue` watches, one for each result a
+ * `waitForData` watches at the same time, kept for the next wait once done.
+ * Concurrent waits on one list share one BLMOVE. `BLMOVE key key LEFT LEFT`
+ * moves the list's first element to its own head: a wait never takes
+ * anything out of Redis, so every waiter wakes, and an abandoned wait, or a
+ * client that dies while waiting, loses nothing.
  */
 class ListWaiter {
   #open: () => Promise<RedisConnection>;
-  #connection: Promise<RedisConnection> | null = null;
-  #pending: Promise<unknown> | null = null;
+  #idle: RedisConnection[] = [];
+  #opened = new Set<RedisConnection>();
+  #pending = new Map<string, Promise<unknown>>();
+  #destroyed = false;
 
-  /** @param open Opens the waiting connection, on the first wait. */
+  /** @param open Opens a waiting connection. */
   constructor(open: () => Promise<RedisConnection>) {
     this.#open = open;
   }
@@ -54,23 +59,33 @@ class ListWaiter {
    * `signal` aborts; rejects when Redis fails.
    */
   wait(key: string, seconds: number, signal?: AbortSignal): Promise<void> {
-    this.#pending ??= (async () => {
-      this.#connection ??= this.#open().catch((error) => {
-        this.#connection = null;
-        throw error;
-      });
-      const connection = await this.#connection;
-      await connection.blmove(key, key, Math.max(0.01, Math.round(seconds * 1000) / 1000));
-    })().finally(() => {
-      this.#pending = null;
-    });
-    return settleWithin(this.#pending, seconds, signal);
+    let pending = this.#pending.get(key);
+    if (pending === undefined) {
+      pending = (async () => {
+        const connection = this.#idle.pop() ?? await this.#connect();
+        try {
+          await connection.blmove(key, key, Math.max(0.01, Math.round(seconds * 1000) / 1000));
+        } finally {
+          this.#idle.push(connection);
+        }
+      })().finally(() => this.#pending.delete(key));
+      this.#pending.set(key, pending);
+    }
+    return settleWithin(pending, seconds, signal);
   }
 
-  /** Closes the waiting connection at once: a wait in progress rejects. */
-  async destroy(): Promise<void> {
-    const connection = await this.#connection?.catch(() => null);
-    connection?.destroy();
+  async #connect(): Promise<RedisConnection> {
+    const connection = await this.#open();
+    this.#opened.add(connection);
+    // Opened while the session closed: it goes too.
+    if (this.#destroyed) this.destroy();
+    return connection;
+  }
+
+  /** Closes the waiting connections at once: a wait in progress rejects. */
+  destroy(): void {
+    this.#destroyed = true;
+    for (const connection of this.#opened) connection.destroy();
   }
 }
 
@@ -124,7 +139,7 @@ export class RedisSession {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#waiter.destroy();
+    this.#waiter.destroy();
     const connection = await this.#connecting?.catch(() => null);
     if (connection && this.#plan.client === undefined) await connection.close();
   }

@@ -16,9 +16,11 @@ import type {
   DequeueOptions,
   EnqueueOnceOptions,
   FinishOptions,
+  OnceItem,
   PutDataOptions,
   PutIfEmptyOptions,
   Storage,
+  TallyOptions,
 } from "./base.ts";
 import { ConfigurationError } from "../errors.ts";
 import { checkBoolean, checkNumber, optionError } from "../_options.ts";
@@ -45,6 +47,8 @@ import {
 import { firstMembers, RedisQueue } from "./_redis_queue.ts";
 import { DEAD_ADD, DEAD_FLUSH, DEAD_TAKE, runScript, type Script } from "./_redis_scripts.ts";
 import { RedisSession } from "./_redis_session.ts";
+import { addSetMember, deleteMarker, flushTallies, incrCounter } from "./_redis_tallies.ts";
+import { checkIncrement, checkMember, checkTallyTtl } from "./_tally.ts";
 
 /** Options of the Redis storages: where to connect, and how `dequeue` waits. */
 export interface RedisStorageOptions extends RedisConnectOptions {
@@ -54,7 +58,18 @@ export interface RedisStorageOptions extends RedisConnectOptions {
   readTimeout?: number;
   /** Seconds a task result is kept (`RedisExpireStorage` kinds only). @default 86400 */
   expireTime?: number;
+  /**
+   * Storing a task's result also notifies it (a LIST per result, kept a
+   * day), so that a blocking `Result.get()` waits on Redis (`waitForData`)
+   * and wakes as the result is stored, instead of polling (huey 3.3's
+   * `notify_result`).
+   * @default false
+   */
+  notifyResult?: boolean;
 }
+
+/** The longest single wait of `waitForData`, in ms: a wait without end looks again this often. */
+const MAX_RESULT_WAIT = 60_000;
 
 /** Keys per script of `peekMany` (Lua's `unpack` takes a few thousand at most). */
 const PEEK_CHUNK = 1000;
@@ -73,7 +88,16 @@ export abstract class RedisStorageBase implements Storage {
   readonly priority: boolean;
   /** The server's `host:port`. */
   readonly location: string;
+  /**
+   * With `notifyResult` only: resolves once a value is stored under `key`
+   * (`true`), after `timeout` ms or when `signal` aborts (`false`). Waits
+   * on the key's notification with a blocking command on a connection of
+   * its own, which does not take the notification: every waiter of the
+   * result wakes, in every process.
+   */
+  readonly waitForData?: (key: string, timeout: number, signal?: AbortSignal) => Promise<boolean>;
   #expireTime: number;
+  #notifyResult: boolean;
   #keys: RedisKeys;
   #queue: RedisQueue;
   #results: ResultModel;
@@ -97,10 +121,20 @@ export abstract class RedisStorageBase implements Storage {
    *   `host`, or `expireTime` on a kind whose results do not expire).
    */
   constructor(name: string = "huey", options: RedisStorageOptions = {}) {
-    const { blocking = true, readTimeout = 1, expireTime, ...connection } = options;
+    const {
+      blocking = true,
+      readTimeout = 1,
+      expireTime,
+      notifyResult = false,
+      ...connection
+    } = options;
     checkStorageName(name);
     if (/[{}]/.test(name)) throw optionError("name", name, "a name without '{' or '}'");
     checkBoolean("blocking", blocking);
+    this.#notifyResult = checkBoolean("notifyResult", notifyResult);
+    if (this.#notifyResult) {
+      this.waitForData = (key, timeout, signal) => this.#waitForData(key, timeout, signal);
+    }
     const model = this.queueModel();
     this.#results = this.resultModel();
     if (!this.#results.expiring && expireTime !== undefined) {
@@ -147,7 +181,12 @@ export abstract class RedisStorageBase implements Storage {
   }
 
   async #context(): Promise<RedisContext> {
-    return { connection: await this.#connection(), keys: this.#keys, expireTime: this.#expireTime };
+    return {
+      connection: await this.#connection(),
+      keys: this.#keys,
+      expireTime: this.#expireTime,
+      notifyResult: this.#notifyResult,
+    };
   }
 
   async #run(script: Script, keys: string[], args: RedisArgument[] = []): Promise<RedisReply> {
@@ -272,6 +311,25 @@ export abstract class RedisStorageBase implements Storage {
     return await this.#results.has(await this.#context(), key);
   }
 
+  async #waitForData(key: string, timeout: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = timeout === Infinity
+      ? Infinity
+      : Date.now() + checkNumber("timeout", timeout, ">= 0");
+    const context = await this.#context();
+    while (!signal?.aborted) {
+      if (await this.#results.ready(context, key)) return true;
+      const remaining = Math.min(deadline - Date.now(), MAX_RESULT_WAIT);
+      if (remaining <= 0) return false;
+      try {
+        await this.#session.wait(this.#keys.resultNotify + key, remaining / 1000, signal);
+      } catch (error) {
+        if (this.#session.closed) return false;
+        throw error;
+      }
+    }
+    return false;
+  }
+
   /** Stores the value if the key is empty, atomically; with `ttl` (seconds) the key expires. */
   async putIfEmpty(
     key: string,
@@ -289,13 +347,45 @@ export abstract class RedisStorageBase implements Storage {
     return await this.#results.deleteIfEquals(await this.#context(), key, value);
   }
 
-  /** Enqueues `items` and sets `marker` for `ttl` seconds, unless it is set: one script. */
+  /**
+   * Enqueues `items` (schedules those with an `eta`) and sets `marker` for
+   * `ttl` seconds, unless it is set: one script.
+   */
   enqueueOnce(
     marker: string,
-    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    items: readonly OnceItem[],
     options: EnqueueOnceOptions,
   ): Promise<boolean> {
     return this.#queue.enqueueOnce(marker, items, options);
+  }
+
+  /** Removes a marker of `enqueueOnce`, in one script; `true` when it was set. */
+  async deleteMarker(marker: string): Promise<boolean> {
+    return await deleteMarker(await this.#connection(), this.#keys, marker);
+  }
+
+  /** Adds `by` to a counter (created with `ttl`), in one script; resolves to its new value. */
+  async incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
+    const step = checkIncrement(by);
+    const ttl = checkTallyTtl(options);
+    return await incrCounter(await this.#connection(), this.#keys, key, step, ttl);
+  }
+
+  /** Removes a counter; `true` when there was one. */
+  async deleteCounter(key: string): Promise<boolean> {
+    return await (await this.#connection()).del([this.#keys.counters + key]) > 0;
+  }
+
+  /** Adds a member to a set (created with `ttl`), in one script; resolves to the set's size. */
+  async addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
+    const checked = checkMember(member);
+    const ttl = checkTallyTtl(options);
+    return await addSetMember(await this.#connection(), this.#keys, key, checked, ttl);
+  }
+
+  /** Removes a member set; `true` when there was one. */
+  async deleteMembers(key: string): Promise<boolean> {
+    return await (await this.#connection()).del([this.#keys.memberSets + key]) > 0;
   }
 
   /** How many keys are stored. */
@@ -342,7 +432,10 @@ export abstract class RedisStorageBase implements Storage {
     return await this.#run(DEAD_FLUSH, [this.#keys.dead]) as number;
   }
 
-  /** Empties the queue, the schedule, the key/value store, the markers and the dead letters. */
+  /**
+   * Empties the queue, the schedule, the key/value store, the markers, the
+   * counters, the member sets and the dead letters.
+   */
   async flushAll(): Promise<void> {
     const context = await this.#context();
     const { queue, leases, leased, notify, schedule, schedulePriorities, markers } = this.#keys;
@@ -350,6 +443,7 @@ export abstract class RedisStorageBase implements Storage {
     const names = [queue, leases, leased, notify, schedule, schedulePriorities, markers];
     await context.connection.del([...names, values, expiries, dead]);
     await this.#results.flush(context);
+    await flushTallies(context.connection, this.#keys);
   }
 
   /**

@@ -43,10 +43,26 @@ function createVersion2(db: DatabaseSync): void {
       PRIMARY KEY (queue, key)) WITHOUT ROWID;`);
 }
 
+/**
+ * Version 2 to 3: counters (rate limits) and member sets (the members of a
+ * chord that have finished), apart from the key/value store. A member set's
+ * window (`expires`, epoch ms, `NULL` for none) lives in `member_set`, its
+ * members in `member`.
+ */
+function createVersion3(db: DatabaseSync): void {
+  db.exec(`CREATE TABLE counter (queue TEXT NOT NULL, key TEXT NOT NULL, value INTEGER NOT NULL,
+      expires REAL, PRIMARY KEY (queue, key)) WITHOUT ROWID;
+    CREATE TABLE member_set (queue TEXT NOT NULL, key TEXT NOT NULL, expires REAL,
+      PRIMARY KEY (queue, key)) WITHOUT ROWID;
+    CREATE TABLE member (queue TEXT NOT NULL, key TEXT NOT NULL, member TEXT NOT NULL,
+      PRIMARY KEY (queue, key, member)) WITHOUT ROWID;`);
+}
+
 /** `MIGRATIONS[v]` brings a database at schema version `v` to `v + 1`. */
 const MIGRATIONS: ReadonlyArray<(db: DatabaseSync, strictFifo: boolean) => void> = [
   createVersion1,
   createVersion2,
+  createVersion3,
 ];
 
 /** The schema version this module writes, kept in `PRAGMA user_version`. */
@@ -160,6 +176,27 @@ const SQL = {
   setMarker: "INSERT INTO marker (queue, key, expires) VALUES (?, ?, ?) " +
     "ON CONFLICT (queue, key) DO NOTHING",
   flushMarkers: "DELETE FROM marker WHERE queue = ?",
+  deleteMarker: "DELETE FROM marker WHERE queue = ? AND key = ? AND expires > ?",
+  // An expired counter starts again from `by` with a new window; SET reads the old row.
+  incr: "INSERT INTO counter (queue, key, value, expires) VALUES (?, ?, ?, ?) " +
+    "ON CONFLICT (queue, key) DO UPDATE SET " +
+    "value = iif(counter.expires <= ?5, 0, counter.value) + excluded.value, " +
+    "expires = iif(counter.expires <= ?5, excluded.expires, counter.expires) RETURNING value",
+  deleteCounter: "DELETE FROM counter WHERE queue = ? AND key = ? RETURNING expires",
+  sweepCounters: "DELETE FROM counter WHERE queue = ? AND expires <= ?",
+  flushCounters: "DELETE FROM counter WHERE queue = ?",
+  memberSet: "SELECT expires FROM member_set WHERE queue = ? AND key = ?",
+  createMemberSet: "INSERT OR REPLACE INTO member_set (queue, key, expires) VALUES (?, ?, ?)",
+  addMember: "INSERT INTO member (queue, key, member) VALUES (?, ?, ?) " +
+    "ON CONFLICT (queue, key, member) DO NOTHING",
+  countMembers: "SELECT count(*) AS n FROM member WHERE queue = ? AND key = ?",
+  deleteMemberSet: "DELETE FROM member_set WHERE queue = ? AND key = ? RETURNING expires",
+  deleteMembers: "DELETE FROM member WHERE queue = ? AND key = ?",
+  sweepMembers: "DELETE FROM member WHERE queue = ?1 AND key IN " +
+    "(SELECT key FROM member_set WHERE queue = ?1 AND expires <= ?2)",
+  sweepMemberSets: "DELETE FROM member_set WHERE queue = ? AND expires <= ?",
+  flushMembers: "DELETE FROM member WHERE queue = ?",
+  flushMemberSets: "DELETE FROM member_set WHERE queue = ?",
   addDead: "INSERT INTO dead_letter (queue, data, reason, at) VALUES (?, ?, ?, ?) RETURNING id",
   deadLetters: "SELECT id, data, reason, at FROM dead_letter WHERE queue = ? ORDER BY id LIMIT ?",
   takeDead: "DELETE FROM dead_letter WHERE queue = ? AND id = ? RETURNING data",

@@ -265,9 +265,10 @@ export interface Storage {
   deleteMembers(key: string): Promise<boolean>;
   /**
    * Resolves once a value is stored under `key` (`true`), or after
-   * `timeout` ms (`false`), or when `signal` aborts (`false`): a blocking
-   * `Result.get()` that is woken by the store instead of polling (Redis with
-   * `notifyResult`). Optional: callers poll {@linkcode hasDataForKey}.
+   * `timeout` ms (`Infinity`: no limit) (`false`), or when `signal` aborts
+   * (`false`): a blocking `Result.get()` that is woken by the store instead
+   * of polling (Redis with `notifyResult`); it reads the value itself
+   * afterwards. Optional: without it, callers poll.
    */
   waitForData?(key: string, timeout: number, signal?: AbortSignal): Promise<boolean>;
   /** How many keys are stored. */

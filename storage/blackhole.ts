@@ -10,16 +10,19 @@ import type {
   DequeueOptions,
   EnqueueOnceOptions,
   FinishOptions,
+  OnceItem,
   PutDataOptions,
   PutIfEmptyOptions,
   Storage,
+  TallyOptions,
 } from "./base.ts";
 import { checkStorageName, closedError } from "./_check.ts";
 
 /**
  * Discards every write: the queue, schedule, key/value store and dead
- * letters always read as empty, `dequeue` resolves to `null`, and
- * `putIfEmpty` always succeeds (nothing is ever stored to conflict with).
+ * letters always read as empty, `dequeue` resolves to `null`,
+ * `putIfEmpty` always succeeds (nothing is ever stored to conflict with),
+ * `incr` resolves to its increment and `addMember` to 1.
  *
  * @example
  * ```ts
@@ -182,10 +185,35 @@ export class BlackHoleStorage implements Storage {
   /** Resolves to `true` (no marker is ever set) and discards the messages. */
   enqueueOnce(
     _marker: string,
-    _items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    _items: readonly OnceItem[],
     _options: EnqueueOnceOptions,
   ): Promise<boolean> {
     return this.#answer(true);
+  }
+
+  /** Resolves to `false`: no marker is ever set. */
+  deleteMarker(_marker: string): Promise<boolean> {
+    return this.#answer(false);
+  }
+
+  /** Resolves to `by` (1 when omitted), as huey's: every counter starts from nothing. */
+  incr(_key: string, by: number = 1, _options?: TallyOptions): Promise<number> {
+    return this.#answer(by);
+  }
+
+  /** Resolves to `false`: no counter is ever kept. */
+  deleteCounter(_key: string): Promise<boolean> {
+    return this.#answer(false);
+  }
+
+  /** Resolves to `1`: every set holds only the member just added. */
+  addMember(_key: string, _member: string, _options?: TallyOptions): Promise<number> {
+    return this.#answer(1);
+  }
+
+  /** Resolves to `false`: no member set is ever kept. */
+  deleteMembers(_key: string): Promise<boolean> {
+    return this.#answer(false);
   }
 
   /** Resolves to `0`. */

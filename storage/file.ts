@@ -13,6 +13,8 @@
  * - `schedule/<eta>-<stamp>-<priority>`: a scheduled message (`_file_schedule.ts`);
  * - `results/<md5[0]>/<md5[1]>/<md5(key)>/<stamp>`: a key's value (`_file_kv.ts`);
  * - `markers/<md5(marker)>/`: a marker of `enqueueOnce` (`_file_markers.ts`);
+ * - `tallies/...` and `locks/...`: counters and member sets, and the locks
+ *   that serialize their changes, stored like keys (`_file_tallies.ts`);
  * - `dead/<stamp>`: a dead letter (`_file_dead.ts`);
  * - `tmp/`: files being written, renamed into place once complete.
  *
@@ -27,9 +29,11 @@ import type {
   DequeueOptions,
   EnqueueOnceOptions,
   FinishOptions,
+  OnceItem,
   PutDataOptions,
   PutIfEmptyOptions,
   Storage,
+  TallyOptions,
 } from "./base.ts";
 import { checkInteger, checkNumber, checkText, optionError } from "../_options.ts";
 import { closedError } from "./_check.ts";
@@ -39,7 +43,9 @@ import { FileKeyValues } from "./_file_kv.ts";
 import { FileLeases } from "./_file_leases.ts";
 import { FileMarkers } from "./_file_markers.ts";
 import { FileSchedule } from "./_file_schedule.ts";
-import { queueName, timeOf } from "./_file_names.ts";
+import { queueName, scheduleName, timeOf } from "./_file_names.ts";
+import { FileTallies } from "./_file_tallies.ts";
+import { checkIncrement, checkMember, checkOnceItems, checkTallyTtl } from "./_tally.ts";
 
 /** Options of {@linkcode FileStorage}. */
 export interface FileStorageOptions {
@@ -100,6 +106,7 @@ export class FileStorage implements Storage {
   #schedule: FileSchedule;
   #markers: FileMarkers;
   #dead: FileDeadLetters;
+  #tallies: FileTallies;
   #closed = false;
   /** When this client last deleted expired keys and markers (epoch ms); 0: not yet. */
   #lastSweep = 0;
@@ -129,6 +136,7 @@ export class FileStorage implements Storage {
     this.#schedule = new FileSchedule(this.#folder);
     this.#markers = new FileMarkers(this.#folder);
     this.#dead = new FileDeadLetters(this.#folder);
+    this.#tallies = new FileTallies(this.#folder, levels, name);
   }
 
   #checkOpen(): void {
@@ -308,8 +316,9 @@ export class FileStorage implements Storage {
   }
 
   /**
-   * Deletes the keys and the markers whose ttl has passed, at most once a
-   * minute per client (expired ones read as absent meanwhile).
+   * Deletes the keys, markers, counters and member sets whose ttl has
+   * passed, at most once a minute per client (expired ones read as absent
+   * meanwhile).
    */
   async #sweepNowAndThen(): Promise<void> {
     const now = Date.now();
@@ -317,22 +326,70 @@ export class FileStorage implements Storage {
     this.#lastSweep = now;
     await this.#values.sweepExpired();
     await this.#markers.sweepExpired(now);
+    await this.#tallies.sweepExpired();
   }
 
   /**
-   * Enqueues `items` and sets `marker` for `ttl` seconds, unless it is set:
-   * only one racing client wins (see `_file_markers.ts`).
+   * Enqueues `items` (schedules those with an `eta`) and sets `marker` for
+   * `ttl` seconds, unless it is set: only one racing client wins (see
+   * `_file_markers.ts`).
    */
   async enqueueOnce(
     marker: string,
-    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    items: readonly OnceItem[],
     options: EnqueueOnceOptions,
   ): Promise<boolean> {
     this.#checkOpen();
     const ttl = checkNumber("ttl", options?.ttl, "> 0");
-    const names = items.map(({ priority }) => queueName(priority));
+    const messages = checkOnceItems(items).map(({ data, priority, eta }) => ({
+      data,
+      name: eta === undefined ? queueName(priority) : scheduleName(eta, priority),
+      scheduled: eta !== undefined,
+    }));
     await this.#sweepNowAndThen();
-    return await this.#markers.enqueueOnce(marker, items, names, ttl);
+    return await this.#markers.enqueueOnce(marker, messages, ttl);
+  }
+
+  /** Removes a marker of `enqueueOnce` (one rename); `true` when it was set. */
+  async deleteMarker(marker: string): Promise<boolean> {
+    this.#checkOpen();
+    return await this.#markers.delete(marker);
+  }
+
+  /**
+   * Adds `by` to a counter (created with `ttl`) and resolves to its new
+   * value, under a lock shared by every client of the folder.
+   */
+  async incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
+    this.#checkOpen();
+    const step = checkIncrement(by);
+    const ttl = checkTallyTtl(options);
+    if (ttl !== undefined) await this.#sweepNowAndThen();
+    return await this.#tallies.incr(key, step, ttl);
+  }
+
+  /** Removes a counter; `true` when there was one. */
+  async deleteCounter(key: string): Promise<boolean> {
+    this.#checkOpen();
+    return await this.#tallies.deleteCounter(key);
+  }
+
+  /**
+   * Adds a member to a set (created with `ttl`) and resolves to the set's
+   * size, under a lock shared by every client of the folder.
+   */
+  async addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
+    this.#checkOpen();
+    const checked = checkMember(member);
+    const ttl = checkTallyTtl(options);
+    if (ttl !== undefined) await this.#sweepNowAndThen();
+    return await this.#tallies.addMember(key, checked, ttl);
+  }
+
+  /** Removes a member set; `true` when there was one. */
+  async deleteMembers(key: string): Promise<boolean> {
+    this.#checkOpen();
+    return await this.#tallies.deleteMembers(key);
   }
 
   /**
@@ -400,13 +457,17 @@ export class FileStorage implements Storage {
     return await this.#dead.flush();
   }
 
-  /** Empties the queue, schedule, keys, markers and dead letters, and `tmp/` files a crash left. */
+  /**
+   * Empties the queue, schedule, keys, markers, counters, member sets and
+   * dead letters, and `tmp/` files a crash left.
+   */
   async flushAll(): Promise<void> {
     await this.flushQueue();
     await this.flushSchedule();
     await this.flushResults();
     await this.flushDeadLetters();
     await this.#markers.flush();
+    await this.#tallies.flush();
     const old = Date.now() - TMP_MAX_AGE;
     for (const name of await list(this.#path(TMP))) {
       if (timeOf(name) < old) await rm(this.#path(TMP, name), { recursive: true, force: true });

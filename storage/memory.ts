@@ -11,14 +11,18 @@ import type {
   DequeueOptions,
   EnqueueOnceOptions,
   FinishOptions,
+  OnceItem,
   PutDataOptions,
   PutIfEmptyOptions,
   Storage,
+  TallyOptions,
 } from "./base.ts";
 import { checkFunction, checkInteger, checkNumber } from "../_options.ts";
 import { checkLimit, checkStorageName, closedError, settle } from "./_check.ts";
 import { Heap } from "./_heap.ts";
 import { MemoryKeyValues } from "./_memory_kv.ts";
+import { ExpiringEntries } from "./_memory_entries.ts";
+import { checkIncrement, checkMember, checkOnceItems, checkTallyTtl } from "./_tally.ts";
 
 /** Options of {@linkcode MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -100,8 +104,10 @@ export class MemoryStorage implements Storage {
   #leases = new Map<string, Lease>();
   #schedule = new Heap<ScheduledItem>(scheduleOrder);
   #data: MemoryKeyValues;
-  /** The markers of `enqueueOnce` and when they expire (epoch ms). */
-  #markers = new Map<string, number>();
+  /** The markers of `enqueueOnce`. */
+  #markers: ExpiringEntries<true>;
+  #counters: ExpiringEntries<number>;
+  #members: ExpiringEntries<Set<string>>;
   #deadLetters = new Map<string, DeadLetter>();
 
   /**
@@ -116,6 +122,9 @@ export class MemoryStorage implements Storage {
     this.name = checkStorageName(name);
     this.#clock = checkFunction("clock", clock);
     this.#data = new MemoryKeyValues(this.#clock);
+    this.#markers = new ExpiringEntries(this.#clock);
+    this.#counters = new ExpiringEntries(this.#clock);
+    this.#members = new ExpiringEntries(this.#clock);
   }
 
   /** Runs `fn` unless the storage is closed; a throw becomes a rejection. */
@@ -331,24 +340,59 @@ export class MemoryStorage implements Storage {
     return this.#run(() => this.#data.deleteIfEquals(key, value));
   }
 
-  /** Enqueues `items` and sets `marker` for `ttl` seconds, unless the marker is set. */
+  /**
+   * Enqueues `items` (or schedules those with an `eta`) and sets `marker`
+   * for `ttl` seconds, unless the marker is set.
+   */
   enqueueOnce(
     marker: string,
-    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    items: readonly OnceItem[],
     options: EnqueueOnceOptions,
   ): Promise<boolean> {
     return this.#run(() => {
       const ttl = checkNumber("ttl", options?.ttl, "> 0");
-      const now = this.#clock();
-      for (const [name, expires] of this.#markers) {
-        if (expires <= now) this.#markers.delete(name);
+      const checked = checkOnceItems(items);
+      if (this.#markers.get(marker)) return false;
+      for (const { data, priority, eta } of checked) {
+        const message = this.#message(data, priority);
+        if (eta === undefined) this.#queue.push(message);
+        else this.#schedule.push({ ...message, eta });
       }
-      if (this.#markers.has(marker)) return false;
-      const messages = items.map(({ data, priority }) => this.#message(data, priority));
-      for (const message of messages) this.#queue.push(message);
-      this.#markers.set(marker, now + ttl * 1000);
+      this.#markers.update(marker, true, () => true, ttl);
       return true;
     });
+  }
+
+  /** Removes a marker of `enqueueOnce`; `true` when it was set. */
+  deleteMarker(marker: string): Promise<boolean> {
+    return this.#run(() => this.#markers.delete(marker));
+  }
+
+  /** Adds `by` to a counter (created with `ttl`) and resolves to its new value. */
+  incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
+    return this.#run(() => {
+      const step = checkIncrement(by);
+      return this.#counters.update(key, step, (count) => count + step, checkTallyTtl(options));
+    });
+  }
+
+  /** Removes a counter; `true` when there was one. */
+  deleteCounter(key: string): Promise<boolean> {
+    return this.#run(() => this.#counters.delete(key));
+  }
+
+  /** Adds a member to a set (created with `ttl`) and resolves to the set's size. */
+  addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
+    return this.#run(() => {
+      const name = checkMember(member);
+      const ttl = checkTallyTtl(options);
+      return this.#members.update(key, new Set([name]), (set) => set.add(name), ttl).size;
+    });
+  }
+
+  /** Removes a member set; `true` when there was one. */
+  deleteMembers(key: string): Promise<boolean> {
+    return this.#run(() => this.#members.delete(key));
   }
 
   /** How many keys are stored (expired ones excluded). */
@@ -401,7 +445,10 @@ export class MemoryStorage implements Storage {
     });
   }
 
-  /** Empties the queue, the schedule, the key/value store, the markers and the dead letters. */
+  /**
+   * Empties the queue, the schedule, the key/value store, the markers, the
+   * counters, the member sets and the dead letters.
+   */
   flushAll(): Promise<void> {
     return this.#run(() => this.#clear());
   }
@@ -424,6 +471,8 @@ export class MemoryStorage implements Storage {
     this.#schedule.clear();
     this.#data.clear();
     this.#markers.clear();
+    this.#counters.clear();
+    this.#members.clear();
     this.#deadLetters.clear();
   }
 }

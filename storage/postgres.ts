@@ -22,12 +22,13 @@ import type {
   Storage,
   TallyOptions,
 } from "./base.ts";
-import { checkBoolean, checkInteger, checkNumber, checkText } from "../_options.ts";
+import { checkBoolean, checkNumber, checkText } from "../_options.ts";
 import { checkStorageName } from "./_check.ts";
 import { planPostgres, type PostgresConnectOptions } from "./_postgres_client.ts";
 import { PostgresQueue } from "./_postgres_queue.ts";
 import { bytes, parseReceipt, sqlLimit } from "./_postgres_rows.ts";
 import { checkSchemaName } from "./_postgres_schema.ts";
+import { checkIncrement, checkMember, checkOnceItems, checkTallyTtl } from "./_tally.ts";
 import { PostgresSession } from "./_postgres_session.ts";
 
 export type { PostgresSql } from "./_postgres_client.ts";
@@ -229,8 +230,9 @@ export class PostgresStorage implements Storage {
    * `NOTIFY` of its write; to `false` after `timeout` ms or when `signal` aborts.
    */
   async waitForData(key: string, timeout: number, signal?: AbortSignal): Promise<boolean> {
-    checkNumber("timeout", timeout, ">= 0");
-    const deadline = Date.now() + timeout;
+    const deadline = timeout === Infinity
+      ? Infinity
+      : Date.now() + checkNumber("timeout", timeout, ">= 0");
     await this.#session.listen();
     while (!signal?.aborted && !this.#session.closed) {
       const waiting = this.#session.wakeups.waitKey(key, deadline - Date.now(), signal);
@@ -273,10 +275,15 @@ export class PostgresStorage implements Storage {
   ): Promise<boolean> {
     checkText("marker", marker);
     const ttl = checkNumber("ttl", options?.ttl, "> 0");
-    const priorities = items.map((item) => checkNumber("priority", item.priority ?? 0));
-    const etas = items.map((item) => item.eta === undefined ? null : checkNumber("eta", item.eta));
-    const data = items.map((item) => item.data);
-    return await this.#session.count("enqueueOnce", [marker, ttl, data, priorities, etas]) > 0;
+    const checked = checkOnceItems(items);
+    const parameters = [
+      marker,
+      ttl,
+      checked.map((item) => item.data),
+      checked.map((item) => item.priority),
+      checked.map((item) => item.eta ?? null),
+    ];
+    return await this.#session.count("enqueueOnce", parameters) > 0;
   }
 
   /** Removes a marker of `enqueueOnce`; `true` when it was set. */
@@ -286,11 +293,9 @@ export class PostgresStorage implements Storage {
   }
 
   /** Adds `by` to a counter, atomically; a new counter lives `ttl` seconds from its creation. */
-  async incr(key: string, by: number = 1, options: TallyOptions = {}): Promise<number> {
-    checkInteger("by", by, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-    const { ttl } = options;
-    if (ttl !== undefined) checkNumber("ttl", ttl, "> 0");
-    const [row] = await this.#session.query("incr", [key, by, ttl ?? null]);
+  async incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
+    const parameters = [key, checkIncrement(by), checkTallyTtl(options) ?? null];
+    const [row] = await this.#session.query("incr", parameters);
     return Number(row.value);
   }
 
@@ -304,12 +309,12 @@ export class PostgresStorage implements Storage {
    * Adds a member to a set and resolves to the set's size, in one
    * transaction that locks the set's row: concurrent adds take turns.
    */
-  async addMember(key: string, member: string, options: TallyOptions = {}): Promise<number> {
-    const { ttl } = options;
-    if (ttl !== undefined) checkNumber("ttl", ttl, "> 0");
+  async addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
+    const ttl = checkTallyTtl(options) ?? null;
+    checkMember(member);
     return await this.#session.transaction(async (run) => {
       await run("dropExpiredSet", [key]);
-      await run("lockSet", [key, ttl ?? null]);
+      await run("lockSet", [key, ttl]);
       await run("addMember", [key, member]);
       const [row] = await run("countMembers", [key]);
       return Number(row.n);

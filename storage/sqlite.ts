@@ -13,8 +13,10 @@ import type {
   DequeueOptions,
   EnqueueOnceOptions,
   FinishOptions,
+  OnceItem,
   PutIfEmptyOptions,
   Storage,
+  TallyOptions,
 } from "./base.ts";
 import { checkInteger, checkNumber } from "../_options.ts";
 import { checkLimit, checkStorageName } from "./_check.ts";
@@ -24,14 +26,37 @@ import { SqliteConnection } from "./_sqlite_connection.ts";
 import { fileSignal } from "./_sqlite_wait.ts";
 import { parseReceipt, recoverExpired, runSteps, type Step, writesOf } from "./_sqlite_steps.ts";
 import { Batcher } from "./_batch.ts";
+import { checkIncrement, checkMember, checkOnceItems, checkTallyTtl } from "./_tally.ts";
+import {
+  addSetMember,
+  deleteCounter,
+  deleteMemberSet,
+  incrCounter,
+  sweepExpired,
+} from "./_sqlite_tallies.ts";
 
 export type { SqliteStorageOptions } from "./_sqlite_open.ts";
 
-/** How often (ms) a connection deletes expired keys, when it writes a key with a ttl. */
+/**
+ * How often (ms) a connection deletes expired keys, counters and member sets,
+ * when it writes one with a ttl.
+ */
 const SWEEP_INTERVAL = 60_000;
 
 /** How often a blocking `dequeue` looks again when the file cannot be watched, in ms. */
 const POLL_MS = 50;
+
+/** The statements that empty each table of a queue name, for `flushAll`. */
+const FLUSH_ALL = [
+  "flushQueue",
+  "flushSchedule",
+  "flushKv",
+  "flushMarkers",
+  "flushCounters",
+  "flushMembers",
+  "flushMemberSets",
+  "flushDead",
+] as const;
 
 /** The `data` column of each row. */
 function dataOf(rows: unknown[]): Uint8Array[] {
@@ -71,7 +96,7 @@ export class SqliteStorage implements Storage {
   #connection: SqliteConnection;
   /** Receipts are `<row id>:<prefix><counter>`: unique per delivery across connections. */
   #tokenPrefix = crypto.randomUUID().slice(0, 13);
-  /** When this connection last deleted expired keys (epoch ms); 0: not yet. */
+  /** When this connection last deleted expired rows (epoch ms); 0: not yet. */
   #lastSweep = 0;
   #deliveries = 0;
   #readTimeout: number;
@@ -312,12 +337,7 @@ export class SqliteStorage implements Storage {
       const now = Date.now();
       const { ttl } = options;
       const expires = ttl === undefined ? null : now + checkNumber("ttl", ttl, "> 0") * 1000;
-      // Expired keys read as absent; deleting them now and then keeps the table from growing
-      // (the consumer takes a lock with a ttl every minute).
-      if (expires !== null && now - this.#lastSweep >= SWEEP_INTERVAL) {
-        this.#lastSweep = now;
-        sql.sweepKv.run(this.name, now);
-      }
+      if (expires !== null) this.#sweep(sql, now);
       return sql.putIfEmpty.run(this.name, key, value, expires, now).changes > 0;
     });
   }
@@ -329,23 +349,75 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  /** Enqueues `items` and sets `marker` for `ttl` seconds, unless it is set: one transaction. */
+  /**
+   * Enqueues `items` (schedules those with an `eta`) and sets `marker` for
+   * `ttl` seconds, unless it is set: one transaction.
+   */
   async enqueueOnce(
     marker: string,
-    items: ReadonlyArray<{ data: Uint8Array; priority?: number }>,
+    items: readonly OnceItem[],
     options: EnqueueOnceOptions,
   ): Promise<boolean> {
     const ttl = checkNumber("ttl", options?.ttl, "> 0");
-    const priorities = items.map((item) => checkNumber("priority", item.priority ?? 0));
+    const checked = checkOnceItems(items);
     const enqueued = await this.#connection.transaction((sql) => {
       const now = Date.now();
       sql.sweepMarkers.run(this.name, now);
       if (sql.setMarker.run(this.name, marker, now + ttl * 1000).changes === 0) return false;
-      items.forEach((item, i) => sql.enqueue.run(this.name, item.data, priorities[i]));
+      for (const { data, priority, eta } of checked) {
+        if (eta === undefined) sql.enqueue.run(this.name, data, priority);
+        else sql.schedule.run(this.name, data, eta, priority);
+      }
       return true;
     });
-    if (enqueued && items.length > 0) this.#wake.signal.notify();
+    if (enqueued && checked.some((item) => item.eta === undefined)) this.#wake.signal.notify();
     return enqueued;
+  }
+
+  /** Removes a live marker of `enqueueOnce`, in one statement; `true` when it was set. */
+  deleteMarker(marker: string): Promise<boolean> {
+    return this.#run((sql) => sql.deleteMarker.run(this.name, marker, Date.now()).changes > 0);
+  }
+
+  /** Adds `by` to a counter (created with `ttl`), in one statement; resolves to its new value. */
+  async incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
+    const step = checkIncrement(by);
+    const ttl = checkTallyTtl(options);
+    return await this.#run((sql) => {
+      if (ttl !== undefined) this.#sweep(sql, Date.now());
+      return incrCounter(sql, this.name, key, step, ttl);
+    });
+  }
+
+  /** Removes a counter, in one statement; `true` when a live one was there. */
+  deleteCounter(key: string): Promise<boolean> {
+    return this.#run((sql) => deleteCounter(sql, this.name, key));
+  }
+
+  /** Adds a member to a set (created with `ttl`), in one transaction; resolves to its size. */
+  async addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
+    const checked = checkMember(member);
+    const ttl = checkTallyTtl(options);
+    if (ttl !== undefined) await this.#run((sql) => this.#sweep(sql, Date.now()));
+    return await this.#connection.transaction((sql) => {
+      return addSetMember(sql, this.name, key, checked, ttl);
+    });
+  }
+
+  /** Removes a member set, in one transaction; `true` when a live one was there. */
+  deleteMembers(key: string): Promise<boolean> {
+    return this.#connection.transaction((sql) => deleteMemberSet(sql, this.name, key));
+  }
+
+  /**
+   * Deletes expired keys, counters and member sets once per
+   * `SWEEP_INTERVAL`: they read as absent, and deleting them keeps the
+   * tables from growing (a lock or a rate-limit window every minute).
+   */
+  #sweep(sql: Statements, now: number): void {
+    if (now - this.#lastSweep < SWEEP_INTERVAL) return;
+    this.#lastSweep = now;
+    sweepExpired(sql, this.name, now);
   }
 
   /** How many live keys are stored. */
@@ -403,13 +475,13 @@ export class SqliteStorage implements Storage {
     return this.#run((sql) => Number(sql.flushDead.run(this.name).changes));
   }
 
-  /** Empties the queue, schedule, keys, markers and dead letters of this name, in one transaction. */
+  /**
+   * Empties the queue, schedule, keys, markers, counters, member sets and
+   * dead letters of this name, in one transaction.
+   */
   flushAll(): Promise<void> {
     return this.#connection.transaction((sql) => {
-      const { flushQueue, flushSchedule, flushKv, flushMarkers, flushDead } = sql;
-      for (const statement of [flushQueue, flushSchedule, flushKv, flushMarkers, flushDead]) {
-        statement.run(this.name);
-      }
+      for (const statement of FLUSH_ALL) sql[statement].run(this.name);
     });
   }
 

@@ -91,7 +91,7 @@ test("a task that ignores its signal still fails at its timeout, and retries app
   const result = await stubborn();
   signals.take();
   assert.equal(await executeNext(huey), undefined);
-  assert.deepEqual(signals.take(), ["executing", "error", "retrying", "enqueued"]);
+  assert.deepEqual(signals.take(), ["executing", "timeout", "retrying", "enqueued"]);
   assert.equal(await executeNext(huey), 2);
   assert.equal(await result.get(), 2, "the retry's value replaced the stored TaskTimeout");
   await sleep(0.3);

@@ -38,6 +38,10 @@ const WRONG: Record<string, string[]> = {
   ],
   retries: ['"x"', "-1", "1.5", "null", NAN, INF, "[]", "{}", "true", '{"$":"bigint","v":"1"}'],
   retryDelay: ['"x"', "-1", "null", INF, NAN, "{}", DATE, "1e300"],
+  retryBackoff: ['"2"', "0.5", "0", "-2", "null", INF, NAN, "[]", "{}", "true"],
+  retryJitter: ['"0.1"', "-0.1", "1.5", "null", NAN, INF, "[]", "{}"],
+  retryDelayMax: ['"60"', "0", "-1", "1e300", INF, NAN, "[]", "{}", DATE],
+  retried: ['"1"', "-1", "0.5", "null", NAN, INF, "[]", "{}", "true"],
   priority: ['"high"', NAN, INF, '{"$":"-inf"}', "[]", "true", "{}"],
   expires: ['"60"', INF, '{"$":"date","v":null}', "[]", "{}", "true", NAN, "1e300"],
   expiresResolved: ['"2030-01-01T00:00:00Z"', "5", "{}", '{"$":"date","v":null}', "[]"],
@@ -162,6 +166,14 @@ test("a wrong field's reason says the field, the value and what is allowed", () 
       `Invalid task message: field 'eta' must be a date tag or null, got "2030-01-01"`,
     ],
     [{ retries: '"x"' }, `Invalid task message: field 'retries' must be an integer >= 0, got "x"`],
+    [
+      { retryBackoff: "0.5" },
+      "Invalid task message: field 'retryBackoff' must be a finite number >= 1, got 0.5",
+    ],
+    [
+      { retryJitter: "2" },
+      "Invalid task message: field 'retryJitter' must be a number from 0 to 1, got 2",
+    ],
     [
       { priority: '"high"' },
       `Invalid task message: field 'priority' must be a finite number or null, got "high"`,

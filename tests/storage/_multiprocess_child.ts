@@ -5,9 +5,12 @@
  * loop, which leases messages ahead and starts a task while the previous
  * outcome is stored. `schedule` puts tasks in the schedule, due a second
  * ago; `scheduler` runs the consumer's scheduler (`HUEY_BATCH` tasks moved
- * per step) until the schedule is empty.
+ * per step) until the schedule is empty. `tally` adds 1 to the counter
+ * `hits` and the members `<from>` to `<from + count - 1>` to the set `done`,
+ * `count` times each, and records what each call resolved to (also on a
+ * shared file storage folder).
  *
- * Usage: `<runtime> _multiprocess_child.ts produce|schedule|work|loop|scheduler <sqlite|redis|postgres> <file or url> <queue> <from> <count> <folder>`
+ * Usage: `<runtime> _multiprocess_child.ts produce|schedule|work|loop|scheduler|tally <sqlite|redis|postgres|file> <file, url or folder> <queue> <from> <count> <folder>`
  * A worker stops once the file `<folder>/stop` exists and the queue is empty.
  *
  * @module
@@ -19,6 +22,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { runWorkerLoop } from "../../consumer/worker_loop.ts";
 import { Scheduler } from "../../consumer/scheduler.ts";
 import { Huey } from "../../huey.ts";
+import { FileStorage } from "../../storage/file.ts";
 import { PostgresStorage } from "../../storage/postgres.ts";
 import { RedisStorage } from "../../storage/redis.ts";
 import { SqliteStorage } from "../../storage/sqlite.ts";
@@ -28,6 +32,8 @@ const storage = kind === "sqlite"
   ? new SqliteStorage(name, { filename: target, timeout: 30 })
   : kind === "postgres"
   ? new PostgresStorage(name, { url: target, blocking: false })
+  : kind === "file"
+  ? new FileStorage(name, { path: target })
   : new RedisStorage(name, { url: target, blocking: false });
 const huey = new Huey(name, {
   storage,
@@ -63,6 +69,13 @@ if (role === "produce") {
       chunk.map((i) => storage.addToSchedule(huey.serializeTask(record.s(i)), due)),
     );
   }
+} else if (role === "tally") {
+  const first = Number(from);
+  const numbers = Array.from({ length: Number(count) }, (_, i) => first + i);
+  const counted = await Promise.all(numbers.map(() => storage.incr("hits")));
+  const sizes = await Promise.all(numbers.map((n) => storage.addMember("done", String(n))));
+  const record = JSON.stringify({ counted, sizes });
+  appendFileSync(join(folder, `tally-${process.pid}.txt`), `${record}\n`);
 } else if (role === "scheduler") {
   const scheduler = new Scheduler(huey, { batchSize: Number(process.env.HUEY_BATCH ?? 500) });
   while ((await huey.scheduledCount()) > 0) await scheduler.tick();

@@ -5,8 +5,10 @@
  * `storageSuite("sqlite", factory)` and adds its own tests. The checks live
  * in `_suite_queue.ts` (the queue and its leases), `_suite_data.ts` (the
  * schedule, keys and dead letters), `_suite_finish.ts` (`finish`, calls
- * made together) and `_suite_moves.ts` (`moveDue`, `enqueueOnce`,
- * `deleteIfEquals`); the life of a storage is checked here.
+ * made together), `_suite_moves.ts` (`moveDue`, `enqueueOnce`,
+ * `deleteIfEquals`) and `_suite_tallies.ts` (counters, member sets,
+ * `deleteMarker`, `enqueueOnce` with an eta); the life of a storage is
+ * checked here.
  *
  * @module
  */
@@ -17,6 +19,7 @@ import { dataChecks } from "./_suite_data.ts";
 import { finishChecks } from "./_suite_finish.ts";
 import { moveChecks } from "./_suite_moves.ts";
 import { queueChecks } from "./_suite_queue.ts";
+import { tallyChecks } from "./_suite_tallies.ts";
 import { bytes, type Check, type Context, entries, leased, take, text } from "./_suite_helpers.ts";
 
 /** What a backend supports, for {@linkcode storageSuite}. */
@@ -95,6 +98,7 @@ export function storageSuite(
   dataChecks(check, features);
   finishChecks(check, features);
   moveChecks(check, features);
+  tallyChecks(check, features);
 
   check("a new queue is empty everywhere", async ({ name, open }) => {
     const storage = await open();

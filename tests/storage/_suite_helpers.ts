@@ -69,6 +69,15 @@ export async function take(storage: Storage, lease?: number): Promise<string | n
   return delivery === null ? null : text(delivery.data);
 }
 
+/** Dequeues every waiting message, as texts. */
+export async function drain(storage: Storage): Promise<string[]> {
+  const taken: string[] = [];
+  for (let message = await take(storage); message !== null; message = await take(storage)) {
+    taken.push(message);
+  }
+  return taken;
+}
+
 /** Dequeues with a lease; fails unless a message with a receipt came. */
 export async function leased(
   storage: Storage,

@@ -11,24 +11,14 @@ import assert from "node:assert/strict";
 import {
   bytes,
   type Check,
+  drain,
   entries,
   type Features,
   PAST_SHORT_LEASE,
-  take,
   text,
   texts,
   wait,
 } from "./_suite_helpers.ts";
-import type { Storage } from "../../storage/base.ts";
-
-/** Dequeues every waiting message, as texts. */
-async function drain(storage: Storage): Promise<string[]> {
-  const taken: string[] = [];
-  for (let message = await take(storage); message !== null; message = await take(storage)) {
-    taken.push(message);
-  }
-  return taken;
-}
 
 /**
  * Registers the checks of `moveDue`, `enqueueOnce` and `deleteIfEquals`.

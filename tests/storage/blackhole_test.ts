@@ -91,3 +91,16 @@ test("blackhole: finish keeps nothing and acknowledges nothing", async () => {
   await storage.close();
   await assert.rejects(storage.finish(null, {}), HueyError);
 });
+
+test("blackhole: counters and member sets keep nothing", async () => {
+  const storage = new BlackHoleStorage("void");
+  assert.equal(await storage.incr("hits"), 1);
+  assert.equal(await storage.incr("hits", 5, { ttl: 1 }), 5);
+  assert.equal(await storage.deleteCounter("hits"), false);
+  assert.equal(await storage.addMember("chord", "a"), 1);
+  assert.equal(await storage.addMember("chord", "b", { ttl: 1 }), 1);
+  assert.equal(await storage.deleteMembers("chord"), false);
+  assert.equal(await storage.deleteMarker("minute"), false);
+  await storage.close();
+  await assert.rejects(storage.incr("hits"));
+});

@@ -45,6 +45,23 @@ test("memory: a ttl key expires on the injected clock", async () => {
   assert.equal(await storage.putIfEmpty("lock", bytes("again"), { ttl: 60 }), true);
 });
 
+test("memory: counters, member sets and markers expire on the injected clock", async () => {
+  const clock = manualClock();
+  const storage = new MemoryStorage("tallies", { clock: clock.read });
+  assert.equal(await storage.incr("hits", 1, { ttl: 10 }), 1);
+  assert.equal(await storage.addMember("chord", "a", { ttl: 10 }), 1);
+  assert.equal(await storage.enqueueOnce("unique", [{ data: bytes("a") }], { ttl: 10 }), true);
+  clock.now += 9_999;
+  assert.equal(await storage.incr("hits", 1, { ttl: 10 }), 2);
+  assert.equal(await storage.addMember("chord", "b", { ttl: 10 }), 2);
+  assert.equal(await storage.enqueueOnce("unique", [{ data: bytes("b") }], { ttl: 10 }), false);
+  clock.now += 1;
+  assert.equal(await storage.incr("hits", 1, { ttl: 10 }), 1, "the window is fixed");
+  assert.equal(await storage.addMember("chord", "b", { ttl: 10 }), 1);
+  assert.equal(await storage.deleteMarker("unique"), false, "expired");
+  assert.equal(await storage.enqueueOnce("unique", [{ data: bytes("c") }], { ttl: 10 }), true);
+});
+
 test("memory: items with the same eta are read in insertion order", async () => {
   const storage = new MemoryStorage("eta");
   for (const item of ["a", "b", "c", "d"]) await storage.addToSchedule(bytes(item), 5000);

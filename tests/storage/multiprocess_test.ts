@@ -15,6 +15,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { scriptCommand } from "../../_runtime.ts";
 import { Huey } from "../../huey.ts";
 import type { Storage } from "../../storage/base.ts";
+import { FileStorage } from "../../storage/file.ts";
 import { PostgresStorage } from "../../storage/postgres.ts";
 import { RedisStorage } from "../../storage/redis.ts";
 import { SqliteStorage } from "../../storage/sqlite.ts";
@@ -226,6 +227,47 @@ for (const { kind, skip, target, open } of KINDS) {
       const runs = lines(folder, "slow");
       assert.equal(runs.filter((line) => line.startsWith("start 0")).length, 2, runs.join("; "));
       assert.equal(runs.filter((line) => line.startsWith("end 0")).length, 1, runs.join("; "));
+    },
+  );
+}
+
+const TALLY_KINDS = [
+  ...KINDS,
+  {
+    kind: "file",
+    skip: undefined,
+    target: (folder: string) => join(folder, "queues"),
+    open: (target: string, name: string): Storage => new FileStorage(name, { path: target }),
+  },
+] as const;
+
+for (const { kind, skip, target, open } of TALLY_KINDS) {
+  test(
+    `${kind}: 4 processes counting at once: incr and addMember are atomic across processes`,
+    { skip },
+    async () => {
+      const folder = mkdtempSync(join(root, `${kind}-tally-`));
+      const name = `tally-${++unique}`;
+      const per = 100;
+      const runs = Array.from(
+        { length: PROCESSES },
+        (_, i) =>
+          start(["tally", kind, target(folder), name, String(i * per), String(per), folder]),
+      );
+      assert.deepEqual(await Promise.all(runs.map((run) => run.exited)), [0, 0, 0, 0]);
+      const records = lines(folder, "tally-").map((line) => JSON.parse(line));
+      const all = (field: string) =>
+        records.flatMap((record) => record[field] as number[]).toSorted((a, b) => a - b);
+      const expected = Array.from({ length: PROCESSES * per }, (_, i) => i + 1);
+      assert.deepEqual(all("counted"), expected, "each count seen once");
+      assert.deepEqual(all("sizes"), expected, "each size seen once");
+      const storage = open(target(folder), name);
+      try {
+        assert.equal(await storage.incr("hits", 0), PROCESSES * per);
+        assert.equal(await storage.addMember("done", "0"), PROCESSES * per, "0 was a member");
+      } finally {
+        await storage.close();
+      }
     },
   );
 }

@@ -271,6 +271,10 @@ function registerPostgresTests(): void {
     await delay(300);
     await writer.finish(null, { result: { key: "task-1", value: bytes("42") } });
     assert.equal(await waiting, true);
+    const forever = waiter.waitForData("task-4", Infinity);
+    await delay(100);
+    await writer.putData("task-4", bytes("1"));
+    assert.equal(await forever, true, "an Infinity timeout waits until the write");
     await writer.putData("task-2", bytes("1"));
     assert.equal(await waiter.waitForData("task-2", 10), true, "already there");
     const controller = new AbortController();

@@ -107,7 +107,7 @@ function registerRedisTests(): void {
         priority,
       ]] as const
     ) {
-      await using storage = open(kind, queue, { blocking: false });
+      await using storage = open(kind, queue, { blocking: false, notifyResult: true });
       await storage.enqueue(bytes("leased"));
       await storage.enqueue(bytes("waiting"));
       await storage.dequeue({ lease: 30 });
@@ -115,8 +115,20 @@ function registerRedisTests(): void {
       await storage.putData("result", bytes("1"), { isResult: true });
       await storage.putIfEmpty("lock", bytes("1"), { ttl: 30 });
       await storage.addDeadLetter(bytes("bad"), "bad message");
+      await storage.incr("hits");
+      await storage.addMember("chord", "a");
     }
-    const common = ["dead", "leased", "leases", "queue", "schedule", "sequence"];
+    const common = [
+      "dead",
+      "leased",
+      "leases",
+      "queue",
+      "schedule",
+      "sequence",
+      "counter:hits",
+      "members:chord",
+      "result-notify:result",
+    ];
     await inspecting(async (client) => {
       const suffixes = async (queue: string): Promise<string[]> => {
         const keys = await client.keys(`*${queue}*`);
@@ -129,6 +141,30 @@ function registerRedisTests(): void {
         [...common, "notify", "r:lock", "r:result"].sort(),
       );
     });
+  });
+
+  test("redis: with notifyResult, waitForData wakes every waiter when another client stores the result", async () => {
+    for (const kind of [RedisStorage, RedisExpireStorage]) {
+      const queue = name();
+      await using waiter = open(kind, queue, { notifyResult: true });
+      await using writer = open(kind, queue, { notifyResult: true });
+      const wait = waiter.waitForData!;
+      assert.equal(await wait("stored", 50), false, "nothing stored yet");
+      const waiting = [wait("stored", 60_000), wait("stored", 60_000)];
+      await writer.putData("stored", bytes("1"), { isResult: true });
+      assert.deepEqual(await Promise.all(waiting), [true, true]);
+      await writer.enqueue(bytes("job"));
+      const delivery = await writer.dequeue({ lease: 30 });
+      const finished = wait("finished", 60_000);
+      await writer.finish(delivery!.receipt, { result: { key: "finished", value: bytes("2") } });
+      assert.equal(await finished, true);
+      const controller = new AbortController();
+      const stopped = wait("never", 60_000, controller.signal);
+      controller.abort();
+      assert.equal(await stopped, false);
+    }
+    await using plain = open(RedisStorage, name());
+    assert.equal(plain.waitForData, undefined, "no notifyResult: callers poll");
   });
 
   test("redis: contradictory options throw ConfigurationError naming them", () => {
@@ -162,6 +198,11 @@ function registerRedisTests(): void {
         "q",
         { blocking: "yes" as unknown as boolean },
         `Option 'blocking' must be a boolean, got "yes"`,
+      ],
+      [
+        "q",
+        { notifyResult: 1 as unknown as boolean },
+        "Option 'notifyResult' must be a boolean, got 1",
       ],
       [
         "q",

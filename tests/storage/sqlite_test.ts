@@ -13,6 +13,7 @@ import { ConfigurationError, HueyError } from "../../errors.ts";
 import { runtime } from "../../_runtime.ts";
 import { storageSuite } from "./_suite.ts";
 import { bytes, text, texts } from "./_suite_helpers.ts";
+import { waitFor } from "../consumer/_consumer.ts";
 
 const folder = mkdtempSync(join(tmpdir(), "huey-sqlite-test-"));
 after(() => rmSync(folder, { recursive: true, force: true }));
@@ -124,9 +125,12 @@ test("sqlite: migrateSqliteSchema brings an empty database forward once", () => 
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
       .all().map((row) => row.name);
     assert.deepEqual(tables, [
+      "counter",
       "dead_letter",
       "kv",
       "marker",
+      "member",
+      "member_set",
       "schedule",
       "sqlite_sequence",
       "task",
@@ -134,21 +138,24 @@ test("sqlite: migrateSqliteSchema brings an empty database forward once", () => 
   });
 });
 
+/** Version 1 as the first release wrote it. */
+const SCHEMA_VERSION_1 = `CREATE TABLE task (id INTEGER PRIMARY KEY, queue TEXT NOT NULL,
+    data BLOB NOT NULL, priority REAL NOT NULL DEFAULT 0, lease_until REAL NOT NULL DEFAULT 0,
+    receipt TEXT);
+  CREATE INDEX task_queue_lease ON task (queue, lease_until, priority DESC, id);
+  CREATE TABLE schedule (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, data BLOB NOT NULL,
+    eta REAL NOT NULL);
+  CREATE INDEX schedule_queue_eta ON schedule (queue, eta, id);
+  CREATE TABLE kv (queue TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, expires REAL,
+    PRIMARY KEY (queue, key)) WITHOUT ROWID;
+  CREATE TABLE dead_letter (id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,
+    data BLOB NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL);
+  CREATE INDEX dead_letter_queue ON dead_letter (queue, id);`;
+
 test("sqlite: a file of schema version 1 is migrated: its scheduled messages move with priority 0", async () => {
   const filename = newFile();
   withDatabase(filename, (db) => {
-    // Version 1 as the first release wrote it.
-    db.exec(`CREATE TABLE task (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, data BLOB NOT NULL,
-        priority REAL NOT NULL DEFAULT 0, lease_until REAL NOT NULL DEFAULT 0, receipt TEXT);
-      CREATE INDEX task_queue_lease ON task (queue, lease_until, priority DESC, id);
-      CREATE TABLE schedule (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, data BLOB NOT NULL,
-        eta REAL NOT NULL);
-      CREATE INDEX schedule_queue_eta ON schedule (queue, eta, id);
-      CREATE TABLE kv (queue TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, expires REAL,
-        PRIMARY KEY (queue, key)) WITHOUT ROWID;
-      CREATE TABLE dead_letter (id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,
-        data BLOB NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL);
-      CREATE INDEX dead_letter_queue ON dead_letter (queue, id);
+    db.exec(`${SCHEMA_VERSION_1}
       INSERT INTO schedule (queue, data, eta) VALUES ('queue', X'6f6c64', 1000);
       INSERT INTO kv (queue, key, value) VALUES ('queue', 'key', X'76');
       PRAGMA user_version = 1;`);
@@ -161,6 +168,31 @@ test("sqlite: a file of schema version 1 is migrated: its scheduled messages mov
     assert.deepEqual(texts(await storage.enqueuedItems()), ["new", "old"]);
     assert.equal(text(await storage.peekData("key")), "v");
     assert.equal(await storage.enqueueOnce("minute", [], { ttl: 60 }), true);
+  } finally {
+    await storage.close();
+  }
+});
+
+test("sqlite: a file of schema version 2 is migrated: it keeps its markers and gains counters and member sets", async () => {
+  const filename = newFile();
+  withDatabase(filename, (db) => {
+    // Version 2 as the second release wrote it.
+    db.exec(`${SCHEMA_VERSION_1}
+      ALTER TABLE schedule ADD COLUMN priority REAL NOT NULL DEFAULT 0;
+      CREATE TABLE marker (queue TEXT NOT NULL, key TEXT NOT NULL, expires REAL NOT NULL,
+        PRIMARY KEY (queue, key)) WITHOUT ROWID;
+      INSERT INTO marker (queue, key, expires) VALUES ('queue', 'minute', ${Date.now() + 60_000});
+      INSERT INTO schedule (queue, data, eta, priority) VALUES ('queue', X'6f6c64', 1000, 3);
+      PRAGMA user_version = 2;`);
+  });
+  const storage = new SqliteStorage("queue", { filename });
+  try {
+    assert.equal(await storage.pragma("user_version"), SQLITE_SCHEMA_VERSION);
+    assert.equal(await storage.enqueueOnce("minute", [{ data: bytes("x") }], { ttl: 60 }), false);
+    assert.equal(await storage.incr("hits", 2, { ttl: 60 }), 2);
+    assert.equal(await storage.addMember("chord", "a"), 1);
+    assert.deepEqual(texts(await storage.moveDue(2000, 10)), ["old"]);
+    assert.equal(await storage.deleteMarker("minute"), true);
   } finally {
     await storage.close();
   }
@@ -459,4 +491,30 @@ test("sqlite: expired ttl keys are deleted, not only hidden, when a connection n
       ),
   );
   assert.deepEqual(keys, ["kept", "new-lock"]);
+});
+
+test("sqlite: expired counters and member sets are deleted, not only read as absent", async () => {
+  const filename = newFile();
+  const first = new SqliteStorage("queue", { filename });
+  await first.incr("window", 1, { ttl: 0.2 });
+  await first.addMember("chord", "a", { ttl: 0.2 });
+  await first.addMember("chord", "b", { ttl: 0.2 });
+  await first.incr("forever");
+  const expiresBy = Date.now() + 200;
+  await first.close();
+  await waitFor(() => Date.now() > expiresBy, "the windows to end");
+  // A new connection sweeps when it first writes something with a ttl.
+  const second = new SqliteStorage("queue", { filename });
+  try {
+    assert.equal(await second.incr("new", 1, { ttl: 60 }), 1);
+    withDatabase(filename, (db) => {
+      const keys = (table: string) =>
+        db.prepare(`SELECT key FROM ${table} ORDER BY key`).all().map((row) => row.key);
+      assert.deepEqual(keys("counter"), ["forever", "new"]);
+      assert.deepEqual(keys("member"), []);
+      assert.deepEqual(keys("member_set"), []);
+    });
+  } finally {
+    await second.close();
+  }
 });
