@@ -18,7 +18,7 @@ const MAX_IDENTIFIER_BYTES = 63;
 
 /**
  * The longest key whose writes are notified: a `NOTIFY` payload holds less
- * than 8000 bytes. Waiters for longer keys wait out their timeout.
+ * than 8000 bytes. Waiters for longer keys look again every few seconds.
  */
 const MAX_NOTIFIED_KEY = 4000;
 

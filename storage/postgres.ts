@@ -49,6 +49,9 @@ export interface PostgresStorageOptions extends PostgresConnectOptions {
   createTables?: boolean;
 }
 
+/** The longest a `waitForData` waits for a notification before it looks again, in ms. */
+const MAX_KEY_WAIT = 5000;
+
 /** How often (ms) a storage deletes expired keys, when it writes a key with a ttl. */
 const SWEEP_INTERVAL = 60_000;
 
@@ -227,7 +230,10 @@ export class PostgresStorage implements Storage {
 
   /**
    * Resolves to `true` once a value is stored under `key`, woken by the
-   * `NOTIFY` of its write; to `false` after `timeout` ms or when `signal` aborts.
+   * `NOTIFY` of its write (and looking again every {@linkcode MAX_KEY_WAIT}
+   * ms: a key too long to be notified, a notification lost while the
+   * listener reconnected); to `false` after `timeout` ms (`Infinity`: no
+   * limit) or when `signal` aborts.
    */
   async waitForData(key: string, timeout: number, signal?: AbortSignal): Promise<boolean> {
     const deadline = timeout === Infinity
@@ -235,9 +241,11 @@ export class PostgresStorage implements Storage {
       : Date.now() + checkNumber("timeout", timeout, ">= 0");
     await this.#session.listen();
     while (!signal?.aborted && !this.#session.closed) {
-      const waiting = this.#session.wakeups.waitKey(key, deadline - Date.now(), signal);
+      const remaining = Math.min(deadline - Date.now(), MAX_KEY_WAIT);
+      const waiting = this.#session.wakeups.waitKey(key, remaining, signal);
       if (await this.hasDataForKey(key)) return true;
-      if (!await waiting) return await this.hasDataForKey(key);
+      await waiting;
+      if (Date.now() >= deadline) return await this.hasDataForKey(key);
     }
     return false;
   }

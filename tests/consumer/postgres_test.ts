@@ -41,3 +41,32 @@ test("a consumer keeps going while PostgreSQL restarts, and runs the tasks enque
     assert.equal(await after.get({ blocking: true, timeout: 60 }), 4);
     assert.deepEqual(await consumer.stop("SIGINT"), { code: 0, signal: null });
   }));
+
+test("while PostgreSQL is down the consumer logs one line, one when it is back, no stacks", {
+  skip: postgresSkip,
+}, () =>
+  inScenario({ kind: "postgres", url: server!.url }, async ({ app, start, waitMarkers }) => {
+    const lines = (pattern: RegExp): string[] =>
+      consumer.output().split("\n").filter((line) => pattern.test(line));
+    const consumer = start([...FAST, "-k", "greenlet", "-w", "2", "-v"]);
+    await waitMarkers("startup", 2);
+    await server!.stop();
+    try {
+      await waitFor(() => lines(/Storage unavailable: /).length > 0, "the 'down' line");
+      await waitFor(() => lines(/Storage still unavailable/).length >= 3, "three retries", 30_000);
+    } finally {
+      await server!.start();
+    }
+    await waitFor(() => lines(/Storage available again after/).length > 0, "the 'back' line");
+    const result = await waitFor(() => app.add(2, 3).catch(() => null), "the producer");
+    assert.equal(await result.get({ blocking: true, timeout: 60 }), 5);
+    assert.deepEqual(await consumer.stop("SIGINT"), { code: 0, signal: null });
+    const down = lines(/Storage unavailable: /);
+    assert.equal(down.length, 1, down.join("\n"));
+    const address = `127\\.0\\.0\\.1:${server!.port}`;
+    assert.match(down[0], /WARNING:huey\.consumer:MainThread:Storage unavailable: .* failed: /);
+    assert.match(down[0], new RegExp(`PostgreSQL is unreachable at ${address}`));
+    assert.equal(lines(/Storage available again after/).length, 1);
+    assert.deepEqual(lines(/ERROR:/), []);
+    assert.deepEqual(lines(/^\s+at /), []);
+  }));

@@ -290,6 +290,15 @@ function registerPostgresTests(): void {
     await storage.finish(null, { result: { key, value: bytes("w") } });
     assert.equal(text(await storage.peekData(key)), "w");
     assert.equal(await storage.waitForData(key, 10), true);
+    // Not notified: a waiter without a timeout looks again every few seconds.
+    const other = "o".repeat(9000);
+    const waiting = storage.waitForData(other, Infinity);
+    await delay(100);
+    await storage.putData(other, bytes("x"));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stuck = new Promise<string>((resolve) => (timer = setTimeout(resolve, 30_000, "stuck")));
+    assert.equal(await Promise.race([waiting, stuck]), true);
+    clearTimeout(timer);
   });
 
   test("postgres: counters add atomically across clients and restart after their ttl", async () => {
