@@ -223,7 +223,11 @@ export class PostgresStorage implements Storage {
   }
 
   /** Whether a live value is stored under the key. */
-  async hasDataForKey(key: string): Promise<boolean> {
+  hasDataForKey(key: string): Promise<boolean> {
+    return this.#has(key);
+  }
+
+  async #has(key: string): Promise<boolean> {
     const [row] = await this.#session.query("has", [key]);
     return row?.found === true;
   }
@@ -243,9 +247,9 @@ export class PostgresStorage implements Storage {
     while (!signal?.aborted && !this.#session.closed) {
       const remaining = Math.min(deadline - Date.now(), MAX_KEY_WAIT);
       const waiting = this.#session.wakeups.waitKey(key, remaining, signal);
-      if (await this.hasDataForKey(key)) return true;
+      if (await this.#has(key)) return true;
       await waiting;
-      if (Date.now() >= deadline) return await this.hasDataForKey(key);
+      if (Date.now() >= deadline) return await this.#has(key);
     }
     return false;
   }
