@@ -21,6 +21,7 @@ import {
   JITTER_ALLOWED,
 } from "./retry_delay.ts";
 import type { ChordMembership, TaskData } from "./task.ts";
+import { isTraceContext, TRACE_ALLOWED } from "./trace_context.ts";
 
 /** What the checks need of the registry. */
 export interface KnownTasks {
@@ -84,6 +85,7 @@ const RULES: Record<Exclude<keyof TaskData, "onComplete" | "onError" | "chord">,
     fallback: null,
   },
   unique: { fits: (v) => typeof v === "boolean", allowed: "true or false", fallback: false },
+  trace: { fits: isTraceContext, allowed: TRACE_ALLOWED, fallback: null },
 };
 
 const FIELDS = Object.keys(RULES) as (keyof typeof RULES)[];

@@ -14,6 +14,7 @@ import { Locks } from "./lock.ts";
 import { TaskQueue } from "./queue.ts";
 import { Revocations } from "./revoke.ts";
 import type { Task } from "./task.ts";
+import { Tracing } from "./tracing.ts";
 import { WorkerSide } from "./worker_side.ts";
 
 /** What a Huey's parts are built from: the executor's settings, and the queue's. */
@@ -77,6 +78,7 @@ export function assembleParts(settings: PartsSettings): HueyParts {
     onArrival: (delivery) => queue.decodeAhead(delivery),
   });
   const revocations = new Revocations({ storage, serializer });
+  const tracing = new Tracing(name);
   const locks = new Locks({ name, storage, serializer });
   const queue = new TaskQueue({
     storage,
@@ -87,6 +89,7 @@ export function assembleParts(settings: PartsSettings): HueyParts {
     revocations,
     leaseTimeout: settings.acks ? leaseTimeout : 0,
     utc,
+    tracing,
   });
   const executor = new Executor({
     storage,
@@ -108,6 +111,7 @@ export function assembleParts(settings: PartsSettings): HueyParts {
     storeNone: settings.storeNone,
     storeIntermediateErrors: settings.storeIntermediateErrors,
     buildErrorResult: settings.buildErrorResult,
+    tracing,
   });
   const worker = new WorkerSide({ queue, executor, leases });
   return { leases, revocations, locks, queue, executor, worker };

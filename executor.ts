@@ -8,44 +8,33 @@
  * @module
  * @internal
  */
-import {
-  CancelExecution,
-  type ErrorMetadata,
-  HueyError,
-  RateLimitExceeded,
-  RetryTask,
-  TaskError,
-  TaskLockedError,
-  TaskTimeout,
-} from "./errors.ts";
+import { CancelExecution, type ErrorMetadata, HueyError, TaskError } from "./errors.ts";
+import { reportFailure } from "./_failure_report.ts";
 import { type HookList, type PostExecuteHook, type PreExecuteHook, runEach } from "./hooks.ts";
 import { Interrupted, invoke } from "./invoke.ts";
 import { type ChordCompletion, endedMembership } from "./chord_completion.ts";
 import type { LeaseKeeper, TaskLease } from "./leases.ts";
 import { getLogger } from "./logger.ts";
 import { trackProgress } from "./progress.ts";
-import { RateLimit, rateLimitedRetry } from "./rate_limit.ts";
+import { RateLimit } from "./rate_limit.ts";
 import type { TaskRegistry } from "./registry.ts";
 import { instanceKey, type Revocations } from "./revoke.ts";
 import type { SerializerLike } from "./serializer.ts";
 import {
   SIGNAL_CANCELED,
   SIGNAL_COMPLETE,
-  SIGNAL_ERROR,
   SIGNAL_EXECUTING,
   SIGNAL_EXPIRED,
   SIGNAL_INTERRUPTED,
-  SIGNAL_LOCKED,
-  SIGNAL_RATE_LIMITED,
   SIGNAL_RETRYING,
   SIGNAL_REVOKED,
-  SIGNAL_TIMEOUT,
   type SignalDispatcher,
   type SignalName,
 } from "./signals.ts";
 import type { Storage } from "./storage/base.ts";
 import type { Task } from "./task.ts";
-import { relativeTime, resolveEta } from "./time.ts";
+import { relativeTime } from "./time.ts";
+import type { Tracing } from "./tracing.ts";
 import { unknownTask, unknownTaskIn } from "./_task_message.ts";
 import { isTuple } from "./tuple.ts";
 import { retryDelayFor } from "./retry_delay.ts";
@@ -113,6 +102,8 @@ export interface ExecutorOptions {
   storeIntermediateErrors: boolean;
   /** The metadata stored for a failure (`Huey.buildErrorResult`, which may be overridden). */
   buildErrorResult: (task: Task, error: unknown) => ErrorMetadata;
+  /** The process spans of the executions. */
+  tracing: Tracing;
 }
 
 /** One execution under way: its task, its lease, and what became of it. */
@@ -147,6 +138,7 @@ export class Executor {
   #results: boolean;
   #storeIntermediateErrors: boolean;
   #buildErrorResult: (task: Task, error: unknown) => ErrorMetadata;
+  #tracing: Tracing;
 
   /** @param options See {@linkcode ExecutorOptions}. */
   constructor(options: ExecutorOptions) {
@@ -164,6 +156,7 @@ export class Executor {
     this.storeNone = options.storeNone;
     this.#storeIntermediateErrors = options.storeIntermediateErrors;
     this.#buildErrorResult = options.buildErrorResult;
+    this.#tracing = options.tracing;
   }
 
   /**
@@ -180,12 +173,23 @@ export class Executor {
    * @param failure Record this failure instead of running the task.
    * @returns The task's value, or `undefined` when it did not run or failed.
    */
-  async execute(
+  execute(
     task: Task,
     now: Date,
     signal?: AbortSignal,
     onStoring?: () => void,
     failure?: unknown,
+  ): Promise<unknown> {
+    const run = () => this.#execute(task, now, signal, onStoring, failure);
+    return this.#tracing.process(task, now, run);
+  }
+
+  async #execute(
+    task: Task,
+    now: Date,
+    signal: AbortSignal | undefined,
+    onStoring: (() => void) | undefined,
+    failure: unknown,
   ): Promise<unknown> {
     const lease = this.#leases.take(task);
     const execution: Execution = { task, lease, onStoring, acked: false, interrupted: false };
@@ -221,12 +225,14 @@ export class Executor {
     }
     if (await this.#revocations.isRevoked(task, { timestamp: now, peek: false })) {
       if (task.unique) await this.#releaseUnique(task);
+      this.#tracing.ended(task, "revoked");
       await this.#signals.emit(SIGNAL_REVOKED, task);
       await this.#endChordMember(task, null, true);
       return undefined;
     }
     if (task.expiresResolved && task.expiresResolved.getTime() < now.getTime()) {
       if (task.unique) await this.#releaseUnique(task);
+      this.#tracing.ended(task, "expired");
       await this.#signals.emit(SIGNAL_EXPIRED, task);
       await this.#endChordMember(task, null, true);
       return undefined;
@@ -256,6 +262,7 @@ export class Executor {
           ? `Interrupted ${task}: its message is not put back (it was not leased: acks off)`
           : `Interrupted ${task}: its message goes back to the queue`,
       );
+      this.#tracing.ended(task, "interrupted");
       await this.#emit(SIGNAL_INTERRUPTED, task);
       execution.interrupted = true;
       return undefined;
@@ -288,7 +295,8 @@ export class Executor {
     failed: boolean,
   ): Promise<unknown> {
     const { task, lease } = execution;
-    const retryEta = failed ? await this.#reportFailure(task, error) : null;
+    const retryEta = failed ? await reportFailure(task, error, this.#signals) : null;
+    if (failed) this.#tracing.failed(task, error);
     if (task.unique && !(failed && task.retries > 0)) await this.#releaseUnique(task);
     const periodic = this.#registry.get(task.name)?.validate != null;
     const followUp = failed ? task.retries > 0 || task.errorHandler !== null : task.next !== null;
@@ -370,46 +378,6 @@ export class Executor {
     const cancelled = await runEach(hooks, [task], "Pre-execute hook", logger, isCancel);
     if (cancelled) await this.#signals.emit(SIGNAL_CANCELED, task);
     return cancelled;
-  }
-
-  /**
-   * Emits the failure's signal and adjusts the task's retries for it.
-   *
-   * @returns The eta a `RetryTask` asked for, if any.
-   */
-  async #reportFailure(task: Task, error: unknown): Promise<Date | null> {
-    if (error instanceof TaskLockedError) {
-      logger.warning(`Task ${task.id} not run: ${error.message}`);
-      await this.#signals.emit(SIGNAL_LOCKED, task);
-    } else if (error instanceof RateLimitExceeded) {
-      const eta = rateLimitedRetry(task, error);
-      await this.#signals.emit(SIGNAL_RATE_LIMITED, task);
-      return eta;
-    } else if (error instanceof RetryTask) {
-      logger.info(`Task ${task.id} asked to be retried`);
-      task.retries += 1;
-      if (error.eta !== undefined || error.delay !== undefined) {
-        return resolveEta(error.eta, error.delay);
-      }
-    } else if (error instanceof CancelExecution) {
-      if (error.retry || (error.retry === undefined && task.retries > 0)) {
-        task.retries = Math.max(task.retries, 1);
-      } else {
-        task.retries = 0;
-      }
-      logger.warning(`Task ${task.id} canceled`);
-      await this.#signals.emit(SIGNAL_CANCELED, task);
-    } else if (error instanceof TaskTimeout) {
-      logger.warning(`Task ${task.id} timed out after ${task.timeout}s.`);
-      await this.#signals.emit(SIGNAL_TIMEOUT, task);
-    } else {
-      // Its stack at WARNING while a retry follows; at ERROR when it failed for good.
-      const message = `Unhandled exception in task ${task.id}.`;
-      if (task.retries > 0) logger.warning(message, error);
-      else logger.exception(message, error);
-      await this.#signals.emit(SIGNAL_ERROR, task, error);
-    }
-    return null;
   }
 
   /**

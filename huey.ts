@@ -363,7 +363,7 @@ export class Huey extends HueyControls {
 
   /** A copy of a task with a new id, for `reschedule()`. */
   copyTask<R>(task: Task<R>): Task<R> {
-    return new Task<R>({ ...task.toData(), id: undefined });
+    return new Task<R>({ ...task.toData(), id: undefined, trace: null });
   }
 
   // ---------------------------------------------------------------- results

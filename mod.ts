@@ -37,6 +37,7 @@ export {
 } from "./huey_kinds.ts";
 export { Task } from "./task.ts";
 export type { ChordMembership, TaskData, TaskOptionsUpdate, TaskSource } from "./task.ts";
+export type { TraceContext } from "./trace_context.ts";
 export type { ContextTaskOptions, TaskContext, TaskDefinition, TaskOptions } from "./registry.ts";
 export type { AnyTaskWrapper, ArgsPrefix, ScheduleOptions, TaskWrapper } from "./wrapper.ts";
 export type { IsRevokedOptions, RevokeOptions } from "./revoke.ts";

@@ -15,6 +15,7 @@ import { SIGNAL_ENQUEUED, SIGNAL_SCHEDULED, type SignalDispatcher } from "./sign
 import type { Delivery, Storage } from "./storage/base.ts";
 import { Task } from "./task.ts";
 import { resolveExpires } from "./time.ts";
+import type { Tracing } from "./tracing.ts";
 import { markerTtl, uniqueMarker } from "./unique.ts";
 import { checkKnown, readTaskMessage } from "./_task_message.ts";
 
@@ -36,6 +37,8 @@ export interface TaskQueueOptions {
   leaseTimeout: number;
   /** Match periodic tasks against UTC (`false`: local time). */
   utc: boolean;
+  /** The send spans of the stored messages. */
+  tracing: Tracing;
 }
 
 /** A task as the queue stores it: its message and its priority. */
@@ -63,6 +66,7 @@ export class TaskQueue {
   #revocations: Revocations;
   #leaseTimeout: number;
   #utc: boolean;
+  #tracing: Tracing;
 
   /** @param options See {@linkcode TaskQueueOptions}. */
   constructor(options: TaskQueueOptions) {
@@ -74,6 +78,7 @@ export class TaskQueue {
     this.#revocations = options.revocations;
     this.#leaseTimeout = options.leaseTimeout;
     this.#utc = options.utc;
+    this.#tracing = options.tracing;
   }
 
   /**
@@ -125,15 +130,20 @@ export class TaskQueue {
     prepare(task);
     // The common case hands back the storage's promise: no async frame per enqueue.
     if (!runNow && !this.#signals.has(SIGNAL_ENQUEUED)) {
-      return this.#storage().enqueue(this.encode(task), task.priority ?? 0);
+      return this.#tracing.send(task, () => this.#store(task));
     }
     return this.#enqueueAfterSignal(task, runNow);
+  }
+
+  /** Stores a task's message in the queue. */
+  #store(task: Task): Promise<void> {
+    return this.#storage().enqueue(this.encode(task), task.priority ?? 0);
   }
 
   async #enqueueAfterSignal(task: Task, runNow?: (task: Task) => Promise<unknown>): Promise<void> {
     if (this.#signals.has(SIGNAL_ENQUEUED)) await this.#signals.emit(SIGNAL_ENQUEUED, task);
     if (runNow) await runNow(task);
-    else await this.#storage().enqueue(this.encode(task), task.priority ?? 0);
+    else await this.#tracing.send(task, () => this.#store(task));
   }
 
   /**
@@ -151,8 +161,9 @@ export class TaskQueue {
     ttl: number,
     runNow?: (task: Task) => Promise<unknown>,
   ): Promise<boolean> {
-    const items = runNow ? [] : [this.item(task)];
-    if (!await this.#storage().enqueueOnce(marker, items, { ttl })) return false;
+    const store = () =>
+      this.#storage().enqueueOnce(marker, runNow ? [] : [this.item(task)], { ttl });
+    if (!await (runNow ? store() : this.#tracing.send(task, store))) return false;
     if (this.#signals.has(SIGNAL_ENQUEUED)) await this.#signals.emit(SIGNAL_ENQUEUED, task);
     if (runNow) await runNow(task);
     return true;
@@ -170,9 +181,11 @@ export class TaskQueue {
     const now = Date.now();
     const eta = task.eta !== null && task.eta.getTime() > now ? task.eta.getTime() : undefined;
     if (task.expires !== null) task.expiresResolved = resolveExpires(task.expires, eta ?? now);
-    const item = { data: this.encode(task), priority: task.priority ?? 0, eta };
     const ttl = markerTtl(eta, task.timeout, now);
-    const added = await this.#storage().enqueueOnce(uniqueMarker(task.id), [item], { ttl });
+    const added = await this.#tracing.send(task, () => {
+      const item = { data: this.encode(task), priority: task.priority ?? 0, eta };
+      return this.#storage().enqueueOnce(uniqueMarker(task.id), [item], { ttl });
+    });
     if (added) {
       await this.#signals.emit(eta === undefined ? SIGNAL_ENQUEUED : SIGNAL_SCHEDULED, task);
     }
@@ -192,11 +205,13 @@ export class TaskQueue {
     if (runNow) {
       for (const task of tasks) await runNow(task);
     } else {
-      const items = tasks.map((task) => ({
-        data: this.encode(task),
-        priority: task.priority ?? 0,
-      }));
-      await this.#storage().enqueueMany(items);
+      await this.#tracing.send(tasks, () => {
+        const items = tasks.map((task) => ({
+          data: this.encode(task),
+          priority: task.priority ?? 0,
+        }));
+        return this.#storage().enqueueMany(items);
+      });
     }
   }
 
@@ -209,7 +224,9 @@ export class TaskQueue {
   async schedule(task: Task): Promise<void> {
     const eta = task.eta?.getTime() ?? Date.now();
     if (task.expires !== null) task.expiresResolved = resolveExpires(task.expires, eta);
-    await this.#storage().addToSchedule(this.encode(task), eta, task.priority ?? 0);
+    await this.#tracing.send(task, () => {
+      return this.#storage().addToSchedule(this.encode(task), eta, task.priority ?? 0);
+    });
     await this.#signals.emit(SIGNAL_SCHEDULED, task);
   }
 

@@ -8,6 +8,7 @@ import { checkDate, checkInteger, checkNumber, checkOption, checkText } from "./
 import { recordProgress } from "./progress.ts";
 import { checkSeconds, MAX_TIMEOUT_SECONDS, resolveEta } from "./time.ts";
 import { checkRetryPolicy, retryFields } from "./retry_delay.ts";
+import type { TraceContext } from "./trace_context.ts";
 
 /** Anything `chain()` and `onError()` accept: a task wrapper (called with the args) or a built task. */
 export interface TaskSource {
@@ -83,6 +84,8 @@ export interface TaskData {
   unique?: boolean;
   /** The chord this task ends a member of (absent from most messages: `null`). */
   chord?: ChordMembership | null;
+  /** The W3C trace context of the send span (absent while tracing is off: `null`). */
+  trace?: TraceContext | null;
 }
 
 /**
@@ -158,6 +161,8 @@ export class Task<R = unknown> {
   signal: AbortSignal;
   /** Enqueued once per id: while it is pending, scheduled or running, enqueueing it again does nothing. */
   unique: boolean;
+  /** The W3C trace context the message carries (tracing.ts), or `null`. */
+  trace: TraceContext | null;
   declare readonly __result?: R;
 
   /**
@@ -183,6 +188,7 @@ export class Task<R = unknown> {
     this.chord = data.chord ?? null;
     this.signal = NOT_RUNNING;
     this.unique = data.unique ?? false;
+    this.trace = data.trace ?? null;
   }
 
   /** Rebuilds a task (and its pipeline) from its message fields. */
@@ -209,6 +215,7 @@ export class Task<R = unknown> {
     };
     if (this.chord !== null) data.chord = this.chord;
     if (this.unique) data.unique = true;
+    if (this.trace !== null) data.trace = this.trace;
     return data;
   }
 

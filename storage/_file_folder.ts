@@ -11,7 +11,7 @@
 import { readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { checkLimit } from "./_check.ts";
-import { stamp } from "./_file_names.ts";
+import { stamp, timeOf } from "./_file_names.ts";
 
 /** Waiting messages. */
 export const QUEUE = "queue";
@@ -49,6 +49,27 @@ export const FOLDERS: readonly string[] = [
  * markers, delivers the messages a crash left in markers.
  */
 export const SWEEP_INTERVAL = 60_000;
+
+/** Files left in `tmp/` by a crash are removed by `flushAll` once this old (ms). */
+const TMP_MAX_AGE = 60_000;
+
+/**
+ * Makes a function that runs `task` at most once per
+ * {@linkcode SWEEP_INTERVAL} per client: the tidying a client does now and
+ * then.
+ *
+ * @param task What to run, given the time (epoch ms).
+ * @returns Runs `task` when the interval has passed since it last started, else resolves at once.
+ */
+export function nowAndThen(task: (now: number) => Promise<void>): () => Promise<void> {
+  let last = 0;
+  return async () => {
+    const now = Date.now();
+    if (now - last < SWEEP_INTERVAL) return;
+    last = now;
+    await task(now);
+  };
+}
 
 /** Bounds the retries of a read or write that lost a race to another client. */
 export const ATTEMPTS = 50;
@@ -148,6 +169,14 @@ export class QueueFolder {
       if (bytes) out.push(bytes);
     }
     return out;
+  }
+
+  /** Removes the files and folders a crash left in `tmp/`, once {@linkcode TMP_MAX_AGE} old. */
+  async removeStaleTemps(): Promise<void> {
+    const old = Date.now() - TMP_MAX_AGE;
+    for (const name of await list(this.path(TMP))) {
+      if (timeOf(name) < old) await rm(this.path(TMP, name), { recursive: true, force: true });
+    }
   }
 
   /** Removes every file of a folder; resolves to how many this call removed. */

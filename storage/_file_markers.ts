@@ -19,11 +19,11 @@ import {
   errorCode,
   list,
   MARKERS,
+  nowAndThen,
   QUEUE,
   type QueueFolder,
   readOrNull,
   SCHEDULE,
-  SWEEP_INTERVAL,
   TMP,
 } from "./_file_folder.ts";
 import { stamp } from "./_file_names.ts";
@@ -46,8 +46,6 @@ export interface MarkedMessage {
 /** The markers of one queue's folder; several clients may share it. */
 export class FileMarkers {
   #folder: QueueFolder;
-  /** When this client last delivered the messages of markers left by a crash (epoch ms). */
-  #lastDelivery = 0;
 
   /** @param folder The queue's folder. */
   constructor(folder: QueueFolder) {
@@ -103,14 +101,11 @@ export class FileMarkers {
   }
 
   /** Delivers the messages a crash left in marker folders, at most once a minute per client. */
-  async deliverNowAndThen(): Promise<void> {
-    const now = Date.now();
-    if (now - this.#lastDelivery < SWEEP_INTERVAL) return;
-    this.#lastDelivery = now;
+  readonly deliverNowAndThen: () => Promise<void> = nowAndThen(async () => {
     for (const name of await list(this.#folder.path(MARKERS))) {
       await this.#deliverFrom(this.#folder.path(MARKERS, name));
     }
-  }
+  });
 
   /**
    * Enqueues (or schedules) `messages` and sets `marker` for `ttl` seconds

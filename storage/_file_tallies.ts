@@ -6,15 +6,19 @@
  * taken with `putIfEmpty` (exactly one racing client wins, see `_file_kv.ts`)
  * and released with `deleteIfEquals`, so processes sharing the folder count
  * atomically. A lock expires after {@linkcode LOCK_TTL} seconds, so that a
- * client killed while holding one blocks the others only that long.
+ * client killed while holding one blocks the others only that long. The
+ * caller's arguments are checked here, with the words every backend uses
+ * (`_tally.ts`).
  *
  * @module
  * @internal
  */
 import { setTimeout as delay } from "node:timers/promises";
+import type { TallyOptions } from "./base.ts";
 import { HueyError } from "../errors.ts";
 import { LOCKS, type QueueFolder, TALLIES } from "./_file_folder.ts";
 import { FileKeyValues } from "./_file_kv.ts";
+import { checkIncrement, checkMember, checkTallyTtl } from "./_tally.ts";
 
 /** Seconds a lock lives: far longer than a change takes (a few file operations). */
 const LOCK_TTL = 30;
@@ -31,6 +35,7 @@ export class FileTallies {
   #values: FileKeyValues;
   #locks: FileKeyValues;
   #name: string;
+  #beforeWindow: () => Promise<void>;
   /** This client's changes per lock, run one after another: it does not race itself. */
   #chains = new Map<string, Promise<unknown>>();
 
@@ -38,11 +43,19 @@ export class FileTallies {
    * @param folder The queue's folder.
    * @param levels How many levels of sub-folders spread the values (checked).
    * @param name The queue name, for error messages.
+   * @param beforeWindow Called before a change that may open a window (one with a ttl):
+   *   deletes expired files now and then.
    */
-  constructor(folder: QueueFolder, levels: number, name: string) {
+  constructor(
+    folder: QueueFolder,
+    levels: number,
+    name: string,
+    beforeWindow: () => Promise<void>,
+  ) {
     this.#values = new FileKeyValues(folder, levels, name, TALLIES);
     this.#locks = new FileKeyValues(folder, levels, name, LOCKS);
     this.#name = name;
+    this.#beforeWindow = beforeWindow;
   }
 
   /** Runs `change` holding the lock of `key`, after this client's earlier changes of it. */
@@ -84,25 +97,51 @@ export class FileTallies {
     return { text: initial, expires: ttl === undefined ? 0 : Date.now() + ttl * 1000 };
   }
 
-  /** Adds `by` (checked) to a counter created with `ttl`; resolves to its new value. */
-  incr(key: string, by: number, ttl: number | undefined): Promise<number> {
+  /**
+   * Adds `by` to a counter (created with `ttl`), under a lock shared by
+   * every client of the folder.
+   *
+   * @returns Its new value.
+   * @throws {ConfigurationError} `by` is not a safe integer, or `ttl` not a number `> 0`.
+   */
+  async incr(
+    key: string,
+    by: number | undefined,
+    options: TallyOptions | undefined,
+  ): Promise<number> {
+    const step = checkIncrement(by);
+    const ttl = checkTallyTtl(options);
+    if (ttl !== undefined) await this.#beforeWindow();
     const name = `counter:${key}`;
-    return this.#locked(name, async () => {
+    return await this.#locked(name, async () => {
       const { text, expires } = await this.#current(name, "0", ttl);
-      const value = Number(text) + by;
+      const value = Number(text) + step;
       await this.#values.replace(name, encoder.encode(String(value)), expires);
       return value;
     });
   }
 
-  /** Adds a member (checked) to a set created with `ttl`; resolves to the set's size. */
-  addMember(key: string, member: string, ttl: number | undefined): Promise<number> {
+  /**
+   * Adds a member to a set (created with `ttl`), under a lock shared by
+   * every client of the folder.
+   *
+   * @returns The set's size.
+   * @throws {ConfigurationError} `member` is not a non-empty string, or `ttl` not a number `> 0`.
+   */
+  async addMember(
+    key: string,
+    member: string,
+    options: TallyOptions | undefined,
+  ): Promise<number> {
+    const checked = checkMember(member);
+    const ttl = checkTallyTtl(options);
+    if (ttl !== undefined) await this.#beforeWindow();
     const name = `members:${key}`;
-    return this.#locked(name, async () => {
+    return await this.#locked(name, async () => {
       const { text, expires } = await this.#current(name, "[]", ttl);
       const members = JSON.parse(text) as string[];
-      if (members.includes(member)) return members.length;
-      members.push(member);
+      if (members.includes(checked)) return members.length;
+      members.push(checked);
       await this.#values.replace(name, encoder.encode(JSON.stringify(members)), expires);
       return members.length;
     });

@@ -1,6 +1,6 @@
 /**
- * How a Redis storage lays out one queue's data: the key names, the encoding
- * of dead letters, and the models a storage kind is made of — a queue model
+ * How a Redis storage lays out one queue's data: the key names and the
+ * models a storage kind is made of — a queue model
  * (a LIST, or a ZSET for priorities) and a result model (a HASH, or string
  * keys that expire). The models themselves are in `_redis_models.ts`, the
  * Lua scripts in `_redis_scripts.ts` and `_redis_queue_scripts.ts`.
@@ -8,14 +8,10 @@
  * @module
  * @internal
  */
-import type { DeadLetter } from "./base.ts";
 import type { Completion } from "./_completion.ts";
 import type { RedisArgument, RedisConnection } from "./_redis_client.ts";
 import type { QueueScripts } from "./_redis_queue_scripts.ts";
 import { packFields } from "./_redis_scripts.ts";
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** The key names of one queue, all with the hash tag `{name}` (one Redis Cluster slot). */
 export interface RedisKeys {
@@ -74,36 +70,6 @@ export function redisKeys(name: string): RedisKeys {
     counters: key("counter:"),
     memberSets: key("members:"),
     resultNotify: key("result-notify:"),
-  };
-}
-
-/** `at:reasonLength:reason` followed by the message. */
-export function packDeadLetter(data: Uint8Array, reason: string): Uint8Array {
-  const reasonBytes = encoder.encode(reason);
-  const head = encoder.encode(`${Date.now()}:${reasonBytes.length}:`);
-  const packed = new Uint8Array(head.length + reasonBytes.length + data.length);
-  packed.set(head);
-  packed.set(reasonBytes, head.length);
-  packed.set(data, head.length + reasonBytes.length);
-  return packed;
-}
-
-/** Reads `id:at:reasonLength:reason` followed by the message. */
-export function unpackDeadLetter(member: Uint8Array): DeadLetter {
-  const fields: string[] = [];
-  let start = 0;
-  while (fields.length < 3) {
-    const colon = member.indexOf(58, start);
-    fields.push(decoder.decode(member.subarray(start, colon)));
-    start = colon + 1;
-  }
-  const [id, at, length] = fields;
-  const end = start + Number(length);
-  return {
-    id,
-    at: new Date(Number(at)),
-    reason: decoder.decode(member.subarray(start, end)),
-    data: member.slice(end),
   };
 }
 

@@ -1,9 +1,10 @@
 /**
- * The Lua scripts of the Redis storages' key/value store, completions and dead
- * letters, and how every script runs (`runScript`, by SHA1). Every operation
+ * The Lua scripts of the Redis storages' key/value store and completions,
+ * and how every script runs (`runScript`, by SHA1). Every operation
  * of more than one step runs as one script, so it is atomic and takes one
  * round trip. Each script's header names its KEYS, ARGV and return value.
- * The queue's scripts are in `_redis_queue_scripts.ts`.
+ * The queue's scripts are in `_redis_queue_scripts.ts`, those of the dead
+ * letters in `_redis_dead.ts`, of the counters and member sets in `_redis_tallies.ts`.
  *
  * Times in scripts are the Redis server's clock (`TIME`), so lease and ttl
  * deadlines do not depend on the clocks of the machines that run workers.
@@ -316,35 +317,4 @@ export const KV_ALL: Script = script(`${KV}
 forget_expired()
 if ARGV[1] == 'size' then return redis.call('HLEN', KEYS[1]) end
 return redis.call('HGETALL', KEYS[1])
-`);
-
-/**
- * KEYS: dead letters (ZSET, score = id), sequence, leases (ZSET), leased
- * (HASH). ARGV: the dead letter ("at:reason length:reason" .. message), the
- * receipt of the leased message it came from ('' for none). Adds it under a
- * new id and acknowledges the message, in one step. Returns the id.
- */
-export const DEAD_ADD: Script = script(`
-local id = redis.call('INCR', KEYS[2])
-redis.call('ZADD', KEYS[1], id, id .. ':' .. ARGV[1])
-if ARGV[2] ~= '' then
-  redis.call('HDEL', KEYS[4], ARGV[2])
-  redis.call('ZREM', KEYS[3], ARGV[2])
-end
-return id
-`);
-
-/** KEYS: dead letters. ARGV: id. Removes and returns the dead letter, or nil. */
-export const DEAD_TAKE: Script = script(`
-local found = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
-if #found == 0 then return nil end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
-return found[1]
-`);
-
-/** KEYS: dead letters. Removes every dead letter. Returns how many there were. */
-export const DEAD_FLUSH: Script = script(`
-local count = redis.call('ZCARD', KEYS[1])
-redis.call('DEL', KEYS[1])
-return count
 `);

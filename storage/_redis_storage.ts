@@ -27,28 +27,20 @@ import { checkBoolean, checkNumber, optionError } from "../_options.ts";
 import { Batcher } from "./_batch.ts";
 import type { Completion } from "./_completion.ts";
 import { checkStorageName } from "./_check.ts";
-import {
-  planConnection,
-  type RedisArgument,
-  type RedisConnection,
-  type RedisConnectOptions,
-  type RedisReply,
-} from "./_redis_client.ts";
+import { planConnection, type RedisConnectOptions } from "./_redis_client.ts";
+import { RedisDeadLetters } from "./_redis_dead.ts";
 import {
   milliseconds,
-  packDeadLetter,
   type QueueModel,
   type RedisContext,
   type RedisKeys,
   redisKeys,
   type ResultModel,
-  unpackDeadLetter,
 } from "./_redis_layout.ts";
-import { firstMembers, RedisQueue } from "./_redis_queue.ts";
-import { DEAD_ADD, DEAD_FLUSH, DEAD_TAKE, runScript, type Script } from "./_redis_scripts.ts";
+import { RedisQueue } from "./_redis_queue.ts";
 import { RedisSession } from "./_redis_session.ts";
-import { addSetMember, deleteMarker, flushTallies, incrCounter } from "./_redis_tallies.ts";
-import { checkIncrement, checkMember, checkTallyTtl } from "./_tally.ts";
+import { waitForResult } from "./_redis_result_wait.ts";
+import { RedisTallies } from "./_redis_tallies.ts";
 
 /** Options of the Redis storages: where to connect, and how `dequeue` waits. */
 export interface RedisStorageOptions extends RedisConnectOptions {
@@ -67,9 +59,6 @@ export interface RedisStorageOptions extends RedisConnectOptions {
    */
   notifyResult?: boolean;
 }
-
-/** The longest single wait of `waitForData`, in ms: a wait without end looks again this often. */
-const MAX_RESULT_WAIT = 60_000;
 
 /** Keys per script of `peekMany` (Lua's `unpack` takes a few thousand at most). */
 const PEEK_CHUNK = 1000;
@@ -102,6 +91,8 @@ export abstract class RedisStorageBase implements Storage {
   #queue: RedisQueue;
   #results: ResultModel;
   #session: RedisSession;
+  #tallies: RedisTallies;
+  #dead: RedisDeadLetters;
   // Calls made in the same turn of the event loop share one round trip (see _batch.ts).
   #peeks = new Batcher<string, Uint8Array | null>(async (keys) => {
     return await this.#results.peekMany(await this.#context(), keys);
@@ -133,7 +124,10 @@ export abstract class RedisStorageBase implements Storage {
     checkBoolean("blocking", blocking);
     this.#notifyResult = checkBoolean("notifyResult", notifyResult);
     if (this.#notifyResult) {
-      this.waitForData = (key, timeout, signal) => this.#waitForData(key, timeout, signal);
+      this.waitForData = (key, timeout, signal) => {
+        const context = () => this.#context();
+        return waitForResult(this.#session, this.#results, context, key, timeout, signal);
+      };
     }
     const model = this.queueModel();
     this.#results = this.resultModel();
@@ -152,6 +146,8 @@ export abstract class RedisStorageBase implements Storage {
     this.location = plan.address;
     this.#session = new RedisSession(plan, new.target.name, name);
     this.#keys = redisKeys(name);
+    this.#tallies = new RedisTallies(this.#session, this.#keys);
+    this.#dead = new RedisDeadLetters(this.#session, this.#keys);
     this.#queue = new RedisQueue({
       model,
       session: this.#session,
@@ -175,22 +171,13 @@ export abstract class RedisStorageBase implements Storage {
    */
   protected abstract resultModel(): ResultModel;
 
-  /** The connection, opened on first use. */
-  #connection(): Promise<RedisConnection> {
-    return this.#session.connection();
-  }
-
   async #context(): Promise<RedisContext> {
     return {
-      connection: await this.#connection(),
+      connection: await this.#session.connection(),
       keys: this.#keys,
       expireTime: this.#expireTime,
       notifyResult: this.#notifyResult,
     };
-  }
-
-  async #run(script: Script, keys: string[], args: RedisArgument[] = []): Promise<RedisReply> {
-    return await runScript(await this.#connection(), script, keys, args);
   }
 
   /** Adds a message to the queue (messages enqueued together go in one command). */
@@ -311,25 +298,6 @@ export abstract class RedisStorageBase implements Storage {
     return await this.#results.has(await this.#context(), key);
   }
 
-  async #waitForData(key: string, timeout: number, signal?: AbortSignal): Promise<boolean> {
-    const deadline = timeout === Infinity
-      ? Infinity
-      : Date.now() + checkNumber("timeout", timeout, ">= 0");
-    const context = await this.#context();
-    while (!signal?.aborted) {
-      if (await this.#results.ready(context, key)) return true;
-      const remaining = Math.min(deadline - Date.now(), MAX_RESULT_WAIT);
-      if (remaining <= 0) return false;
-      try {
-        await this.#session.wait(this.#keys.resultNotify + key, remaining / 1000, signal);
-      } catch (error) {
-        if (this.#session.closed) return false;
-        throw error;
-      }
-    }
-    return false;
-  }
-
   /** Stores the value if the key is empty, atomically; with `ttl` (seconds) the key expires. */
   async putIfEmpty(
     key: string,
@@ -360,32 +328,28 @@ export abstract class RedisStorageBase implements Storage {
   }
 
   /** Removes a marker of `enqueueOnce`, in one script; `true` when it was set. */
-  async deleteMarker(marker: string): Promise<boolean> {
-    return await deleteMarker(await this.#connection(), this.#keys, marker);
+  deleteMarker(marker: string): Promise<boolean> {
+    return this.#tallies.deleteMarker(marker);
   }
 
   /** Adds `by` to a counter (created with `ttl`), in one script; resolves to its new value. */
-  async incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
-    const step = checkIncrement(by);
-    const ttl = checkTallyTtl(options);
-    return await incrCounter(await this.#connection(), this.#keys, key, step, ttl);
+  incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
+    return this.#tallies.incr(key, by, options);
   }
 
   /** Removes a counter; `true` when there was one. */
-  async deleteCounter(key: string): Promise<boolean> {
-    return await (await this.#connection()).del([this.#keys.counters + key]) > 0;
+  deleteCounter(key: string): Promise<boolean> {
+    return this.#tallies.deleteCounter(key);
   }
 
   /** Adds a member to a set (created with `ttl`), in one script; resolves to the set's size. */
-  async addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
-    const checked = checkMember(member);
-    const ttl = checkTallyTtl(options);
-    return await addSetMember(await this.#connection(), this.#keys, key, checked, ttl);
+  addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
+    return this.#tallies.addMember(key, member, options);
   }
 
   /** Removes a member set; `true` when there was one. */
-  async deleteMembers(key: string): Promise<boolean> {
-    return await (await this.#connection()).del([this.#keys.memberSets + key]) > 0;
+  deleteMembers(key: string): Promise<boolean> {
+    return this.#tallies.deleteMembers(key);
   }
 
   /** How many keys are stored. */
@@ -404,32 +368,23 @@ export abstract class RedisStorageBase implements Storage {
   }
 
   /** Moves a message aside and acks `receipt`, in one script; resolves to the dead letter's id. */
-  async addDeadLetter(
-    data: Uint8Array,
-    reason: string,
-    receipt: string | null = null,
-  ): Promise<string> {
-    const { dead, sequence, leases, leased } = this.#keys;
-    const args = [packDeadLetter(data, reason), receipt ?? ""];
-    return String(await this.#run(DEAD_ADD, [dead, sequence, leases, leased], args));
+  addDeadLetter(data: Uint8Array, reason: string, receipt: string | null = null): Promise<string> {
+    return this.#dead.add(data, reason, receipt);
   }
 
   /** The dead letters, oldest first, at most `limit`. */
-  async deadLetters(limit?: number): Promise<DeadLetter[]> {
-    return (await firstMembers(this.#session, this.#keys.dead, limit)).map(unpackDeadLetter);
+  deadLetters(limit?: number): Promise<DeadLetter[]> {
+    return this.#dead.list(limit);
   }
 
   /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */
-  async takeDeadLetter(id: string): Promise<Uint8Array | null> {
-    const connection = await this.#connection();
-    if (!/^\d{1,15}$/.test(id)) return null;
-    const member = await runScript(connection, DEAD_TAKE, [this.#keys.dead], [id]);
-    return member instanceof Uint8Array ? unpackDeadLetter(member).data : null;
+  takeDeadLetter(id: string): Promise<Uint8Array | null> {
+    return this.#dead.take(id);
   }
 
   /** Removes every dead letter; resolves to how many there were. */
-  async flushDeadLetters(): Promise<number> {
-    return await this.#run(DEAD_FLUSH, [this.#keys.dead]) as number;
+  flushDeadLetters(): Promise<number> {
+    return this.#dead.flush();
   }
 
   /**
@@ -443,7 +398,7 @@ export abstract class RedisStorageBase implements Storage {
     const names = [queue, leases, leased, notify, schedule, schedulePriorities, markers];
     await context.connection.del([...names, values, expiries, dead]);
     await this.#results.flush(context);
-    await flushTallies(context.connection, this.#keys);
+    await this.#tallies.flush();
   }
 
   /**

@@ -207,6 +207,16 @@ const SQL = {
 export type Statements = { [K in keyof typeof SQL]: StatementSync };
 
 /**
+ * The `data` column of the rows a statement returned (queued, scheduled or dead messages).
+ *
+ * @param rows The rows, each with a `data` column.
+ * @returns Each row's `data`, in order.
+ */
+export function dataOf(rows: unknown[]): Uint8Array[] {
+  return (rows as { data: Uint8Array }[]).map((row) => row.data);
+}
+
+/**
  * Prepares every statement the storage runs, once per connection; `(next)`
  * in a statement stands for the `next` subquery (the first `LIMIT ?` waiting
  * messages of a queue, in dequeue order).

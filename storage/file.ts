@@ -21,7 +21,6 @@
  * @module
  */
 import { mkdirSync } from "node:fs";
-import { rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type {
   DeadLetter,
@@ -35,34 +34,20 @@ import type {
   Storage,
   TallyOptions,
 } from "./base.ts";
-import { checkInteger, checkNumber, checkText, optionError } from "../_options.ts";
+import { checkInteger, checkNumber } from "../_options.ts";
 import { closedError } from "./_check.ts";
 import { FileDeadLetters } from "./_file_dead.ts";
-import { FOLDERS, list, QUEUE, QueueFolder, SWEEP_INTERVAL, TMP } from "./_file_folder.ts";
+import { FOLDERS, nowAndThen, QueueFolder } from "./_file_folder.ts";
 import { FileKeyValues } from "./_file_kv.ts";
-import { FileLeases } from "./_file_leases.ts";
 import { FileMarkers } from "./_file_markers.ts";
+import { queueName, scheduleName } from "./_file_names.ts";
+import { checkFileOptions, type FileStorageOptions } from "./_file_options.ts";
+import { FileQueue } from "./_file_queue.ts";
 import { FileSchedule } from "./_file_schedule.ts";
-import { queueName, scheduleName, timeOf } from "./_file_names.ts";
 import { FileTallies } from "./_file_tallies.ts";
-import { checkIncrement, checkMember, checkOnceItems, checkTallyTtl } from "./_tally.ts";
+import { checkOnceItems } from "./_tally.ts";
 
-/** Options of {@linkcode FileStorage}. */
-export interface FileStorageOptions {
-  /** The folder that holds the queues; each queue name gets its own sub-folder. Required. */
-  path: string;
-  /**
-   * How many levels of sub-folders (named by the first characters of the
-   * key's md5) spread the result files, from 0 to 4.
-   * @default 2
-   */
-  levels?: number;
-}
-
-/** How many files `enqueueMany` writes at once. */
-const BATCH = 64;
-/** Files left in `tmp/` by a crash are removed by `flushAll` once this old (ms). */
-const TMP_MAX_AGE = 60_000;
+export type { FileStorageOptions } from "./_file_options.ts";
 
 /**
  * Keeps each queue in a folder of its own under `path`, as files whose names
@@ -101,15 +86,13 @@ export class FileStorage implements Storage {
   readonly location: string;
 
   #folder: QueueFolder;
-  #leases: FileLeases;
+  #queue: FileQueue;
   #values: FileKeyValues;
   #schedule: FileSchedule;
   #markers: FileMarkers;
   #dead: FileDeadLetters;
   #tallies: FileTallies;
   #closed = false;
-  /** When this client last deleted expired keys and markers (epoch ms); 0: not yet. */
-  #lastSweep = 0;
 
   /**
    * Creates the queue's folders if they do not exist.
@@ -120,31 +103,21 @@ export class FileStorage implements Storage {
    *   string, or `levels` is not an integer from 0 to 4.
    */
   constructor(name: string, options: FileStorageOptions) {
-    const { path, levels = 2 } = options ?? {};
-    if (typeof name !== "string" || /^\.{0,2}$|[/\\\0]/.test(name)) {
-      throw optionError("name", name, 'a folder name (not empty, no "/" or "\\", not "." or "..")');
-    }
-    checkText("path", path);
-    checkInteger("levels", levels, 0, 4);
+    const { root, levels } = checkFileOptions(name, options);
     this.name = name;
-    const root = join(path, name);
     this.location = resolve(root);
     for (const folder of FOLDERS) mkdirSync(join(root, folder), { recursive: true });
     this.#folder = new QueueFolder(root);
-    this.#leases = new FileLeases(this.#folder);
+    this.#queue = new FileQueue(this.#folder);
     this.#values = new FileKeyValues(this.#folder, levels, name);
     this.#schedule = new FileSchedule(this.#folder);
     this.#markers = new FileMarkers(this.#folder);
     this.#dead = new FileDeadLetters(this.#folder);
-    this.#tallies = new FileTallies(this.#folder, levels, name);
+    this.#tallies = new FileTallies(this.#folder, levels, name, () => this.#sweepNowAndThen());
   }
 
   #checkOpen(): void {
     if (this.#closed) throw closedError("FileStorage", this.name);
-  }
-
-  #path(...parts: string[]): string {
-    return this.#folder.path(...parts);
   }
 
   /** Adds a message to the queue; higher `priority` first, FIFO within one. */
@@ -155,16 +128,7 @@ export class FileStorage implements Storage {
   /** Adds several messages to the queue, in order. */
   async enqueueMany(items: ReadonlyArray<{ data: Uint8Array; priority?: number }>): Promise<void> {
     this.#checkOpen();
-    const names = items.map(({ priority }) => queueName(priority));
-    const temps: string[] = [];
-    for (let start = 0; start < items.length; start += BATCH) {
-      const batch = items.slice(start, start + BATCH);
-      temps.push(...await Promise.all(batch.map(({ data }) => this.#folder.writeTemp(data))));
-    }
-    // Renamed one by one, so that no reader sees a later message before an earlier one.
-    for (const [index, temp] of temps.entries()) {
-      await rename(temp, this.#path(QUEUE, names[index]));
-    }
+    await this.#queue.add(items);
   }
 
   /** Takes the next message by renaming its file (into `leases/` with a lease); `null` if none. */
@@ -172,24 +136,13 @@ export class FileStorage implements Storage {
     this.#checkOpen();
     const { lease = 0, signal } = options;
     checkNumber("lease", lease, ">= 0");
-    if (signal?.aborted) return null;
-    await this.#leases.recoverExpired();
-    for (const name of await list(this.#path(QUEUE))) {
-      if (lease > 0) {
-        const delivery = await this.#leases.take(name, lease);
-        if (delivery) return delivery;
-        continue;
-      }
-      const data = await this.#folder.claim(this.#path(QUEUE, name));
-      if (data) return { data, receipt: null };
-    }
-    return null;
+    return signal?.aborted ? null : await this.#queue.take(lease);
   }
 
   /** Removes a leased message for good; unknown or outdated receipts are ignored. */
   async ack(receipt: string): Promise<void> {
     this.#checkOpen();
-    await this.#leases.ack(receipt);
+    await this.#queue.ack(receipt);
   }
 
   /** Removes `deleteKeys`, stores `result`, then acks `receipt` (files have no transactions: in that order). */
@@ -203,35 +156,31 @@ export class FileStorage implements Storage {
   /** Extends these leases to `lease` seconds from now; unknown receipts are ignored. */
   async renew(receipts: readonly string[], lease: number): Promise<void> {
     this.#checkOpen();
-    checkNumber("lease", lease, ">= 0");
-    for (const receipt of receipts) await this.#leases.renew(receipt, lease);
+    await this.#queue.renew(receipts, checkNumber("lease", lease, ">= 0"));
   }
 
   /** Puts a leased message back on the queue at once, in its old place. */
   async release(receipt: string): Promise<void> {
     this.#checkOpen();
-    await this.#leases.release(receipt);
+    await this.#queue.release(receipt);
   }
 
   /** How many messages are waiting (leased ones excluded). */
   async queueSize(): Promise<number> {
     this.#checkOpen();
-    await this.#leases.recoverExpired();
-    return (await list(this.#path(QUEUE))).length;
+    return await this.#queue.size();
   }
 
   /** The waiting messages in dequeue order, at most `limit` of them. */
   async enqueuedItems(limit?: number): Promise<Uint8Array[]> {
     this.#checkOpen();
-    await this.#leases.recoverExpired();
-    return await this.#folder.readFirst(QUEUE, limit);
+    return await this.#queue.items(limit);
   }
 
   /** Empties the queue, leased messages included. */
   async flushQueue(): Promise<void> {
     this.#checkOpen();
-    await this.#folder.empty(QUEUE);
-    await this.#leases.flush();
+    await this.#queue.flush();
   }
 
   /** Adds a message to the schedule, to be run at `eta` (epoch ms) and enqueued with `priority`. */
@@ -320,14 +269,11 @@ export class FileStorage implements Storage {
    * passed, at most once a minute per client (expired ones read as absent
    * meanwhile).
    */
-  async #sweepNowAndThen(): Promise<void> {
-    const now = Date.now();
-    if (now - this.#lastSweep < SWEEP_INTERVAL) return;
-    this.#lastSweep = now;
+  #sweepNowAndThen = nowAndThen(async (now) => {
     await this.#values.sweepExpired();
     await this.#markers.sweepExpired(now);
     await this.#tallies.sweepExpired();
-  }
+  });
 
   /**
    * Enqueues `items` (schedules those with an `eta`) and sets `marker` for
@@ -362,10 +308,7 @@ export class FileStorage implements Storage {
    */
   async incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
     this.#checkOpen();
-    const step = checkIncrement(by);
-    const ttl = checkTallyTtl(options);
-    if (ttl !== undefined) await this.#sweepNowAndThen();
-    return await this.#tallies.incr(key, step, ttl);
+    return await this.#tallies.incr(key, by, options);
   }
 
   /** Removes a counter; `true` when there was one. */
@@ -380,10 +323,7 @@ export class FileStorage implements Storage {
    */
   async addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
     this.#checkOpen();
-    const checked = checkMember(member);
-    const ttl = checkTallyTtl(options);
-    if (ttl !== undefined) await this.#sweepNowAndThen();
-    return await this.#tallies.addMember(key, checked, ttl);
+    return await this.#tallies.addMember(key, member, options);
   }
 
   /** Removes a member set; `true` when there was one. */
@@ -468,10 +408,7 @@ export class FileStorage implements Storage {
     await this.flushDeadLetters();
     await this.#markers.flush();
     await this.#tallies.flush();
-    const old = Date.now() - TMP_MAX_AGE;
-    for (const name of await list(this.#path(TMP))) {
-      if (timeOf(name) < old) await rm(this.#path(TMP, name), { recursive: true, force: true });
-    }
+    await this.#folder.removeStaleTemps();
   }
 
   /** Refuses further calls; the files stay. Idempotent. */

@@ -21,8 +21,9 @@ import { checkFunction, checkInteger, checkNumber } from "../_options.ts";
 import { checkLimit, checkStorageName, closedError, settle } from "./_check.ts";
 import { Heap } from "./_heap.ts";
 import { MemoryKeyValues } from "./_memory_kv.ts";
-import { ExpiringEntries } from "./_memory_entries.ts";
-import { checkIncrement, checkMember, checkOnceItems, checkTallyTtl } from "./_tally.ts";
+import { MemoryQueue, type Message } from "./_memory_queue.ts";
+import { MemoryTallies } from "./_memory_tallies.ts";
+import { checkOnceItems } from "./_tally.ts";
 
 /** Options of {@linkcode MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -34,29 +35,11 @@ export interface MemoryStorageOptions {
   clock?: () => number;
 }
 
-/** A queued message; `sequence` keeps FIFO order within a priority, also after a lease. */
-interface Message {
-  readonly data: Uint8Array;
-  readonly priority: number;
-  readonly sequence: number;
-}
-
-interface Lease {
-  readonly message: Message;
-  /** Epoch ms. */
-  until: number;
-}
-
 interface ScheduledItem {
   readonly data: Uint8Array;
   readonly eta: number;
   readonly priority: number;
   readonly sequence: number;
-}
-
-/** Higher priority first, then FIFO. */
-function queueOrder(a: Message, b: Message): number {
-  return b.priority - a.priority || a.sequence - b.sequence;
 }
 
 /** Soonest eta first, then in insertion order. */
@@ -100,14 +83,10 @@ export class MemoryStorage implements Storage {
   #closed = false;
   /** Counts messages, scheduled items, deliveries and dead letters: ids never repeat. */
   #sequence = 0;
-  #queue = new Heap<Message>(queueOrder);
-  #leases = new Map<string, Lease>();
+  #queue: MemoryQueue;
   #schedule = new Heap<ScheduledItem>(scheduleOrder);
   #data: MemoryKeyValues;
-  /** The markers of `enqueueOnce`. */
-  #markers: ExpiringEntries<true>;
-  #counters: ExpiringEntries<number>;
-  #members: ExpiringEntries<Set<string>>;
+  #tallies: MemoryTallies;
   #deadLetters = new Map<string, DeadLetter>();
 
   /**
@@ -121,10 +100,9 @@ export class MemoryStorage implements Storage {
     const { clock = Date.now } = options;
     this.name = checkStorageName(name);
     this.#clock = checkFunction("clock", clock);
+    this.#queue = new MemoryQueue(this.#clock, () => ++this.#sequence);
     this.#data = new MemoryKeyValues(this.#clock);
-    this.#markers = new ExpiringEntries(this.#clock);
-    this.#counters = new ExpiringEntries(this.#clock);
-    this.#members = new ExpiringEntries(this.#clock);
+    this.#tallies = new MemoryTallies(this.#clock);
   }
 
   /** Runs `fn` unless the storage is closed; a throw becomes a rejection. */
@@ -138,17 +116,6 @@ export class MemoryStorage implements Storage {
   #message(data: Uint8Array, priority: number | undefined): Message {
     if (priority !== undefined) checkNumber("priority", priority);
     return { data: data.slice(), priority: priority ?? 0, sequence: ++this.#sequence };
-  }
-
-  /** Puts messages whose lease has expired back on the queue, in their old place. */
-  #recoverExpired(): void {
-    // Linear in the leased (in-flight) messages only, which the workers bound.
-    const now = this.#clock();
-    for (const [receipt, lease] of this.#leases) {
-      if (lease.until > now) continue;
-      this.#leases.delete(receipt);
-      this.#queue.push(lease.message);
-    }
   }
 
   /** Adds a message to the queue; higher `priority` first, FIFO within one. */
@@ -173,22 +140,13 @@ export class MemoryStorage implements Storage {
     return this.#run(() => {
       const { lease = 0, signal } = options;
       checkNumber("lease", lease, ">= 0");
-      if (signal?.aborted) return null;
-      this.#recoverExpired();
-      const message = this.#queue.pop();
-      if (message === undefined) return null;
-      if (lease === 0) return { data: message.data, receipt: null };
-      const receipt = `${message.sequence}:${++this.#sequence}`;
-      this.#leases.set(receipt, { message, until: this.#clock() + lease * 1000 });
-      return { data: message.data, receipt };
+      return signal?.aborted ? null : this.#queue.take(lease);
     });
   }
 
   /** Removes a leased message for good; an unknown or outdated receipt is ignored. */
   ack(receipt: string): Promise<void> {
-    return this.#run(() => {
-      this.#leases.delete(receipt);
-    });
+    return this.#run(() => this.#queue.ack(receipt));
   }
 
   /** Removes `deleteKeys`, stores `result`, then acks `receipt`, in one step. */
@@ -197,7 +155,7 @@ export class MemoryStorage implements Storage {
       const { deleteKeys = [], result } = options;
       for (const key of deleteKeys) this.#data.delete(key);
       if (result) this.#data.put(result.key, result.value);
-      if (receipt !== null) this.#leases.delete(receipt);
+      if (receipt !== null) this.#queue.ack(receipt);
     });
   }
 
@@ -205,45 +163,28 @@ export class MemoryStorage implements Storage {
   renew(receipts: readonly string[], lease: number): Promise<void> {
     return this.#run(() => {
       const until = this.#clock() + checkNumber("lease", lease, ">= 0") * 1000;
-      for (const receipt of receipts) {
-        const current = this.#leases.get(receipt);
-        if (current) current.until = until;
-      }
+      this.#queue.renew(receipts, until);
     });
   }
 
   /** Puts a leased message back on the queue at once, in its old place. */
   release(receipt: string): Promise<void> {
-    return this.#run(() => {
-      const lease = this.#leases.get(receipt);
-      if (lease === undefined) return;
-      this.#leases.delete(receipt);
-      this.#queue.push(lease.message);
-    });
+    return this.#run(() => this.#queue.release(receipt));
   }
 
   /** How many messages are waiting (leased ones excluded). */
   queueSize(): Promise<number> {
-    return this.#run(() => {
-      this.#recoverExpired();
-      return this.#queue.size;
-    });
+    return this.#run(() => this.#queue.size());
   }
 
   /** The waiting messages in dequeue order, the first `limit` of them when given. */
   enqueuedItems(limit?: number): Promise<Uint8Array[]> {
-    return this.#run(() => {
-      this.#recoverExpired();
-      return first(this.#queue.sorted(), limit).map((message) => message.data);
-    });
+    return this.#run(() => first(this.#queue.waiting(), limit).map((message) => message.data));
   }
 
   /** Empties the queue, leased messages included. */
   flushQueue(): Promise<void> {
-    return this.#run(() => {
-      this.#queue.clear();
-      this.#leases.clear();
-    });
+    return this.#run(() => this.#queue.clear());
   }
 
   /** Adds a message to the schedule, due at `eta` (epoch ms), to be enqueued with `priority`. */
@@ -352,47 +293,40 @@ export class MemoryStorage implements Storage {
     return this.#run(() => {
       const ttl = checkNumber("ttl", options?.ttl, "> 0");
       const checked = checkOnceItems(items);
-      if (this.#markers.get(marker)) return false;
+      if (this.#tallies.hasMarker(marker)) return false;
       for (const { data, priority, eta } of checked) {
         const message = this.#message(data, priority);
         if (eta === undefined) this.#queue.push(message);
         else this.#schedule.push({ ...message, eta });
       }
-      this.#markers.update(marker, true, () => true, ttl);
+      this.#tallies.setMarker(marker, ttl);
       return true;
     });
   }
 
   /** Removes a marker of `enqueueOnce`; `true` when it was set. */
   deleteMarker(marker: string): Promise<boolean> {
-    return this.#run(() => this.#markers.delete(marker));
+    return this.#run(() => this.#tallies.deleteMarker(marker));
   }
 
   /** Adds `by` to a counter (created with `ttl`) and resolves to its new value. */
   incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
-    return this.#run(() => {
-      const step = checkIncrement(by);
-      return this.#counters.update(key, step, (count) => count + step, checkTallyTtl(options));
-    });
+    return this.#run(() => this.#tallies.incr(key, by, options));
   }
 
   /** Removes a counter; `true` when there was one. */
   deleteCounter(key: string): Promise<boolean> {
-    return this.#run(() => this.#counters.delete(key));
+    return this.#run(() => this.#tallies.deleteCounter(key));
   }
 
   /** Adds a member to a set (created with `ttl`) and resolves to the set's size. */
   addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
-    return this.#run(() => {
-      const name = checkMember(member);
-      const ttl = checkTallyTtl(options);
-      return this.#members.update(key, new Set([name]), (set) => set.add(name), ttl).size;
-    });
+    return this.#run(() => this.#tallies.addMember(key, member, options));
   }
 
   /** Removes a member set; `true` when there was one. */
   deleteMembers(key: string): Promise<boolean> {
-    return this.#run(() => this.#members.delete(key));
+    return this.#run(() => this.#tallies.deleteMembers(key));
   }
 
   /** How many keys are stored (expired ones excluded). */
@@ -417,7 +351,7 @@ export class MemoryStorage implements Storage {
     return this.#run(() => {
       const id = String(++this.#sequence);
       this.#deadLetters.set(id, { id, reason, data: data.slice(), at: new Date(this.#clock()) });
-      if (receipt !== null) this.#leases.delete(receipt);
+      if (receipt !== null) this.#queue.ack(receipt);
       return id;
     });
   }
@@ -467,12 +401,9 @@ export class MemoryStorage implements Storage {
 
   #clear(): void {
     this.#queue.clear();
-    this.#leases.clear();
     this.#schedule.clear();
     this.#data.clear();
-    this.#markers.clear();
-    this.#counters.clear();
-    this.#members.clear();
+    this.#tallies.clear();
     this.#deadLetters.clear();
   }
 }

@@ -18,30 +18,21 @@ import type {
   Storage,
   TallyOptions,
 } from "./base.ts";
-import { checkInteger, checkNumber } from "../_options.ts";
+import { checkNumber } from "../_options.ts";
 import { checkLimit, checkStorageName } from "./_check.ts";
-import type { Statements } from "./_sqlite_schema.ts";
+import { dataOf, type Statements } from "./_sqlite_schema.ts";
 import { checkSqliteOptions, type SqliteStorageOptions } from "./_sqlite_open.ts";
 import { SqliteConnection } from "./_sqlite_connection.ts";
 import { fileSignal } from "./_sqlite_wait.ts";
 import { parseReceipt, recoverExpired, runSteps, type Step, writesOf } from "./_sqlite_steps.ts";
 import { Batcher } from "./_batch.ts";
-import { checkIncrement, checkMember, checkOnceItems, checkTallyTtl } from "./_tally.ts";
-import {
-  addSetMember,
-  deleteCounter,
-  deleteMemberSet,
-  incrCounter,
-  sweepExpired,
-} from "./_sqlite_tallies.ts";
+import { checkOnceItems } from "./_tally.ts";
+import { SqliteDeadLetters } from "./_sqlite_dead.ts";
+import { SqliteKeyValues } from "./_sqlite_kv.ts";
+import { SqliteSchedule } from "./_sqlite_schedule.ts";
+import { SqliteTallies } from "./_sqlite_tallies.ts";
 
 export type { SqliteStorageOptions } from "./_sqlite_open.ts";
-
-/**
- * How often (ms) a connection deletes expired keys, counters and member sets,
- * when it writes one with a ttl.
- */
-const SWEEP_INTERVAL = 60_000;
 
 /** How often a blocking `dequeue` looks again when the file cannot be watched, in ms. */
 const POLL_MS = 50;
@@ -57,11 +48,6 @@ const FLUSH_ALL = [
   "flushMemberSets",
   "flushDead",
 ] as const;
-
-/** The `data` column of each row. */
-function dataOf(rows: unknown[]): Uint8Array[] {
-  return (rows as { data: Uint8Array }[]).map((row) => row.data);
-}
 
 /** `limit` of the listing methods: `undefined` is all (`-1` for SQLite). */
 function sqlLimit(limit: number | undefined): number {
@@ -96,8 +82,10 @@ export class SqliteStorage implements Storage {
   #connection: SqliteConnection;
   /** Receipts are `<row id>:<prefix><counter>`: unique per delivery across connections. */
   #tokenPrefix = crypto.randomUUID().slice(0, 13);
-  /** When this connection last deleted expired rows (epoch ms); 0: not yet. */
-  #lastSweep = 0;
+  #schedule: SqliteSchedule;
+  #values: SqliteKeyValues;
+  #tallies: SqliteTallies;
+  #dead: SqliteDeadLetters;
   #deliveries = 0;
   #readTimeout: number;
   #wake: ReturnType<typeof fileSignal>;
@@ -121,6 +109,14 @@ export class SqliteStorage implements Storage {
     this.#readTimeout = settings.readTimeout;
     this.location = filename === ":memory:" ? filename : resolve(filename);
     this.#connection = new SqliteConnection(settings, this.name);
+    this.#schedule = new SqliteSchedule(this.#connection, this.name);
+    this.#tallies = new SqliteTallies(this.#connection, this.name);
+    this.#values = new SqliteKeyValues(
+      this.#connection,
+      this.name,
+      (sql, now) => this.#tallies.sweepNowAndThen(sql, now),
+    );
+    this.#dead = new SqliteDeadLetters(this.#connection, this.name);
     const memory = filename === ":memory:";
     const path = resolve(filename);
     // Outside WAL mode a commit rewrites the database file itself.
@@ -246,79 +242,49 @@ export class SqliteStorage implements Storage {
 
   /** Schedules a message for `eta` (epoch ms), to be enqueued with `priority`. */
   addToSchedule(data: Uint8Array, eta: number, priority?: number): Promise<void> {
-    return this.#run((sql) => {
-      const checked = checkNumber("priority", priority ?? 0);
-      sql.schedule.run(this.name, data, checkNumber("eta", eta), checked);
-    });
+    return this.#schedule.add(data, eta, priority);
   }
 
   /** Moves up to `limit` due messages to the queue, soonest first, in one transaction. */
   async moveDue(now: number, limit: number): Promise<Uint8Array[]> {
-    const moved = await this.#connection.transaction((sql) => {
-      const rows = sql.due.all(
-        this.name,
-        checkNumber("now", now),
-        checkInteger("limit", limit, 1),
-      ) as unknown[] as { id: number; data: Uint8Array; priority: number }[];
-      for (const row of rows) {
-        sql.enqueue.run(this.name, row.data, row.priority);
-        sql.unschedule.run(row.id);
-      }
-      return dataOf(rows);
-    });
+    const moved = await this.#schedule.moveDue(now, limit);
     if (moved.length > 0) this.#wake.signal.notify();
     return moved;
   }
 
   /** Removes and returns the messages due at `now` (epoch ms), soonest first, in one statement. */
   readSchedule(now: number): Promise<Uint8Array[]> {
-    return this.#run((sql) => {
-      const rows = sql.readSchedule.all(this.name, checkNumber("now", now)) as {
-        id: number;
-        data: Uint8Array;
-        eta: number;
-      }[];
-      // RETURNING yields rows in no particular order.
-      return dataOf(rows.sort((a, b) => a.eta - b.eta || a.id - b.id));
-    });
+    return this.#schedule.takeDue(now);
   }
 
   /** How many messages are scheduled. */
   scheduleSize(): Promise<number> {
-    return this.#run((sql) => (sql.scheduleSize.get(this.name) as { n: number }).n);
+    return this.#schedule.size();
   }
 
   /** The scheduled messages, soonest first. */
   scheduledItems(limit?: number): Promise<Uint8Array[]> {
-    return this.#run((sql) => dataOf(sql.scheduleItems.all(this.name, sqlLimit(limit))));
+    return this.#schedule.items(sqlLimit(limit));
   }
 
   /** Deletes every scheduled message. */
   flushSchedule(): Promise<void> {
-    return this.#run((sql) => void sql.flushSchedule.run(this.name));
+    return this.#schedule.flush();
   }
 
   /** Stores a value, replacing any other and clearing its expiry. */
   putData(key: string, value: Uint8Array): Promise<void> {
-    return this.#run((sql) => void sql.put.run(this.name, key, value));
+    return this.#values.put(key, value);
   }
 
   /** Reads a live value without removing it. */
   peekData(key: string): Promise<Uint8Array | null> {
-    return this.#run((sql) => {
-      const row = sql.peek.get(this.name, key, Date.now()) as { value: Uint8Array } | undefined;
-      return row ? row.value : null;
-    });
+    return this.#values.peek(key);
   }
 
   /** Reads and removes a value in one statement (an expired one reads as absent). */
   popData(key: string): Promise<Uint8Array | null> {
-    return this.#run((sql) => {
-      const row = sql.pop.get(this.name, key) as
-        | { value: Uint8Array; expires: number | null }
-        | undefined;
-      return row && (row.expires === null || row.expires > Date.now()) ? row.value : null;
-    });
+    return this.#values.pop(key);
   }
 
   /** Removes a value; `true` when a live one was there. */
@@ -333,20 +299,12 @@ export class SqliteStorage implements Storage {
 
   /** Stores the value if the key is empty or expired, in one statement; `true` when it did. */
   putIfEmpty(key: string, value: Uint8Array, options: PutIfEmptyOptions = {}): Promise<boolean> {
-    return this.#run((sql) => {
-      const now = Date.now();
-      const { ttl } = options;
-      const expires = ttl === undefined ? null : now + checkNumber("ttl", ttl, "> 0") * 1000;
-      if (expires !== null) this.#sweep(sql, now);
-      return sql.putIfEmpty.run(this.name, key, value, expires, now).changes > 0;
-    });
+    return this.#values.putIfEmpty(key, value, options);
   }
 
   /** Deletes the key only while it holds exactly `value`, in one statement; `true` when it did. */
   deleteIfEquals(key: string, value: Uint8Array): Promise<boolean> {
-    return this.#run((sql) => {
-      return sql.deleteIfEquals.run(this.name, key, value, Date.now()).changes > 0;
-    });
+    return this.#values.deleteIfEquals(key, value);
   }
 
   /**
@@ -376,103 +334,62 @@ export class SqliteStorage implements Storage {
 
   /** Removes a live marker of `enqueueOnce`, in one statement; `true` when it was set. */
   deleteMarker(marker: string): Promise<boolean> {
-    return this.#run((sql) => sql.deleteMarker.run(this.name, marker, Date.now()).changes > 0);
+    return this.#tallies.deleteMarker(marker);
   }
 
   /** Adds `by` to a counter (created with `ttl`), in one statement; resolves to its new value. */
-  async incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
-    const step = checkIncrement(by);
-    const ttl = checkTallyTtl(options);
-    return await this.#run((sql) => {
-      if (ttl !== undefined) this.#sweep(sql, Date.now());
-      return incrCounter(sql, this.name, key, step, ttl);
-    });
+  incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
+    return this.#tallies.incr(key, by, options);
   }
 
   /** Removes a counter, in one statement; `true` when a live one was there. */
   deleteCounter(key: string): Promise<boolean> {
-    return this.#run((sql) => deleteCounter(sql, this.name, key));
+    return this.#tallies.deleteCounter(key);
   }
 
   /** Adds a member to a set (created with `ttl`), in one transaction; resolves to its size. */
-  async addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
-    const checked = checkMember(member);
-    const ttl = checkTallyTtl(options);
-    if (ttl !== undefined) await this.#run((sql) => this.#sweep(sql, Date.now()));
-    return await this.#connection.transaction((sql) => {
-      return addSetMember(sql, this.name, key, checked, ttl);
-    });
+  addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
+    return this.#tallies.addMember(key, member, options);
   }
 
   /** Removes a member set, in one transaction; `true` when a live one was there. */
   deleteMembers(key: string): Promise<boolean> {
-    return this.#connection.transaction((sql) => deleteMemberSet(sql, this.name, key));
-  }
-
-  /**
-   * Deletes expired keys, counters and member sets once per
-   * `SWEEP_INTERVAL`: they read as absent, and deleting them keeps the
-   * tables from growing (a lock or a rate-limit window every minute).
-   */
-  #sweep(sql: Statements, now: number): void {
-    if (now - this.#lastSweep < SWEEP_INTERVAL) return;
-    this.#lastSweep = now;
-    sweepExpired(sql, this.name, now);
+    return this.#tallies.deleteMembers(key);
   }
 
   /** How many live keys are stored. */
   resultStoreSize(): Promise<number> {
-    return this.#run((sql) => (sql.kvSize.get(this.name, Date.now()) as { n: number }).n);
+    return this.#values.size();
   }
 
   /** Every live key and its value. */
   resultItems(): Promise<Map<string, Uint8Array>> {
-    return this.#run((sql) => {
-      const rows = sql.kvItems.all(this.name, Date.now()) as { key: string; value: Uint8Array }[];
-      return new Map(rows.map((row) => [row.key, row.value]));
-    });
+    return this.#values.items();
   }
 
   /** Deletes every key. */
   flushResults(): Promise<void> {
-    return this.#run((sql) => void sql.flushKv.run(this.name));
+    return this.#values.flush();
   }
 
   /** Stores a dead letter (ids are never reused) and acks `receipt`, in one transaction. */
   addDeadLetter(data: Uint8Array, reason: string, receipt: string | null = null): Promise<string> {
-    const leased = receipt === null ? null : parseReceipt(receipt);
-    return this.#connection.write(leased ? 2 : 1, (sql) => {
-      const row = sql.addDead.get(this.name, data, String(reason), Date.now()) as { id: number };
-      if (leased) sql.ack.run(...leased);
-      return String(row.id);
-    });
+    return this.#dead.add(data, reason, receipt);
   }
 
   /** The dead letters, oldest first. */
   deadLetters(limit?: number): Promise<DeadLetter[]> {
-    return this.#run((sql) => {
-      const rows = sql.deadLetters.all(this.name, sqlLimit(limit)) as {
-        id: number;
-        data: Uint8Array;
-        reason: string;
-        at: number;
-      }[];
-      return rows.map((row) => ({ ...row, id: String(row.id), at: new Date(row.at) }));
-    });
+    return this.#dead.list(sqlLimit(limit));
   }
 
   /** Removes one dead letter and returns its message, or `null` for an unknown id. */
   takeDeadLetter(id: string): Promise<Uint8Array | null> {
-    return this.#run((sql) => {
-      if (!/^\d{1,15}$/.test(id)) return null;
-      const row = sql.takeDead.get(this.name, Number(id)) as { data: Uint8Array } | undefined;
-      return row ? row.data : null;
-    });
+    return this.#dead.take(id);
   }
 
   /** Deletes every dead letter; resolves to how many there were. */
   flushDeadLetters(): Promise<number> {
-    return this.#run((sql) => Number(sql.flushDead.run(this.name).changes));
+    return this.#dead.flush();
   }
 
   /**
