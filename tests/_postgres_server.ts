@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -74,6 +74,24 @@ function run(user: ReturnType<typeof runAs>, binary: string, args: string[]): vo
 }
 
 /**
+ * Starts a shell that stops the cluster and deletes its folder once this
+ * process is gone: `pg_ctl` runs the server detached, and neither Deno's
+ * test runner (which runs no `exit` listeners, nor `after` hooks when tests
+ * are filtered) nor a killed test process would stop it otherwise.
+ */
+function watchdog(user: ReturnType<typeof runAs>, folder: string): ChildProcess {
+  const pgCtl = join(binaries!, "pg_ctl");
+  const stop = `${
+    user ? "runuser -u postgres -- " : ""
+  }'${pgCtl}' -D '${folder}/data' -m fast stop`;
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
+    `${stop} >/dev/null 2>&1; rm -rf '${folder}'`;
+  const child = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
+  child.unref();
+  return child;
+}
+
+/**
  * Creates a cluster in a temp folder and starts it on a free port; resolves
  * once it accepts connections (`pg_ctl -w`).
  *
@@ -119,6 +137,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     return Promise.resolve();
   };
   process.on("exit", stopNow);
+  const guard = watchdog(user, folder);
   await start();
   return {
     port,
@@ -131,6 +150,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     remove(): Promise<void> {
       stopNow();
       process.off("exit", stopNow);
+      guard.kill();
       rmSync(folder, { recursive: true, force: true });
       return Promise.resolve();
     },
