@@ -1,6 +1,6 @@
 /**
  * Huey with a storage chosen for you: `SqliteHuey` (the embedded default),
- * `RedisHuey` and its kinds, `FileHuey`, `MemoryHuey`, `BlackHoleHuey`.
+ * `RedisHuey` and its kinds, `PostgresHuey`, `FileHuey`, `MemoryHuey`, `BlackHoleHuey`.
  * Each takes the Huey options plus its storage's options.
  *
  * @module
@@ -11,6 +11,7 @@ import { BlackHoleStorage } from "./storage/blackhole.ts";
 import { FileStorage, type FileStorageOptions } from "./storage/file.ts";
 import { MemoryStorage } from "./storage/memory.ts";
 import { SqliteStorage, type SqliteStorageOptions } from "./storage/sqlite.ts";
+import { PostgresStorage, type PostgresStorageOptions } from "./storage/postgres.ts";
 import {
   PriorityRedisExpireStorage,
   PriorityRedisStorage,
@@ -136,4 +137,37 @@ function redisOptions(options: RedisStorageOptions): RedisStorageOptions {
     options;
   const redis = { url, host, port, username, password, db, client, blocking, readTimeout };
   return { ...redis, expireTime, notifyResult: options.notifyResult };
+}
+
+/**
+ * A Huey whose queue lives in PostgreSQL, for many consumers on many
+ * machines on a database you already run: `SKIP LOCKED` leases,
+ * `LISTEN`/`NOTIFY` wake-ups, tables in a schema named after the Huey.
+ * postgres.js is loaded on first use.
+ *
+ * @example
+ * ```ts
+ * import { PostgresHuey } from "./mod.ts";
+ * const huey = new PostgresHuey("my-app", { url: "postgres://localhost:5432/app" });
+ * console.assert(huey.storage.blocking && huey.storage.priority);
+ * await huey.close();
+ * ```
+ */
+export class PostgresHuey extends Huey {
+  /**
+   * @param name The queue's name, and the schema of its tables.
+   * @param options Huey options and Postgres options (`url` or `sql`, `blocking`, `readTimeout`, `createTables`).
+   */
+  constructor(name = "huey", options: HueyOptions & PostgresStorageOptions = {}) {
+    super(name, options);
+  }
+
+  protected override createStorage(
+    name: string,
+    options: HueyOptions & PostgresStorageOptions,
+  ): Storage {
+    const { url, sql, blocking, readTimeout, createTables } = options;
+    return options.storage ??
+      new PostgresStorage(name, { url, sql, blocking, readTimeout, createTables });
+  }
 }

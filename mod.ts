@@ -28,6 +28,7 @@ export {
   BlackHoleHuey,
   FileHuey,
   MemoryHuey,
+  PostgresHuey,
   PriorityRedisExpireHuey,
   PriorityRedisHuey,
   RedisExpireHuey,
@@ -108,6 +109,8 @@ export {
   RedisStorage,
 } from "./storage/redis.ts";
 export type { RedisConnection, RedisStorageOptions } from "./storage/redis.ts";
+export { POSTGRES_SCHEMA_VERSION, postgresSchemaSql, PostgresStorage } from "./storage/postgres.ts";
+export type { PostgresSql, PostgresStorageOptions } from "./storage/postgres.ts";
 export { FileStorage } from "./storage/file.ts";
 export type { FileStorageOptions } from "./storage/file.ts";
 export type {

@@ -1,5 +1,5 @@
 /**
- * The benchmark's task module: a Huey on Redis or SQLite with the trivial
+ * The benchmark's task module: a Huey on Redis, SQLite or PostgreSQL with the trivial
  * tasks the benchmark runs. Thread workers import it themselves, and find
  * the queue to serve in `BENCH_*` environment variables set by the bench
  * before it starts them; the bench builds its own Hueys with
@@ -9,16 +9,16 @@
  */
 import process from "node:process";
 import type { Huey } from "../huey.ts";
-import { RedisHuey, SqliteHuey } from "../huey_kinds.ts";
+import { PostgresHuey, RedisHuey, SqliteHuey } from "../huey_kinds.ts";
 import type { TaskWrapper } from "../wrapper.ts";
 
 /** Where a bench Huey keeps its queue. */
 export interface BenchTarget {
-  /** `redis` or `sqlite`. */
-  storage: "redis" | "sqlite";
+  /** `redis`, `sqlite` or `postgres`. */
+  storage: "redis" | "sqlite" | "postgres";
   /** The queue name. */
   queue: string;
-  /** The Redis URL (`redis`). */
+  /** The Redis or PostgreSQL URL (`redis`, `postgres`). */
   url?: string;
   /** The SQLite file (`sqlite`). */
   filename?: string;
@@ -56,6 +56,9 @@ export function createBenchHuey(target: BenchTarget, options: BenchAppOptions = 
   if (target.storage === "redis") {
     if (!target.url) throw new RangeError("A Redis bench target needs a url, got none");
     huey = new RedisHuey(target.queue, { url: target.url });
+  } else if (target.storage === "postgres") {
+    if (!target.url) throw new RangeError("A Postgres bench target needs a url, got none");
+    huey = new PostgresHuey(target.queue, { url: target.url });
   } else {
     if (!target.filename) throw new RangeError("A SQLite bench target needs a filename, got none");
     huey = new SqliteHuey(target.queue, { filename: target.filename, blocking: true });

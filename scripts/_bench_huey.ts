@@ -1,7 +1,7 @@
 /**
  * The benchmark's workloads run with huey: enqueue throughput, end-to-end
  * processing with greenlet and thread workers, and enqueue -> start latency,
- * on Redis and on SQLite.
+ * on Redis, on SQLite and on PostgreSQL.
  *
  * @module
  */
@@ -38,6 +38,7 @@ let files = 0;
 export function benchTarget(config: BenchConfig, storage: StorageKind, label: string): BenchTarget {
   const queue = uniqueQueue(label);
   if (storage === "redis") return { storage, queue, url: config.redisUrl };
+  if (storage === "postgres") return { storage, queue, url: config.postgresUrl };
   return { storage, queue, filename: join(config.folder, `bench-${++files}.db`) };
 }
 

@@ -1,6 +1,7 @@
 /**
- * Turns the benchmark's measurements into rows (huey, BullMQ, their ratio,
- * the target and whether it is met), a text table, and the JSON report.
+ * Turns the benchmark's measurements into rows (huey, its rival on the same
+ * storage: BullMQ on Redis, pg-boss on PostgreSQL; their ratio, the target
+ * and whether it is met), a text table, and the JSON report.
  *
  * @module
  */
@@ -23,20 +24,35 @@ export interface Target {
 export interface Row {
   key: string;
   label: string;
-  storage: "redis" | "sqlite";
+  storage: Measurement["storage"];
   unit: Unit;
   huey: number;
-  /** BullMQ's figure for the same workload on Redis; `null` for SQLite rows. */
-  bullmq: number | null;
-  /** huey / BullMQ. */
+  /** The rival on this storage: `BullMQ` (Redis), `pg-boss` (PostgreSQL); `null` for SQLite. */
+  rival: string | null;
+  /** The rival's figure for the same workload on the same storage, if it has one. */
+  other: number | null;
+  /** huey / the rival. */
   ratio: number | null;
   target: Target | null;
 }
 
-/** Targets of the issue: ratios against BullMQ, or absolute bounds. */
+/** The rival huey is compared with on each storage. */
+const RIVALS: Partial<Record<Measurement["storage"], string>> = {
+  redis: "BullMQ",
+  postgres: "pg-boss",
+};
+
+/** Targets of the issues: ratios against the rival, or absolute bounds. */
 function targetOf(key: string, storage: string, huey: number, ratio: number | null): Target | null {
   if (key.startsWith("e2e.") && storage === "sqlite") {
     return { text: ">= 20,000 tasks/s", met: huey >= 20_000 };
+  }
+  if (storage === "postgres") {
+    if (key.startsWith("e2e.") && ratio !== null) {
+      return { text: ">= 3x pg-boss", met: ratio >= 3 };
+    }
+    if (key === "latency.p99") return { text: "< 10 ms", met: huey < 10 };
+    return null;
   }
   if ((key.startsWith("e2e.") || key.startsWith("enqueue.")) && ratio !== null) {
     return { text: ">= 3x BullMQ", met: ratio >= 3 };
@@ -47,19 +63,20 @@ function targetOf(key: string, storage: string, huey: number, ratio: number | nu
 }
 
 /**
- * Pairs huey's measurements with BullMQ's (same key, on Redis), adds the
- * ratio and the target, and a row for the growth of consumer memory.
+ * Pairs huey's measurements with its rivals' (same key, same storage), adds
+ * the ratio and the target, and a row for the growth of consumer memory.
  */
-export function buildRows(huey: Measurement[], bullmq: Measurement[]): Row[] {
+export function buildRows(huey: Measurement[], rivals: Measurement[]): Row[] {
   const rows: Row[] = huey.map((measurement) => {
-    const other = measurement.storage === "redis"
-      ? bullmq.find((each) => each.key === measurement.key)
-      : undefined;
+    const other = rivals.find((each) => {
+      return each.key === measurement.key && each.storage === measurement.storage;
+    });
     const ratio = other ? measurement.value / other.value : null;
     return {
       ...measurement,
       huey: measurement.value,
-      bullmq: other?.value ?? null,
+      rival: RIVALS[measurement.storage] ?? null,
+      other: other?.value ?? null,
       ratio,
       target: targetOf(measurement.key, measurement.storage, measurement.value, ratio),
     };
@@ -76,7 +93,8 @@ export function buildRows(huey: Measurement[], bullmq: Measurement[]): Row[] {
       storage: "redis",
       unit: "MB",
       huey: hueyGrowth,
-      bullmq: growth(first.bullmq, last.bullmq),
+      rival: "BullMQ",
+      other: growth(first.other, last.other),
       ratio: null,
       target: kind === "rss" ? { text: "within 10 %", met: Math.abs(hueyGrowth) <= 10 } : null,
     });
@@ -94,13 +112,22 @@ function formatValue(value: number | null, unit: Unit, key: string): string {
 
 /** The rows as an aligned text table. */
 export function formatTable(rows: Row[]): string {
-  const header = ["workload", "storage", "unit", "huey", "BullMQ", "huey/BullMQ", "target", "met"];
+  const header = [
+    "workload",
+    "storage",
+    "unit",
+    "huey",
+    "rival",
+    "huey/rival",
+    "target",
+    "met",
+  ];
   const lines = rows.map((row) => [
     row.label,
     row.storage,
     row.key.endsWith(".growth") ? "%" : row.unit,
     formatValue(row.huey, row.unit, row.key),
-    formatValue(row.bullmq, row.unit, row.key),
+    row.other === null ? "-" : `${formatValue(row.other, row.unit, row.key)} ${row.rival}`,
     row.ratio === null ? "-" : `${row.ratio.toFixed(2)}x`,
     row.target?.text ?? "-",
     row.target ? (row.target.met ? "yes" : "NO") : "-",
@@ -130,6 +157,14 @@ function redisVersion(): string {
   }
 }
 
+function postgresVersion(): string {
+  try {
+    return execFileSync("psql", ["--version"], { encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
 function packageVersion(name: string): string {
   try {
     const url = new URL(`../node_modules/${name}/package.json`, import.meta.url);
@@ -152,12 +187,15 @@ export function machine(): Record<string, string | number> {
     bullmq: packageVersion("bullmq"),
     ioredis: packageVersion("ioredis"),
     redisClient: packageVersion("@redis/client"),
+    postgres: postgresVersion(),
+    pgBoss: packageVersion("pg-boss"),
+    postgresJs: packageVersion("postgres"),
   };
 }
 
 /** The JSON report: when, how, on what, and every row. */
 export function report(config: BenchConfig, rows: Row[], seconds: number): unknown {
-  const { folder: _folder, redisUrl: _url, ...settings } = config;
+  const { folder: _folder, redisUrl: _url, postgresUrl: _postgres, ...settings } = config;
   return {
     date: new Date().toISOString(),
     command: process.argv.slice(1).join(" "),

@@ -1,6 +1,7 @@
 /**
- * The benchmark: huey against BullMQ on the same throwaway Redis, plus huey
- * on a temporary SQLite file. It measures enqueue throughput, end-to-end
+ * The benchmark: huey against BullMQ on the same throwaway Redis, huey's
+ * PostgresHuey against pg-boss on the same throwaway PostgreSQL, plus huey on
+ * a temporary SQLite file. It measures enqueue throughput, end-to-end
  * processing (results stored, acks on) with greenlet and thread workers,
  * enqueue -> start latency with an idle consumer, and consumer memory over
  * many tasks; prints a table (huey, BullMQ, ratio, target) and writes the
@@ -8,7 +9,9 @@
  *
  * Usage: `npm run bench` (Node), `deno task bench`, or
  * `node scripts/bench.ts [--tasks 50000] [--rss-tasks 1000000] [--samples 1000]
- *  [--threads 2] [--json bench-results.json] [--quick]`
+ *  [--threads 2] [--json bench-results.json] [--storages redis,sqlite,postgres] [--quick]`
+ * (`--storages` picks the storages measured; BullMQ and the memory figures come with Redis,
+ * pg-boss with PostgreSQL, which is skipped with a warning when it is not installed).
  *
  * @module
  */
@@ -19,14 +22,31 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { configureLogging } from "../logger.ts";
 import { startRedis } from "../tests/_redis_server.ts";
+import { postgresSkip, startPostgres } from "../tests/_postgres_server.ts";
 import { bullEndToEnd, bullEnqueueThroughput, bullLatency } from "./_bench_bullmq.ts";
 import type { BenchConfig, Measurement } from "./_bench_common.ts";
 import { endToEnd, enqueueThroughput, latency } from "./_bench_huey.ts";
+import { bossEndToEnd, bossEnqueueThroughput, bossLatency } from "./_bench_pgboss.ts";
 import { consumerMemory } from "./_bench_memory.ts";
 import { buildRows, formatTable, report } from "./_bench_report.ts";
 
 const USAGE = "Usage: bench.ts [--tasks N] [--rss-tasks N] [--samples N] [--threads N] " +
-  "[--json FILE] [--quick]";
+  "[--json FILE] [--storages redis,sqlite,postgres] [--quick]";
+
+/** The storages the bench can measure. */
+const STORAGES = ["redis", "sqlite", "postgres"] as const;
+type Storage = typeof STORAGES[number];
+
+function storageList(text: string): Storage[] {
+  const names = text.split(",").map((name) => name.trim());
+  const unknown = names.filter((name) => !(STORAGES as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new RangeError(
+      `Option '--storages' takes a list of ${STORAGES.join(", ")}, got ${text}\n${USAGE}`,
+    );
+  }
+  return names as Storage[];
+}
 
 function positiveInteger(option: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -38,7 +58,12 @@ function positiveInteger(option: string, text: string | undefined, fallback: num
 }
 
 /** The settings from the command line (without the Redis URL and folder, set at start). */
-function settings(args: string[]): Omit<BenchConfig, "redisUrl" | "folder"> & { json: string } {
+function settings(
+  args: string[],
+): Omit<BenchConfig, "redisUrl" | "postgresUrl" | "folder"> & {
+  json: string;
+  storages: Storage[];
+} {
   const { values } = parseArgs({
     args,
     options: {
@@ -47,6 +72,7 @@ function settings(args: string[]): Omit<BenchConfig, "redisUrl" | "folder"> & { 
       samples: { type: "string" },
       threads: { type: "string" },
       json: { type: "string", default: "bench-results.json" },
+      storages: { type: "string", default: STORAGES.join(",") },
       quick: { type: "boolean", default: false },
     },
     strict: true,
@@ -63,6 +89,7 @@ function settings(args: string[]): Omit<BenchConfig, "redisUrl" | "folder"> & { 
     latencySamples: positiveInteger("samples", values.samples, quick ? 200 : 1_000),
     rssCheckpoints: [Math.min(10_000, rssTasks), rssTasks],
     json: values.json!,
+    storages: storageList(values.storages!),
   };
 }
 
@@ -70,15 +97,21 @@ function settings(args: string[]): Omit<BenchConfig, "redisUrl" | "folder"> & { 
  * Runs the in-process workloads once on a few tasks, for both systems, and
  * forgets the figures: both are then measured with their code compiled.
  */
-async function warmUp(config: BenchConfig): Promise<void> {
+async function warmUp(config: BenchConfig, storages: Storage[]): Promise<void> {
   const small = { ...config, tasks: Math.min(config.tasks, 5_000) };
   const setup = { workerType: "greenlet" as const, workers: 10 };
-  for (const storage of ["redis", "sqlite"] as const) {
+  for (const storage of storages) {
     await enqueueThroughput(small, storage);
     await endToEnd(small, storage, setup);
   }
-  await bullEnqueueThroughput(small);
-  await bullEndToEnd(small, setup);
+  if (storages.includes("redis")) {
+    await bullEnqueueThroughput(small);
+    await bullEndToEnd(small, setup);
+  }
+  if (storages.includes("postgres")) {
+    await bossEnqueueThroughput(small);
+    await bossEndToEnd(small, setup);
+  }
 }
 
 /** Runs one workload, logging its name and time on standard error. */
@@ -91,43 +124,72 @@ async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
 }
 
 async function main(): Promise<void> {
-  const { json, ...options } = settings(process.argv.slice(2));
+  const { json, storages: wanted, ...options } = settings(process.argv.slice(2));
   configureLogging({ level: "WARNING" });
   const started = performance.now();
-  const redis = await startRedis();
+  if (wanted.includes("postgres") && postgresSkip) console.warn(`Not measured: ${postgresSkip}`);
+  const storages = wanted.filter((storage) => storage !== "postgres" || !postgresSkip);
+  const redis = storages.includes("redis") ? await startRedis() : null;
+  const postgres = storages.includes("postgres") ? await startPostgres() : null;
   const folder = mkdtempSync(join(tmpdir(), "huey-bench-"));
-  const config: BenchConfig = { ...options, redisUrl: redis.url, folder };
+  const config: BenchConfig = {
+    ...options,
+    redisUrl: redis?.url ?? "",
+    postgresUrl: postgres?.url ?? "",
+    folder,
+  };
   const huey: Measurement[] = [];
-  const bullmq: Measurement[] = [];
+  const rivals: Measurement[] = [];
+  const withRedis = storages.includes("redis");
+  const withPostgres = storages.includes("postgres");
   try {
-    await step("warm-up, both systems", () => warmUp(config));
-    huey.push(...await step("huey enqueue, redis", () => enqueueThroughput(config, "redis")));
-    huey.push(...await step("huey enqueue, sqlite", () => enqueueThroughput(config, "sqlite")));
-    bullmq.push(...await step("BullMQ enqueue", () => bullEnqueueThroughput(config)));
+    await step("warm-up, every system", () => warmUp(config, storages));
+    for (const storage of storages) {
+      huey.push(
+        ...await step(`huey enqueue, ${storage}`, () => enqueueThroughput(config, storage)),
+      );
+    }
+    if (withRedis) {
+      rivals.push(...await step("BullMQ enqueue", () => bullEnqueueThroughput(config)));
+    }
+    if (withPostgres) {
+      rivals.push(...await step("pg-boss enqueue", () => bossEnqueueThroughput(config)));
+    }
     const setups = [
       ...config.concurrencies.map((workers) => ({ workerType: "greenlet" as const, workers })),
       { workerType: "thread" as const, workers: config.threads },
     ];
     for (const setup of setups) {
       const name = `${setup.workerType} x${setup.workers}`;
-      huey.push(
-        await step(`huey end-to-end ${name}, redis`, () => endToEnd(config, "redis", setup)),
-      );
-      huey.push(
-        await step(`huey end-to-end ${name}, sqlite`, () => endToEnd(config, "sqlite", setup)),
-      );
-      bullmq.push(await step(`BullMQ end-to-end ${name}`, () => bullEndToEnd(config, setup)));
+      for (const storage of storages) {
+        huey.push(
+          await step(`huey end-to-end ${name}, ${storage}`, () => endToEnd(config, storage, setup)),
+        );
+      }
+      if (withRedis) {
+        rivals.push(await step(`BullMQ end-to-end ${name}`, () => bullEndToEnd(config, setup)));
+      }
+      if (withPostgres && setup.workerType === "greenlet") {
+        rivals.push(await step(`pg-boss end-to-end ${name}`, () => bossEndToEnd(config, setup)));
+      }
     }
-    huey.push(...await step("huey latency, redis", () => latency(config, "redis")));
-    huey.push(...await step("huey latency, sqlite", () => latency(config, "sqlite")));
-    bullmq.push(...await step("BullMQ latency", () => bullLatency(config)));
-    huey.push(...await step("huey consumer memory", () => consumerMemory(config, "huey")));
-    bullmq.push(...await step("BullMQ consumer memory", () => consumerMemory(config, "bullmq")));
+    for (const storage of storages) {
+      huey.push(...await step(`huey latency, ${storage}`, () => latency(config, storage)));
+    }
+    if (withRedis) rivals.push(...await step("BullMQ latency", () => bullLatency(config)));
+    if (withPostgres) rivals.push(...await step("pg-boss latency", () => bossLatency(config)));
+    if (withRedis) {
+      huey.push(...await step("huey consumer memory", () => consumerMemory(config, "huey")));
+      rivals.push(
+        ...await step("BullMQ consumer memory", () => consumerMemory(config, "bullmq")),
+      );
+    }
   } finally {
-    await redis.stop();
+    await redis?.stop();
+    await postgres?.remove();
     rmSync(folder, { recursive: true, force: true });
   }
-  const rows = buildRows(huey, bullmq);
+  const rows = buildRows(huey, rivals);
   console.log(`\n${formatTable(rows)}\n`);
   const seconds = (performance.now() - started) / 1000;
   writeFileSync(json, JSON.stringify(report(config, rows, seconds), null, 2) + "\n");
@@ -135,5 +197,5 @@ async function main(): Promise<void> {
 }
 
 await main();
-// BullMQ and node-redis may leave sockets behind for a moment: do not wait for them.
+// BullMQ, node-redis and pg-boss may leave sockets behind for a moment: do not wait for them.
 process.exit(0);

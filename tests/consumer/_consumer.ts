@@ -183,7 +183,10 @@ export async function waitFor<T>(
 }
 
 /** Where a scenario's queue lives. */
-export type StorageChoice = { kind: "sqlite" } | { kind: "redis"; url: string };
+export type StorageChoice =
+  | { kind: "sqlite" }
+  | { kind: "redis"; url: string }
+  | { kind: "postgres"; url: string };
 
 /** One test's world: a temp folder, the app's environment, the test's own view of the app. */
 export interface Scenario {
@@ -220,9 +223,11 @@ export async function inScenario(
     HUEY_TEST_STORAGE: storage.kind,
     HUEY_TEST_DIR: dir,
     HUEY_TEST_NAME: `consumer-test-${process.pid}-${++scenarios}`,
-    ...(storage.kind === "redis"
+    ...(storage.kind === "sqlite"
+      ? { HUEY_TEST_DB: join(dir, "queue.db") }
+      : storage.kind === "redis"
       ? { HUEY_TEST_REDIS: storage.url }
-      : { HUEY_TEST_DB: join(dir, "queue.db") }),
+      : { HUEY_TEST_POSTGRES: storage.url }),
     ...extraEnv,
   };
   const app = createApp(env);
@@ -257,7 +262,7 @@ export async function inScenario(
     throw error;
   } finally {
     await Promise.all(mine.map((running) => running.kill()));
-    if (storage.kind === "redis") await app.huey.flush().catch(() => {});
+    if (storage.kind !== "sqlite") await app.huey.flush().catch(() => {});
     await app.huey.close();
     rmSync(dir, { recursive: true, force: true });
   }

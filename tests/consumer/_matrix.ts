@@ -1,8 +1,8 @@
 /**
  * The consumer tests that run the real CLI, for one storage and one worker
  * type: tasks and results, scheduled tasks, dead letters, hard timeouts,
- * dead workers, SIGINT, SIGTERM and kill -9. `tests/consumer/sqlite_test.ts`
- * and `redis_test.ts` run it for every worker type.
+ * dead workers, SIGINT, SIGTERM and kill -9. `tests/consumer/sqlite_test.ts`,
+ * `redis_test.ts` and `postgres_test.ts` run it for every worker type.
  *
  * @module
  */
@@ -21,7 +21,7 @@ import {
 
 /** What the suite needs to know. */
 export interface MatrixOptions {
-  /** Gives the storage (a Redis URL is known only once the server runs). */
+  /** Gives the storage (a Redis or PostgreSQL URL is known only once the server runs). */
   storage: () => StorageChoice;
   /** Skip every test, with this reason. */
   skip?: string;

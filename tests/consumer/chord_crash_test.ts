@@ -1,5 +1,5 @@
 /**
- * The chord crash test of issue 12 item 1: the real consumer CLI, on SQLite and on Redis,
+ * The chord crash test of issue 12 item 1: the real consumer CLI, on SQLite, Redis and PostgreSQL,
  * kills itself with SIGKILL at a step of a chord's completion (before the callback is enqueued,
  * after it is enqueued but before the last member's message is acknowledged, or at that
  * acknowledgement); a new consumer then finishes the chord. The callback runs exactly once, with
@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type RedisServer, redisSkip, startRedis } from "../_redis_server.ts";
+import { type PostgresServer, postgresSkip, startPostgres } from "../_postgres_server.ts";
 import { createChordApp, type KillStep } from "../fixtures/chord_tasks.ts";
 import {
   type CliProcess,
@@ -26,19 +27,23 @@ import {
 const CHORD_FIXTURE = join(ROOT, "tests", "fixtures", "chord_app.ts");
 
 let server: RedisServer | undefined;
+let postgres: PostgresServer | undefined;
 
 before(async () => {
   if (!redisSkip) server = await startRedis();
+  if (!postgresSkip) postgres = await startPostgres();
 });
 after(async () => {
   await killAll();
   await server?.stop();
+  await postgres?.remove();
 });
 
 const STEPS: KillStep[] = ["enqueueOnce", "deleteMembers", "ack"];
 const STORAGES: [string, () => StorageChoice, string | undefined][] = [
   ["SQLite", () => ({ kind: "sqlite" }), undefined],
   ["Redis", () => ({ kind: "redis", url: server!.url }), redisSkip],
+  ["PostgreSQL", () => ({ kind: "postgres", url: postgres!.url }), postgresSkip],
 ];
 
 for (const [label, storage, skip] of STORAGES) {

@@ -1,5 +1,5 @@
 // Many processes on one database (issue "Storages", item 5): 4 producer and 4 worker processes
-// share a SQLite file or a Redis server and run 20,000 tasks, each exactly once; a worker
+// share a SQLite file, a Redis server or a PostgreSQL database and run 20,000 tasks, each exactly once; a worker
 // killed with SIGKILL mid-task leaves its task to run again once the lease expires; and a
 // scheduler killed with SIGKILL while it moves 20,000 due tasks to the queue loses none and
 // doubles none (SPEC §8).
@@ -16,9 +16,11 @@ import { scriptCommand } from "../../_runtime.ts";
 import { Huey } from "../../huey.ts";
 import type { Storage } from "../../storage/base.ts";
 import { FileStorage } from "../../storage/file.ts";
+import { PostgresStorage } from "../../storage/postgres.ts";
 import { RedisStorage } from "../../storage/redis.ts";
 import { SqliteStorage } from "../../storage/sqlite.ts";
 import { type RedisServer, redisSkip, startRedis } from "../_redis_server.ts";
+import { type PostgresServer, postgresSkip, startPostgres } from "../_postgres_server.ts";
 
 const CHILD = fileURLToPath(new URL("./_multiprocess_child.ts", import.meta.url));
 const TASKS = 20_000;
@@ -26,14 +28,17 @@ const PROCESSES = 4;
 const children = new Set<ChildProcess>();
 const root = mkdtempSync(join(tmpdir(), "huey-multiprocess-"));
 let server: RedisServer | undefined;
+let postgres: PostgresServer | undefined;
 let unique = 0;
 
 before(async () => {
   if (!redisSkip) server = await startRedis();
+  if (!postgresSkip) postgres = await startPostgres();
 });
 after(async () => {
   for (const child of children) child.kill("SIGKILL");
   await server?.stop();
+  await postgres?.remove();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -88,6 +93,12 @@ const KINDS = [
     skip: redisSkip,
     target: () => server!.url,
     open: (target: string, name: string): Storage => new RedisStorage(name, { url: target }),
+  },
+  {
+    kind: "postgres",
+    skip: postgresSkip,
+    target: () => postgres!.url,
+    open: (target: string, name: string): Storage => new PostgresStorage(name, { url: target }),
   },
 ] as const;
 

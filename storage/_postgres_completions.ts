@@ -1,0 +1,62 @@
+/**
+ * The completions of one turn of the event loop (`ack` and `finish` calls),
+ * folded into the parameters of one statement of the Postgres storage: the
+ * keys to delete, the results to store and the leases to end. Folding keeps
+ * the calls' order: a key deleted by one completion and stored by a later
+ * one is stored, and the other way round deleted; the last value stored
+ * under a key wins.
+ *
+ * @module
+ * @internal
+ */
+import type { Completion } from "./_completion.ts";
+import { parseReceipt } from "./_postgres_rows.ts";
+
+/** The parameters of the `finish` statement: `$1` to `$5`. */
+export type FinishParameters = [
+  deleted: string[],
+  keys: string[],
+  values: Uint8Array[],
+  ids: string[],
+  tokens: string[],
+];
+
+/**
+ * Folds completions, in call order, into one statement's parameters.
+ *
+ * @example
+ * ```ts
+ * import { foldCompletions } from "./_postgres_completions.ts";
+ * const value = new Uint8Array([1]);
+ * const [deleted, keys] = foldCompletions([
+ *   { receipt: "7:a", deleteKeys: ["r"], result: { key: "t", value } },
+ *   { receipt: null, deleteKeys: ["t"] },
+ * ]);
+ * console.assert(deleted.join() === "r,t" && keys.length === 0);
+ * ```
+ */
+export function foldCompletions(completions: readonly Completion[]): FinishParameters {
+  const writes = new Map<string, Uint8Array | null>();
+  const ids: string[] = [];
+  const tokens: string[] = [];
+  for (const { receipt, deleteKeys = [], result } of completions) {
+    for (const key of deleteKeys) writes.set(key, null);
+    if (result) writes.set(result.key, result.value);
+    const [id, token] = parseReceipt(receipt);
+    if (id !== null) {
+      ids.push(id);
+      tokens.push(token);
+    }
+  }
+  const deleted: string[] = [];
+  const keys: string[] = [];
+  const values: Uint8Array[] = [];
+  for (const [key, value] of writes) {
+    if (value === null) deleted.push(key);
+    else {
+      keys.push(key);
+      values.push(value);
+    }
+  }
+  return [deleted, keys, values, ids, tokens];
+}

@@ -1,0 +1,148 @@
+/**
+ * The tables of the Postgres storage, in a schema named after the Huey, and
+ * the migrations that bring a schema written by an older version forward
+ * (the version lives in the schema's `meta` table). Wake-ups are triggers:
+ * every insert into `task` and every release of a lease notifies the
+ * schema's channel with `q`, every write of a key with `k:<key>` (keys up
+ * to 4000 bytes), whoever writes.
+ *
+ * @module
+ * @internal
+ */
+import { HueyError } from "../errors.ts";
+import { optionError } from "../_options.ts";
+import type { PostgresSql } from "./_postgres_client.ts";
+
+/** The longest identifier PostgreSQL keeps (`NAMEDATALEN - 1` bytes). */
+const MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * The longest key whose writes are notified: a `NOTIFY` payload holds less
+ * than 8000 bytes. Waiters for longer keys look again every few seconds.
+ */
+const MAX_NOTIFIED_KEY = 4000;
+
+/**
+ * Checks that a queue name can name a schema and a `LISTEN` channel: at most
+ * 63 bytes (PostgreSQL would cut it short, and two names could meet), and
+ * not starting with `pg_` (reserved for the system).
+ *
+ * @throws {ConfigurationError} The name is too long or reserved.
+ */
+export function checkSchemaName(name: string): string {
+  if (new TextEncoder().encode(name).length > MAX_IDENTIFIER_BYTES || /^pg_/i.test(name)) {
+    throw optionError("name", name, "at most 63 bytes, not starting with 'pg_' (a schema name)");
+  }
+  return name;
+}
+
+/** `name` as a quoted SQL identifier. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** `text` as a quoted SQL string literal. */
+function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/**
+ * Version 0 (no schema) to 1. `task.lease_until` is `NULL` while a message
+ * waits, else the end of its lease on the server's clock (a message whose
+ * lease has ended waits again, in its old place); `receipt` names the
+ * current delivery. `schedule.eta` is in epoch ms, as callers give it.
+ * Expiries of keys, markers, counters and member sets are on the server's
+ * clock; `NULL` never expires.
+ */
+function createVersion1(s: string): string {
+  return `CREATE TABLE ${s}.meta (version integer NOT NULL);
+    INSERT INTO ${s}.meta (version) VALUES (0);
+    CREATE TABLE ${s}.task (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      data bytea NOT NULL, priority double precision NOT NULL DEFAULT 0,
+      lease_until timestamptz, receipt text);
+    CREATE INDEX task_order ON ${s}.task (priority DESC, id);
+    CREATE INDEX task_leased ON ${s}.task (lease_until) WHERE lease_until IS NOT NULL;
+    CREATE TABLE ${s}.schedule (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      data bytea NOT NULL, eta double precision NOT NULL,
+      priority double precision NOT NULL DEFAULT 0);
+    CREATE INDEX schedule_eta ON ${s}.schedule (eta, id);
+    CREATE TABLE ${s}.kv (key text PRIMARY KEY, value bytea NOT NULL, expires timestamptz);
+    CREATE TABLE ${s}.marker (key text PRIMARY KEY, expires timestamptz NOT NULL);
+    CREATE TABLE ${s}.counter (key text PRIMARY KEY, value bigint NOT NULL, expires timestamptz);
+    CREATE TABLE ${s}.member_set (key text PRIMARY KEY, expires timestamptz);
+    CREATE TABLE ${s}.member (
+      key text NOT NULL REFERENCES ${s}.member_set (key) ON DELETE CASCADE,
+      member text NOT NULL, PRIMARY KEY (key, member));
+    CREATE TABLE ${s}.dead_letter (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      data bytea NOT NULL, reason text NOT NULL,
+      at timestamptz NOT NULL DEFAULT clock_timestamp());
+    CREATE FUNCTION ${s}.notify_queue() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_notify(TG_TABLE_SCHEMA, 'q'); RETURN NULL; END $$;
+    CREATE TRIGGER task_enqueued AFTER INSERT ON ${s}.task
+      FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_queue();
+    CREATE TRIGGER task_released AFTER UPDATE OF lease_until ON ${s}.task
+      FOR EACH ROW WHEN (NEW.lease_until IS NULL) EXECUTE FUNCTION ${s}.notify_queue();
+    CREATE FUNCTION ${s}.notify_key() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_notify(TG_TABLE_SCHEMA, 'k:' || NEW.key); RETURN NULL; END $$;
+    CREATE TRIGGER kv_stored AFTER INSERT OR UPDATE ON ${s}.kv
+      FOR EACH ROW WHEN (octet_length(NEW.key) <= ${MAX_NOTIFIED_KEY})
+      EXECUTE FUNCTION ${s}.notify_key();`;
+}
+
+/** `MIGRATIONS[v]` brings a schema at version `v` to `v + 1` (given the quoted schema name). */
+const MIGRATIONS: ReadonlyArray<(schema: string) => string> = [createVersion1];
+
+/** The schema version this module writes, kept in the `meta` table of the schema. */
+export const POSTGRES_SCHEMA_VERSION: number = MIGRATIONS.length;
+
+/**
+ * The SQL that creates the schema of a queue at the current version, for
+ * those who create tables themselves (`createTables: false`).
+ *
+ * @param name The queue name (the schema's name).
+ */
+export function postgresSchemaSql(name: string): string {
+  const schema = quoteIdentifier(name);
+  const steps = MIGRATIONS.map((migrate) => migrate(schema)).join(";\n");
+  return `CREATE SCHEMA IF NOT EXISTS ${schema};\n${steps};\n` +
+    `UPDATE ${schema}.meta SET version = ${POSTGRES_SCHEMA_VERSION};`;
+}
+
+/**
+ * Creates the schema of a queue, or brings it forward to
+ * {@linkcode POSTGRES_SCHEMA_VERSION}, in one transaction that holds an
+ * advisory lock on the schema's name: processes starting together migrate it
+ * once.
+ *
+ * @param sql The connection pool.
+ * @param name The queue name (the schema's name).
+ * @returns The version the schema had before (0: it did not exist).
+ * @throws {HueyError} The schema was written by a newer version of this module.
+ */
+export async function migratePostgresSchema(sql: PostgresSql, name: string): Promise<number> {
+  const schema = quoteIdentifier(name);
+  let from = 0;
+  await sql.begin(async (tx) => {
+    await tx.unsafe(`SELECT pg_advisory_xact_lock(hashtext(${quoteLiteral(`huey:${name}`)}))`);
+    const [{ found }] = await tx.unsafe(
+      `SELECT to_regclass(${quoteLiteral(`${schema}.meta`)}) IS NOT NULL AS found`,
+    );
+    if (found) {
+      const [row] = await tx.unsafe(`SELECT version FROM ${schema}.meta`);
+      from = Number(row?.version ?? 0);
+    }
+    if (from > POSTGRES_SCHEMA_VERSION) {
+      throw new HueyError(
+        `PostgreSQL schema ${schema} is at version ${from}, newer than this version supports ` +
+          `(${POSTGRES_SCHEMA_VERSION}): upgrade huey to use it`,
+      );
+    }
+    if (from === POSTGRES_SCHEMA_VERSION) return;
+    await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    for (let version = from; version < POSTGRES_SCHEMA_VERSION; version++) {
+      await tx.unsafe(MIGRATIONS[version](schema)).simple();
+    }
+    await tx.unsafe(`UPDATE ${schema}.meta SET version = ${POSTGRES_SCHEMA_VERSION}`);
+  });
+  return from;
+}

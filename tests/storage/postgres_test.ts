@@ -1,0 +1,439 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { setTimeout as delay } from "node:timers/promises";
+import postgres from "postgres";
+import { ConfigurationError, HueyError } from "../../errors.ts";
+import type { Delivery } from "../../storage/base.ts";
+import {
+  POSTGRES_SCHEMA_VERSION,
+  postgresSchemaSql,
+  type PostgresSql,
+  PostgresStorage,
+  type PostgresStorageOptions,
+} from "../../storage/postgres.ts";
+import { freePort } from "../_redis_server.ts";
+import { type PostgresServer, postgresSkip, startPostgres } from "../_postgres_server.ts";
+import { storageSuite } from "./_suite.ts";
+import { bytes, text } from "./_suite_helpers.ts";
+
+let server: PostgresServer | undefined;
+let unique = 0;
+
+before(async () => {
+  if (!postgresSkip) server = await startPostgres();
+});
+after(async () => {
+  await server?.remove();
+});
+
+/** The text of a delivery's message, or `null` for no delivery. */
+function dataText(delivery: Delivery | null): string | null {
+  return delivery ? text(delivery.data) : null;
+}
+
+function name(): string {
+  unique += 1;
+  return `postgres-test-${unique}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A storage on the test server (close it, or open it with `await using`). */
+function open(queue: string, options: PostgresStorageOptions = {}): PostgresStorage {
+  return new PostgresStorage(queue, { url: server!.url, ...options });
+}
+
+/** Runs `body` with a plain postgres.js pool, to look at the server from outside the storage. */
+async function inspecting(body: (sql: postgres.Sql) => Promise<void>): Promise<void> {
+  const sql = postgres(server!.url, { onnotice: () => {}, max: 1 });
+  try {
+    await body(sql);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/** Runs `attempt` until it resolves, for up to 30 s (reconnection after a restart). */
+async function eventually<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 0;; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (tries >= 300) throw error;
+      await delay(100);
+    }
+  }
+}
+
+if (postgresSkip) {
+  test("postgres storage (skipped: PostgreSQL is missing)", { skip: postgresSkip }, () => {});
+} else {
+  storageSuite("postgres", (queue) => open(queue, { readTimeout: 0.1 }));
+  storageSuite("postgres non-blocking", (queue) => open(queue, { blocking: false }));
+  registerPostgresTests();
+}
+
+function registerPostgresTests(): void {
+  test("postgres: a queue's tables live in a schema named after it, at the current version", async () => {
+    const queue = name();
+    await using storage = open(queue);
+    await storage.enqueue(bytes("job"));
+    await inspecting(async (sql) => {
+      const tables = await sql`SELECT table_name FROM information_schema.tables
+        WHERE table_schema = ${queue} ORDER BY table_name`;
+      assert.deepEqual(tables.map((row) => row.table_name), [
+        "counter",
+        "dead_letter",
+        "kv",
+        "marker",
+        "member",
+        "member_set",
+        "meta",
+        "schedule",
+        "task",
+      ]);
+      const [meta] = await sql.unsafe(`SELECT version FROM "${queue}".meta`);
+      assert.equal(meta.version, POSTGRES_SCHEMA_VERSION);
+    });
+  });
+
+  test("postgres: many clients starting together create the schema once", async () => {
+    const queue = name();
+    const clients = Array.from({ length: 6 }, () => open(queue, { blocking: false }));
+    try {
+      await Promise.all(clients.map((client, i) => client.enqueue(bytes(String(i)))));
+      assert.equal(await clients[0].queueSize(), 6);
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+    }
+  });
+
+  test("postgres: createTables false runs no DDL, and works on the documented schema", async () => {
+    const queue = name();
+    await using bare = open(queue, { createTables: false, blocking: false });
+    await assert.rejects(bare.queueSize(), /does not exist/);
+    await inspecting(async (sql) => void await sql.unsafe(postgresSchemaSql(queue)).simple());
+    await bare.enqueue(bytes("job"), 2);
+    assert.equal(dataText(await bare.dequeue()), "job");
+    await using migrating = open(queue, { blocking: false });
+    assert.equal(await migrating.queueSize(), 0, "an up-to-date schema is left as it is");
+  });
+
+  test("postgres: a schema written by a newer version is refused", async () => {
+    const queue = name();
+    await using first = open(queue);
+    await first.queueSize();
+    await inspecting(async (sql) => {
+      await sql.unsafe(`UPDATE "${queue}".meta SET version = ${POSTGRES_SCHEMA_VERSION + 1}`);
+    });
+    await using second = open(queue);
+    await assert.rejects(second.queueSize(), (error: Error) => {
+      assert.ok(error instanceof HueyError);
+      assert.match(error.message, /newer than this version supports/);
+      return true;
+    });
+  });
+
+  test("postgres: bad options throw ConfigurationError naming the option and the value", () => {
+    const cases: [string, PostgresStorageOptions, string | RegExp][] = [
+      ["q", { url: "redis://h" }, `Option 'url' must be a postgres:// or postgresql:// URL`],
+      ["q", { url: "" }, `Option 'url' must be a non-empty string, got ""`],
+      ["q", { readTimeout: 0 }, "Option 'readTimeout' must be a finite number > 0, got 0"],
+      ["q", { blocking: 1 as unknown as boolean }, "Option 'blocking' must be a boolean, got 1"],
+      ["q", { createTables: "no" as unknown as boolean }, "Option 'createTables' must be"],
+      ["q", { sql: {} as PostgresSql }, "Option 'sql' must be a postgres.js instance"],
+      ["q", { url: "postgres://h", sql: {} as PostgresSql }, /'url' and 'sql' contradict/],
+      ["", {}, `Option 'name' must be a non-empty string, got ""`],
+      ["pg_queue", {}, "Option 'name' must be at most 63 bytes, not starting with 'pg_'"],
+      ["x".repeat(64), {}, "Option 'name' must be at most 63 bytes"],
+    ];
+    for (const [queue, options, message] of cases) {
+      assert.throws(() => new PostgresStorage(queue, options), (error: Error) => {
+        assert.ok(error instanceof ConfigurationError, String(error));
+        if (typeof message === "string") {
+          assert.ok(error.message.startsWith(message), error.message);
+        } else assert.match(error.message, message);
+        return true;
+      });
+    }
+  });
+
+  test("postgres: a blocking dequeue is woken by another client's enqueue", async () => {
+    const queue = name();
+    await using consumer = open(queue, { readTimeout: 30 });
+    await using producer = open(queue);
+    await consumer.queueSize();
+    const waiting = Promise.all([consumer.dequeue({ lease: 30 }), consumer.dequeue()]);
+    await delay(300);
+    await producer.enqueueMany([{ data: bytes("a") }, { data: bytes("b") }]);
+    const got = (await waiting).map((delivery) => dataText(delivery)).sort();
+    assert.deepEqual(got, ["a", "b"]);
+  });
+
+  test("postgres: a blocking dequeue is woken by a release and by a lease's expiry", async () => {
+    const queue = name();
+    await using storage = open(queue, { readTimeout: 30 });
+    await using other = open(queue, { readTimeout: 30 });
+    await storage.enqueue(bytes("job"));
+    const first = await storage.dequeue({ lease: 60 });
+    const waiting = other.dequeue({ lease: 0.5 });
+    await delay(300);
+    await storage.release(first!.receipt!);
+    const second = await waiting;
+    assert.equal(dataText(second), "job");
+    const third = await storage.dequeue({ lease: 30 }); // waits for the 0.5 s lease
+    assert.equal(dataText(third), "job");
+    assert.notEqual(third?.receipt, second?.receipt);
+    await storage.ack(second!.receipt!); // outdated: ignored
+    assert.equal(await storage.queueSize(), 0);
+    await storage.release(third!.receipt!);
+    assert.equal(await storage.queueSize(), 1);
+  });
+
+  test("postgres: dequeues made together are served in call order, a waiting one first", async () => {
+    // A worker's loop waits for its next message while it leases more ahead without waiting:
+    // the message must go to the one that waits, not sit leased ahead while it waits it out.
+    await using storage = open(name(), { readTimeout: 5 });
+    await storage.enqueueMany([{ data: bytes("first") }, { data: bytes("second") }]);
+    const [waiting, ahead, more] = await Promise.all([
+      storage.dequeue({ lease: 30 }),
+      storage.dequeue({ lease: 30, wait: false }),
+      storage.dequeue({ lease: 30, wait: false }),
+    ]);
+    assert.deepEqual([dataText(waiting), dataText(ahead), dataText(more)], [
+      "first",
+      "second",
+      null,
+    ]);
+  });
+
+  test("postgres: a dequeue asked for first is served first, even by a later batch", async () => {
+    // A worker's wait, then its leases ahead in the next batch: run side by side on two
+    // connections, the later statement could lock every message first, and the wait would find
+    // them all locked and wait out its readTimeout while they sit leased ahead.
+    await using storage = open(name(), { readTimeout: 30 });
+    for (let round = 0; round < 20; round++) {
+      await storage.enqueueMany(["a", "b", "c"].map((item) => ({ data: bytes(item) })));
+      const waiting = storage.dequeue({ lease: 30 });
+      await Promise.resolve(); // the wait's batch goes out first
+      const ahead = ["1", "2", "3"].map(() => storage.dequeue({ lease: 30, wait: false }));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stalled = new Promise<null>((resolve) => (timer = setTimeout(resolve, 5000, null)));
+      const first = await Promise.race([waiting, stalled]);
+      clearTimeout(timer);
+      assert.equal(dataText(first), "a", `round ${round}: the wait got its message at once`);
+      const rest = (await Promise.all(ahead)).map((delivery) => dataText(delivery));
+      assert.deepEqual(rest, ["b", "c", null], `round ${round}`);
+      await storage.flushQueue();
+    }
+  });
+
+  test("postgres: finishes made together share one statement and keep their order", async () => {
+    await using storage = open(name(), { blocking: false });
+    await storage.enqueueMany([{ data: bytes("a") }, { data: bytes("b") }]);
+    const [a, b] = [await storage.dequeue({ lease: 30 }), await storage.dequeue({ lease: 30 })];
+    await Promise.all([
+      storage.finish(a!.receipt, { result: { key: "stored-then-deleted", value: bytes("1") } }),
+      storage.finish(null, { deleteKeys: ["stored-then-deleted", "deleted-then-stored"] }),
+      storage.finish(b!.receipt, { result: { key: "deleted-then-stored", value: bytes("2") } }),
+      storage.finish(null, { result: { key: "deleted-then-stored", value: bytes("3") } }),
+    ]);
+    assert.equal(await storage.peekData("stored-then-deleted"), null);
+    assert.equal(text(await storage.peekData("deleted-then-stored")), "3");
+    assert.equal(await storage.queueSize(), 0);
+    await storage.release(a!.receipt!);
+    assert.equal(await storage.queueSize(), 0, "both were acknowledged");
+  });
+
+  test("postgres: an aborted blocking dequeue resolves to null, and so does one cut by close", async () => {
+    const storage = open(name(), { readTimeout: 60 });
+    await storage.queueSize();
+    const controller = new AbortController();
+    const aborted = storage.dequeue({ signal: controller.signal });
+    await delay(200);
+    controller.abort();
+    assert.equal(await aborted, null);
+    const cut = storage.dequeue();
+    await delay(200);
+    await storage.close();
+    assert.equal(await cut, null);
+  });
+
+  test("postgres: a blocking dequeue resolves to null after readTimeout", async () => {
+    await using storage = open(name(), { readTimeout: 0.3 });
+    assert.equal(await storage.dequeue({ lease: 5 }), null);
+  });
+
+  test("postgres: waitForData is woken by another client's write, and times out", async () => {
+    const queue = name();
+    await using waiter = open(queue);
+    await using writer = open(queue);
+    assert.equal(await waiter.waitForData("absent", 200), false);
+    const waiting = waiter.waitForData("task-1", 30_000);
+    await delay(300);
+    await writer.finish(null, { result: { key: "task-1", value: bytes("42") } });
+    assert.equal(await waiting, true);
+    const forever = waiter.waitForData("task-4", Infinity);
+    await delay(100);
+    await writer.putData("task-4", bytes("1"));
+    assert.equal(await forever, true, "an Infinity timeout waits until the write");
+    await writer.putData("task-2", bytes("1"));
+    assert.equal(await waiter.waitForData("task-2", 10), true, "already there");
+    const controller = new AbortController();
+    const aborted = waiter.waitForData("task-3", 30_000, controller.signal);
+    controller.abort();
+    assert.equal(await aborted, false);
+  });
+
+  test("postgres: a key too long for a NOTIFY payload is stored all the same", async () => {
+    await using storage = open(name());
+    const key = "k".repeat(9000);
+    await storage.putData(key, bytes("v"));
+    await storage.finish(null, { result: { key, value: bytes("w") } });
+    assert.equal(text(await storage.peekData(key)), "w");
+    assert.equal(await storage.waitForData(key, 10), true);
+    // Not notified: a waiter without a timeout looks again every few seconds.
+    const other = "o".repeat(9000);
+    const waiting = storage.waitForData(other, Infinity);
+    await delay(100);
+    await storage.putData(other, bytes("x"));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stuck = new Promise<string>((resolve) => (timer = setTimeout(resolve, 30_000, "stuck")));
+    assert.equal(await Promise.race([waiting, stuck]), true);
+    clearTimeout(timer);
+  });
+
+  test("postgres: counters add atomically across clients and restart after their ttl", async () => {
+    const queue = name();
+    const clients = [open(queue), open(queue), open(queue)];
+    try {
+      const adds = clients.flatMap((client) =>
+        Array.from({ length: 30 }, () => client.incr("hits"))
+      );
+      const values = await Promise.all(adds);
+      assert.deepEqual(values.sort((a, b) => a - b), Array.from({ length: 90 }, (_, i) => i + 1));
+      assert.equal(await clients[0].incr("hits", -10), 80);
+      assert.equal(await clients[0].incr("window", 5, { ttl: 0.3 }), 5);
+      assert.equal(await clients[1].incr("window", 1, { ttl: 0.3 }), 6);
+      await delay(500);
+      assert.equal(await clients[2].incr("window", 1, { ttl: 0.3 }), 1, "a new window");
+      assert.equal(await clients[0].deleteCounter("hits"), true);
+      assert.equal(await clients[0].deleteCounter("hits"), false);
+      assert.equal(await clients[0].incr("hits"), 1);
+      assert.equal(await clients[0].resultStoreSize(), 0, "counters are not keys");
+      await assert.rejects(clients[0].incr("hits", 1.5), ConfigurationError);
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+    }
+  });
+
+  test("postgres: member sets count each member once across clients, and expire", async () => {
+    const queue = name();
+    const clients = [open(queue), open(queue), open(queue)];
+    try {
+      const adds = clients.flatMap((client) =>
+        Array.from({ length: 20 }, (_, i) => client.addMember("chord", `task-${i}`))
+      );
+      const sizes = await Promise.all(adds);
+      assert.equal(Math.max(...sizes), 20);
+      assert.equal(sizes.filter((size) => size === 20).length >= 1, true);
+      assert.equal(await clients[0].addMember("chord", "task-0"), 20);
+      assert.equal(await clients[0].addMember("short", "a", { ttl: 0.3 }), 1);
+      assert.equal(await clients[1].addMember("short", "b", { ttl: 0.3 }), 2);
+      await delay(500);
+      assert.equal(await clients[2].addMember("short", "c", { ttl: 0.3 }), 1, "a new set");
+      assert.equal(await clients[0].deleteMembers("chord"), true);
+      assert.equal(await clients[0].deleteMembers("chord"), false);
+      assert.equal(await clients[0].addMember("chord", "task-0"), 1);
+      assert.equal(await clients[0].resultStoreSize(), 0, "member sets are not keys");
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+    }
+  });
+
+  test("postgres: enqueueOnce schedules items with an eta, and deleteMarker lets it enqueue again", async () => {
+    const queue = name();
+    await using storage = open(queue, { blocking: false });
+    const eta = Date.now() + 60_000;
+    const items = [{ data: bytes("now"), priority: 1 }, { data: bytes("later"), eta }];
+    assert.equal(await storage.enqueueOnce("unique", items, { ttl: 60 }), true);
+    assert.equal(await storage.enqueueOnce("unique", items, { ttl: 60 }), false);
+    assert.equal(await storage.queueSize(), 1);
+    assert.deepEqual((await storage.scheduledItems()).map(text), ["later"]);
+    assert.deepEqual((await storage.moveDue(eta, 10)).map(text), ["later"]);
+    assert.equal(await storage.deleteMarker("unique"), true);
+    assert.equal(await storage.deleteMarker("unique"), false);
+    assert.equal(await storage.enqueueOnce("unique", [], { ttl: 0.2 }), true);
+    await delay(400);
+    assert.equal(await storage.deleteMarker("unique"), false, "an expired marker is not set");
+    assert.equal(await storage.enqueueOnce("unique", [{ data: bytes("x") }], { ttl: 60 }), true);
+    assert.equal(await storage.queueSize(), 3);
+    assert.equal(await storage.resultStoreSize(), 0, "markers are not keys");
+  });
+
+  test("postgres: operations reject clearly while PostgreSQL is down and work again after it returns", async () => {
+    const queue = name();
+    await using storage = open(queue, { readTimeout: 0.2 });
+    await storage.enqueue(bytes("before"));
+    const unreachable = new RegExp(`PostgreSQL is unreachable at 127\\.0\\.0\\.1:${server!.port}`);
+    await server!.stop();
+    try {
+      await assert.rejects(storage.enqueue(bytes("while down")), (error: Error) => {
+        assert.ok(error instanceof HueyError, String(error));
+        assert.match(error.message, unreachable);
+        return true;
+      });
+      await assert.rejects(storage.dequeue(), unreachable);
+    } finally {
+      await server!.start();
+    }
+    await eventually(() => storage.queueSize());
+    await storage.enqueue(bytes("after"));
+    assert.equal(dataText(await storage.dequeue()), "before");
+    assert.equal(dataText(await storage.dequeue({ lease: 5 })), "after");
+    // The listener is back too: a blocked dequeue is woken by an enqueue.
+    await using slow = open(queue, { readTimeout: 30 });
+    await eventually(async () => {
+      const waiting = slow.dequeue();
+      await delay(100);
+      await storage.enqueue(bytes("woken"));
+      assert.equal(dataText(await waiting), "woken");
+    });
+  });
+
+  test("postgres: the first operation rejects clearly when nothing listens", async () => {
+    const port = await freePort();
+    await using storage = new PostgresStorage(name(), { url: `postgres://127.0.0.1:${port}/x` });
+    await assert.rejects(
+      storage.queueSize(),
+      new RegExp(`PostgreSQL is unreachable at 127\\.0\\.0\\.1:${port}`),
+    );
+    await assert.rejects(storage.enqueue(bytes("x")), /PostgreSQL is unreachable/);
+  });
+
+  test("postgres: an unknown database is a ConfigurationError", async () => {
+    await using storage = new PostgresStorage(name(), {
+      url: `postgres://postgres@127.0.0.1:${server!.port}/no_such_database`,
+    });
+    await assert.rejects(storage.queueSize(), (error: Error) => {
+      assert.ok(error instanceof ConfigurationError, String(error));
+      assert.match(error.message, /PostgreSQL at 127\.0\.0\.1:\d+ refused the connection/);
+      return true;
+    });
+  });
+
+  test("postgres: a postgres.js instance passed as `sql` is used and left open", async () => {
+    const sql = postgres(server!.url, { onnotice: () => {} });
+    try {
+      const queue = name();
+      const storage = new PostgresStorage(queue, { sql, readTimeout: 0.2 });
+      assert.equal(storage.location, `127.0.0.1:${server!.port}`);
+      await storage.enqueue(bytes("job"));
+      assert.equal(dataText(await storage.dequeue()), "job");
+      assert.equal(await storage.dequeue(), null);
+      await storage.close();
+      const [row] = await sql.unsafe(`SELECT count(*)::int AS n FROM "${queue}".task`);
+      assert.equal(row.n, 0);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
+}
