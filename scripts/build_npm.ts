@@ -132,10 +132,19 @@ function checkRelativeSpecifiers(files: string[]): void {
   }
 }
 
+/** The optional peer dependencies: each is loaded only by the feature that needs it. */
+const OPTIONAL_PEERS = ["@redis/client", "postgres", "@opentelemetry/api"];
+
 function packageManifest(root: Manifest, version: string): Record<string, unknown> {
-  const redis = root.peerDependencies?.["@redis/client"];
-  if (!redis || !root.peerDependenciesMeta?.["@redis/client"]?.optional) {
-    throw new Error("package.json must have '@redis/client' as an optional peer dependency");
+  const peerDependencies: Record<string, string> = {};
+  const peerDependenciesMeta: Record<string, { optional: true }> = {};
+  for (const name of OPTIONAL_PEERS) {
+    const range = root.peerDependencies?.[name];
+    if (!range || !root.peerDependenciesMeta?.[name]?.optional) {
+      throw new Error(`package.json must have '${name}' as an optional peer dependency`);
+    }
+    peerDependencies[name] = range;
+    peerDependenciesMeta[name] = { optional: true };
   }
   return {
     name: root.name,
@@ -152,10 +161,21 @@ function packageManifest(root: Manifest, version: string): Record<string, unknow
     main: "./mod.js",
     types: "./mod.d.ts",
     bin: { "huey-consumer": "./bin/huey-consumer.js" },
-    // Only the Redis storages need node-redis: users of the others do not install it.
-    peerDependencies: { "@redis/client": redis },
-    peerDependenciesMeta: { "@redis/client": { optional: true } },
-    keywords: ["task queue", "job queue", "huey", "sqlite", "redis", "deno", "bun", "worker"],
+    // The Redis storages need node-redis, PostgresHuey postgres.js, tracing the OpenTelemetry
+    // API: users of the others do not install them.
+    peerDependencies,
+    peerDependenciesMeta,
+    keywords: [
+      "task queue",
+      "job queue",
+      "huey",
+      "sqlite",
+      "redis",
+      "postgres",
+      "deno",
+      "bun",
+      "worker",
+    ],
   };
 }
 
