@@ -8,7 +8,7 @@
  * @internal
  */
 import { HueyError } from "../errors.ts";
-import { checkNumber, checkText } from "../_options.ts";
+import { checkInteger, checkNumber, checkText } from "../_options.ts";
 
 /**
  * Checks the `limit` of a listing method (`enqueuedItems`, `scheduledItems`,
@@ -85,4 +85,13 @@ export function settle<T>(fn: () => T): Promise<T> {
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/**
+ * Checks the `maxLength` of `Storage.addFailure`: a whole number > 0.
+ *
+ * @throws {ConfigurationError} It is not.
+ */
+export function checkMaxLength(maxLength: unknown): number {
+  return checkInteger("maxLength", maxLength, 1);
 }

@@ -89,8 +89,18 @@ function createVersion1(s: string): string {
       EXECUTE FUNCTION ${s}.notify_key();`;
 }
 
+/**
+ * Version 1 to 2: the failure records (tasks that failed for good), one per
+ * task id; `seq` orders them, newest highest (a replaced record takes a new one).
+ */
+function createVersion2(s: string): string {
+  return `CREATE TABLE ${s}.failure (task_id text PRIMARY KEY, seq bigserial NOT NULL,
+      data bytea NOT NULL);
+    CREATE INDEX failure_seq ON ${s}.failure (seq)`;
+}
+
 /** `MIGRATIONS[v]` brings a schema at version `v` to `v + 1` (given the quoted schema name). */
-const MIGRATIONS: ReadonlyArray<(schema: string) => string> = [createVersion1];
+const MIGRATIONS: ReadonlyArray<(schema: string) => string> = [createVersion1, createVersion2];
 
 /** The schema version this module writes, kept in the `meta` table of the schema. */
 export const POSTGRES_SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -139,5 +139,19 @@ export function postgresStatements(s: string) {
     takeDead: `DELETE FROM ${s}.dead_letter WHERE id = $1 RETURNING data`,
     flushDead: `WITH gone AS (DELETE FROM ${s}.dead_letter RETURNING 1) ` +
       "SELECT count(*)::int AS n FROM gone",
+
+    /** Makes concurrent `addFailure` transactions take turns (reads go on). */
+    lockFailures: `LOCK TABLE ${s}.failure IN SHARE ROW EXCLUSIVE MODE`,
+    /** Stores record `$2` of task id `$1` as the newest, replacing the older. */
+    addFailure: `INSERT INTO ${s}.failure (task_id, data) VALUES ($1, $2) ON CONFLICT (task_id) ` +
+      "DO UPDATE SET data = excluded.data, seq = excluded.seq",
+    /** Keeps the newest `$1` records. */
+    trimFailures: `DELETE FROM ${s}.failure WHERE seq <= (SELECT seq FROM ${s}.failure ` +
+      "ORDER BY seq DESC OFFSET $1 LIMIT 1)",
+    failures: `SELECT data FROM ${s}.failure ORDER BY seq DESC LIMIT $1`,
+    takeFailure: `DELETE FROM ${s}.failure WHERE task_id = $1 RETURNING data`,
+    failureCount: `SELECT count(*)::int AS n FROM ${s}.failure`,
+    flushFailures: `WITH gone AS (DELETE FROM ${s}.failure RETURNING 1) ` +
+      "SELECT count(*)::int AS n FROM gone",
   };
 }

@@ -37,6 +37,10 @@ export interface RedisKeys {
   readonly expiries: string;
   /** ZSET of dead letters, score = id. */
   readonly dead: string;
+  /** ZSET of the task ids of the failure records, score = sequence (newest highest). */
+  readonly failures: string;
+  /** HASH task id -> failure record. */
+  readonly failureRecords: string;
   /** Prefix of the result keys of the expire kinds. */
   readonly results: string;
   /** Prefix of the counters (`incr`): one string key each. */
@@ -66,6 +70,8 @@ export function redisKeys(name: string): RedisKeys {
     values: key("kv"),
     expiries: key("kv-expiries"),
     dead: key("dead"),
+    failures: key("failures"),
+    failureRecords: key("failure-records"),
     results: key("r:"),
     counters: key("counter:"),
     memberSets: key("members:"),

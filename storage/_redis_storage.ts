@@ -29,6 +29,7 @@ import type { Completion } from "./_completion.ts";
 import { checkStorageName } from "./_check.ts";
 import { planConnection, type RedisConnectOptions } from "./_redis_client.ts";
 import { RedisDeadLetters } from "./_redis_dead.ts";
+import { RedisFailures } from "./_redis_failures.ts";
 import {
   milliseconds,
   type QueueModel,
@@ -93,6 +94,7 @@ export abstract class RedisStorageBase implements Storage {
   #session: RedisSession;
   #tallies: RedisTallies;
   #dead: RedisDeadLetters;
+  #failures: RedisFailures;
   // Calls made in the same turn of the event loop share one round trip (see _batch.ts).
   #peeks = new Batcher<string, Uint8Array | null>(async (keys) => {
     return await this.#results.peekMany(await this.#context(), keys);
@@ -148,6 +150,7 @@ export abstract class RedisStorageBase implements Storage {
     this.#keys = redisKeys(name);
     this.#tallies = new RedisTallies(this.#session, this.#keys);
     this.#dead = new RedisDeadLetters(this.#session, this.#keys);
+    this.#failures = new RedisFailures(this.#session, this.#keys);
     this.#queue = new RedisQueue({
       model,
       session: this.#session,
@@ -387,16 +390,41 @@ export abstract class RedisStorageBase implements Storage {
     return this.#dead.flush();
   }
 
+  /** Records a failure as the newest (replacing one of the same id), keeping at most `maxLength`, in one script. */
+  addFailure(id: string, record: Uint8Array, maxLength: number): Promise<void> {
+    return this.#failures.add(id, record, maxLength);
+  }
+
+  /** The failure records, newest first, at most `limit`. */
+  failures(limit?: number): Promise<Uint8Array[]> {
+    return this.#failures.list(limit);
+  }
+
+  /** Removes the failure record of a task id and resolves to it, or `null`. */
+  takeFailure(id: string): Promise<Uint8Array | null> {
+    return this.#failures.take(id);
+  }
+
+  /** Removes every failure record; resolves to how many there were. */
+  purgeFailures(): Promise<number> {
+    return this.#failures.purge();
+  }
+
+  /** How many failure records are kept. */
+  failureCount(): Promise<number> {
+    return this.#failures.count();
+  }
+
   /**
    * Empties the queue, the schedule, the key/value store, the markers, the
-   * counters, the member sets and the dead letters.
+   * counters, the member sets, the dead letters and the failure records.
    */
   async flushAll(): Promise<void> {
     const context = await this.#context();
     const { queue, leases, leased, notify, schedule, schedulePriorities, markers } = this.#keys;
-    const { values, expiries, dead } = this.#keys;
+    const { values, expiries, dead, failures, failureRecords } = this.#keys;
     const names = [queue, leases, leased, notify, schedule, schedulePriorities, markers];
-    await context.connection.del([...names, values, expiries, dead]);
+    await context.connection.del([...names, values, expiries, dead, failures, failureRecords]);
     await this.#results.flush(context);
     await this.#tallies.flush();
   }

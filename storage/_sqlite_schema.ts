@@ -58,11 +58,22 @@ function createVersion3(db: DatabaseSync): void {
       PRIMARY KEY (queue, key, member)) WITHOUT ROWID;`);
 }
 
+/**
+ * Version 3 to 4: the failure records (tasks that failed for good), one per
+ * queue and task id; `seq` (never reused) orders them, newest last.
+ */
+function createVersion4(db: DatabaseSync): void {
+  db.exec(`CREATE TABLE failure (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,
+      task_id TEXT NOT NULL, data BLOB NOT NULL, UNIQUE (queue, task_id));
+    CREATE INDEX failure_queue_seq ON failure (queue, seq);`);
+}
+
 /** `MIGRATIONS[v]` brings a database at schema version `v` to `v + 1`. */
 const MIGRATIONS: ReadonlyArray<(db: DatabaseSync, strictFifo: boolean) => void> = [
   createVersion1,
   createVersion2,
   createVersion3,
+  createVersion4,
 ];
 
 /** The schema version this module writes, kept in `PRAGMA user_version`. */
@@ -201,6 +212,14 @@ const SQL = {
   deadLetters: "SELECT id, data, reason, at FROM dead_letter WHERE queue = ? ORDER BY id LIMIT ?",
   takeDead: "DELETE FROM dead_letter WHERE queue = ? AND id = ? RETURNING data",
   flushDead: "DELETE FROM dead_letter WHERE queue = ?",
+  addFailure: "INSERT INTO failure (queue, task_id, data) VALUES (?, ?, ?)",
+  // Keeps the newest ?2 records of queue ?1.
+  trimFailures: "DELETE FROM failure WHERE queue = ?1 AND seq <= " +
+    "(SELECT seq FROM failure WHERE queue = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+  failures: "SELECT data FROM failure WHERE queue = ? ORDER BY seq DESC LIMIT ?",
+  takeFailure: "DELETE FROM failure WHERE queue = ? AND task_id = ? RETURNING data",
+  failureCount: "SELECT count(*) AS n FROM failure WHERE queue = ?",
+  flushFailures: "DELETE FROM failure WHERE queue = ?",
 };
 
 /** The prepared statements of one connection, by name. */

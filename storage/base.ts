@@ -295,8 +295,29 @@ export interface Storage {
   flushDeadLetters(): Promise<number>;
 
   /**
+   * Records a task that failed for good, under its task id, as the newest
+   * record: an older record of the same id is replaced, then the oldest
+   * records beyond `maxLength` are dropped, in one atomic step. Failure
+   * records live apart from the key/value store (see `failures.ts` for what
+   * a record holds).
+   *
+   * @param id The task's id.
+   * @param record The record's bytes.
+   * @param maxLength The most records kept (a whole number > 0).
+   */
+  addFailure(id: string, record: Uint8Array, maxLength: number): Promise<void>;
+  /** The failure records, newest first, at most `limit` of them. */
+  failures(limit?: number): Promise<Uint8Array[]>;
+  /** Removes the failure record of a task id and resolves to it, or `null` when there is none. */
+  takeFailure(id: string): Promise<Uint8Array | null>;
+  /** Removes every failure record; resolves to how many there were. */
+  purgeFailures(): Promise<number>;
+  /** How many failure records are kept. */
+  failureCount(): Promise<number>;
+
+  /**
    * Empties the queue, the schedule, the key/value store, the markers, the
-   * counters, the member sets and the dead letters.
+   * counters, the member sets, the dead letters and the failure records.
    */
   flushAll(): Promise<void>;
   /** Releases connections and files. Further calls fail. */

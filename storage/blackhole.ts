@@ -251,6 +251,31 @@ export class BlackHoleStorage implements Storage {
     return this.#answer(0);
   }
 
+  /** Discards the record. */
+  addFailure(_id: string, _record: Uint8Array, _maxLength: number): Promise<void> {
+    return this.#answer(undefined);
+  }
+
+  /** Resolves to `[]`. */
+  failures(_limit?: number): Promise<Uint8Array[]> {
+    return this.#answer([]);
+  }
+
+  /** Resolves to `null`. */
+  takeFailure(_id: string): Promise<Uint8Array | null> {
+    return this.#answer(null);
+  }
+
+  /** Resolves to `0`. */
+  purgeFailures(): Promise<number> {
+    return this.#answer(0);
+  }
+
+  /** Resolves to `0`. */
+  failureCount(): Promise<number> {
+    return this.#answer(0);
+  }
+
   /** Does nothing. */
   flushAll(): Promise<void> {
     return this.#answer(undefined);

@@ -16,6 +16,7 @@
  * - `tallies/...` and `locks/...`: counters and member sets, and the locks
  *   that serialize their changes, stored like keys (`_file_tallies.ts`);
  * - `dead/<stamp>`: a dead letter (`_file_dead.ts`);
+ * - `failures/<stamp>.<md5 of the task id>`: a failure record (`_file_failures.ts`);
  * - `tmp/`: files being written, renamed into place once complete.
  *
  * @module
@@ -37,6 +38,7 @@ import type {
 import { checkInteger, checkNumber } from "../_options.ts";
 import { closedError } from "./_check.ts";
 import { FileDeadLetters } from "./_file_dead.ts";
+import { FAILURES, FileFailures } from "./_file_failures.ts";
 import { FOLDERS, nowAndThen, QueueFolder } from "./_file_folder.ts";
 import { FileKeyValues } from "./_file_kv.ts";
 import { FileMarkers } from "./_file_markers.ts";
@@ -91,6 +93,7 @@ export class FileStorage implements Storage {
   #schedule: FileSchedule;
   #markers: FileMarkers;
   #dead: FileDeadLetters;
+  #failures: FileFailures;
   #tallies: FileTallies;
   #closed = false;
 
@@ -106,13 +109,14 @@ export class FileStorage implements Storage {
     const { root, levels } = checkFileOptions(name, options);
     this.name = name;
     this.location = resolve(root);
-    for (const folder of FOLDERS) mkdirSync(join(root, folder), { recursive: true });
+    for (const folder of [...FOLDERS, FAILURES]) mkdirSync(join(root, folder), { recursive: true });
     this.#folder = new QueueFolder(root);
     this.#queue = new FileQueue(this.#folder);
     this.#values = new FileKeyValues(this.#folder, levels, name);
     this.#schedule = new FileSchedule(this.#folder);
     this.#markers = new FileMarkers(this.#folder);
     this.#dead = new FileDeadLetters(this.#folder);
+    this.#failures = new FileFailures(this.#folder);
     this.#tallies = new FileTallies(this.#folder, levels, name, () => this.#sweepNowAndThen());
   }
 
@@ -397,15 +401,46 @@ export class FileStorage implements Storage {
     return await this.#dead.flush();
   }
 
+  /** Records a failure as the newest (replacing one of the same id), keeping at most `maxLength`. */
+  async addFailure(id: string, record: Uint8Array, maxLength: number): Promise<void> {
+    this.#checkOpen();
+    await this.#failures.add(id, record, maxLength);
+  }
+
+  /** The failure records, newest first, at most `limit`. */
+  async failures(limit?: number): Promise<Uint8Array[]> {
+    this.#checkOpen();
+    return await this.#failures.list(limit);
+  }
+
+  /** Removes the failure record of a task id and resolves to it, or `null`. */
+  async takeFailure(id: string): Promise<Uint8Array | null> {
+    this.#checkOpen();
+    return await this.#failures.take(id);
+  }
+
+  /** Removes every failure record; resolves to how many this call removed. */
+  async purgeFailures(): Promise<number> {
+    this.#checkOpen();
+    return await this.#failures.purge();
+  }
+
+  /** How many failure records are kept. */
+  async failureCount(): Promise<number> {
+    this.#checkOpen();
+    return await this.#failures.count();
+  }
+
   /**
-   * Empties the queue, schedule, keys, markers, counters, member sets and
-   * dead letters, and `tmp/` files a crash left.
+   * Empties the queue, schedule, keys, markers, counters, member sets, dead
+   * letters and failure records, and `tmp/` files a crash left.
    */
   async flushAll(): Promise<void> {
     await this.flushQueue();
     await this.flushSchedule();
     await this.flushResults();
     await this.flushDeadLetters();
+    await this.purgeFailures();
     await this.#markers.flush();
     await this.#tallies.flush();
     await this.#folder.removeStaleTemps();

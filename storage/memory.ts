@@ -20,6 +20,7 @@ import type {
 import { checkFunction, checkInteger, checkNumber } from "../_options.ts";
 import { checkLimit, checkStorageName, closedError, settle } from "./_check.ts";
 import { Heap } from "./_heap.ts";
+import { MemoryFailures } from "./_memory_failures.ts";
 import { MemoryKeyValues } from "./_memory_kv.ts";
 import { MemoryQueue, type Message } from "./_memory_queue.ts";
 import { MemoryTallies } from "./_memory_tallies.ts";
@@ -88,6 +89,7 @@ export class MemoryStorage implements Storage {
   #data: MemoryKeyValues;
   #tallies: MemoryTallies;
   #deadLetters = new Map<string, DeadLetter>();
+  #failures = new MemoryFailures();
 
   /**
    * Makes an empty storage.
@@ -379,9 +381,34 @@ export class MemoryStorage implements Storage {
     });
   }
 
+  /** Records a failure as the newest (replacing one of the same id), keeping at most `maxLength`. */
+  addFailure(id: string, record: Uint8Array, maxLength: number): Promise<void> {
+    return this.#run(() => this.#failures.add(id, record, maxLength));
+  }
+
+  /** The failure records, newest first, at most `limit`. */
+  failures(limit?: number): Promise<Uint8Array[]> {
+    return this.#run(() => this.#failures.list(limit));
+  }
+
+  /** Removes the failure record of a task id and resolves to it, or `null`. */
+  takeFailure(id: string): Promise<Uint8Array | null> {
+    return this.#run(() => this.#failures.take(id));
+  }
+
+  /** Removes every failure record; resolves to how many there were. */
+  purgeFailures(): Promise<number> {
+    return this.#run(() => this.#failures.clear());
+  }
+
+  /** How many failure records are kept. */
+  failureCount(): Promise<number> {
+    return this.#run(() => this.#failures.size);
+  }
+
   /**
    * Empties the queue, the schedule, the key/value store, the markers, the
-   * counters, the member sets and the dead letters.
+   * counters, the member sets, the dead letters and the failure records.
    */
   flushAll(): Promise<void> {
     return this.#run(() => this.#clear());
@@ -405,5 +432,6 @@ export class MemoryStorage implements Storage {
     this.#data.clear();
     this.#tallies.clear();
     this.#deadLetters.clear();
+    this.#failures.clear();
   }
 }

@@ -23,7 +23,7 @@ import type {
   TallyOptions,
 } from "./base.ts";
 import { checkBoolean, checkNumber, checkText } from "../_options.ts";
-import { checkStorageName } from "./_check.ts";
+import { checkMaxLength, checkStorageName } from "./_check.ts";
 import { planPostgres, type PostgresConnectOptions } from "./_postgres_client.ts";
 import { PostgresQueue } from "./_postgres_queue.ts";
 import { bytes, parseReceipt, sqlLimit } from "./_postgres_rows.ts";
@@ -390,8 +390,44 @@ export class PostgresStorage implements Storage {
   }
 
   /**
+   * Records a failure as the newest (replacing one of the same id), keeping
+   * at most `maxLength`, in one transaction; concurrent adds take turns.
+   */
+  async addFailure(id: string, record: Uint8Array, maxLength: number): Promise<void> {
+    checkMaxLength(maxLength);
+    await this.#session.transaction(async (run) => {
+      await run("lockFailures");
+      await run("addFailure", [String(id), record]);
+      await run("trimFailures", [maxLength]);
+    });
+  }
+
+  /** The failure records, newest first, at most `limit`. */
+  async failures(limit?: number): Promise<Uint8Array[]> {
+    const rows = await this.#session.query("failures", [sqlLimit(limit)]);
+    return rows.map((row) => bytes(row.data));
+  }
+
+  /** Removes the failure record of a task id and resolves to it, or `null`. */
+  async takeFailure(id: string): Promise<Uint8Array | null> {
+    const [row] = await this.#session.query("takeFailure", [String(id)]);
+    return row ? bytes(row.data) : null;
+  }
+
+  /** Removes every failure record; resolves to how many there were. */
+  purgeFailures(): Promise<number> {
+    return this.#session.count("flushFailures");
+  }
+
+  /** How many failure records are kept. */
+  failureCount(): Promise<number> {
+    return this.#session.count("failureCount");
+  }
+
+  /**
    * Empties the queue, the schedule, the keys, the markers, the counters,
-   * the member sets and the dead letters, in one transaction.
+   * the member sets, the dead letters and the failure records, in one
+   * transaction.
    */
   async flushAll(): Promise<void> {
     await this.#session.transaction(async (run) => {
@@ -403,6 +439,7 @@ export class PostgresStorage implements Storage {
         "flushCounters",
         "flushMembers",
         "flushDead",
+        "flushFailures",
       ] as const;
       for (const statement of statements) await run(statement);
     });

@@ -28,6 +28,7 @@ import { parseReceipt, recoverExpired, runSteps, type Step, writesOf } from "./_
 import { Batcher } from "./_batch.ts";
 import { checkOnceItems } from "./_tally.ts";
 import { SqliteDeadLetters } from "./_sqlite_dead.ts";
+import { SqliteFailures } from "./_sqlite_failures.ts";
 import { SqliteKeyValues } from "./_sqlite_kv.ts";
 import { SqliteSchedule } from "./_sqlite_schedule.ts";
 import { SqliteTallies } from "./_sqlite_tallies.ts";
@@ -47,6 +48,7 @@ const FLUSH_ALL = [
   "flushMembers",
   "flushMemberSets",
   "flushDead",
+  "flushFailures",
 ] as const;
 
 /** `limit` of the listing methods: `undefined` is all (`-1` for SQLite). */
@@ -86,6 +88,7 @@ export class SqliteStorage implements Storage {
   #values: SqliteKeyValues;
   #tallies: SqliteTallies;
   #dead: SqliteDeadLetters;
+  #failures: SqliteFailures;
   #deliveries = 0;
   #readTimeout: number;
   #wake: ReturnType<typeof fileSignal>;
@@ -117,6 +120,7 @@ export class SqliteStorage implements Storage {
       (sql, now) => this.#tallies.sweepNowAndThen(sql, now),
     );
     this.#dead = new SqliteDeadLetters(this.#connection, this.name);
+    this.#failures = new SqliteFailures(this.#connection, this.name);
     const memory = filename === ":memory:";
     const path = resolve(filename);
     // Outside WAL mode a commit rewrites the database file itself.
@@ -392,9 +396,34 @@ export class SqliteStorage implements Storage {
     return this.#dead.flush();
   }
 
+  /** Records a failure as the newest (replacing one of the same id), keeping at most `maxLength`, in one transaction. */
+  addFailure(id: string, record: Uint8Array, maxLength: number): Promise<void> {
+    return this.#failures.add(id, record, maxLength);
+  }
+
+  /** The failure records, newest first, at most `limit`. */
+  failures(limit?: number): Promise<Uint8Array[]> {
+    return this.#failures.list(limit);
+  }
+
+  /** Removes the failure record of a task id and resolves to it, or `null`. */
+  takeFailure(id: string): Promise<Uint8Array | null> {
+    return this.#failures.take(id);
+  }
+
+  /** Removes every failure record; resolves to how many there were. */
+  purgeFailures(): Promise<number> {
+    return this.#failures.purge();
+  }
+
+  /** How many failure records are kept. */
+  failureCount(): Promise<number> {
+    return this.#failures.count();
+  }
+
   /**
-   * Empties the queue, schedule, keys, markers, counters, member sets and
-   * dead letters of this name, in one transaction.
+   * Empties the queue, schedule, keys, markers, counters, member sets, dead
+   * letters and failure records of this name, in one transaction.
    */
   flushAll(): Promise<void> {
     return this.#connection.transaction((sql) => {

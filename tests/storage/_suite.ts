@@ -7,8 +7,8 @@
  * schedule, keys and dead letters), `_suite_finish.ts` (`finish`, calls
  * made together), `_suite_moves.ts` (`moveDue`, `enqueueOnce`,
  * `deleteIfEquals`) and `_suite_tallies.ts` (counters, member sets,
- * `deleteMarker`, `enqueueOnce` with an eta); the life of a storage is
- * checked here.
+ * `deleteMarker`, `enqueueOnce` with an eta), and `_suite_failures.ts`
+ * (the failure records); the life of a storage is checked here.
  *
  * @module
  */
@@ -16,6 +16,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Storage } from "../../storage/base.ts";
 import { dataChecks } from "./_suite_data.ts";
+import { failureChecks } from "./_suite_failures.ts";
 import { finishChecks } from "./_suite_finish.ts";
 import { moveChecks } from "./_suite_moves.ts";
 import { queueChecks } from "./_suite_queue.ts";
@@ -99,6 +100,7 @@ export function storageSuite(
   finishChecks(check, features);
   moveChecks(check, features);
   tallyChecks(check, features);
+  failureChecks(check);
 
   check("a new queue is empty everywhere", async ({ name, open }) => {
     const storage = await open();

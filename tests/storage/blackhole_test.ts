@@ -104,3 +104,12 @@ test("blackhole: counters and member sets keep nothing", async () => {
   await storage.close();
   await assert.rejects(storage.incr("hits"));
 });
+
+test("blackhole: failure records are not kept", async () => {
+  const storage = new BlackHoleStorage("void");
+  await storage.addFailure("id", data, 10);
+  assert.deepEqual(await storage.failures(), []);
+  assert.equal(await storage.failureCount(), 0);
+  assert.equal(await storage.takeFailure("id"), null);
+  assert.equal(await storage.purgeFailures(), 0);
+});

@@ -14,7 +14,7 @@ import {
 import { freePort } from "../_redis_server.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../_postgres_server.ts";
 import { storageSuite } from "./_suite.ts";
-import { bytes, text } from "./_suite_helpers.ts";
+import { bytes, text, texts } from "./_suite_helpers.ts";
 
 let server: PostgresServer | undefined;
 let unique = 0;
@@ -82,6 +82,7 @@ function registerPostgresTests(): void {
       assert.deepEqual(tables.map((row) => row.table_name), [
         "counter",
         "dead_letter",
+        "failure",
         "kv",
         "marker",
         "member",
@@ -129,6 +130,24 @@ function registerPostgresTests(): void {
       assert.ok(error instanceof HueyError);
       assert.match(error.message, /newer than this version supports/);
       return true;
+    });
+  });
+
+  test("postgres: a schema of version 1 is migrated: it keeps its data and gains failure records", async () => {
+    const queue = name();
+    await using first = open(queue, { blocking: false });
+    await first.enqueue(bytes("old"));
+    await inspecting(async (sql) => {
+      await sql.unsafe(`DROP TABLE "${queue}".failure; UPDATE "${queue}".meta SET version = 1`)
+        .simple();
+    });
+    await using second = open(queue, { blocking: false });
+    assert.equal(dataText(await second.dequeue()), "old");
+    await second.addFailure("id", bytes("record"), 10);
+    assert.deepEqual(texts(await second.failures()), ["record"]);
+    await inspecting(async (sql) => {
+      const [meta] = await sql.unsafe(`SELECT version FROM "${queue}".meta`);
+      assert.equal(meta.version, POSTGRES_SCHEMA_VERSION);
     });
   });
 

@@ -127,6 +127,7 @@ test("sqlite: migrateSqliteSchema brings an empty database forward once", () => 
     assert.deepEqual(tables, [
       "counter",
       "dead_letter",
+      "failure",
       "kv",
       "marker",
       "member",
@@ -193,6 +194,37 @@ test("sqlite: a file of schema version 2 is migrated: it keeps its markers and g
     assert.equal(await storage.addMember("chord", "a"), 1);
     assert.deepEqual(texts(await storage.moveDue(2000, 10)), ["old"]);
     assert.equal(await storage.deleteMarker("minute"), true);
+  } finally {
+    await storage.close();
+  }
+});
+
+test("sqlite: a file of schema version 3 is migrated: it keeps its data and gains failure records", async () => {
+  const filename = newFile();
+  withDatabase(filename, (db) => {
+    // Version 3 as the third release wrote it.
+    db.exec(`${SCHEMA_VERSION_1}
+      ALTER TABLE schedule ADD COLUMN priority REAL NOT NULL DEFAULT 0;
+      CREATE TABLE marker (queue TEXT NOT NULL, key TEXT NOT NULL, expires REAL NOT NULL,
+        PRIMARY KEY (queue, key)) WITHOUT ROWID;
+      CREATE TABLE counter (queue TEXT NOT NULL, key TEXT NOT NULL, value INTEGER NOT NULL,
+        expires REAL, PRIMARY KEY (queue, key)) WITHOUT ROWID;
+      CREATE TABLE member_set (queue TEXT NOT NULL, key TEXT NOT NULL, expires REAL,
+        PRIMARY KEY (queue, key)) WITHOUT ROWID;
+      CREATE TABLE member (queue TEXT NOT NULL, key TEXT NOT NULL, member TEXT NOT NULL,
+        PRIMARY KEY (queue, key, member)) WITHOUT ROWID;
+      INSERT INTO counter (queue, key, value) VALUES ('queue', 'hits', 4);
+      INSERT INTO task (queue, data) VALUES ('queue', X'6f6c64');
+      PRAGMA user_version = 3;`);
+  });
+  const storage = new SqliteStorage("queue", { filename });
+  try {
+    assert.equal(await storage.pragma("user_version"), SQLITE_SCHEMA_VERSION);
+    assert.equal(await storage.incr("hits"), 5);
+    assert.deepEqual(texts(await storage.enqueuedItems()), ["old"]);
+    assert.equal(await storage.failureCount(), 0);
+    await storage.addFailure("id", bytes("record"), 10);
+    assert.deepEqual(texts(await storage.failures()), ["record"]);
   } finally {
     await storage.close();
   }
