@@ -9,6 +9,7 @@
  */
 import { ChordCompletion } from "./chord_completion.ts";
 import { Executor, type ExecutorOptions } from "./executor.ts";
+import { Failures } from "./failures.ts";
 import { LeaseKeeper } from "./leases.ts";
 import { Locks } from "./lock.ts";
 import { TaskQueue } from "./queue.ts";
@@ -46,6 +47,8 @@ export interface PartsSettings extends
   requeue: (task: Task) => Promise<unknown>;
   /** Enqueues a task once per marker (`TaskQueue.enqueueOnce`; it runs at once in immediate mode). */
   enqueueOnce: (marker: string, task: Task, ttl: number) => Promise<boolean>;
+  /** The most failure records kept (0: none). */
+  failuresMaxLength: number;
 }
 
 /** The parts of a Huey. */
@@ -60,6 +63,8 @@ export interface HueyParts {
   queue: TaskQueue;
   /** Runs tasks and stores their outcomes. */
   executor: Executor;
+  /** The tasks that failed for good. */
+  failures: Failures;
   /** What a consumer's workers use. */
   worker: WorkerSide;
 }
@@ -91,6 +96,15 @@ export function assembleParts(settings: PartsSettings): HueyParts {
     utc,
     tracing,
   });
+  const failures = new Failures({
+    storage,
+    serializer,
+    registry,
+    encode: (task) => queue.encode(task),
+    decode: (data) => queue.decode(data),
+    enqueue: settings.enqueue,
+    maxLength: settings.failuresMaxLength,
+  });
   const executor = new Executor({
     storage,
     serializer,
@@ -112,7 +126,8 @@ export function assembleParts(settings: PartsSettings): HueyParts {
     storeIntermediateErrors: settings.storeIntermediateErrors,
     buildErrorResult: settings.buildErrorResult,
     tracing,
+    failures,
   });
   const worker = new WorkerSide({ queue, executor, leases });
-  return { leases, revocations, locks, queue, executor, worker };
+  return { leases, revocations, locks, queue, executor, failures, worker };
 }

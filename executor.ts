@@ -35,6 +35,7 @@ import type { Storage } from "./storage/base.ts";
 import type { Task } from "./task.ts";
 import { relativeTime } from "./time.ts";
 import type { Tracing } from "./tracing.ts";
+import { failedForGood, type Failures } from "./failures.ts";
 import { unknownTask, unknownTaskIn } from "./_task_message.ts";
 import { isTuple } from "./tuple.ts";
 import { retryDelayFor } from "./retry_delay.ts";
@@ -104,6 +105,8 @@ export interface ExecutorOptions {
   buildErrorResult: (task: Task, error: unknown) => ErrorMetadata;
   /** The process spans of the executions. */
   tracing: Tracing;
+  /** Records the tasks that fail for good. */
+  failures: Failures;
 }
 
 /** One execution under way: its task, its lease, and what became of it. */
@@ -139,6 +142,7 @@ export class Executor {
   #storeIntermediateErrors: boolean;
   #buildErrorResult: (task: Task, error: unknown) => ErrorMetadata;
   #tracing: Tracing;
+  #failures: Failures;
 
   /** @param options See {@linkcode ExecutorOptions}. */
   constructor(options: ExecutorOptions) {
@@ -157,6 +161,7 @@ export class Executor {
     this.#storeIntermediateErrors = options.storeIntermediateErrors;
     this.#buildErrorResult = options.buildErrorResult;
     this.#tracing = options.tracing;
+    this.#failures = options.failures;
   }
 
   /**
@@ -310,6 +315,9 @@ export class Executor {
           result = this.#resultOf(task, new TaskError(this.#buildErrorResult(task, error)));
         }
       } else if (value != null || this.storeNone) result = this.#resultOf(task, value);
+    }
+    if (failed && failedForGood(task, error)) {
+      await this.#failures.record(task, this.#buildErrorResult(task, error));
     }
     const storage = this.#storage();
     const acked = !followUp && storage.finish !== undefined && member === null;

@@ -39,6 +39,7 @@ import {
   TaskRegistry,
 } from "./registry.ts";
 import { Result, ResultGroup } from "./result.ts";
+import type { Failures } from "./failures.ts";
 import type { Revocations } from "./revoke.ts";
 import type { SerializerLike } from "./serializer.ts";
 import type { Storage } from "./storage/base.ts";
@@ -127,6 +128,7 @@ export class Huey extends HueyControls {
       utc,
       acks,
       leaseTimeout,
+      failuresMaxLength: settings.failuresMaxLength,
       enqueue: (task) => this.enqueue(task),
       requeue: (task) =>
         this.#parts.queue.requeue(task, this.#immediate ? this.#runNow : undefined),
@@ -165,6 +167,10 @@ export class Huey extends HueyControls {
   /** The named locks, for the `HueyControls` members. */
   protected get locks(): Locks {
     return this.#parts.locks;
+  }
+  /** The failures, for the `HueyControls` members. */
+  protected get failureList(): Failures {
+    return this.#parts.failures;
   }
   /** Whether `undefined`/`null` results are stored. */
   get storeNone(): boolean {

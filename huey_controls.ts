@@ -1,10 +1,11 @@
 /**
  * `HueyControls`: the members of a Huey that steer tasks without running
- * them: revoking and restoring, named locks, and rate limits. `Huey` extends it and gives
- * it its `Revocations` and `Locks` parts; it extends `HueyData`.
+ * them: revoking and restoring, named locks, rate limits, and the failures. `Huey` extends
+ * it and gives it its `Revocations`, `Locks` and `Failures` parts; it extends `HueyData`.
  *
  * @module
  */
+import type { FailureRecord, Failures, FailuresOptions } from "./failures.ts";
 import { HueyData } from "./huey_data.ts";
 import type { RevokeTarget } from "./huey_options.ts";
 import type { LockOptions, Locks, TaskLock } from "./lock.ts";
@@ -23,6 +24,8 @@ export abstract class HueyControls extends HueyData {
   protected abstract get revocations(): Revocations;
   /** The named locks (a part built by the Huey). */
   protected abstract get locks(): Locks;
+  /** The failures (a part built by the Huey). */
+  protected abstract get failureList(): Failures;
 
   // ---------------------------------------------------------------- revocation
 
@@ -89,5 +92,32 @@ export abstract class HueyControls extends HueyData {
    */
   rateLimit(name: string, options: RateLimitOptions): RateLimit {
     return new RateLimit(() => this.storage, name, options);
+  }
+
+  // ---------------------------------------------------------------- failures
+
+  /**
+   * The tasks that failed for good (no retry followed; not cancelled),
+   * newest first: at most `limit`, of the task `name` when given. The list
+   * keeps the newest `failuresMaxLength` (a Huey option, 1,000 by default).
+   */
+  failures(options?: FailuresOptions): Promise<FailureRecord[]> {
+    return this.failureList.list(options);
+  }
+  /**
+   * Enqueues a failed task again (same id, to run now, with its task's
+   * retries) and removes its record; `false` when there is no failure of
+   * that id (never failed, or retried or purged since).
+   */
+  retryFailure(id: string): Promise<boolean> {
+    return this.failureList.retry(id);
+  }
+  /** Removes every failure record; resolves to how many there were. */
+  purgeFailures(): Promise<number> {
+    return this.failureList.purge();
+  }
+  /** How many failure records are kept. */
+  failureCount(): Promise<number> {
+    return this.failureList.count();
   }
 }

@@ -9,6 +9,7 @@ import { Serializer, type SerializerLike } from "./serializer.ts";
 import type { Storage } from "./storage/base.ts";
 import type { Task } from "./task.ts";
 import type { AnyTaskWrapper } from "./wrapper.ts";
+import { checkFailuresMaxLength, DEFAULT_FAILURES_MAX_LENGTH } from "./failures.ts";
 import { checkBoolean, checkNumber, checkOption, checkText } from "./_options.ts";
 
 /** What `isRevoked()` accepts: a task, a task id, a Result, or a whole task (its wrapper). */
@@ -50,6 +51,12 @@ export interface HueyOptions {
   leaseTimeout?: number;
   /** Where the queue lives. Subclasses (`SqliteHuey`, `RedisHuey`, ...) build it from their options. */
   storage?: Storage;
+  /**
+   * The most failures kept (tasks that failed for good, see
+   * `huey.failures()`), the oldest dropped first; 0 records none.
+   * @default 1000
+   */
+  failuresMaxLength?: number;
 }
 
 /** Options of `huey.dequeue()`. */
@@ -79,6 +86,7 @@ export type HueySettings = Required<
     | "immediateUseMemory"
     | "acks"
     | "leaseTimeout"
+    | "failuresMaxLength"
   >
 >;
 
@@ -102,6 +110,7 @@ export function hueySettings(name: string, options: HueyOptions): HueySettings {
     immediateUseMemory = true,
     acks = true,
     leaseTimeout = 30,
+    failuresMaxLength = DEFAULT_FAILURES_MAX_LENGTH,
   } = options;
   checkText("name", name);
   const flags = {
@@ -121,5 +130,6 @@ export function hueySettings(name: string, options: HueyOptions): HueySettings {
     serializer,
     "an object with serialize() and deserialize() methods",
   );
-  return { ...flags, serializer, leaseTimeout };
+  checkFailuresMaxLength(failuresMaxLength);
+  return { ...flags, serializer, leaseTimeout, failuresMaxLength };
 }

@@ -41,6 +41,7 @@ export type { TraceContext } from "./trace_context.ts";
 export type { ContextTaskOptions, TaskContext, TaskDefinition, TaskOptions } from "./registry.ts";
 export type { AnyTaskWrapper, ArgsPrefix, ScheduleOptions, TaskWrapper } from "./wrapper.ts";
 export type { IsRevokedOptions, RevokeOptions } from "./revoke.ts";
+export type { FailureRecord, FailuresOptions } from "./failures.ts";
 export { Result, ResultGroup } from "./result.ts";
 export { Group, group } from "./group.ts";
 export { Chord, chord } from "./chord.ts";
