@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import {
   CancelExecution,
   chord,
@@ -12,10 +13,12 @@ import {
   type Huey,
   HueyError,
   RateLimitExceeded,
+  RedisHuey,
   SqliteHuey,
   TaskError,
 } from "../mod.ts";
 import { executeNext, fromNow, makeHuey, quietLogs } from "./_helpers.ts";
+import { redisSkip, startRedis } from "./_redis_server.ts";
 
 quietLogs();
 
@@ -222,5 +225,37 @@ test("a SqliteHuey records failures in its file, seen by another Huey of the sam
     await first.huey.close();
     await second.huey.close();
     rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test("a RedisHuey records failures on the server, seen by another Huey of the queue", {
+  skip: redisSkip,
+}, async () => {
+  const server = await startRedis();
+  const build = () => {
+    const huey = new RedisHuey(`failures-${process.pid}`, { url: server.url });
+    const boom = huey.task(function boom(n: number): number {
+      throw new Error(`boom ${n}`);
+    });
+    return { huey, boom };
+  };
+  const first = build();
+  const second = build();
+  try {
+    const result = await first.boom(6);
+    await drain(first.huey);
+    const [failure] = await second.huey.failures({ name: "boom" });
+    assert.equal(failure.id, result.id);
+    assert.deepEqual(failure.args, [6]);
+    assert.equal(await second.huey.retryFailure(failure.id), true);
+    assert.equal(await first.huey.retryFailure(failure.id), false);
+    assert.equal(await first.huey.pendingCount(), 1);
+    await drain(first.huey);
+    assert.equal(await second.huey.purgeFailures(), 1);
+  } finally {
+    await first.huey.flush();
+    await first.huey.close();
+    await second.huey.close();
+    await server.stop();
   }
 });
