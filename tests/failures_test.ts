@@ -200,40 +200,13 @@ test("immediate mode records failures, and retryFailure runs the task at once", 
   assert.deepEqual(await huey.failures(), []);
 });
 
-test("a SqliteHuey records failures in its file, seen by another Huey of the same file", async () => {
-  const folder = mkdtempSync(join(tmpdir(), "huey-failures-"));
-  const filename = join(folder, "huey.db");
+/**
+ * Two Hueys of one queue (`make` builds each): a failure one records, the
+ * other lists and retries once; the first runs the retry, which fails again.
+ */
+async function checkShared(make: () => Huey): Promise<void> {
   const build = () => {
-    const huey = new SqliteHuey("failures", { filename });
-    const boom = huey.task(function boom(n: number): number {
-      throw new Error(`boom ${n}`);
-    });
-    return { huey, boom };
-  };
-  const first = build();
-  const second = build();
-  try {
-    const result = await first.boom(5);
-    await drain(first.huey);
-    const [failure] = await second.huey.failures();
-    assert.equal(failure.id, result.id);
-    assert.equal(failure.error, "Error: boom 5");
-    assert.equal(await second.huey.retryFailure(failure.id), true);
-    assert.equal(await first.huey.pendingCount(), 1);
-    assert.equal(await first.huey.failureCount(), 0);
-  } finally {
-    await first.huey.close();
-    await second.huey.close();
-    rmSync(folder, { recursive: true, force: true });
-  }
-});
-
-test("a RedisHuey records failures on the server, seen by another Huey of the queue", {
-  skip: redisSkip,
-}, async () => {
-  const server = await startRedis();
-  const build = () => {
-    const huey = new RedisHuey(`failures-${process.pid}`, { url: server.url });
+    const huey = make();
     const boom = huey.task(function boom(n: number): number {
       throw new Error(`boom ${n}`);
     });
@@ -247,15 +220,37 @@ test("a RedisHuey records failures on the server, seen by another Huey of the qu
     const [failure] = await second.huey.failures({ name: "boom" });
     assert.equal(failure.id, result.id);
     assert.deepEqual(failure.args, [6]);
+    assert.equal(failure.error, "Error: boom 6");
     assert.equal(await second.huey.retryFailure(failure.id), true);
     assert.equal(await first.huey.retryFailure(failure.id), false);
     assert.equal(await first.huey.pendingCount(), 1);
+    assert.equal(await first.huey.failureCount(), 0);
     await drain(first.huey);
     assert.equal(await second.huey.purgeFailures(), 1);
   } finally {
     await first.huey.flush();
     await first.huey.close();
     await second.huey.close();
+  }
+}
+
+test("a SqliteHuey records failures in its file, seen by another Huey of the same file", async () => {
+  const folder = mkdtempSync(join(tmpdir(), "huey-failures-"));
+  const filename = join(folder, "huey.db");
+  try {
+    await checkShared(() => new SqliteHuey("failures", { filename }));
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test("a RedisHuey records failures on the server, seen by another Huey of the queue", {
+  skip: redisSkip,
+}, async () => {
+  const server = await startRedis();
+  try {
+    await checkShared(() => new RedisHuey(`failures-${process.pid}`, { url: server.url }));
+  } finally {
     await server.stop();
   }
 });
