@@ -66,7 +66,7 @@ export abstract class HueyData extends HueyHooks {
   resultCount(): Promise<number> {
     return this.storage.resultStoreSize();
   }
-  /** Empties the queue, the schedule, the key/value store and the dead letters. */
+  /** Empties the queue, the schedule, the key/value store, the dead letters and the failures. */
   flush(): Promise<void> {
     return this.storage.flushAll();
   }
