@@ -105,7 +105,7 @@ export class Huey extends HueyControls {
   constructor(name = "huey", options: HueyOptions = {}) {
     super();
     const settings = hueySettings(name, options);
-    const { results, storeNone, utc, acks, leaseTimeout, serializer } = settings;
+    const { results, utc, acks, leaseTimeout, serializer } = settings;
     this.name = name;
     this.results = results;
     this.utc = utc;
@@ -115,20 +115,13 @@ export class Huey extends HueyControls {
     this.#immediateUseMemory = settings.immediateUseMemory;
     this.#storage = this.createStorage(name, options);
     const parts: HueyParts = assembleParts({
+      ...settings, // results, storeNone, utc, acks, leaseTimeout, serializer, ...
       name,
       storage: () => this.storage,
-      serializer,
       registry: this.registry,
       signals: this.signals,
       preExecuteHooks: this.preExecuteHooks,
       postExecuteHooks: this.postExecuteHooks,
-      results,
-      storeNone,
-      storeIntermediateErrors: settings.storeIntermediateErrors,
-      utc,
-      acks,
-      leaseTimeout,
-      failuresMaxLength: settings.failuresMaxLength,
       enqueue: (task) => this.enqueue(task),
       requeue: (task) =>
         this.#parts.queue.requeue(task, this.#immediate ? this.#runNow : undefined),
