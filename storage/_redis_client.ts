@@ -13,6 +13,15 @@
 import { Buffer } from "node:buffer";
 import { ConfigurationError, HueyError } from "../errors.ts";
 import { checkInteger, checkText, optionError } from "../_options.ts";
+import {
+  addressOfCluster,
+  checkCluster,
+  ClusterClient,
+  type ClusterSettings,
+  isNodeRedisCluster,
+  type NodeRedisCluster,
+  type RedisClusterOptions,
+} from "./_redis_cluster.ts";
 
 /** The node-redis client options the storages read and set: a part of node-redis's own. */
 interface RedisClientOptions {
@@ -98,7 +107,7 @@ export interface NodeRedisClient {
   destroy(): void;
 }
 
-/** Where to connect: give `url`, or `host`/`port`/`db`, or `client`. */
+/** Where to connect: give `url`, or `host`/`port`/`db`, or `cluster`, or `client`. */
 export interface RedisConnectOptions {
   /**
    * Where to connect, as `redis://[[username]:password@]host[:port][/db]`, or
@@ -116,11 +125,17 @@ export interface RedisConnectOptions {
   /** The database number. @default 0 */
   db?: number;
   /**
+   * A Redis Cluster to connect to (node-redis `createCluster`), e.g.
+   * `{ rootNodes: [{ url: "redis://10.0.0.1:7000" }] }`. Excludes `url`,
+   * `host`, `port` and `db`; `username` and `password` apply to every node.
+   */
+  cluster?: RedisClusterOptions;
+  /**
    * An existing client instead of connection options: a node-redis v5 client
-   * (connected or not; the storage never closes it), or any
+   * or cluster client (connected or not; the storage never closes it), or any
    * {@linkcode RedisConnection}.
    */
-  client?: NodeRedisClient | RedisConnection;
+  client?: NodeRedisClient | NodeRedisCluster | RedisConnection;
 }
 
 /** The checked connection options, ready for {@linkcode connect}. */
@@ -129,8 +144,10 @@ export interface ConnectPlan {
   readonly address: string;
   /** A client given by the user, or `undefined` to create one. */
   readonly client?: NodeRedisClient | RedisConnection;
-  /** node-redis options, when the storage creates the client. */
+  /** node-redis options, when the storage creates the client (of each node, with `cluster`). */
   readonly options: RedisClientOptions;
+  /** node-redis cluster options, when the storage creates a cluster client. */
+  readonly cluster?: ClusterSettings;
 }
 
 type RedisModule = typeof import("@redis/client");
@@ -176,15 +193,24 @@ export function planConnection(options: RedisConnectOptions): ConnectPlan {
   const port = optionalInteger("port", options.port, 1, 65535);
   const db = optionalInteger("db", options.db, 0, 2 ** 31 - 1);
   const given: Record<string, unknown> = { ...options };
-  checkConflicts("client", given, ["url", "host", "port", "username", "password", "db"]);
+  const others = ["url", "host", "port", "username", "password", "db", "cluster"];
+  checkConflicts("client", given, others);
+  checkConflicts("cluster", given, ["url", "host", "port", "db"]);
   checkConflicts("url", given, ["host", "port", "db"]);
   if (client !== undefined) {
     if (typeof client !== "object" || client === null) {
       throw optionError("client", client, "a node-redis client or a RedisConnection");
     }
+    if (isNodeRedisCluster(client)) {
+      return { address: addressOfCluster(client), client: new ClusterClient(client), options: {} };
+    }
     return { address: addressOfClient(client), client, options: {} };
   }
   const socket = { connectTimeout: 5000 };
+  if (options.cluster !== undefined) {
+    const { settings, address } = checkCluster(options.cluster, redisUrl);
+    return { address, cluster: settings, options: { socket, username, password } };
+  }
   if (url === undefined) {
     const target = { host: host ?? "127.0.0.1", port: port ?? 6379 };
     return {
@@ -192,7 +218,7 @@ export function planConnection(options: RedisConnectOptions): ConnectPlan {
       options: { socket: { ...socket, ...target }, username, password, database: db },
     };
   }
-  const parsed = redisUrl(url);
+  const parsed = redisUrl("url", url);
   if ((parsed.username || parsed.password) && (username ?? password) !== undefined) {
     throw new ConfigurationError(
       "Redis option 'url' carries credentials, so 'username' and 'password' contradict it",
@@ -204,16 +230,17 @@ export function planConnection(options: RedisConnectOptions): ConnectPlan {
   };
 }
 
-/** Parses option `url`; it must be a redis:// or rediss:// URL. */
-function redisUrl(url: string): URL {
+/** Parses a URL option (`url`, a cluster node's); it must be a redis:// or rediss:// URL. */
+function redisUrl(option: string, url: unknown): URL {
+  const text = checkText(option, url);
   let parsed: URL | null = null;
   try {
-    parsed = new URL(url);
+    parsed = new URL(text);
   } catch {
     // not a URL at all: the error below says what is allowed
   }
   if (parsed === null || (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")) {
-    throw optionError("url", url, "a redis:// or rediss:// URL");
+    throw optionError(option, url, "a redis:// or rediss:// URL");
   }
   return parsed;
 }
@@ -242,6 +269,18 @@ function isNodeRedis(client: NodeRedisClient | RedisConnection): client is NodeR
 export async function connect(plan: ConnectPlan): Promise<RedisConnection> {
   if (plan.client !== undefined && !isNodeRedis(plan.client)) return plan.client;
   const redis = await loadNodeRedis();
+  const { cluster } = plan;
+  if (cluster !== undefined) {
+    return await open(redis, plan.address, (strategy) => {
+      const defaults = {
+        ...plan.options,
+        socket: { ...plan.options.socket, reconnectStrategy: strategy },
+        disableOfflineQueue: true,
+        disableClientInfo: true,
+      };
+      return new ClusterClient(redis.createCluster({ ...cluster, defaults }) as NodeRedisCluster);
+    });
+  }
   if (plan.client !== undefined) {
     const client = plan.client;
     if (!client.isOpen) {
