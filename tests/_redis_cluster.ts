@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type ChildProcess, execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -30,6 +30,11 @@ export interface RedisCluster {
   holders(pattern: string): Promise<number[]>;
   /** Stops the servers and removes their folder. */
   stop(): Promise<void>;
+}
+
+/** Option `cluster` from a comma-separated list of node URLs (a child process's argument). */
+export function clusterOption(urls: string): { rootNodes: { url: string }[] } {
+  return { rootNodes: urls.split(",").map((url) => ({ url })) };
 }
 
 /** Whether nobody listens on the port. */
@@ -61,6 +66,20 @@ function redisCli(args: readonly string[]): Promise<string> {
   });
 }
 
+/**
+ * A detached shell that kills the servers and removes their folder once this
+ * process is gone: Deno runs neither exit listeners nor `after` hooks of a
+ * filtered test run.
+ */
+function watchdog(children: readonly ChildProcess[], folder: string): ChildProcess {
+  const pids = children.map((child) => child.pid).filter(Boolean).join(" ");
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
+    `kill -9 ${pids} 2>/dev/null; rm -rf '${folder}'`;
+  const child = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
+  child.unref();
+  return child;
+}
+
 /** Polls `ready` every 100 ms, for up to `seconds`. */
 async function until(what: string, seconds: number, ready: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
@@ -87,8 +106,10 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     rmSync(folder, { recursive: true, force: true });
   };
   process.on("exit", killOnExit);
+  let guard: ChildProcess | undefined;
   const stop = async (): Promise<void> => {
     process.off("exit", killOnExit);
+    guard?.kill();
     await Promise.all(children.map(kill));
     rmSync(folder, { recursive: true, force: true });
   };
@@ -102,6 +123,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
         ...["--cluster-config-file", join(folder, `nodes-${port}.conf`), "--dir", folder],
       ]));
     }
+    guard = watchdog(children, folder);
     for (const port of ports) {
       await until(`port ${port} did not answer`, 30, () => answersPing(port));
     }
