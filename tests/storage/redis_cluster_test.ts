@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createCluster } from "@redis/client";
-import { ConfigurationError } from "../../errors.ts";
+import { ConfigurationError, HueyError } from "../../errors.ts";
 import type { Storage } from "../../storage/base.ts";
 import {
   PriorityRedisExpireStorage,
@@ -14,6 +14,7 @@ import {
   type RedisStorageOptions,
 } from "../../storage/redis.ts";
 import { type RedisCluster, redisSkip, startRedisCluster } from "../_redis_cluster.ts";
+import { freePort } from "../_redis_server.ts";
 import { storageSuite } from "./_suite.ts";
 
 type Kind = new (name: string, options?: RedisStorageOptions) => RedisStorage;
@@ -69,6 +70,18 @@ test("redis cluster: option 'cluster' is checked, and excludes 'url', 'host', 'p
   }
   const storage = new RedisStorage("q", { cluster: { rootNodes }, password: "secret" });
   assert.equal(storage.location, "127.0.0.1:7000");
+});
+
+test("redis cluster: a cluster nobody answers at rejects with HueyError naming the address", async () => {
+  const port = await freePort();
+  await using storage = new RedisStorage("down", {
+    cluster: { rootNodes: [{ url: `redis://127.0.0.1:${port}` }] },
+  });
+  await assert.rejects(storage.queueSize(), (error: Error) => {
+    assert.ok(error instanceof HueyError && !(error instanceof ConfigurationError), String(error));
+    assert.match(error.message, new RegExp(`unreachable at 127\\.0\\.0\\.1:${port}`));
+    return true;
+  });
 });
 
 if (redisSkip) {
@@ -144,6 +157,19 @@ function registerClusterTests(): void {
       await producer.enqueue(encoder.encode("wake"));
       const delivery = await waiting;
       assert.equal(new TextDecoder().decode(delivery?.data), "wake");
+    }
+  });
+
+  test("redis cluster: with notifyResult, waitForData wakes on the master of the queue's slot", async () => {
+    for (const name of names.slice(0, 3)) {
+      await using waiter = open(RedisExpireStorage, `${name}-notify`, { notifyResult: true });
+      await using writer = open(RedisExpireStorage, `${name}-notify`, { notifyResult: true });
+      const wait = waiter.waitForData!;
+      assert.equal(await wait("stored", 50), false, "nothing stored yet");
+      const waiting = [wait("stored", 60_000), wait("stored", 60_000)];
+      await blockedOnMaster();
+      await writer.putData("stored", encoder.encode("1"), { isResult: true });
+      assert.deepEqual(await Promise.all(waiting), [true, true]);
     }
   });
 
