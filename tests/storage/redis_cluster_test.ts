@@ -7,6 +7,12 @@ import { createCluster } from "@redis/client";
 import { ConfigurationError, HueyError } from "../../errors.ts";
 import type { Storage } from "../../storage/base.ts";
 import {
+  PriorityRedisExpireHuey,
+  PriorityRedisHuey,
+  RedisExpireHuey,
+  RedisHuey,
+} from "../../huey_kinds.ts";
+import {
   PriorityRedisExpireStorage,
   PriorityRedisStorage,
   RedisExpireStorage,
@@ -170,6 +176,23 @@ function registerClusterTests(): void {
       await blockedOnMaster();
       await writer.putData("stored", encoder.encode("1"), { isResult: true });
       assert.deepEqual(await Promise.all(waiting), [true, true]);
+    }
+  });
+
+  test("redis cluster: the four RedisHuey kinds pass option 'cluster' to their storage and run tasks", async () => {
+    for (const Kind of [RedisHuey, PriorityRedisHuey, RedisExpireHuey, PriorityRedisExpireHuey]) {
+      const queue = `huey-${Kind.name}`;
+      await using huey = new Kind(queue, { cluster: { rootNodes: cluster.rootNodes } });
+      const add = huey.task(function add(a: number, b: number): number {
+        return a + b;
+      });
+      const result = await add(1, 2);
+      assert.equal((await cluster.holders(`huey:{${queue}}:*`)).length, 1);
+      const task = await huey.dequeue();
+      assert.ok(task, `${Kind.name}: the task is on the cluster`);
+      await huey.execute(task);
+      assert.equal(await result.get(), 3);
+      await huey.flush();
     }
   });
 
