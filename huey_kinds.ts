@@ -101,7 +101,7 @@ export class RedisHuey extends Huey {
 
   /**
    * @param name The queue's name.
-   * @param options Huey options and Redis options (`url`, `host`, `port`, `username`, `password`, `db`, `client`, `blocking`, `readTimeout`, `expireTime`).
+   * @param options Huey options and Redis options (`url`, `host`, `port`, `username`, `password`, `db`, `cluster`, `client`, `blocking`, `readTimeout`, `expireTime`).
    */
   constructor(name = "huey", options: HueyOptions & RedisStorageOptions = {}) {
     super(name, options);
@@ -136,7 +136,7 @@ function redisOptions(options: RedisStorageOptions): RedisStorageOptions {
   const { url, host, port, username, password, db, client, blocking, readTimeout, expireTime } =
     options;
   const redis = { url, host, port, username, password, db, client, blocking, readTimeout };
-  return { ...redis, expireTime, notifyResult: options.notifyResult };
+  return { ...redis, expireTime, notifyResult: options.notifyResult, cluster: options.cluster };
 }
 
 /**

@@ -109,7 +109,12 @@ export {
   RedisExpireStorage,
   RedisStorage,
 } from "./storage/redis.ts";
-export type { RedisConnection, RedisStorageOptions } from "./storage/redis.ts";
+export type {
+  RedisClusterNode,
+  RedisClusterOptions,
+  RedisConnection,
+  RedisStorageOptions,
+} from "./storage/redis.ts";
 export { POSTGRES_SCHEMA_VERSION, postgresSchemaSql, PostgresStorage } from "./storage/postgres.ts";
 export type { PostgresSql, PostgresStorageOptions } from "./storage/postgres.ts";
 export { FileStorage } from "./storage/file.ts";

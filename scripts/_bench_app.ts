@@ -1,6 +1,6 @@
 /**
- * The benchmark's task module: a Huey on Redis, SQLite or PostgreSQL with the trivial
- * tasks the benchmark runs. Thread workers import it themselves, and find
+ * The benchmark's task module: a Huey on Redis, Redis Cluster, SQLite or PostgreSQL with the
+ * trivial tasks the benchmark runs. Thread workers import it themselves, and find
  * the queue to serve in `BENCH_*` environment variables set by the bench
  * before it starts them; the bench builds its own Hueys with
  * {@linkcode createBenchHuey}.
@@ -14,11 +14,11 @@ import type { TaskWrapper } from "../wrapper.ts";
 
 /** Where a bench Huey keeps its queue. */
 export interface BenchTarget {
-  /** `redis`, `sqlite` or `postgres`. */
-  storage: "redis" | "sqlite" | "postgres";
+  /** `redis`, `cluster` (Redis Cluster), `sqlite` or `postgres`. */
+  storage: "redis" | "cluster" | "sqlite" | "postgres";
   /** The queue name. */
   queue: string;
-  /** The Redis or PostgreSQL URL (`redis`, `postgres`). */
+  /** The Redis or PostgreSQL URL (`redis`, `postgres`), or the node URLs, comma-separated (`cluster`). */
   url?: string;
   /** The SQLite file (`sqlite`). */
   filename?: string;
@@ -56,6 +56,10 @@ export function createBenchHuey(target: BenchTarget, options: BenchAppOptions = 
   if (target.storage === "redis") {
     if (!target.url) throw new RangeError("A Redis bench target needs a url, got none");
     huey = new RedisHuey(target.queue, { url: target.url });
+  } else if (target.storage === "cluster") {
+    if (!target.url) throw new RangeError("A Redis Cluster bench target needs node urls, got none");
+    const rootNodes = target.url.split(",").map((url) => ({ url }));
+    huey = new RedisHuey(target.queue, { cluster: { rootNodes } });
   } else if (target.storage === "postgres") {
     if (!target.url) throw new RangeError("A Postgres bench target needs a url, got none");
     huey = new PostgresHuey(target.queue, { url: target.url });

@@ -24,6 +24,8 @@ export interface BenchConfig {
   rssCheckpoints: [number, number];
   /** The Redis server's URL. */
   redisUrl: string;
+  /** The Redis Cluster's node URLs, comma-separated (`""`: the cluster workloads are not run). */
+  clusterNodes: string;
   /** The PostgreSQL server's URL (`""`: the Postgres workloads are not run). */
   postgresUrl: string;
   /** A folder for SQLite files. */
@@ -40,7 +42,7 @@ export interface Measurement {
   /** What the row says, e.g. `end-to-end, greenlet x10`. */
   label: string;
   /** The storage the figure was measured on. */
-  storage: "redis" | "sqlite" | "postgres";
+  storage: "redis" | "cluster" | "sqlite" | "postgres";
   unit: Unit;
   value: number;
 }

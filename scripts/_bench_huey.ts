@@ -39,6 +39,7 @@ export function benchTarget(config: BenchConfig, storage: StorageKind, label: st
   const queue = uniqueQueue(label);
   if (storage === "redis") return { storage, queue, url: config.redisUrl };
   if (storage === "postgres") return { storage, queue, url: config.postgresUrl };
+  if (storage === "cluster") return { storage, queue, url: config.clusterNodes };
   return { storage, queue, filename: join(config.folder, `bench-${++files}.db`) };
 }
 

@@ -9,8 +9,9 @@
  *
  * Usage: `npm run bench` (Node), `deno task bench`, or
  * `node scripts/bench.ts [--tasks 50000] [--rss-tasks 1000000] [--samples 1000]
- *  [--threads 2] [--json bench-results.json] [--storages redis,sqlite,postgres] [--quick]`
- * (`--storages` picks the storages measured; BullMQ and the memory figures come with Redis,
+ *  [--threads 2] [--json bench-results.json] [--storages redis,cluster,sqlite,postgres] [--quick]`
+ * (`--storages` picks the storages measured; `cluster` is huey on a three-master Redis Cluster
+ * the bench starts, beside single-node Redis; BullMQ and the memory figures come with Redis,
  * pg-boss with PostgreSQL, which is skipped with a warning when it is not installed).
  *
  * @module
@@ -22,6 +23,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { configureLogging } from "../logger.ts";
 import { startRedis } from "../tests/_redis_server.ts";
+import { startRedisCluster } from "../tests/_redis_cluster.ts";
 import { postgresSkip, startPostgres } from "../tests/_postgres_server.ts";
 import { bullEndToEnd, bullEnqueueThroughput, bullLatency } from "./_bench_bullmq.ts";
 import type { BenchConfig, Measurement } from "./_bench_common.ts";
@@ -31,10 +33,10 @@ import { consumerMemory } from "./_bench_memory.ts";
 import { buildRows, formatTable, report } from "./_bench_report.ts";
 
 const USAGE = "Usage: bench.ts [--tasks N] [--rss-tasks N] [--samples N] [--threads N] " +
-  "[--json FILE] [--storages redis,sqlite,postgres] [--quick]";
+  "[--json FILE] [--storages redis,cluster,sqlite,postgres] [--quick]";
 
 /** The storages the bench can measure. */
-const STORAGES = ["redis", "sqlite", "postgres"] as const;
+const STORAGES = ["redis", "cluster", "sqlite", "postgres"] as const;
 type Storage = typeof STORAGES[number];
 
 function storageList(text: string): Storage[] {
@@ -60,7 +62,7 @@ function positiveInteger(option: string, text: string | undefined, fallback: num
 /** The settings from the command line (without the Redis URL and folder, set at start). */
 function settings(
   args: string[],
-): Omit<BenchConfig, "redisUrl" | "postgresUrl" | "folder"> & {
+): Omit<BenchConfig, "redisUrl" | "clusterNodes" | "postgresUrl" | "folder"> & {
   json: string;
   storages: Storage[];
 } {
@@ -131,10 +133,12 @@ async function main(): Promise<void> {
   const storages = wanted.filter((storage) => storage !== "postgres" || !postgresSkip);
   const redis = storages.includes("redis") ? await startRedis() : null;
   const postgres = storages.includes("postgres") ? await startPostgres() : null;
+  const cluster = storages.includes("cluster") ? await startRedisCluster() : null;
   const folder = mkdtempSync(join(tmpdir(), "huey-bench-"));
   const config: BenchConfig = {
     ...options,
     redisUrl: redis?.url ?? "",
+    clusterNodes: cluster?.rootNodes.map(({ url }) => url).join(",") ?? "",
     postgresUrl: postgres?.url ?? "",
     folder,
   };
@@ -187,6 +191,7 @@ async function main(): Promise<void> {
   } finally {
     await redis?.stop();
     await postgres?.remove();
+    await cluster?.stop();
     rmSync(folder, { recursive: true, force: true });
   }
   const rows = buildRows(huey, rivals);

@@ -1,7 +1,8 @@
 /**
  * The narrow Redis client the Redis storages talk to ({@linkcode RedisConnection}:
  * only the commands they send), its adapter for node-redis (its core package
- * `@redis/client`, v5), and the checks of the connection options.
+ * `@redis/client`, v5, or a cluster client), and `connect`, which follows the
+ * plan of the checked connection options (`_redis_options.ts`).
  *
  * node-redis is imported on the first connection, never at module load, so
  * that users of the other storages never load it. It is an optional peer
@@ -12,10 +13,10 @@
  */
 import { Buffer } from "node:buffer";
 import { ConfigurationError, HueyError } from "../errors.ts";
-import { checkInteger, checkText, optionError } from "../_options.ts";
+import { ClusterClient, type ClusterSettings, type NodeRedisCluster } from "./_redis_cluster.ts";
 
 /** The node-redis client options the storages read and set: a part of node-redis's own. */
-interface RedisClientOptions {
+export interface RedisClientOptions {
   url?: string;
   socket?: object;
   username?: string;
@@ -98,137 +99,27 @@ export interface NodeRedisClient {
   destroy(): void;
 }
 
-/** Where to connect: give `url`, or `host`/`port`/`db`, or `client`. */
-export interface RedisConnectOptions {
-  /**
-   * Where to connect, as `redis://[[username]:password@]host[:port][/db]`, or
-   * `rediss://...` for TLS. Excludes `host`, `port` and `db`.
-   */
-  url?: string;
-  /** The Redis host. @default "127.0.0.1" */
-  host?: string;
-  /** The Redis port. @default 6379 */
-  port?: number;
-  /** The ACL user name. */
-  username?: string;
-  /** The password. */
-  password?: string;
-  /** The database number. @default 0 */
-  db?: number;
-  /**
-   * An existing client instead of connection options: a node-redis v5 client
-   * (connected or not; the storage never closes it), or any
-   * {@linkcode RedisConnection}.
-   */
-  client?: NodeRedisClient | RedisConnection;
-}
-
 /** The checked connection options, ready for {@linkcode connect}. */
 export interface ConnectPlan {
   /** `host:port`, for error messages. */
   readonly address: string;
   /** A client given by the user, or `undefined` to create one. */
   readonly client?: NodeRedisClient | RedisConnection;
-  /** node-redis options, when the storage creates the client. */
+  /** node-redis options, when the storage creates the client (of each node, with `cluster`). */
   readonly options: RedisClientOptions;
+  /** node-redis cluster options, when the storage creates a cluster client. */
+  readonly cluster?: ClusterSettings;
+}
+
+/** Whether `client` is a node-redis client (not a `RedisConnection`). */
+export function isNodeRedis(client: NodeRedisClient | RedisConnection): client is NodeRedisClient {
+  return typeof (client as NodeRedisClient).sendCommand === "function";
 }
 
 type RedisModule = typeof import("@redis/client");
 
 /** Max delay between reconnection attempts, in ms. */
 const MAX_RECONNECT_DELAY = 1000;
-
-/** A string option that is not given, or not empty. */
-function optionalText(option: string, value: unknown): string | undefined {
-  return value === undefined ? undefined : checkText(option, value);
-}
-
-/** An integer option that is not given, or in `min` to `max`. */
-function optionalInteger(option: string, value: unknown, min: number, max: number) {
-  return value === undefined ? undefined : checkInteger(option, value, min, max);
-}
-
-/** Throws ConfigurationError when two options that exclude each other are both set. */
-function checkConflicts(first: string, options: Record<string, unknown>, others: string[]): void {
-  const given = others.filter((option) => options[option] !== undefined);
-  if (options[first] !== undefined && given.length > 0) {
-    throw new ConfigurationError(
-      `Redis options '${first}' and '${given.join("', '")}' contradict each other: ` +
-        `'${first}' already says where to connect`,
-    );
-  }
-}
-
-/**
- * Checks the connection options and builds the node-redis options from them.
- *
- * @throws {ConfigurationError} An option has the wrong type or is out of
- *   range, `url` is not a redis:// or rediss:// URL, or options contradict
- *   each other (`url` with `host`, `port` or `db`; `client` with any other
- *   connection option).
- */
-export function planConnection(options: RedisConnectOptions): ConnectPlan {
-  const { client } = options;
-  const url = optionalText("url", options.url);
-  const host = optionalText("host", options.host);
-  const username = optionalText("username", options.username);
-  const password = optionalText("password", options.password);
-  const port = optionalInteger("port", options.port, 1, 65535);
-  const db = optionalInteger("db", options.db, 0, 2 ** 31 - 1);
-  const given: Record<string, unknown> = { ...options };
-  checkConflicts("client", given, ["url", "host", "port", "username", "password", "db"]);
-  checkConflicts("url", given, ["host", "port", "db"]);
-  if (client !== undefined) {
-    if (typeof client !== "object" || client === null) {
-      throw optionError("client", client, "a node-redis client or a RedisConnection");
-    }
-    return { address: addressOfClient(client), client, options: {} };
-  }
-  const socket = { connectTimeout: 5000 };
-  if (url === undefined) {
-    const target = { host: host ?? "127.0.0.1", port: port ?? 6379 };
-    return {
-      address: `${target.host}:${target.port}`,
-      options: { socket: { ...socket, ...target }, username, password, database: db },
-    };
-  }
-  const parsed = redisUrl(url);
-  if ((parsed.username || parsed.password) && (username ?? password) !== undefined) {
-    throw new ConfigurationError(
-      "Redis option 'url' carries credentials, so 'username' and 'password' contradict it",
-    );
-  }
-  return {
-    address: `${parsed.hostname}:${parsed.port || 6379}`,
-    options: { url, socket, username, password },
-  };
-}
-
-/** Parses option `url`; it must be a redis:// or rediss:// URL. */
-function redisUrl(url: string): URL {
-  let parsed: URL | null = null;
-  try {
-    parsed = new URL(url);
-  } catch {
-    // not a URL at all: the error below says what is allowed
-  }
-  if (parsed === null || (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")) {
-    throw optionError("url", url, "a redis:// or rediss:// URL");
-  }
-  return parsed;
-}
-
-function addressOfClient(client: NodeRedisClient | RedisConnection): string {
-  const options = isNodeRedis(client) ? client.options : undefined;
-  const socket = options?.socket as { host?: string; port?: number } | undefined;
-  if (socket?.host) return `${socket.host}:${socket.port ?? 6379}`;
-  if (options?.url) return new URL(options.url).host || "the configured server";
-  return "the configured server";
-}
-
-function isNodeRedis(client: NodeRedisClient | RedisConnection): client is NodeRedisClient {
-  return typeof (client as NodeRedisClient).sendCommand === "function";
-}
 
 /**
  * Opens the connection a plan describes: loads node-redis, creates the
@@ -242,6 +133,18 @@ function isNodeRedis(client: NodeRedisClient | RedisConnection): client is NodeR
 export async function connect(plan: ConnectPlan): Promise<RedisConnection> {
   if (plan.client !== undefined && !isNodeRedis(plan.client)) return plan.client;
   const redis = await loadNodeRedis();
+  const { cluster } = plan;
+  if (cluster !== undefined) {
+    return await open(redis, plan.address, (strategy) => {
+      const defaults = {
+        ...plan.options,
+        socket: { ...plan.options.socket, reconnectStrategy: strategy },
+        disableOfflineQueue: true,
+        disableClientInfo: true,
+      };
+      return new ClusterClient(redis.createCluster({ ...cluster, defaults }) as NodeRedisCluster);
+    });
+  }
   if (plan.client !== undefined) {
     const client = plan.client;
     if (!client.isOpen) {

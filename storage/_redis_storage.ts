@@ -27,7 +27,7 @@ import { checkBoolean, checkNumber, optionError } from "../_options.ts";
 import { Batcher } from "./_batch.ts";
 import type { Completion } from "./_completion.ts";
 import { checkStorageName } from "./_check.ts";
-import { planConnection, type RedisConnectOptions } from "./_redis_client.ts";
+import { planConnection, type RedisConnectOptions } from "./_redis_options.ts";
 import { RedisDeadLetters } from "./_redis_dead.ts";
 import { RedisFailures } from "./_redis_failures.ts";
 import {

@@ -7,7 +7,9 @@
  *
  * Leases live in Redis and expired ones are recovered atomically, every step
  * of more than one command is one Lua script, and every key of a queue
- * carries the hash tag `{name}`, so Redis Cluster works. node-redis (npm
+ * carries the hash tag `{name}`, so Redis Cluster works: give option
+ * `cluster: { rootNodes: [{ url }] }`, or a node-redis cluster client as
+ * `client`. node-redis (npm
  * `@redis/client` v5) is loaded on first use, never by importing this
  * module. Needs Redis 6.2 or later.
  *
@@ -18,6 +20,7 @@ import { EXPIRING_RESULTS, HASH_RESULTS, LIST_QUEUE, PRIORITY_QUEUE } from "./_r
 import { RedisStorageBase } from "./_redis_storage.ts";
 
 export type { RedisConnection } from "./_redis_client.ts";
+export type { RedisClusterNode, RedisClusterOptions } from "./_redis_cluster.ts";
 export type { RedisStorageOptions } from "./_redis_storage.ts";
 
 /**

@@ -24,7 +24,8 @@ export interface RedisServer {
   restart(): Promise<void>;
 }
 
-const installed = (process.env.PATH ?? "").split(delimiter)
+/** Whether redis-server is on PATH. */
+export const installed: boolean = (process.env.PATH ?? "").split(delimiter)
   .some((folder) => folder !== "" && existsSync(join(folder, "redis-server")));
 
 /** Why the Redis tests are skipped (redis-server not on PATH), or `undefined` when they run. */
@@ -48,7 +49,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Whether a server answers PING on the port (PONG, or NOAUTH when it wants a password). */
-function answersPing(port: number): Promise<boolean> {
+export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: "127.0.0.1" });
     const finish = (answer: boolean): void => {
@@ -63,7 +64,8 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
-function launch(port: number, extra: readonly string[]): ChildProcess {
+/** Spawns `redis-server` on 127.0.0.1:`port` without persistence, with `extra` arguments. */
+export function launch(port: number, extra: readonly string[]): ChildProcess {
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
   return spawn("redis-server", [...args, ...extra], { stdio: "ignore" });
 }
@@ -77,7 +79,7 @@ export interface StartRedisOptions {
 }
 
 /** Kills the child and waits (bounded) until it has exited. */
-async function kill(child: ChildProcess): Promise<void> {
+export async function kill(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");

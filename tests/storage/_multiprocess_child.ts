@@ -1,6 +1,6 @@
 /**
  * A producer or worker process of tests/storage/multiprocess_test.ts on a
- * shared SQLite file, Redis server or PostgreSQL database. `work` steps through the queue with
+ * shared SQLite file, Redis server, Redis Cluster or PostgreSQL database. `work` steps through the queue with
  * the public API (`dequeue`, `execute`); `loop` runs the consumer's worker
  * loop, which leases messages ahead and starts a task while the previous
  * outcome is stored. `schedule` puts tasks in the schedule, due a second
@@ -10,7 +10,7 @@
  * `count` times each, and records what each call resolved to (also on a
  * shared file storage folder).
  *
- * Usage: `<runtime> _multiprocess_child.ts produce|schedule|work|loop|scheduler|tally <sqlite|redis|postgres|file> <file, url or folder> <queue> <from> <count> <folder>`
+ * Usage: `<runtime> _multiprocess_child.ts produce|schedule|work|loop|scheduler|tally <sqlite|redis|redis-cluster|postgres|file> <file, url(s) or folder> <queue> <from> <count> <folder>`
  * A worker stops once the file `<folder>/stop` exists and the queue is empty.
  *
  * @module
@@ -26,6 +26,7 @@ import { FileStorage } from "../../storage/file.ts";
 import { PostgresStorage } from "../../storage/postgres.ts";
 import { RedisStorage } from "../../storage/redis.ts";
 import { SqliteStorage } from "../../storage/sqlite.ts";
+import { clusterOption } from "../_redis_cluster.ts";
 
 const [role, kind, target, name, from, count, folder] = process.argv.slice(2);
 const storage = kind === "sqlite"
@@ -34,6 +35,8 @@ const storage = kind === "sqlite"
   ? new PostgresStorage(name, { url: target, blocking: false })
   : kind === "file"
   ? new FileStorage(name, { path: target })
+  : kind === "redis-cluster"
+  ? new RedisStorage(name, { cluster: clusterOption(target), blocking: false })
   : new RedisStorage(name, { url: target, blocking: false });
 const huey = new Huey(name, {
   storage,

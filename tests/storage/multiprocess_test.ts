@@ -1,5 +1,5 @@
 // Many processes on one database (issue "Storages", item 5): 4 producer and 4 worker processes
-// share a SQLite file, a Redis server or a PostgreSQL database and run 20,000 tasks, each exactly once; a worker
+// share a SQLite file, a Redis server, a Redis Cluster or a PostgreSQL database and run 20,000 tasks, each exactly once; a worker
 // killed with SIGKILL mid-task leaves its task to run again once the lease expires; and a
 // scheduler killed with SIGKILL while it moves 20,000 due tasks to the queue loses none and
 // doubles none (SPEC §8).
@@ -21,6 +21,7 @@ import { RedisStorage } from "../../storage/redis.ts";
 import { SqliteStorage } from "../../storage/sqlite.ts";
 import { type RedisServer, redisSkip, startRedis } from "../_redis_server.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../_postgres_server.ts";
+import { clusterOption, type RedisCluster, startRedisCluster } from "../_redis_cluster.ts";
 
 const CHILD = fileURLToPath(new URL("./_multiprocess_child.ts", import.meta.url));
 const TASKS = 20_000;
@@ -28,16 +29,19 @@ const PROCESSES = 4;
 const children = new Set<ChildProcess>();
 const root = mkdtempSync(join(tmpdir(), "huey-multiprocess-"));
 let server: RedisServer | undefined;
+let cluster: RedisCluster | undefined;
 let postgres: PostgresServer | undefined;
 let unique = 0;
 
 before(async () => {
   if (!redisSkip) server = await startRedis();
+  if (!redisSkip) cluster = await startRedisCluster();
   if (!postgresSkip) postgres = await startPostgres();
 });
 after(async () => {
   for (const child of children) child.kill("SIGKILL");
   await server?.stop();
+  await cluster?.stop();
   await postgres?.remove();
   rmSync(root, { recursive: true, force: true });
 });
@@ -93,6 +97,14 @@ const KINDS = [
     skip: redisSkip,
     target: () => server!.url,
     open: (target: string, name: string): Storage => new RedisStorage(name, { url: target }),
+  },
+  {
+    // A three-master cluster: the child gets its root nodes' URLs, comma-separated.
+    kind: "redis-cluster",
+    skip: redisSkip,
+    target: () => cluster!.rootNodes.map(({ url }) => url).join(","),
+    open: (target: string, name: string): Storage =>
+      new RedisStorage(name, { cluster: clusterOption(target) }),
   },
   {
     kind: "postgres",
