@@ -58,8 +58,12 @@ for (const [label, storage, skip] of STORAGES) {
           const consumerEnv = { ...env, HUEY_TEST_KILL_AT: step };
           const { huey, incr, collect } = createChordApp(env);
           const started: CliProcess[] = [];
-          // One worker for the ack step: the next ack after the cleanup is the member's own.
-          const args = [CHORD_FIXTURE, ...FAST, "-w", step === "ack" ? "1" : "2"];
+          // Two workers only while the callback is not enqueued yet. Once it is (the
+          // deleteMembers and ack steps), a second worker could start it before the kill,
+          // and a task whose consumer dies mid-run runs again (at-least-once, like any task):
+          // the test is about the chord enqueueing its callback once, so one worker then.
+          // With one worker the next ack after the cleanup is the member's own, too.
+          const args = [CHORD_FIXTURE, ...FAST, "-w", step === "enqueueOnce" ? "2" : "1"];
           try {
             const result = await huey.enqueue(
               huey.chord([1, 2, 3, 4].map((n) => incr.s(n)), collect),
