@@ -301,7 +301,7 @@ test("file: events are files of events/ named by their seq, the cap removes the 
     await storage.addEvents({ items: [bytes(item)], maxLength: 2 });
   }
   const kept = await storage.readEvents({ limit: 10 });
-  assert.deepEqual(readdirSync(events), kept.map((event) => event.seq));
+  assert.deepEqual(readdirSync(events).sort(), kept.map((event) => event.seq));
   assert.deepEqual(kept.map((event) => decoder.decode(readFileSync(join(events, event.seq)))), [
     "b",
     "c",
