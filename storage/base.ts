@@ -84,6 +84,47 @@ export interface FinishOptions {
   deleteKeys?: readonly string[];
   /** A task result to store, as `putData(key, value, { isResult: true })` does. */
   result?: { readonly key: string; readonly value: Uint8Array };
+  /**
+   * Events to append to the event log in the same step, as `addEvents` does
+   * (the outcome's event rides with the outcome: no extra round trip).
+   */
+  events?: EventsToAdd;
+}
+
+/** Events for {@linkcode Storage.addEvents} and {@linkcode FinishOptions.events}. */
+export interface EventsToAdd {
+  /** The events' bytes, oldest first (see `events.ts` for what an event holds). */
+  readonly items: readonly Uint8Array[];
+  /**
+   * The most events the log keeps (a whole number > 0); the oldest beyond it
+   * are dropped. Redis trims approximately (a stream's `MAXLEN ~`): it may
+   * keep a little more, never fewer.
+   */
+  readonly maxLength: number;
+}
+
+/** One event of the log, as {@linkcode Storage.readEvents} gives it back. */
+export interface StoredEvent {
+  /**
+   * Its place in the log, given by the storage when the event was added:
+   * opaque, unique, and later events of the log read after earlier ones.
+   * Pass it back as `after` to read what follows.
+   */
+  readonly seq: string;
+  /** When the storage added it (epoch ms, the storage's clock where it has one). */
+  readonly at: number;
+  /** The event's bytes. */
+  readonly data: Uint8Array;
+}
+
+/** Options of {@linkcode Storage.readEvents}. */
+export interface ReadEventsOptions {
+  /** Only events after this `seq` (exclusive). */
+  after?: string;
+  /** Only events added at or after this time (epoch ms); ignored when `after` is given. */
+  since?: number;
+  /** The most events returned (a whole number > 0). */
+  limit: number;
 }
 
 /** A message that was moved aside because it could not be run. */
@@ -316,8 +357,39 @@ export interface Storage {
   failureCount(): Promise<number>;
 
   /**
+   * Appends events to the event log, in order, in one step, then drops the
+   * oldest beyond `maxLength`. Events added by one client (one `Storage`
+   * object) read back in the order of its calls to `addEvents` and `finish`,
+   * whatever its connections. The log lives apart from the key/value store.
+   */
+  addEvents(events: EventsToAdd): Promise<void>;
+  /** The events of the log, oldest first, after `after` or since `since` (all kept when neither). */
+  readEvents(options: ReadEventsOptions): Promise<StoredEvent[]>;
+  /** The `seq` of the newest event in the log, or `null` when it is empty. */
+  lastEventSeq(): Promise<string | null>;
+  /**
+   * Resolves `true` once the log holds an event after `after` (`null`: any
+   * event), or `false` after `timeout` ms or when `signal` aborts: a follower
+   * woken by the store instead of polling (Redis: a blocking stream read;
+   * PostgreSQL: LISTEN). Optional: without it, followers poll `readEvents`.
+   */
+  waitForEvents?(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean>;
+
+  /**
+   * Stores a consumer's heartbeat record under its id, replacing the older
+   * one; it expires `ttl` seconds later unless put again (a consumer that
+   * was killed disappears). Heartbeats live apart from the key/value store.
+   */
+  putHeartbeat(id: string, record: Uint8Array, ttl: number): Promise<void>;
+  /** The heartbeat records that have not expired, in no particular order. */
+  heartbeats(): Promise<Uint8Array[]>;
+  /** Removes a heartbeat record (a consumer that stops); `true` when there was one. */
+  deleteHeartbeat(id: string): Promise<boolean>;
+
+  /**
    * Empties the queue, the schedule, the key/value store, the markers, the
-   * counters, the member sets, the dead letters and the failure records.
+   * counters, the member sets, the dead letters, the failure records, the
+   * event log and the heartbeats.
    */
   flushAll(): Promise<void>;
   /** Releases connections and files. Further calls fail. */

@@ -1,0 +1,82 @@
+/**
+ * What an event of the event log holds, and its bytes: SPEC §10's
+ * `{ seq, type, id, name, retries, at, consumer, worker, duration?, eta?,
+ * error?, traceback?, progress? }`.
+ *
+ * Events are JSON (UTF-8), whatever the Huey's serializer, so that any
+ * process, a dashboard or a tool in another language can read them.
+ *
+ * @module
+ */
+import type { SignalName } from "./signals.ts";
+
+/** A consumer started (its workers are running). */
+export const EVENT_CONSUMER_STARTED = "consumer-started";
+/** A consumer stopped (after its workers finished). */
+export const EVENT_CONSUMER_STOPPED = "consumer-stopped";
+/** A worker of a consumer died (a process or thread that exited or crashed); it is replaced. */
+export const EVENT_WORKER_DIED = "worker-died";
+
+/** The type of an event: a signal's name, or one of the consumer's lifecycle events. */
+export type EventType =
+  | SignalName
+  | typeof EVENT_CONSUMER_STARTED
+  | typeof EVENT_CONSUMER_STOPPED
+  | typeof EVENT_WORKER_DIED;
+
+/** An event as it is published, before the storage gives it its `seq`. */
+export interface EventRecord {
+  /** The signal's name, or a lifecycle event. */
+  readonly type: EventType;
+  /** The task's id (`""` for lifecycle events). */
+  readonly id: string;
+  /** The task's name (`""` for lifecycle events). */
+  readonly name: string;
+  /** The task's retries left. */
+  readonly retries: number;
+  /** When it happened. */
+  readonly at: Date;
+  /** The consumer that published it: `host:pid` of the consumer's main process. */
+  readonly consumer: string;
+  /** The worker that published it (its name in the consumer, e.g. `"2"`), `""` for the consumer itself. */
+  readonly worker: string;
+  /** Seconds the task ran (complete, error, timeout and the like). */
+  readonly duration?: number;
+  /** When the task will run (scheduled, retrying with a delay). */
+  readonly eta?: Date;
+  /** The error's message (error, timeout, a failure). */
+  readonly error?: string;
+  /** The error's stack. */
+  readonly traceback?: string;
+  /** The progress a task reported. */
+  readonly progress?: unknown;
+}
+
+/** An event read back from the log: its record and its place in the log. */
+export interface HueyEvent extends EventRecord {
+  /** Its place in the log (opaque, increasing): pass it as `since` to read what follows. */
+  readonly seq: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** An event record as the bytes that are stored (JSON, times as epoch ms). */
+export function encodeEvent(event: EventRecord): Uint8Array {
+  return encoder.encode(JSON.stringify({
+    ...event,
+    at: event.at.getTime(),
+    eta: event.eta === undefined ? undefined : event.eta.getTime(),
+  }));
+}
+
+/** The event of stored bytes and their `seq`; throws a `SyntaxError` on bytes that are not an event. */
+export function decodeEvent(seq: string, data: Uint8Array): HueyEvent {
+  const raw = JSON.parse(decoder.decode(data));
+  if (typeof raw !== "object" || raw === null || typeof raw.type !== "string") {
+    throw new SyntaxError(`event ${seq} is not an event object`);
+  }
+  const event = { ...raw, seq, at: new Date(raw.at) };
+  if (raw.eta !== undefined) event.eta = new Date(raw.eta);
+  return event as HueyEvent;
+}
