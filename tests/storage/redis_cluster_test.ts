@@ -108,15 +108,18 @@ if (redisSkip) {
   registerClusterTests();
 }
 
-/** Resolves once a client waits in BLMOVE on some master (polls CLIENT LIST for 30 s). */
-async function blockedOnMaster(): Promise<void> {
+/**
+ * Resolves to the port of a master on which a client waits in `command`
+ * (BLMOVE unless given; polls CLIENT LIST for 30 s).
+ */
+async function blockedOnMaster(command = "blmove"): Promise<number> {
   for (let attempt = 0; attempt < 300; attempt++) {
     for (const port of cluster.ports) {
-      if ((await cluster.cli(port, "client", "list")).includes("cmd=blmove")) return;
+      if ((await cluster.cli(port, "client", "list")).includes(`cmd=${command}`)) return port;
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error("no client waits in BLMOVE");
+  throw new Error(`no client waits in ${command.toUpperCase()}`);
 }
 
 function registerClusterTests(): void {
@@ -141,6 +144,8 @@ function registerClusterTests(): void {
       await storage.incr("done");
       await storage.addMember("seen", "worker-1");
       await storage.addDeadLetter(encoder.encode("bad"), "undecodable");
+      await storage.addEvents({ items: [encoder.encode("event")], maxLength: 10 });
+      await storage.putHeartbeat("host:1", encoder.encode("alive"), 30);
       assert.deepEqual([...(await storage.resultItems()).keys()].sort(), ["lock", "result"]);
       const holders = await cluster.holders(`huey:{${queue}}:*`);
       assert.equal(holders.length, 1, `the keys of ${queue} are on ${holders.join(", ")}`);
@@ -176,6 +181,21 @@ function registerClusterTests(): void {
       await blockedOnMaster();
       await writer.putData("stored", encoder.encode("1"), { isResult: true });
       assert.deepEqual(await Promise.all(waiting), [true, true]);
+    }
+  });
+
+  test("redis cluster: waitForEvents waits in XREAD on the master of the queue's slot", async () => {
+    for (const name of names.slice(0, 3)) {
+      await using waiter = open(RedisStorage, `${name}-events`);
+      await using writer = open(RedisStorage, `${name}-events`);
+      assert.equal(await waiter.waitForEvents!(null, 50), false, "an empty log");
+      const waiting = waiter.waitForEvents!(null, 60_000);
+      const port = await blockedOnMaster("xread");
+      await writer.finish(null, { events: { items: [encoder.encode("e")], maxLength: 10 } });
+      assert.equal(await waiting, true);
+      assert.deepEqual(await cluster.holders(`huey:{${name}-events}:*`), [port]);
+      assert.equal((await waiter.readEvents({ limit: 10 })).length, 1);
+      await writer.flushAll();
     }
   });
 
