@@ -6,7 +6,10 @@
  *   the event's `seq` and its time: names sort in the order one client made
  *   its calls, and two processes never collide. The stamps are taken when
  *   the call is made, the files written after (temp file, then rename); the
- *   cap removes the oldest files beyond `maxLength` after each write.
+ *   cap removes the oldest files beyond `maxLength`, checked every
+ *   {@linkcode trimEvery} events a client writes (listing the folder on every
+ *   write would cost a 10,000-file listing per task): a log may hold up to
+ *   that many more per client, never fewer.
  * - `heartbeats/<md5 of the id>`: `[expiry ms, id length][id][record]`,
  *   replaced by a rename; an expired file reads as absent, and is removed
  *   once it has been expired for a while (so that a read never removes the
@@ -42,9 +45,19 @@ export interface NamedEvents {
   readonly maxLength: number;
 }
 
+/**
+ * How many events a client writes between two trims of the log to
+ * `maxLength`: a tenth of it, from 1 (an exact cap for small logs) to 100.
+ */
+export function trimEvery(maxLength: number): number {
+  return Math.max(1, Math.min(100, Math.floor(maxLength / 10)));
+}
+
 /** The event log and heartbeats of one queue's folder; several clients may share it. */
 export class FileEvents {
   #folder: QueueFolder;
+  /** Events this client wrote since it last trimmed the log. */
+  #sinceTrim = 0;
 
   /** @param folder The queue's folder. */
   constructor(folder: QueueFolder) {
@@ -62,13 +75,16 @@ export class FileEvents {
     return { names: items.map(() => stamp()), items, maxLength };
   }
 
-  /** Writes named events into place, in order, then removes the oldest beyond the cap. */
+  /** Writes named events into place, in order, then removes the oldest beyond the cap (at times). */
   async write(events: NamedEvents): Promise<void> {
     const { names, items, maxLength } = events;
     if (names.length === 0) return;
     for (const [index, name] of names.entries()) {
       await this.#folder.write(EVENTS, name, items[index]);
     }
+    this.#sinceTrim += names.length;
+    if (this.#sinceTrim < trimEvery(maxLength)) return;
+    this.#sinceTrim = 0;
     const kept = await list(this.#folder.path(EVENTS));
     for (const name of kept.slice(0, Math.max(0, kept.length - maxLength))) {
       await attempt(() => unlink(this.#folder.path(EVENTS, name)));

@@ -332,3 +332,22 @@ test("file: the event names of two clients never collide and keep the order of t
     Array.from({ length: 40 }, (_, index) => String(index)),
   );
 });
+
+test("file: a long log is trimmed every tenth of maxLength events a client writes, never below maxLength", async () => {
+  const path = folder();
+  const storage = new FileStorage("trim", { path });
+  const events = join(path, "trim", "events");
+  const sizes: number[] = [];
+  for (let index = 0; index < 300; index += 1) {
+    await storage.addEvents({ items: [bytes(String(index))], maxLength: 100 });
+    sizes.push(readdirSync(events).length);
+  }
+  assert.ok(sizes.every((size, index) => size <= Math.min(index + 1, 109)), `sizes ${sizes}`);
+  assert.equal(Math.min(...sizes.slice(99)), 100, "never fewer than maxLength once it has them");
+  assert.equal(Math.max(...sizes), 109, "the folder is not listed and trimmed on every write");
+  const kept = texts((await storage.readEvents({ limit: 1000 })).map((event) => event.data));
+  assert.deepEqual(
+    kept.slice(-100),
+    Array.from({ length: 100 }, (_, index) => String(200 + index)),
+  );
+});
