@@ -8,6 +8,7 @@
 import type { SerializerLike } from "./serializer.ts";
 import type { DeadLetter, Storage } from "./storage/base.ts";
 import { HueyHooks } from "./huey_hooks.ts";
+import { readStats, type Stats } from "./stats.ts";
 
 /**
  * The storage's contents as a Huey shows them: the key/value store, the
@@ -65,6 +66,23 @@ export abstract class HueyData extends HueyHooks {
   /** How many keys are stored (results, revocations, locks, your own; never internal markers). */
   resultCount(): Promise<number> {
     return this.storage.resultStoreSize();
+  }
+  /**
+   * What the system looks like: the counts, the consumers that put a
+   * heartbeat and what they run, and per task name what the kept events
+   * say happened, since the oldest kept event and over the last five
+   * minutes (see stats.ts for what counts as what).
+   *
+   * @example
+   * ```ts
+   * import { MemoryHuey } from "./mod.ts";
+   * const huey = new MemoryHuey("stats");
+   * const stats = await huey.stats();
+   * console.assert(stats.pending === 0 && stats.consumers.length === 0);
+   * ```
+   */
+  stats(): Promise<Stats> {
+    return readStats(this.storage);
   }
   /** Empties the queue, the schedule, the key/value store, the dead letters and the failures. */
   flush(): Promise<void> {

@@ -42,6 +42,10 @@ export type { ContextTaskOptions, TaskContext, TaskDefinition, TaskOptions } fro
 export type { AnyTaskWrapper, ArgsPrefix, ScheduleOptions, TaskWrapper } from "./wrapper.ts";
 export type { IsRevokedOptions, RevokeOptions } from "./revoke.ts";
 export type { FailureRecord, FailuresOptions } from "./failures.ts";
+export type { DurationStats, Stats, StorageCounts, TaskStats } from "./stats.ts";
+export type { ConsumerInfo, RunningTask } from "./heartbeat.ts";
+export { DURATION_BUCKETS, metrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
+export type { MetricsSource } from "./metrics.ts";
 export { Result, ResultGroup } from "./result.ts";
 export { Group, group } from "./group.ts";
 export { Chord, chord } from "./chord.ts";

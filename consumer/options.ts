@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { checkOption } from "../_options.ts";
+import { type ListenAddress, parseListenAddress } from "./metrics_server.ts";
 
 /** How tasks run: worker threads, child processes, or async loops in the consumer's own event loop. */
 export type WorkerType = "thread" | "process" | "greenlet";
@@ -47,13 +48,23 @@ export interface ConsumerOptions {
   module?: { url: string; exportName?: string };
   /** The clock the scheduler reads (tests drive it). @default () => new Date() */
   clock?: () => Date;
+  /**
+   * Serve `metrics(huey)` at `GET /metrics` on `[host:]port` (the host
+   * defaults to 127.0.0.1; port 0 picks a free one, logged). `null`: no
+   * metrics server. @default null
+   */
+  metrics?: string | null;
 }
 
 /** Options with every default applied and checked. */
-export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, "module" | "workerType">> & {
-  workerType: WorkerType;
-  module: ConsumerOptions["module"];
-};
+export type ResolvedConsumerOptions =
+  & Required<Omit<ConsumerOptions, "module" | "workerType" | "metrics">>
+  & {
+    workerType: WorkerType;
+    module: ConsumerOptions["module"];
+    /** Where the metrics server listens, if any. */
+    metrics: ListenAddress | null;
+  };
 
 const WORKER_TYPES: Record<string, WorkerType> = {
   thread: "thread",
@@ -100,6 +111,10 @@ const RULES: Readonly<Record<string, Rule>> = {
       Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 60 && 60 % (n as number) === 0,
     allowed: "an integer from 1 to 60 that divides 60",
   },
+  metrics: {
+    ok: (text) => typeof text === "string" && parseListenAddress(text) !== null,
+    allowed: "[host:]port, a port from 0 to 65535 (host 127.0.0.1 when not given)",
+  },
 };
 
 /** Checks an option by its rule, with the library's one error and wording (`_options.ts`). */
@@ -129,6 +144,7 @@ export function resolveConsumerOptions(options: ConsumerOptions = {}): ResolvedC
     extraLocks = [],
     module,
     clock = () => new Date(),
+    metrics = null,
   } = options;
   const ruled = {
     workers,
@@ -141,6 +157,7 @@ export function resolveConsumerOptions(options: ConsumerOptions = {}): ResolvedC
   };
   for (const [option, value] of Object.entries(ruled)) check(option, value);
   if (maxTasks !== null) check("maxTasks", maxTasks);
+  if (metrics !== null) check("metrics", metrics);
   return {
     workers,
     workerType: WORKER_TYPES[workerType],
@@ -156,6 +173,7 @@ export function resolveConsumerOptions(options: ConsumerOptions = {}): ResolvedC
     extraLocks,
     module,
     clock,
+    metrics: metrics === null ? null : parseListenAddress(metrics),
   };
 }
 
@@ -224,6 +242,14 @@ export const FLAGS: ReadonlyArray<readonly [string, string, string, string, stri
   ["no-periodic", "n", "", "do not enqueue periodic tasks", "off"],
   ["flush-locks", "f", "", "release all task locks at start", "off"],
   ["extra-locks", "L", "a,b", "more lock names to release at start", ""],
+  [
+    "metrics",
+    "",
+    "[HOST:]PORT",
+    "serve Prometheus metrics at /metrics (host: 127.0.0.1)",
+    "off",
+    "metrics",
+  ],
   ["logfile", "l", "FILE", "write the log to FILE", "stderr"],
   ["verbose", "v", "", "log DEBUG messages", "off"],
   ["quiet", "q", "", "log only WARNING and worse", "off"],
@@ -316,7 +342,11 @@ function flagValue(long: string, text: string | undefined): string | number | un
   const option = FLAGS.find(([name]) => name === long)?.[5];
   if (text === undefined || option === undefined) return text;
   const rule = RULES[option];
-  const value = option === "workerType" ? text : text.trim() === "" ? NaN : Number(text);
+  const value = option === "workerType" || option === "metrics"
+    ? text
+    : text.trim() === ""
+    ? NaN
+    : Number(text);
   if (!rule.ok(value)) {
     throw new UsageError(`option ${flagName(long)} must be ${rule.allowed}, got '${text}'`);
   }
@@ -373,6 +403,7 @@ export function parseCommandLine(args: string[]): CommandLine {
       maxTasks: number("max-tasks"),
       flushLocks: flag("flush-locks") || undefined,
       extraLocks: text("extra-locks")?.split(",").map((name) => name.trim()).filter(Boolean),
+      metrics: flagValue("metrics", text("metrics")) as string | undefined,
     },
     logfile: text("logfile"),
     verbose: flag("verbose") ? true : flag("quiet") ? false : undefined,

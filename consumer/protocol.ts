@@ -37,6 +37,8 @@ export type FromWorker =
   | {
     type: "start";
     taskId: string;
+    /** The task's name (the consumer's heartbeat lists what runs). */
+    name: string;
     /** The lease receipt of the task's message, if leased. */
     receipt?: string;
     /** The serialized task, base64, so the consumer can record a hard timeout (only for tasks with a timeout). */

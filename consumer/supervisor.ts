@@ -10,6 +10,7 @@ import { ConfigurationError, HueyError } from "../errors.ts";
 import { getLogger, useConsumerLevel } from "../logger.ts";
 import { MemoryStorage } from "../storage/memory.ts";
 import { sleep, startProcess, startThread } from "../_runtime.ts";
+import { Heartbeat } from "./heartbeat.ts";
 import type { ConsumerHost } from "./host.ts";
 import { levelFor } from "./logging.ts";
 import {
@@ -21,6 +22,7 @@ import type { WorkerPool } from "./pool.ts";
 import { GreenletPool } from "./pool_greenlet.ts";
 import { RemotePool } from "./pool_remote.ts";
 import type { InitMessage } from "./protocol.ts";
+import { type MetricsServer, serveMetrics } from "./metrics_server.ts";
 import { Scheduler } from "./scheduler.ts";
 import { StorageWatch } from "./storage_watch.ts";
 
@@ -83,6 +85,8 @@ export class Consumer {
   #running: Promise<void> | null = null;
   /** Settles when the latest start or restart of the workers is over: a stop waits for it. */
   #starting: Promise<void> = Promise.resolve();
+  /** Puts this consumer's record every health-check interval while it runs. */
+  #heartbeat: Heartbeat;
 
   /**
    * @param huey The Huey whose tasks run.
@@ -114,6 +118,14 @@ export class Consumer {
       watch: this.#watch,
     });
     this.#pool = this.#createPool();
+    this.#heartbeat = new Heartbeat({
+      storage: () => huey.storage,
+      interval: this.options.healthCheckInterval,
+      workers: this.options.workers,
+      workerType: this.options.workerType,
+      running: () => this.#pool.running(),
+      watch: this.#watch,
+    });
   }
 
   #createPool(): WorkerPool {
@@ -158,17 +170,45 @@ export class Consumer {
     useConsumerLevel();
     if (signal?.aborted) void this.stop();
     signal?.addEventListener("abort", () => void this.stop(), { once: true });
-    this.#starting = this.#start();
-    await this.#starting;
-    const stopped = this.#stopped.signal;
-    const scheduling = this.#stopping ? null : this.scheduler.run(stopped);
-    const health = this.#stopping ? null : this.#healthChecks();
-    await new Promise<void>((resolve) => {
-      if (stopped.aborted) return resolve();
-      stopped.addEventListener("abort", () => resolve(), { once: true });
-    });
-    await Promise.all([scheduling, health, this.#stopping]);
+    const metrics = await this.#serveMetrics();
+    try {
+      this.#starting = this.#start();
+      await this.#starting;
+      const stopped = this.#stopped.signal;
+      const scheduling = this.#stopping ? null : this.scheduler.run(stopped);
+      const health = this.#stopping ? null : this.#healthChecks();
+      const beating = this.#stopping ? null : this.#heartbeat.run(stopped);
+      await new Promise<void>((resolve) => {
+        if (stopped.aborted) return resolve();
+        stopped.addEventListener("abort", () => resolve(), { once: true });
+      });
+      await Promise.all([scheduling, health, beating, this.#stopping]);
+      if (beating) await this.#heartbeat.end();
+    } finally {
+      await metrics?.close();
+    }
     logger.info("Consumer exiting.");
+  }
+
+  /**
+   * Starts the metrics server, when the options ask for one.
+   *
+   * @throws {HueyError} Its address cannot be bound; the message says which and why.
+   */
+  async #serveMetrics(): Promise<MetricsServer | null> {
+    const address = this.options.metrics;
+    if (address === null) return null;
+    try {
+      const server = await serveMetrics(this.huey, address);
+      logger.info(`Metrics served at ${server.url}`);
+      return server;
+    } catch (error) {
+      const reason = `The consumer cannot serve metrics on ${address.host}:${address.port}: ${
+        (error as Error).message
+      }`;
+      logger.error(reason);
+      throw new HueyError(reason, { cause: error });
+    }
   }
 
   /** Waits for the storage, flushes locks and starts the workers, unless a stop came first. */

@@ -95,6 +95,7 @@ async function run(init: InitMessage): Promise<void> {
       send({
         type: "start",
         taskId: task.id,
+        name: task.name,
         receipt: worker.receiptOf(task),
         data: task.timeout === null
           ? undefined
