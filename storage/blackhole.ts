@@ -9,18 +9,21 @@ import type {
   Delivery,
   DequeueOptions,
   EnqueueOnceOptions,
+  EventsToAdd,
   FinishOptions,
   OnceItem,
   PutDataOptions,
   PutIfEmptyOptions,
+  ReadEventsOptions,
   Storage,
+  StoredEvent,
   TallyOptions,
 } from "./base.ts";
 import { checkStorageName, closedError } from "./_check.ts";
 
 /**
- * Discards every write: the queue, schedule, key/value store and dead
- * letters always read as empty, `dequeue` resolves to `null`,
+ * Discards every write: the queue, schedule, key/value store, dead
+ * letters, event log and heartbeats always read as empty, `dequeue` resolves to `null`,
  * `putIfEmpty` always succeeds (nothing is ever stored to conflict with),
  * `incr` resolves to its increment and `addMember` to 1.
  *
@@ -274,6 +277,36 @@ export class BlackHoleStorage implements Storage {
   /** Resolves to `0`. */
   failureCount(): Promise<number> {
     return this.#answer(0);
+  }
+
+  /** Discards the events. */
+  addEvents(_events: EventsToAdd): Promise<void> {
+    return this.#answer(undefined);
+  }
+
+  /** Resolves to `[]`: the log is always empty. */
+  readEvents(_options: ReadEventsOptions): Promise<StoredEvent[]> {
+    return this.#answer([]);
+  }
+
+  /** Resolves to `null`: the log is always empty. */
+  lastEventSeq(): Promise<string | null> {
+    return this.#answer(null);
+  }
+
+  /** Discards the record. */
+  putHeartbeat(_id: string, _record: Uint8Array, _ttl: number): Promise<void> {
+    return this.#answer(undefined);
+  }
+
+  /** Resolves to `[]`. */
+  heartbeats(): Promise<Uint8Array[]> {
+    return this.#answer([]);
+  }
+
+  /** Resolves to `false`: no record is ever kept. */
+  deleteHeartbeat(_id: string): Promise<boolean> {
+    return this.#answer(false);
   }
 
   /** Does nothing. */

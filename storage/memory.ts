@@ -10,17 +10,22 @@ import type {
   Delivery,
   DequeueOptions,
   EnqueueOnceOptions,
+  EventsToAdd,
   FinishOptions,
   OnceItem,
   PutDataOptions,
   PutIfEmptyOptions,
+  ReadEventsOptions,
   Storage,
+  StoredEvent,
   TallyOptions,
 } from "./base.ts";
 import { checkFunction, checkInteger, checkNumber } from "../_options.ts";
 import { checkLimit, checkStorageName, closedError, settle } from "./_check.ts";
 import { Heap } from "./_heap.ts";
+import { MemoryEvents } from "./_memory_events.ts";
 import { MemoryFailures } from "./_memory_failures.ts";
+import { MemoryHeartbeats } from "./_memory_heartbeats.ts";
 import { MemoryKeyValues } from "./_memory_kv.ts";
 import { MemoryQueue, type Message } from "./_memory_queue.ts";
 import { MemoryTallies } from "./_memory_tallies.ts";
@@ -90,6 +95,8 @@ export class MemoryStorage implements Storage {
   #tallies: MemoryTallies;
   #deadLetters = new Map<string, DeadLetter>();
   #failures = new MemoryFailures();
+  #events: MemoryEvents;
+  #heartbeats: MemoryHeartbeats;
 
   /**
    * Makes an empty storage.
@@ -105,6 +112,8 @@ export class MemoryStorage implements Storage {
     this.#queue = new MemoryQueue(this.#clock, () => ++this.#sequence);
     this.#data = new MemoryKeyValues(this.#clock);
     this.#tallies = new MemoryTallies(this.#clock);
+    this.#events = new MemoryEvents(this.#clock);
+    this.#heartbeats = new MemoryHeartbeats(this.#clock);
   }
 
   /** Runs `fn` unless the storage is closed; a throw becomes a rejection. */
@@ -151,10 +160,12 @@ export class MemoryStorage implements Storage {
     return this.#run(() => this.#queue.ack(receipt));
   }
 
-  /** Removes `deleteKeys`, stores `result`, then acks `receipt`, in one step. */
+  /** Appends `events`, removes `deleteKeys`, stores `result`, then acks `receipt`, in one step. */
   finish(receipt: string | null, options: FinishOptions): Promise<void> {
     return this.#run(() => {
-      const { deleteKeys = [], result } = options;
+      const { deleteKeys = [], result, events } = options;
+      // The events first: they are checked before anything changes.
+      if (events) this.#events.add(events);
       for (const key of deleteKeys) this.#data.delete(key);
       if (result) this.#data.put(result.key, result.value);
       if (receipt !== null) this.#queue.ack(receipt);
@@ -406,9 +417,45 @@ export class MemoryStorage implements Storage {
     return this.#run(() => this.#failures.size);
   }
 
+  /** Appends events to the log, in order, then drops the oldest beyond `maxLength`. */
+  addEvents(events: EventsToAdd): Promise<void> {
+    return this.#run(() => this.#events.add(events));
+  }
+
+  /** The events of the log, oldest first, after `after` or since `since`, at most `limit`. */
+  readEvents(options: ReadEventsOptions): Promise<StoredEvent[]> {
+    return this.#run(() => this.#events.read(options));
+  }
+
+  /** The `seq` of the newest event, or `null` when the log is empty. */
+  lastEventSeq(): Promise<string | null> {
+    return this.#run(() => this.#events.last());
+  }
+
+  /** Resolves `true` once the log holds an event after `after`, `false` on timeout, abort or close. */
+  waitForEvents(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
+    return this.#run(() => this.#events).then((events) => events.wait(after, timeout, signal));
+  }
+
+  /** Stores a consumer's heartbeat record, replacing the older one, for `ttl` seconds. */
+  putHeartbeat(id: string, record: Uint8Array, ttl: number): Promise<void> {
+    return this.#run(() => this.#heartbeats.put(id, record, ttl));
+  }
+
+  /** The heartbeat records that have not expired. */
+  heartbeats(): Promise<Uint8Array[]> {
+    return this.#run(() => this.#heartbeats.list());
+  }
+
+  /** Removes a heartbeat record; `true` when there was one. */
+  deleteHeartbeat(id: string): Promise<boolean> {
+    return this.#run(() => this.#heartbeats.delete(id));
+  }
+
   /**
    * Empties the queue, the schedule, the key/value store, the markers, the
-   * counters, the member sets, the dead letters and the failure records.
+   * counters, the member sets, the dead letters, the failure records, the
+   * event log and the heartbeats.
    */
   flushAll(): Promise<void> {
     return this.#run(() => this.#clear());
@@ -417,6 +464,7 @@ export class MemoryStorage implements Storage {
   /** Drops every message and key, and refuses further calls. Idempotent. */
   close(): Promise<void> {
     this.#clear();
+    this.#events.close();
     this.#closed = true;
     return Promise.resolve();
   }
@@ -433,5 +481,7 @@ export class MemoryStorage implements Storage {
     this.#tallies.clear();
     this.#deadLetters.clear();
     this.#failures.clear();
+    this.#events.clear();
+    this.#heartbeats.clear();
   }
 }

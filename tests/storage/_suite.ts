@@ -7,8 +7,9 @@
  * schedule, keys and dead letters), `_suite_finish.ts` (`finish`, calls
  * made together), `_suite_moves.ts` (`moveDue`, `enqueueOnce`,
  * `deleteIfEquals`) and `_suite_tallies.ts` (counters, member sets,
- * `deleteMarker`, `enqueueOnce` with an eta), and `_suite_failures.ts`
- * (the failure records); the life of a storage is checked here.
+ * `deleteMarker`, `enqueueOnce` with an eta), `_suite_failures.ts`
+ * (the failure records) and `_suite_events.ts` (the event log and the
+ * heartbeats); the life of a storage is checked here.
  *
  * @module
  */
@@ -16,6 +17,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Storage } from "../../storage/base.ts";
 import { dataChecks } from "./_suite_data.ts";
+import { eventChecks } from "./_suite_events.ts";
 import { failureChecks } from "./_suite_failures.ts";
 import { finishChecks } from "./_suite_finish.ts";
 import { moveChecks } from "./_suite_moves.ts";
@@ -36,6 +38,12 @@ export interface SuiteOptions {
    * @default true
    */
   keepsPlace?: boolean;
+  /**
+   * How many events beyond `maxLength` the event log may keep (a Redis
+   * stream is trimmed approximately); 0 checks the cap exactly.
+   * @default 0
+   */
+  eventsSlack?: number;
 }
 
 let counter = 0;
@@ -72,7 +80,7 @@ export function storageSuite(
   factory: (name: string) => Storage | Promise<Storage>,
   options: SuiteOptions = {},
 ): void {
-  const { priority = true, expiring = false, keepsPlace = true } = options;
+  const { priority = true, expiring = false, keepsPlace = true, eventsSlack = 0 } = options;
 
   const check: Check = (sentence, body) => {
     test(`${label}: ${sentence}`, async () => {
@@ -101,6 +109,7 @@ export function storageSuite(
   moveChecks(check, features);
   tallyChecks(check, features);
   failureChecks(check);
+  eventChecks(check, { eventsSlack });
 
   check("a new queue is empty everywhere", async ({ name, open }) => {
     const storage = await open();

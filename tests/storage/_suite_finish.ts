@@ -20,7 +20,7 @@ import {
 } from "./_suite_helpers.ts";
 
 /** The storage's `finish`; fails when the backend has none (every bundled one must). */
-function finishOf(storage: Storage): NonNullable<Storage["finish"]> {
+export function finishOf(storage: Storage): NonNullable<Storage["finish"]> {
   assert.equal(typeof storage.finish, "function", "every bundled storage has finish()");
   return storage.finish!.bind(storage);
 }

@@ -113,3 +113,16 @@ test("blackhole: failure records are not kept", async () => {
   assert.equal(await storage.takeFailure("id"), null);
   assert.equal(await storage.purgeFailures(), 0);
 });
+
+test("blackhole: events and heartbeats are discarded", async () => {
+  const storage = new BlackHoleStorage("void");
+  await storage.addEvents({ items: [data], maxLength: 10 });
+  await storage.finish(null, { events: { items: [data], maxLength: 10 } });
+  await storage.putHeartbeat("host:1", data, 30);
+  assert.deepEqual(await storage.readEvents({ limit: 10 }), []);
+  assert.equal(await storage.lastEventSeq(), null);
+  assert.deepEqual(await storage.heartbeats(), []);
+  assert.equal(await storage.deleteHeartbeat("host:1"), false);
+  await storage.close();
+  await assert.rejects(storage.readEvents({ limit: 10 }), HueyError);
+});

@@ -136,3 +136,50 @@ test("memory: await using closes the storage", async () => {
   }
   await assert.rejects(kept.queueSize(), HueyError);
 });
+
+test("memory: event times and heartbeat expiry follow the injected clock", async () => {
+  const clock = manualClock();
+  const storage = new MemoryStorage("events-clock", { clock: clock.read });
+  await storage.addEvents({ items: [bytes("a")], maxLength: 10 });
+  clock.now += 5_000;
+  await storage.addEvents({ items: [bytes("b")], maxLength: 10 });
+  const events = await storage.readEvents({ limit: 10 });
+  assert.deepEqual(events.map((event) => event.at), [1_000_000, 1_005_000]);
+  assert.deepEqual(
+    texts((await storage.readEvents({ since: 1_000_001, limit: 10 })).map((e) => e.data)),
+    ["b"],
+  );
+  await storage.putHeartbeat("host:1", bytes("beat"), 30);
+  clock.now += 29_999;
+  assert.equal((await storage.heartbeats()).length, 1);
+  clock.now += 1;
+  assert.deepEqual(await storage.heartbeats(), []);
+});
+
+test("memory: a long capped log keeps the newest events and reads after any kept seq", async () => {
+  const storage = new MemoryStorage("events-long");
+  for (let index = 0; index < 5_000; index++) {
+    await storage.addEvents({ items: [bytes(String(index))], maxLength: 100 });
+  }
+  const events = await storage.readEvents({ limit: 1000 });
+  assert.deepEqual(
+    texts(events.map((event) => event.data)),
+    Array.from({ length: 100 }, (_, index) => String(4_900 + index)),
+  );
+  const after = await storage.readEvents({ after: events[49].seq, limit: 1000 });
+  assert.equal(text(after[0].data), "4950");
+  assert.equal(after.length, 50);
+  const dropped = await storage.readEvents({ after: "1", limit: 1 });
+  assert.equal(text(dropped[0].data), "4900", "after a dropped seq: the oldest kept");
+});
+
+test("memory: close ends a pending waitForEvents with false; a foreign seq is refused", async () => {
+  const storage = new MemoryStorage("events-close");
+  await assert.rejects(storage.readEvents({ after: "1700000000000-0", limit: 1 }), {
+    name: "ConfigurationError",
+    message: `Option 'after' must be a seq of this log, got "1700000000000-0"`,
+  });
+  const waiting = storage.waitForEvents(null, 60_000);
+  await storage.close();
+  assert.equal(await waiting, false);
+});
