@@ -17,7 +17,12 @@ interface Outcome {
   passed: number;
   failed: number;
   code: number;
+  /** The runner's report of what failed (repeated at the end, where a CI log's tail shows it). */
+  failures: string;
 }
+
+/** The most lines of a runner's failure report repeated at the end. */
+const RECAP_LINES = 60;
 
 const root = join(import.meta.dirname ?? ".", "..");
 
@@ -56,6 +61,34 @@ function countsOf(runtime: string, output: string): { passed: number; failed: nu
   }
 }
 
+/**
+ * The part of a runner's output that names what failed: Deno's closing
+ * `ERRORS`/`FAILURES` report, Node's `failing tests` list, Bun's `(fail)` lines.
+ */
+export function failureReport(runtime: string, output: string): string {
+  const lines = output.split("\n");
+  const section = (marker: RegExp, end?: RegExp): string[] => {
+    const start = lines.findLastIndex((line) => marker.test(line));
+    if (start < 0) return [];
+    const stop = end ? lines.findIndex((line, index) => index > start && end.test(line)) : -1;
+    return lines.slice(start, stop < 0 ? undefined : stop);
+  };
+  const cut = (report: string[], most: number): string[] =>
+    report.length > most
+      ? [...report.slice(0, most), `... (${report.length - most} more lines in the output above)`]
+      : report;
+  const report = runtime === "deno"
+    // The names first (FAILURES), then the start of the errors with their stacks.
+    ? [
+      ...section(/^\s*FAILURES\s*$/),
+      ...cut(section(/^\s*ERRORS\s*$/, /^\s*FAILURES\s*$/), RECAP_LINES),
+    ]
+    : runtime === "node"
+    ? cut(section(/failing tests:/), RECAP_LINES)
+    : cut(lines.filter((line) => /^\(fail\)/.test(line.trimStart())), RECAP_LINES);
+  return report.join("\n").trim();
+}
+
 function run(runtime: string, files: string[]): Promise<Outcome> {
   const [command, ...args] = commandFor(runtime, files);
   console.log(
@@ -82,13 +115,14 @@ function run(runtime: string, files: string[]): Promise<Outcome> {
     child.stderr.on("data", (chunk) => collect(chunk, process.stderr));
     child.on("error", (error) => {
       console.error(`${runtime}: cannot start ${command}: ${error.message}`);
-      resolve({ runtime, passed: 0, failed: 1, code: 1 });
+      resolve({ runtime, passed: 0, failed: 1, code: 1, failures: error.message });
     });
     child.on("close", (code) => {
       const counts = countsOf(runtime, output);
       // A runner that crashed before counting still counts as a failure.
       const failed = code !== 0 && counts.failed === 0 ? 1 : counts.failed;
-      resolve({ runtime, ...counts, failed, code: code ?? 1 });
+      const failures = failed > 0 ? failureReport(runtime, output) : "";
+      resolve({ runtime, ...counts, failed, code: code ?? 1, failures });
     });
   });
 }
@@ -104,6 +138,9 @@ async function main(): Promise<void> {
   }
   const outcomes: Outcome[] = [];
   for (const runtime of runtimes) outcomes.push(await run(runtime, files));
+  for (const { runtime, failures } of outcomes) {
+    if (failures) console.log(`\n=== ${runtime}: what failed (repeated from above)\n${failures}`);
+  }
   console.log("");
   for (const { runtime, passed, failed, code } of outcomes) {
     console.log(`${runtime}: ${passed} passed, ${failed} failed (exit ${code})`);
