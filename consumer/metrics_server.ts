@@ -5,37 +5,11 @@
  * @module
  * @internal
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { getLogger } from "../logger.ts";
 import { metrics, METRICS_CONTENT_TYPE, type MetricsSource } from "../metrics.ts";
+import { listen, type ListenAddress } from "../_listen.ts";
 
-/** Where a server listens. */
-export interface ListenAddress {
-  /** The host or address to bind. */
-  readonly host: string;
-  /** The port; 0 picks a free one. */
-  readonly port: number;
-}
-
-/** The host a `port` alone binds: only this machine can scrape. */
-export const DEFAULT_METRICS_HOST = "127.0.0.1";
-
-/** What `[host:]port` looks like (a host in brackets for IPv6: `[::1]:9100`). */
-const ADDRESS = /^(?:(\[[^\]]+\]|[^:[\]]+):)?(\d+)$/;
-
-/**
- * Reads `[host:]port` (the host defaults to 127.0.0.1); `null` when it is
- * not one (the port must be a whole number from 0 to 65535).
- */
-export function parseListenAddress(text: string): ListenAddress | null {
-  const match = ADDRESS.exec(text.trim());
-  if (!match) return null;
-  const port = Number(match[2]);
-  if (port > 65535) return null;
-  const host = match[1]?.replace(/^\[(.*)\]$/, "$1") || DEFAULT_METRICS_HOST;
-  return { host, port };
-}
+export { type ListenAddress, parseListenAddress } from "../_listen.ts";
 
 /** A running metrics server. */
 export interface MetricsServer {
@@ -57,7 +31,7 @@ export async function serveMetrics(
   huey: MetricsSource,
   address: ListenAddress,
 ): Promise<MetricsServer> {
-  const server = createServer((request, response) => {
+  const server = await listen((request, response) => {
     const path = (request.url ?? "/").split("?", 1)[0];
     if (path !== "/metrics") {
       response.writeHead(404, { "content-type": "text/plain" }).end("Not found: try /metrics\n");
@@ -76,22 +50,6 @@ export async function serveMetrics(
           .end(`Could not read the metrics: ${(error as Error).message}\n`);
       },
     );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(address.port, address.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = address.host.includes(":") ? `[${address.host}]` : address.host;
-  return {
-    url: `http://${host}:${port}/metrics`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections?.();
-      }),
-  };
+  }, address);
+  return { url: `${server.origin}/metrics`, close: () => server.close() };
 }

@@ -23,6 +23,7 @@ import { GreenletPool } from "./pool_greenlet.ts";
 import { RemotePool } from "./pool_remote.ts";
 import type { InitMessage } from "./protocol.ts";
 import { type MetricsServer, serveMetrics } from "./metrics_server.ts";
+import type { DashboardHuey } from "../dashboard/source.ts";
 import { Scheduler } from "./scheduler.ts";
 import { StorageWatch } from "./storage_watch.ts";
 
@@ -171,7 +172,9 @@ export class Consumer {
     if (signal?.aborted) void this.stop();
     signal?.addEventListener("abort", () => void this.stop(), { once: true });
     const metrics = await this.#serveMetrics();
+    let dashboard: { close(): Promise<void> } | null = null;
     try {
+      dashboard = await this.#serveDashboard();
       this.#starting = this.#start();
       await this.#starting;
       const stopped = this.#stopped.signal;
@@ -185,6 +188,7 @@ export class Consumer {
       await Promise.all([scheduling, health, beating, this.#stopping]);
       if (beating) await this.#heartbeat.end();
     } finally {
+      await dashboard?.close();
       await metrics?.close();
     }
     logger.info("Consumer exiting.");
@@ -204,6 +208,32 @@ export class Consumer {
       return server;
     } catch (error) {
       const reason = `The consumer cannot serve metrics on ${address.host}:${address.port}: ${
+        (error as Error).message
+      }`;
+      logger.error(reason);
+      throw new HueyError(reason, { cause: error });
+    }
+  }
+
+  /**
+   * Starts the dashboard server, when the options ask for one (its module
+   * is loaded only then).
+   *
+   * @throws {HueyError} Its address cannot be bound; the message says which and why.
+   */
+  async #serveDashboard(): Promise<{ close(): Promise<void> } | null> {
+    const { dashboard: address, dashboardToken: token } = this.options;
+    if (address === null) return null;
+    const { serveDashboard } = await import("../dashboard/server.ts");
+    try {
+      const server = await serveDashboard(this.huey as unknown as DashboardHuey, {
+        ...address,
+        auth: token === null ? null : { token },
+      });
+      logger.info(`Dashboard served at ${server.url}`);
+      return server;
+    } catch (error) {
+      const reason = `The consumer cannot serve the dashboard on ${address.host}:${address.port}: ${
         (error as Error).message
       }`;
       logger.error(reason);
