@@ -73,9 +73,8 @@ export function resolveDashboardOptions(
     pageSize = 50,
     refreshInterval = 1,
   } = options;
-  checkText("basePath", basePath);
   checkOption(
-    basePath === "" || /^\/[^?#]*[^/?#]$/.test(basePath),
+    basePath === "" || (typeof basePath === "string" && /^\/[^?#]*[^/?#]$/.test(basePath)),
     "basePath",
     basePath,
     "a path that starts with / and does not end with / (e.g. /admin/huey), or an empty string",
