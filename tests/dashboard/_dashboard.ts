@@ -16,7 +16,7 @@ export const XSS = "<img src=x onerror=alert(1)>";
 /** An app: a Huey with tasks, and its dashboard's handler. */
 export function setup(options: DashboardOptions = {}) {
   const huey = makeHuey();
-  const add = huey.task(function add(a: unknown, b: number) {
+  const add = huey.task(function add(_a: unknown, b: number) {
     return b;
   });
   const boom = huey.task(function boom(what: unknown): number {
@@ -39,7 +39,7 @@ export function setup(options: DashboardOptions = {}) {
   /** The CSRF token the pages' forms carry. */
   const csrf = async () => /name="csrf" value="([^"]+)"/.exec(await page("/failures"))?.[1] ?? "";
   /** A same-origin POST of a form, as a browser sends it. */
-  const post = async (
+  const post = (
     path: string,
     fields: Record<string, string>,
     headers: Record<string, string> = { origin, "sec-fetch-site": "same-origin" },
