@@ -71,7 +71,7 @@ test("revoke and restore take a task id or a task name, and go back to the page 
   assert.equal(await huey.isRevokedByName("add"), false);
   const none = await post("/actions/restore", { name: "add", csrf: token });
   assert.equal(none.headers.get("location"), "/revocations?done=restore-missing");
-  for (const fields of [{}, { id: "a", name: "b" }]) {
+  for (const fields of [{}, { id: "a", name: "b" }] as Record<string, string>[]) {
     const bad = await post("/actions/revoke", { ...fields, csrf: token });
     assert.equal(bad.status, 400);
     await bad.body?.cancel();

@@ -22,7 +22,7 @@ test("a token dashboard refuses requests without the token, and takes it as bear
       { authorization: "Bearer wrong" },
       { authorization: basic("any", "wrong") },
       { authorization: "Bearer s3cret-token-and-more" },
-    ]
+    ] as Record<string, string>[]
   ) {
     const response = await get("/", { headers });
     assert.equal(response.status, 401, JSON.stringify(headers));
