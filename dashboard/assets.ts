@@ -58,7 +58,7 @@ input[type=text], input[type=search] { font: inherit; padding: .3rem .5rem; bord
   border: 1px solid var(--line); background: var(--bg); color: var(--fg); min-width: 14rem;
   max-width: 100%; }
 form.inline { display: inline; margin: 0; }
-form.row { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .5rem 0; }
+.row { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .5rem 0; }
 .pager { display: flex; gap: 1rem; align-items: center; margin: .7rem 0; }
 .notice { border-left: 4px solid var(--ok); background: var(--panel); padding: .5rem .8rem;
   margin: 0 0 1rem; }
@@ -104,7 +104,8 @@ export const SCRIPT = `"use strict";
     var svg = holder.querySelector("svg");
     if (!svg) return;
     while (svg.firstChild) svg.removeChild(svg.firstChild);
-    var width = 600, height = 180, left = 34, bottom = 18, top = 8;
+    var width = Math.max(300, Math.round(svg.getBoundingClientRect().width) || 600);
+    var height = 180, left = 34, bottom = 18, top = 8;
     svg.setAttribute("viewBox", "0 0 " + width + " " + height);
     var count = series.completed.length;
     var max = 1;

@@ -32,14 +32,18 @@ export async function failuresPage(context: PageContext, huey: DashboardHuey): P
     readPage(context, (limit) => huey.failures({ limit, name })),
     huey.storage.failureCount(),
   ]);
-  const body = html`<form class="row" method="get" action="${context.base}/failures">
-<label for="failure-name">Task name</label>
-<input type="text" id="failure-name" name="name" value="${name ?? ""}">
-<button type="submit">Filter</button>
-${purgeForm(context, "/actions/purge-failures", `Purge all ${total} failures`)}
-</form>
-${
-    table(
+  const body = html`
+    <form class="row" method="get" action="${context.base}/failures">
+      <label for="failure-name">Task name</label>
+      <input type="text" id="failure-name" name="name" value="${name ?? ""}">
+      <button type="submit">Filter</button>
+    </form>
+    <div class="row">${purgeForm(
+      context,
+      "/actions/purge-failures",
+      `Purge all ${total} failures`,
+    )}</div>
+    ${table(
       ["Failed at", "Task", "Id", "Arguments", "Error", "Retries", ""],
       rows.map((failure) =>
         html`
@@ -55,10 +59,15 @@ ${
         `
       ),
       name === undefined ? "No task failed for good." : `No failure of ${name}.`,
-    )
-  }${
-    pager(context, "/failures", offset, rows.length, more, name === undefined ? total : undefined)
-  }`;
+    )}${pager(
+      context,
+      "/failures",
+      offset,
+      rows.length,
+      more,
+      name === undefined ? total : undefined,
+    )}
+  `;
   return page(context, "/failures", "Failures", body);
 }
 

@@ -65,6 +65,7 @@ export function page(context: PageContext, active: string, heading: string, body
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>${heading} · ${title}</title>
+        <link rel="icon" href="data:,">
         <link rel="stylesheet" href="${base}/assets/dashboard.css">
         <script src="${base}/assets/dashboard.js" defer></script>
       </head>

@@ -40,6 +40,14 @@ test("every page answers under the base path, with the security headers and its 
     assert.match(text, /src="\/admin\/huey\/assets\/dashboard\.js"/);
     assert.doesNotMatch(text, /<script>|<style>| style="| on\w+="/, `${path} has inline code`);
     assert.ok(new TextEncoder().encode(text).length < 150_000, `${path} is over 150 kB`);
+    let depth = 0;
+    for (const [tag] of text.matchAll(/<\/?form\b/g)) {
+      depth += tag === "<form" ? 1 : -1;
+      assert.ok(
+        depth <= 1,
+        `${path} nests a form in a form (its button would submit the outer one)`,
+      );
+    }
   }
   const css = await get("/assets/dashboard.css");
   assert.equal(css.headers.get("content-type"), "text/css; charset=utf-8");
