@@ -33,7 +33,11 @@ export type DashboardHandler = (request: Request) => Promise<Response>;
 type PageRenderer = (context: PageContext, huey: DashboardHuey) => Promise<Html> | Html;
 
 /** A response with the security headers. */
-function respond(body: BodyInit | null, status: number, headers: Record<string, string> = {}) {
+function respond(
+  body: ConstructorParameters<typeof Response>[0],
+  status: number,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(body, { status, headers: { ...SECURITY_HEADERS, ...headers } });
 }
 

@@ -41,7 +41,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Signs with the dashboard's secret: the CSRF token, the session cookie, constant-time checks. */
 export class Signer {
-  #key: Promise<CryptoKey>;
+  #key: ReturnType<typeof crypto.subtle.importKey>;
 
   /** @param secret The secret (random bytes when `null`). */
   constructor(secret: string | null) {
