@@ -5,8 +5,9 @@
  * @module
  * @internal
  */
+import { EVENT_WORKER_DIED } from "../event.ts";
 import { getLogger } from "../logger.ts";
-import type { ConsumerHost } from "./host.ts";
+import { type ConsumerHost, WORKER } from "./host.ts";
 import type { WorkerPool } from "./pool.ts";
 import { runWorker, type WorkerLoopOptions } from "./worker_loop.ts";
 
@@ -57,7 +58,8 @@ export class GreenletPool implements WorkerPool {
     const stop = new AbortController();
     const loop: Loop = { stop, dead: false, done: Promise.resolve() };
     const interrupt = this.#interrupt.signal;
-    const options = { ...this.#loop, stop: stop.signal, interrupt };
+    const name = `Worker-${number}`;
+    const options = { ...this.#loop, stop: stop.signal, interrupt, name };
     loop.done = (async () => {
       // At its max tasks the loop ends; as huey's greenlets, it starts again
       // (shutdown hooks, then startup hooks): same process, nothing freed.
@@ -66,7 +68,8 @@ export class GreenletPool implements WorkerPool {
       }
     })().catch((error) => {
       loop.dead = true;
-      logger.exception(`Worker-${number} died`, error);
+      logger.exception(`${name} died`, error);
+      this.#host[WORKER].events.lifecycle(EVENT_WORKER_DIED, name, String(error));
     });
     return loop;
   }

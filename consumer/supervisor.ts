@@ -7,10 +7,12 @@
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { ConfigurationError, HueyError } from "../errors.ts";
+import { EVENT_CONSUMER_STARTED, EVENT_CONSUMER_STOPPED } from "../event.ts";
 import { getLogger, useConsumerLevel } from "../logger.ts";
 import { MemoryStorage } from "../storage/memory.ts";
 import { sleep, startProcess, startThread } from "../_runtime.ts";
-import type { ConsumerHost } from "./host.ts";
+import { type ConsumerHost, WORKER } from "./host.ts";
+import { consumerId } from "./identity.ts";
 import { levelFor } from "./logging.ts";
 import {
   type ConsumerOptions,
@@ -72,6 +74,8 @@ export class Consumer {
   readonly options: ResolvedConsumerOptions;
   /** The scheduler (its `tick()` is public for tests). */
   readonly scheduler: Scheduler;
+  /** `host:pid` of this process: the `consumer` of its events. */
+  readonly id: string = consumerId();
   #logging: WorkerLogging;
   #pool: WorkerPool;
   #stopping: Promise<void> | null = null;
@@ -124,6 +128,7 @@ export class Consumer {
     }
     const init: Omit<InitMessage, "name"> = {
       type: "init",
+      consumer: this.id,
       moduleUrl: module!.url,
       exportName: module!.exportName,
       loop,
@@ -168,6 +173,9 @@ export class Consumer {
       stopped.addEventListener("abort", () => resolve(), { once: true });
     });
     await Promise.all([scheduling, health, this.#stopping]);
+    const events = this.huey[WORKER].events;
+    events.lifecycle(EVENT_CONSUMER_STOPPED);
+    await events.stop();
     logger.info("Consumer exiting.");
   }
 
@@ -178,6 +186,8 @@ export class Consumer {
     await this.#flushLocks();
     if (this.#stopping) return;
     this.#logStart();
+    this.huey[WORKER].events.start(this.id);
+    this.huey[WORKER].events.lifecycle(EVENT_CONSUMER_STARTED);
     try {
       await this.#pool.start();
     } catch (error) {
@@ -185,6 +195,7 @@ export class Consumer {
       await this.#pool.stop(false).catch((stopError) =>
         logger.exception("Could not stop the workers", stopError)
       );
+      await this.huey[WORKER].events.stop();
       throw error;
     }
   }
