@@ -22,10 +22,10 @@
 import { setImmediate } from "node:timers";
 import {
   encodeEvent,
-  EVENT_CONSUMER_STARTED,
-  EVENT_CONSUMER_STOPPED,
+  type EVENT_CONSUMER_STARTED,
+  type EVENT_CONSUMER_STOPPED,
   EVENT_PROGRESS,
-  EVENT_WORKER_DIED,
+  type EVENT_WORKER_DIED,
   type EventRecord,
   type EventType,
 } from "./event.ts";

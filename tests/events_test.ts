@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CancelExecution, ConfigurationError, RetryTask } from "../errors.ts";
-import { type HueyEvent } from "../event.ts";
+import type { HueyEvent } from "../event.ts";
 import type { Huey } from "../huey.ts";
 import { MemoryHuey } from "../mod.ts";
 import type { EventsToAdd, FinishOptions } from "../storage/base.ts";
