@@ -70,3 +70,22 @@ export function checkWaitTimeout(timeout: unknown): number {
 export function checkHeartbeatTtl(ttl: unknown): number {
   return checkNumber("ttl", ttl, "> 0");
 }
+
+/**
+ * The number a counter `seq` names (the memory and SQLite logs render a
+ * counter as a decimal string), checked.
+ *
+ * @example
+ * ```ts
+ * import { counterSeq } from "./_event_check.ts";
+ * console.assert(counterSeq("42") === 42);
+ * ```
+ *
+ * @throws {ConfigurationError} `after` is not such a seq (one of another backend, say).
+ */
+export function counterSeq(after: string): number {
+  const seq = Number(after);
+  const ok = typeof after === "string" && /^\d+$/.test(after) && Number.isSafeInteger(seq);
+  checkOption(ok, "after", after, "a seq of this log");
+  return seq;
+}

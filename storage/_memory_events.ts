@@ -8,26 +8,14 @@
  * @internal
  */
 import type { EventsToAdd, ReadEventsOptions, StoredEvent } from "./base.ts";
-import { checkOption } from "../_options.ts";
-import { checkEventsToAdd, checkReadEvents, checkWaitTimeout } from "./_event_check.ts";
+import { checkEventsToAdd, checkReadEvents, counterSeq } from "./_event_check.ts";
+import { waitForEvent } from "./_event_wait.ts";
 import { FileSignal } from "./_sqlite_wait.ts";
 
 interface Entry {
   readonly seq: number;
   readonly at: number;
   readonly data: Uint8Array;
-}
-
-/** The numeric `seq` a cursor names (checked: a seq this log gave). */
-function parseSeq(after: string): number {
-  const seq = Number(after);
-  checkOption(
-    /^\d+$/.test(after) && Number.isSafeInteger(seq),
-    "after",
-    after,
-    "a seq of this log",
-  );
-  return seq;
 }
 
 /**
@@ -74,7 +62,7 @@ export class MemoryEvents {
   read(options: ReadEventsOptions): StoredEvent[] {
     const { after, since, limit } = checkReadEvents(options);
     const start = after !== undefined
-      ? this.#indexAfter(parseSeq(after))
+      ? this.#indexAfter(counterSeq(after))
       : this.#indexSince(since ?? -Infinity);
     return this.#entries.slice(start, start + limit).map(({ seq, at, data }) => ({
       seq: String(seq),
@@ -92,15 +80,17 @@ export class MemoryEvents {
    * Resolves `true` once an event after `after` (`null`: any) is kept, or
    * `false` after `timeout` ms, when `signal` aborts or when the log closes.
    */
-  async wait(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
-    const seq = after === null ? 0 : parseSeq(after);
-    const deadline = Date.now() + checkWaitTimeout(timeout);
-    for (;;) {
-      if (this.#entries.length > this.#head && this.#entries.at(-1)!.seq > seq) return true;
-      const left = deadline - Date.now();
-      if (signal?.aborted || left <= 0 || this.#closed) return false;
-      await this.#added.wait(this.#added.version, left / 1000, signal);
-    }
+  wait(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
+    const seq = after === null ? 0 : counterSeq(after);
+    return waitForEvent(
+      {
+        wake: this.#added,
+        hasEvent: () => this.#entries.length > this.#head && this.#entries.at(-1)!.seq > seq,
+        closed: () => this.#closed,
+      },
+      timeout,
+      signal,
+    );
   }
 
   /** Drops every event (the counter goes on). */

@@ -30,6 +30,9 @@ export type RedisArgument = string | Uint8Array;
 /** A Redis reply: bulk strings are bytes, integers numbers, nil `null`. */
 export type RedisReply = string | number | null | Uint8Array | RedisReply[];
 
+/** An entry of a Redis stream: its id, and its field names and values, alternating. */
+export type RedisStreamEntry = [id: string, fields: Uint8Array[]];
+
 /**
  * The Redis commands the Redis storages send, and nothing more. The storages
  * build one on node-redis; implement it to run them on another client
@@ -71,6 +74,15 @@ export interface RedisConnection {
   zcard(key: string): Promise<number>;
   /** `ZRANGE key start stop` (by rank). */
   zrange(key: string, start: number, stop: number): Promise<Uint8Array[]>;
+  /** `XRANGE key start end COUNT count`: a stream's entries from `start` to `end`, oldest first. */
+  xrange(key: string, start: string, end: string, count: number): Promise<RedisStreamEntry[]>;
+  /** `XREVRANGE key end start COUNT count`: a stream's entries from `end` down to `start`. */
+  xrevrange(key: string, end: string, start: string, count: number): Promise<RedisStreamEntry[]>;
+  /**
+   * `XREAD COUNT 1 BLOCK ms STREAMS key id`: waits up to `timeout` seconds
+   * for the stream to have an entry after `id`; resolves to whether it has.
+   */
+  xread(key: string, id: string, timeout: number): Promise<boolean>;
   /** A second connection to the same server and database, for blocking commands. */
   duplicate(): Promise<RedisConnection>;
   /** Closes the connection once pending replies have arrived. */
@@ -245,6 +257,14 @@ function toReply(value: unknown): RedisReply {
   return value as RedisReply;
 }
 
+/** The entries of an `XRANGE` reply, their ids as text. */
+function toEntries(reply: RedisReply): RedisStreamEntry[] {
+  const decoder = new TextDecoder();
+  return (reply as [Uint8Array, Uint8Array[]][]).map(([id, fields]) => {
+    return [decoder.decode(id), fields];
+  });
+}
+
 /** {@linkcode RedisConnection} on a node-redis v5 client. */
 class NodeRedisConnection implements RedisConnection {
   #redis: RedisModule;
@@ -318,6 +338,19 @@ class NodeRedisConnection implements RedisConnection {
 
   async zrange(key: string, start: number, stop: number): Promise<Uint8Array[]> {
     return await this.#send(["ZRANGE", key, String(start), String(stop)]) as Uint8Array[];
+  }
+
+  async xrange(key: string, start: string, end: string, count: number) {
+    return toEntries(await this.#send(["XRANGE", key, start, end, "COUNT", String(count)]));
+  }
+
+  async xrevrange(key: string, end: string, start: string, count: number) {
+    return toEntries(await this.#send(["XREVRANGE", key, end, start, "COUNT", String(count)]));
+  }
+
+  async xread(key: string, id: string, timeout: number): Promise<boolean> {
+    const block = String(Math.max(1, Math.round(timeout * 1000))); // 0 would block for ever
+    return await this.#send(["XREAD", "COUNT", "1", "BLOCK", block, "STREAMS", key, id]) !== null;
   }
 
   duplicate(): Promise<RedisConnection> {

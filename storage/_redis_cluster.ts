@@ -146,12 +146,17 @@ export function addressOfCluster(cluster: NodeRedisCluster): string {
 
 /**
  * The key a command is routed by: a script's first key, a SCAN's pattern
- * (its hash tag names the slot), otherwise the command's first argument.
+ * (its hash tag names the slot), an XREAD's first stream, otherwise the
+ * command's first argument.
  */
 function routingKey(args: ReadonlyArray<string | Buffer>): string | Buffer | undefined {
   const command = String(args[0]).toUpperCase();
   if (command === "EVAL" || command === "EVALSHA") {
     return Number(String(args[2])) > 0 ? args[3] : undefined;
+  }
+  if (command === "XREAD") {
+    const streams = args.findIndex((arg) => String(arg).toUpperCase() === "STREAMS");
+    return streams > 0 ? args[streams + 1] : undefined;
   }
   if (command === "SCAN") {
     const match = args.findIndex((arg) => String(arg).toUpperCase() === "MATCH");

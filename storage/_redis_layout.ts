@@ -41,6 +41,12 @@ export interface RedisKeys {
   readonly failures: string;
   /** HASH task id -> failure record. */
   readonly failureRecords: string;
+  /** STREAM of the event log: one entry per event, its bytes in field `d`. */
+  readonly events: string;
+  /** HASH consumer id -> heartbeat record. */
+  readonly heartbeats: string;
+  /** ZSET consumer id -> expiry (ms, Redis clock) of its heartbeat. */
+  readonly heartbeatExpiries: string;
   /** Prefix of the result keys of the expire kinds. */
   readonly results: string;
   /** Prefix of the counters (`incr`): one string key each. */
@@ -72,11 +78,27 @@ export function redisKeys(name: string): RedisKeys {
     dead: key("dead"),
     failures: key("failures"),
     failureRecords: key("failure-records"),
+    events: key("events"),
+    heartbeats: key("heartbeats"),
+    heartbeatExpiries: key("heartbeat-expiries"),
     results: key("r:"),
     counters: key("counter:"),
     memberSets: key("members:"),
     resultNotify: key("result-notify:"),
   };
+}
+
+/**
+ * The keys of a queue that `flushAll` deletes whole (the prefixed ones are
+ * scanned). The sequence stays, on purpose: receipts stay unique; so does
+ * the event log, emptied instead: its ids stay unique.
+ */
+export function flushedKeys(keys: RedisKeys): string[] {
+  const { queue, leases, leased, notify, schedule, schedulePriorities, markers } = keys;
+  const { values, expiries, dead, failures, failureRecords, heartbeats } = keys;
+  const names = [queue, leases, leased, notify, schedule, schedulePriorities, markers];
+  names.push(values, expiries, dead, failures, failureRecords);
+  return [...names, heartbeats, keys.heartbeatExpiries];
 }
 
 /** What the queue and result models work with. */
@@ -149,8 +171,8 @@ export function notifyKeys(context: RedisContext, items: readonly Completion[]):
 
 /**
  * The ARGV of a completion script (see `_redis_scripts.ts`): the result ttl,
- * then one record per task, packed in one argument, with each key written
- * as `name(key)`, then the notification ttl.
+ * then one record per task (or per `addEvents` call), packed in one
+ * argument, with each key written as `name(key)`, then the notification ttl.
  */
 export function completionArguments(
   context: RedisContext,
@@ -160,12 +182,15 @@ export function completionArguments(
 ): RedisArgument[] {
   const { notifyResult, keys } = context;
   const fields: RedisArgument[] = [];
-  for (const { receipt, deleteKeys = [], result } of items) {
+  for (const { receipt, deleteKeys = [], result, events } of items) {
     fields.push(receipt ?? "", String(deleteKeys.length));
     for (const key of deleteKeys) fields.push(name(key));
     if (result) {
       const notify = notifyResult ? keys.resultNotify + result.key : "";
       fields.push("1", name(result.key), result.value, notify);
+    } else fields.push("0");
+    if (events && events.items.length > 0) {
+      fields.push(String(events.items.length), String(events.maxLength), ...events.items);
     } else fields.push("0");
   }
   return [ttl, packFields(fields), String(milliseconds(NOTIFY_TTL))];

@@ -87,9 +87,9 @@ export const HASH_RESULTS: ResultModel = {
     return values;
   },
   async completeMany(context, items) {
-    const { leases, leased, values, expiries } = context.keys;
+    const { leases, leased, events, values, expiries } = context.keys;
     const args = completionArguments(context, items, "0", (key) => key);
-    const names = [leases, leased, values, expiries, ...notifyKeys(context, items)];
+    const names = [leases, leased, events, values, expiries, ...notifyKeys(context, items)];
     await runScript(context.connection, COMPLETE_HASH, names, args);
   },
   pop: async (context, key) => await readValue(context, "pop", key) as Uint8Array | null,
@@ -206,7 +206,8 @@ export const EXPIRING_RESULTS: ResultModel = {
     });
     touched.push(...notifyKeys(context, items));
     const args = completionArguments(context, items, String(milliseconds(expireTime)), name);
-    await runScript(connection, COMPLETE_EXPIRING, [keys.leases, keys.leased, ...touched], args);
+    const names = [keys.leases, keys.leased, keys.events, ...touched];
+    await runScript(connection, COMPLETE_EXPIRING, names, args);
   },
   pop: ({ connection, keys }, key) => connection.get(keys.results + key),
   delete: async ({ connection, keys }, key) => await connection.del([keys.results + key]) > 0,

@@ -1,7 +1,8 @@
 /**
- * The connection options of the Redis storages: where to connect (`url`,
- * `host`/`port`/`db`, `cluster` or `client`), their checks, and the plan
- * `connect` (`_redis_client.ts`) follows.
+ * The options of the Redis storages (`RedisStorageOptions`): where to connect
+ * (`url`, `host`/`port`/`db`, `cluster` or `client`), their checks, and the
+ * plan `connect` (`_redis_client.ts`) follows; how `dequeue` waits and results
+ * are kept.
  *
  * @module
  * @internal
@@ -52,6 +53,24 @@ export interface RedisConnectOptions {
    * {@linkcode RedisConnection}.
    */
   client?: NodeRedisClient | NodeRedisCluster | RedisConnection;
+}
+
+/** Options of the Redis storages: where to connect, and how `dequeue` waits. */
+export interface RedisStorageOptions extends RedisConnectOptions {
+  /** `dequeue` waits up to `readTimeout` for a message when the queue is empty. @default true */
+  blocking?: boolean;
+  /** How long a blocking `dequeue` waits, in seconds. @default 1 */
+  readTimeout?: number;
+  /** Seconds a task result is kept (`RedisExpireStorage` kinds only). @default 86400 */
+  expireTime?: number;
+  /**
+   * Storing a task's result also notifies it (a LIST per result, kept a
+   * day), so that a blocking `Result.get()` waits on Redis (`waitForData`)
+   * and wakes as the result is stored, instead of polling (huey 3.3's
+   * `notify_result`).
+   * @default false
+   */
+  notifyResult?: boolean;
 }
 
 /** A string option that is not given, or not empty. */

@@ -114,13 +114,18 @@ end
 `;
 
 /**
- * The script that completes deliveries (`finish`, `ack`), around a result
- * layout that defines `delete(key)` and `store(key, value)`. KEYS[1] leases, KEYS[2] leased.
+ * The script that completes deliveries (`finish`, `ack`) and appends events
+ * (`addEvents`, `finish`'s events), around a result layout that defines
+ * `delete(key)` and `store(key, value)`. KEYS[1] leases, KEYS[2] leased,
+ * KEYS[3] the event log (STREAM).
  * ARGV[1]: the result ttl ms; ARGV[2]: one record per task, packed by
  * {@linkcode packFields}: receipt ('' for none), how many keys to delete,
  * those keys, then '1' followed by a result key, its value and its
- * notification key ('' for none), or '0'; ARGV[3]: the notification ttl ms.
- * For each record: deletes, stores (and notifies), then ends the lease.
+ * notification key ('' for none), or '0', then how many events, and when
+ * there are some the log's max length and the events' bytes; ARGV[3]: the
+ * notification ttl ms.
+ * For each record: deletes, stores (and notifies), appends the events
+ * (trimming the log to about its max length), then ends the lease.
  * Returns how many records.
  */
 function completeScript(layout: string): Script {
@@ -137,6 +142,11 @@ while true do
     local waiters = field()
     if waiters ~= '' then notify(waiters, ARGV[3]) end
   end
+  local events = tonumber(field())
+  if events > 0 then
+    local cap = field()
+    for _ = 1, events do redis.call('XADD', KEYS[3], 'MAXLEN', '~', cap, '*', 'd', field()) end
+  end
   if receipt ~= '' then
     redis.call('HDEL', KEYS[2], receipt)
     redis.call('ZREM', KEYS[1], receipt)
@@ -148,25 +158,25 @@ return count
 }
 
 /**
- * {@linkcode completeScript} for keys in a HASH: KEYS[3] values (HASH), KEYS[4]
+ * {@linkcode completeScript} for keys in a HASH: KEYS[4] values (HASH), KEYS[5]
  * expiries (ZSET), then the notification keys; the ttl is unused.
  */
 export const COMPLETE_HASH: Script = completeScript(`
 -- Keys with a ttl are rare (locks): skip their bookkeeping when there are none.
-local expiring = redis.call('ZCARD', KEYS[4]) > 0
+local expiring = redis.call('ZCARD', KEYS[5]) > 0
 local function delete(key)
-  redis.call('HDEL', KEYS[3], key)
-  if expiring then redis.call('ZREM', KEYS[4], key) end
+  redis.call('HDEL', KEYS[4], key)
+  if expiring then redis.call('ZREM', KEYS[5], key) end
 end
 local function store(key, value)
-  redis.call('HSET', KEYS[3], key, value)
-  if expiring then redis.call('ZREM', KEYS[4], key) end
+  redis.call('HSET', KEYS[4], key, value)
+  if expiring then redis.call('ZREM', KEYS[5], key) end
 end
 `);
 
 /**
  * {@linkcode completeScript} for string keys (the expire kinds): the record's
- * keys are full key names, also given as KEYS[3...] (the notification keys
+ * keys are full key names, also given as KEYS[4...] (the notification keys
  * too); results get the ttl.
  */
 export const COMPLETE_EXPIRING: Script = completeScript(`

@@ -1,7 +1,8 @@
 /**
  * A Redis storage's connections: the one its commands share, opened on first
- * use, and the one a blocking `dequeue` waits on (a blocking command would
- * stall every other command on a shared connection), and closing both.
+ * use, and those that blocking waits (`dequeue`, `waitForData`,
+ * `waitForEvents`) wait on (a blocking command would stall every other
+ * command on a shared connection), and closing them.
  *
  * @module
  * @internal
@@ -33,16 +34,18 @@ function settleWithin(promise: Promise<unknown>, seconds: number, signal?: Abort
 }
 
 /**
- * Waits for lists to have an element, on connections of their own (a
- * blocking command would stall every other command on a shared one): one
- * for the queue a blocking `dequeue` watches, one for each result a
- * `waitForData` watches at the same time, kept for the next wait once done.
- * Concurrent waits on one list share one BLMOVE. `BLMOVE key key LEFT LEFT`
- * moves the list's first element to its own head: a wait never takes
+ * Waits for lists to have an element and streams to have an entry, on
+ * connections of their own (a blocking command would stall every other
+ * command on a shared one): one for the queue a blocking `dequeue` watches,
+ * one for each result a `waitForData` watches at the same time, one for
+ * each event log position a `waitForEvents` watches, kept for the next wait
+ * once done. Concurrent waits on one list (one stream position) share one
+ * blocking command. `BLMOVE key key LEFT LEFT` moves the list's first
+ * element to its own head and `XREAD` only reads: a wait never takes
  * anything out of Redis, so every waiter wakes, and an abandoned wait, or a
  * client that dies while waiting, loses nothing.
  */
-class ListWaiter {
+class BlockingWaiter {
   #open: () => Promise<RedisConnection>;
   #idle: RedisConnection[] = [];
   #opened = new Set<RedisConnection>();
@@ -55,21 +58,27 @@ class ListWaiter {
   }
 
   /**
-   * Resolves when the list `key` has an element, after `seconds`, or when
-   * `signal` aborts; rejects when Redis fails.
+   * Resolves when `block` (a blocking command that waits up to `seconds`)
+   * answers, after `seconds`, or when `signal` aborts; rejects when Redis
+   * fails. Waits of the same `what` share one command.
    */
-  wait(key: string, seconds: number, signal?: AbortSignal): Promise<void> {
-    let pending = this.#pending.get(key);
+  wait(
+    what: string,
+    block: (connection: RedisConnection, seconds: number) => Promise<unknown>,
+    seconds: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    let pending = this.#pending.get(what);
     if (pending === undefined) {
       pending = (async () => {
         const connection = this.#idle.pop() ?? await this.#connect();
         try {
-          await connection.blmove(key, key, Math.max(0.01, Math.round(seconds * 1000) / 1000));
+          await block(connection, Math.max(0.01, Math.round(seconds * 1000) / 1000));
         } finally {
           this.#idle.push(connection);
         }
-      })().finally(() => this.#pending.delete(key));
-      this.#pending.set(key, pending);
+      })().finally(() => this.#pending.delete(what));
+      this.#pending.set(what, pending);
     }
     return settleWithin(pending, seconds, signal);
   }
@@ -94,7 +103,7 @@ export class RedisSession {
   #plan: ConnectPlan;
   #owner: [storage: string, name: string];
   #connecting: Promise<RedisConnection> | null = null;
-  #waiter = new ListWaiter(async () => await (await this.connection()).duplicate());
+  #waiter = new BlockingWaiter(async () => await (await this.connection()).duplicate());
   #closed = false;
 
   /**
@@ -129,7 +138,22 @@ export class RedisSession {
    * `signal` aborts; rejects when Redis fails (or the session closes meanwhile).
    */
   wait(key: string, seconds: number, signal?: AbortSignal): Promise<void> {
-    return this.#waiter.wait(key, seconds, signal);
+    const block = (connection: RedisConnection, timeout: number) => {
+      return connection.blmove(key, key, timeout);
+    };
+    return this.#waiter.wait(`list ${key}`, block, seconds, signal);
+  }
+
+  /**
+   * Resolves when the stream `key` has an entry after `id`, after `seconds`,
+   * or when `signal` aborts; rejects when Redis fails (or the session closes
+   * meanwhile).
+   */
+  waitStream(key: string, id: string, seconds: number, signal?: AbortSignal): Promise<void> {
+    const block = (connection: RedisConnection, timeout: number) => {
+      return connection.xread(key, id, timeout);
+    };
+    return this.#waiter.wait(`stream ${key} ${id}`, block, seconds, signal);
   }
 
   /**

@@ -15,11 +15,14 @@ import type {
   Delivery,
   DequeueOptions,
   EnqueueOnceOptions,
+  EventsToAdd,
   FinishOptions,
   OnceItem,
   PutDataOptions,
   PutIfEmptyOptions,
+  ReadEventsOptions,
   Storage,
+  StoredEvent,
   TallyOptions,
 } from "./base.ts";
 import { ConfigurationError } from "../errors.ts";
@@ -27,10 +30,14 @@ import { checkBoolean, checkNumber, optionError } from "../_options.ts";
 import { Batcher } from "./_batch.ts";
 import type { Completion } from "./_completion.ts";
 import { checkStorageName } from "./_check.ts";
-import { planConnection, type RedisConnectOptions } from "./_redis_options.ts";
+import { checkEventsToAdd } from "./_event_check.ts";
+import { planConnection, type RedisStorageOptions } from "./_redis_options.ts";
 import { RedisDeadLetters } from "./_redis_dead.ts";
+import { RedisEvents } from "./_redis_events.ts";
 import { RedisFailures } from "./_redis_failures.ts";
+import { RedisHeartbeats } from "./_redis_heartbeats.ts";
 import {
+  flushedKeys,
   milliseconds,
   type QueueModel,
   type RedisContext,
@@ -42,24 +49,6 @@ import { RedisQueue } from "./_redis_queue.ts";
 import { RedisSession } from "./_redis_session.ts";
 import { waitForResult } from "./_redis_result_wait.ts";
 import { RedisTallies } from "./_redis_tallies.ts";
-
-/** Options of the Redis storages: where to connect, and how `dequeue` waits. */
-export interface RedisStorageOptions extends RedisConnectOptions {
-  /** `dequeue` waits up to `readTimeout` for a message when the queue is empty. @default true */
-  blocking?: boolean;
-  /** How long a blocking `dequeue` waits, in seconds. @default 1 */
-  readTimeout?: number;
-  /** Seconds a task result is kept (`RedisExpireStorage` kinds only). @default 86400 */
-  expireTime?: number;
-  /**
-   * Storing a task's result also notifies it (a LIST per result, kept a
-   * day), so that a blocking `Result.get()` waits on Redis (`waitForData`)
-   * and wakes as the result is stored, instead of polling (huey 3.3's
-   * `notify_result`).
-   * @default false
-   */
-  notifyResult?: boolean;
-}
 
 /** Keys per script of `peekMany` (Lua's `unpack` takes a few thousand at most). */
 const PEEK_CHUNK = 1000;
@@ -95,6 +84,8 @@ export abstract class RedisStorageBase implements Storage {
   #tallies: RedisTallies;
   #dead: RedisDeadLetters;
   #failures: RedisFailures;
+  #events: RedisEvents;
+  #heartbeats: RedisHeartbeats;
   // Calls made in the same turn of the event loop share one round trip (see _batch.ts).
   #peeks = new Batcher<string, Uint8Array | null>(async (keys) => {
     return await this.#results.peekMany(await this.#context(), keys);
@@ -151,6 +142,8 @@ export abstract class RedisStorageBase implements Storage {
     this.#tallies = new RedisTallies(this.#session, this.#keys);
     this.#dead = new RedisDeadLetters(this.#session, this.#keys);
     this.#failures = new RedisFailures(this.#session, this.#keys);
+    this.#events = new RedisEvents(this.#session, this.#keys);
+    this.#heartbeats = new RedisHeartbeats(this.#session, this.#keys);
     this.#queue = new RedisQueue({
       model,
       session: this.#session,
@@ -206,8 +199,9 @@ export abstract class RedisStorageBase implements Storage {
     await this.#completions.call({ receipt });
   }
 
-  /** Removes `deleteKeys`, stores `result`, then acks `receipt`: one script for all tasks finished together. */
+  /** Removes `deleteKeys`, stores `result`, appends `events`, acks `receipt`: one script for a turn's calls. */
   async finish(receipt: string | null, options: FinishOptions): Promise<void> {
+    if (options.events) checkEventsToAdd(options.events);
     await this.#completions.call({ ...options, receipt });
   }
 
@@ -415,16 +409,50 @@ export abstract class RedisStorageBase implements Storage {
     return this.#failures.count();
   }
 
+  /** Appends events to the log, in the completion script of the turn's `finish` calls (call order kept). */
+  async addEvents(events: EventsToAdd): Promise<void> {
+    await this.#completions.call({ receipt: null, events: checkEventsToAdd(events) });
+  }
+
+  /** The events of the log, oldest first, after `after` or since `since`, at most `limit`. */
+  readEvents(options: ReadEventsOptions): Promise<StoredEvent[]> {
+    return this.#events.read(options);
+  }
+
+  /** The `seq` (stream id) of the newest event, or `null` when the log is empty. */
+  lastEventSeq(): Promise<string | null> {
+    return this.#events.last();
+  }
+
+  /** Resolves `true` once the log holds an event after `after`, waiting with a blocking `XREAD`. */
+  waitForEvents(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
+    return this.#events.wait(after, timeout, signal);
+  }
+
+  /** Stores a consumer's heartbeat record for `ttl` seconds (Redis's clock), in one script. */
+  putHeartbeat(id: string, record: Uint8Array, ttl: number): Promise<void> {
+    return this.#heartbeats.put(id, record, ttl);
+  }
+
+  /** The heartbeat records that have not expired (expired ones are removed). */
+  heartbeats(): Promise<Uint8Array[]> {
+    return this.#heartbeats.list();
+  }
+
+  /** Removes a heartbeat record; `true` when there was one. */
+  deleteHeartbeat(id: string): Promise<boolean> {
+    return this.#heartbeats.delete(id);
+  }
+
   /**
    * Empties the queue, the schedule, the key/value store, the markers, the
-   * counters, the member sets, the dead letters and the failure records.
+   * counters, the member sets, the dead letters, the failure records, the
+   * event log and the heartbeats.
    */
   async flushAll(): Promise<void> {
     const context = await this.#context();
-    const { queue, leases, leased, notify, schedule, schedulePriorities, markers } = this.#keys;
-    const { values, expiries, dead, failures, failureRecords } = this.#keys;
-    const names = [queue, leases, leased, notify, schedule, schedulePriorities, markers];
-    await context.connection.del([...names, values, expiries, dead, failures, failureRecords]);
+    await context.connection.del(flushedKeys(this.#keys));
+    await this.#events.flush();
     await this.#results.flush(context);
     await this.#tallies.flush();
   }

@@ -68,12 +68,28 @@ function createVersion4(db: DatabaseSync): void {
     CREATE INDEX failure_queue_seq ON failure (queue, seq);`);
 }
 
+/**
+ * Version 4 to 5: the event log and the consumer heartbeats. An event's
+ * `seq` (never reused, also across `flushAll`) is its cursor; `pos` counts
+ * the events of its queue name so that the cap trims the oldest by a range
+ * of the `(queue, pos)` index; the index on `queue` (which SQLite orders by
+ * `queue`, then `seq`) serves reads after a cursor.
+ */
+function createVersion5(db: DatabaseSync): void {
+  db.exec(`CREATE TABLE event (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,
+      pos INTEGER NOT NULL, at REAL NOT NULL, data BLOB NOT NULL, UNIQUE (queue, pos));
+    CREATE INDEX event_queue ON event (queue);
+    CREATE TABLE heartbeat (queue TEXT NOT NULL, id TEXT NOT NULL, record BLOB NOT NULL,
+      expires REAL NOT NULL, PRIMARY KEY (queue, id)) WITHOUT ROWID;`);
+}
+
 /** `MIGRATIONS[v]` brings a database at schema version `v` to `v + 1`. */
 const MIGRATIONS: ReadonlyArray<(db: DatabaseSync, strictFifo: boolean) => void> = [
   createVersion1,
   createVersion2,
   createVersion3,
   createVersion4,
+  createVersion5,
 ];
 
 /** The schema version this module writes, kept in `PRAGMA user_version`. */
@@ -220,6 +236,18 @@ const SQL = {
   takeFailure: "DELETE FROM failure WHERE queue = ? AND task_id = ? RETURNING data",
   failureCount: "SELECT count(*) AS n FROM failure WHERE queue = ?",
   flushFailures: "DELETE FROM failure WHERE queue = ?",
+  eventPos: "SELECT coalesce(max(pos), 0) AS pos FROM event WHERE queue = ?",
+  addEvent: "INSERT INTO event (queue, pos, at, data) VALUES (?, ?, ?, ?)",
+  trimEvents: "DELETE FROM event WHERE queue = ? AND pos <= ?",
+  eventsAfter: "SELECT seq, at, data FROM event WHERE queue = ? AND seq > ? ORDER BY seq LIMIT ?",
+  eventsSince: "SELECT seq, at, data FROM event WHERE queue = ? AND at >= ? ORDER BY seq LIMIT ?",
+  lastEvent: "SELECT max(seq) AS seq FROM event WHERE queue = ?",
+  flushEvents: "DELETE FROM event WHERE queue = ?",
+  putHeartbeat: "INSERT OR REPLACE INTO heartbeat (queue, id, record, expires) VALUES (?, ?, ?, ?)",
+  heartbeats: "SELECT record FROM heartbeat WHERE queue = ? AND expires > ?",
+  deleteHeartbeat: "DELETE FROM heartbeat WHERE queue = ? AND id = ? AND expires > ?",
+  sweepHeartbeats: "DELETE FROM heartbeat WHERE queue = ? AND expires <= ?",
+  flushHeartbeats: "DELETE FROM heartbeat WHERE queue = ?",
 };
 
 /** The prepared statements of one connection, by name. */

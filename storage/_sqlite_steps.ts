@@ -1,20 +1,23 @@
 /**
  * The writes of the SQLite storage that are gathered into one transaction
  * when they are asked for in the same turn of the event loop: enqueues,
- * completions (of `finish` and `ack`, see `_completion.ts`) and takes
- * (dequeues), and the receipts that name a leased message.
+ * completions (of `finish` and `ack`, see `_completion.ts`), events
+ * (`addEvents`) and takes (dequeues), and the receipts that name a leased
+ * message.
  *
  * @module
  * @internal
  */
-import type { Delivery } from "./base.ts";
+import type { Delivery, EventsToAdd } from "./base.ts";
 import type { Completion } from "./_completion.ts";
 import type { Statements } from "./_sqlite_schema.ts";
+import { appendEvents, eventWrites } from "./_sqlite_events.ts";
 
-/** One write of a batch: enqueue a message, complete a delivery, or take a message. */
+/** One write of a batch: enqueue a message, complete a delivery, add events, or take a message. */
 export type Step =
   | { kind: "enqueue"; data: Uint8Array; priority: number }
   | { kind: "complete"; item: Completion }
+  | { kind: "events"; events: EventsToAdd }
   | { kind: "take"; lease: number };
 
 interface TaskRow {
@@ -25,9 +28,16 @@ interface TaskRow {
 
 /** How many statements that write a step runs (several: the batch needs a transaction). */
 export function writesOf(step: Step): number {
+  if (step.kind === "events") return eventWrites(step.events);
   if (step.kind !== "complete") return 1;
-  const { receipt, deleteKeys = [], result } = step.item;
-  return deleteKeys.length + (result ? 1 : 0) + (receipt === null ? 0 : 1);
+  const { receipt, deleteKeys = [], result, events } = step.item;
+  return deleteKeys.length + (result ? 1 : 0) + (receipt === null ? 0 : 1) + eventWrites(events);
+}
+
+/** Whether a step adds events to the log (their followers are then woken). */
+export function addsEvents(step: Step): boolean {
+  if (step.kind === "events") return eventWrites(step.events) > 0;
+  return step.kind === "complete" && eventWrites(step.item.events) > 0;
 }
 
 /**
@@ -54,8 +64,9 @@ export function recoverExpired(sql: Statements, queue: string): void {
 
 /**
  * Runs a batch of writes, in an open transaction when it has several: the
- * enqueues, then the completions, then the takes (which see the messages just
- * enqueued). A take gets its message or `null`; the other steps `undefined`.
+ * enqueues, then the completions and events in call order (one client's
+ * events keep the order of its calls), then the takes (which see the
+ * messages just enqueued). A take gets its message or `null`; the other steps `undefined`.
  *
  * @param sql The connection's statements.
  * @param queue The queue name.
@@ -74,7 +85,10 @@ export function runSteps(
     if (step.kind === "enqueue") sql.enqueue.run(queue, step.data, step.priority);
     else if (step.kind === "take") takes.push(index);
   }
-  for (const step of steps) if (step.kind === "complete") completeOne(sql, queue, step.item);
+  for (const step of steps) {
+    if (step.kind === "complete") completeOne(sql, queue, step.item);
+    else if (step.kind === "events") appendEvents(sql, queue, step.events);
+  }
   if (takes.length > 0) {
     const leases = takes.map((index) => (steps[index] as { lease: number }).lease);
     take(sql, queue, leases, newToken).forEach((delivery, i) => (answers[takes[i]] = delivery));
@@ -83,7 +97,8 @@ export function runSteps(
 }
 
 function completeOne(sql: Statements, queue: string, item: Completion): void {
-  const { receipt, deleteKeys = [], result } = item;
+  const { receipt, deleteKeys = [], result, events } = item;
+  if (events) appendEvents(sql, queue, events);
   for (const key of deleteKeys) sql.deleteKey.run(queue, key);
   if (result) sql.put.run(queue, result.key, result.value);
   const parsed = receipt === null ? null : parseReceipt(receipt);

@@ -21,7 +21,7 @@ import { RedisStorageBase } from "./_redis_storage.ts";
 
 export type { RedisConnection } from "./_redis_client.ts";
 export type { RedisClusterNode, RedisClusterOptions } from "./_redis_cluster.ts";
-export type { RedisStorageOptions } from "./_redis_storage.ts";
+export type { RedisStorageOptions } from "./_redis_options.ts";
 
 /**
  * The plain Redis storage (huey's `RedisStorage`): a FIFO queue in a Redis

@@ -12,10 +12,13 @@ import type {
   Delivery,
   DequeueOptions,
   EnqueueOnceOptions,
+  EventsToAdd,
   FinishOptions,
   OnceItem,
   PutIfEmptyOptions,
+  ReadEventsOptions,
   Storage,
+  StoredEvent,
   TallyOptions,
 } from "./base.ts";
 import { checkNumber } from "../_options.ts";
@@ -24,10 +27,20 @@ import { dataOf, type Statements } from "./_sqlite_schema.ts";
 import { checkSqliteOptions, type SqliteStorageOptions } from "./_sqlite_open.ts";
 import { SqliteConnection } from "./_sqlite_connection.ts";
 import { fileSignal } from "./_sqlite_wait.ts";
-import { parseReceipt, recoverExpired, runSteps, type Step, writesOf } from "./_sqlite_steps.ts";
+import {
+  addsEvents,
+  parseReceipt,
+  recoverExpired,
+  runSteps,
+  type Step,
+  writesOf,
+} from "./_sqlite_steps.ts";
 import { Batcher } from "./_batch.ts";
 import { checkOnceItems } from "./_tally.ts";
 import { SqliteDeadLetters } from "./_sqlite_dead.ts";
+import { checkEventsToAdd } from "./_event_check.ts";
+import { SqliteEvents } from "./_sqlite_events.ts";
+import { SqliteHeartbeats } from "./_sqlite_heartbeats.ts";
 import { SqliteFailures } from "./_sqlite_failures.ts";
 import { SqliteKeyValues } from "./_sqlite_kv.ts";
 import { SqliteSchedule } from "./_sqlite_schedule.ts";
@@ -49,6 +62,8 @@ const FLUSH_ALL = [
   "flushMemberSets",
   "flushDead",
   "flushFailures",
+  "flushEvents",
+  "flushHeartbeats",
 ] as const;
 
 /** `limit` of the listing methods: `undefined` is all (`-1` for SQLite). */
@@ -89,9 +104,13 @@ export class SqliteStorage implements Storage {
   #tallies: SqliteTallies;
   #dead: SqliteDeadLetters;
   #failures: SqliteFailures;
+  #events: SqliteEvents;
+  #heartbeats: SqliteHeartbeats;
   #deliveries = 0;
   #readTimeout: number;
   #wake: ReturnType<typeof fileSignal>;
+  /** Wakes followers of the event log (apart from `#wake`: events must not wake blocked dequeues). */
+  #eventWake: ReturnType<typeof fileSignal>;
   // The writes asked for in the same turn of the event loop share one transaction.
   #steps = new Batcher<Step, Delivery | null | undefined>((steps) => this.#runSteps(steps));
 
@@ -125,7 +144,11 @@ export class SqliteStorage implements Storage {
     const path = resolve(filename);
     // Outside WAL mode a commit rewrites the database file itself.
     const watched = memory ? null : journalMode === "wal" ? `${path}-wal` : path;
-    this.#wake = fileSignal(memory ? `:memory:${this.#tokenPrefix}` : path, watched);
+    const key = memory ? `:memory:${this.#tokenPrefix}` : path;
+    this.#wake = fileSignal(key, watched);
+    this.#eventWake = fileSignal(`${key}#events`, watched);
+    this.#events = new SqliteEvents(this.#connection, this.name, this.#eventWake.signal);
+    this.#heartbeats = new SqliteHeartbeats(this.#connection, this.name);
   }
 
   #run<T>(fn: (sql: Statements) => T): Promise<T> {
@@ -192,6 +215,7 @@ export class SqliteStorage implements Storage {
       );
     });
     if (steps.some((step) => step.kind === "enqueue")) this.#wake.signal.notify();
+    if (steps.some(addsEvents)) this.#eventWake.signal.notify();
     return answers;
   }
 
@@ -200,8 +224,12 @@ export class SqliteStorage implements Storage {
     await this.#steps.call({ kind: "complete", item: { receipt } });
   }
 
-  /** Removes `deleteKeys`, stores `result`, then acks `receipt`; tasks finished together share one transaction. */
+  /**
+   * Appends `events`, removes `deleteKeys`, stores `result`, then acks
+   * `receipt`; tasks finished together share one transaction.
+   */
   async finish(receipt: string | null, options: FinishOptions): Promise<void> {
+    if (options.events) checkEventsToAdd(options.events);
     await this.#steps.call({ kind: "complete", item: { ...options, receipt } });
   }
 
@@ -422,8 +450,52 @@ export class SqliteStorage implements Storage {
   }
 
   /**
+   * Appends events to the log and drops the oldest beyond `maxLength`, in
+   * the transaction of the writes asked for in the same turn (in call order
+   * with `finish`).
+   */
+  async addEvents(events: EventsToAdd): Promise<void> {
+    await this.#steps.call({ kind: "events", events: checkEventsToAdd(events) });
+  }
+
+  /** The events of the log, oldest first, after `after` or since `since`, at most `limit`. */
+  readEvents(options: ReadEventsOptions): Promise<StoredEvent[]> {
+    return this.#events.read(options);
+  }
+
+  /** The `seq` of the newest event, or `null` when the log is empty. */
+  lastEventSeq(): Promise<string | null> {
+    return this.#events.last();
+  }
+
+  /**
+   * Resolves `true` once the log holds an event after `after`, `false` on
+   * timeout, abort or close: woken at once by writes of this thread, by a
+   * watch on the file for other processes (polling when it cannot be watched).
+   */
+  waitForEvents(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
+    return this.#events.wait(after, timeout, signal);
+  }
+
+  /** Stores a consumer's heartbeat record, replacing the older one, for `ttl` seconds. */
+  putHeartbeat(id: string, record: Uint8Array, ttl: number): Promise<void> {
+    return this.#heartbeats.put(id, record, ttl);
+  }
+
+  /** The heartbeat records that have not expired. */
+  heartbeats(): Promise<Uint8Array[]> {
+    return this.#heartbeats.list();
+  }
+
+  /** Removes a heartbeat record; `true` when there was one. */
+  deleteHeartbeat(id: string): Promise<boolean> {
+    return this.#heartbeats.delete(id);
+  }
+
+  /**
    * Empties the queue, schedule, keys, markers, counters, member sets, dead
-   * letters and failure records of this name, in one transaction.
+   * letters, failure records, events and heartbeats of this name, in one
+   * transaction.
    */
   flushAll(): Promise<void> {
     return this.#connection.transaction((sql) => {
@@ -448,6 +520,8 @@ export class SqliteStorage implements Storage {
       this.#connection.close();
       this.#wake.release();
       this.#wake.signal.notify();
+      this.#eventWake.release();
+      this.#eventWake.signal.notify();
     }
     return Promise.resolve();
   }

@@ -92,7 +92,9 @@ if (redisSkip) {
     ["priority redis expire", PriorityRedisExpireStorage, { blocking: false }, { expiring: true }],
   ];
   for (const [label, kind, options, suiteOptions] of kinds) {
-    storageSuite(label, (queue: string): Storage => open(kind, queue, options), suiteOptions);
+    // A stream is trimmed by whole nodes of up to 100 entries (stream-node-max-entries).
+    const withSlack = { ...suiteOptions, eventsSlack: 100 };
+    storageSuite(label, (queue: string): Storage => open(kind, queue, options), withSlack);
   }
   registerRedisTests();
 }
@@ -117,9 +119,14 @@ function registerRedisTests(): void {
       await storage.addDeadLetter(bytes("bad"), "bad message");
       await storage.incr("hits");
       await storage.addMember("chord", "a");
+      await storage.addEvents({ items: [bytes("event")], maxLength: 10 });
+      await storage.putHeartbeat("host:1", bytes("alive"), 30);
     }
     const common = [
       "dead",
+      "events",
+      "heartbeats",
+      "heartbeat-expiries",
       "leased",
       "leases",
       "queue",
@@ -166,6 +173,8 @@ function registerRedisTests(): void {
     await using plain = open(RedisStorage, name());
     assert.equal(plain.waitForData, undefined, "no notifyResult: callers poll");
   });
+
+  registerEventTests();
 
   test("redis: contradictory options throw ConfigurationError naming them", () => {
     const cases: [RedisStorageOptions, RegExp][] = [
@@ -384,5 +393,158 @@ function registerRedisTests(): void {
     assert.ok(client.isOpen);
     assert.equal(await client.exists(`huey:{${queue}}:queue`), 0);
     await client.close();
+  });
+}
+
+/** Runs `body` while MONITOR records the commands Redis runs; resolves to their lines. */
+async function monitoring(body: () => Promise<void>): Promise<string[]> {
+  const lines: string[] = [];
+  const marker = `end-of-monitoring-${Math.random()}`;
+  const monitor = plainClient();
+  monitor.on("error", () => {});
+  await monitor.connect();
+  try {
+    await monitor.monitor((line) => lines.push(String(line)));
+    await body();
+    // Redis runs commands one at a time: the marker's line comes after every line of `body`.
+    await inspecting(async (client) => void await client.echo(marker));
+    for (let tries = 0; !lines.some((line) => line.includes(marker)); tries++) {
+      assert.ok(tries < 200, "MONITOR never showed the marker");
+      await delay(50);
+    }
+  } finally {
+    monitor.destroy();
+  }
+  return lines;
+}
+
+/** Runs `attempt` until it gives a truthy value, for up to 10 s. */
+async function until<T>(attempt: () => Promise<T | null | undefined | false>): Promise<T> {
+  for (let tries = 0;; tries++) {
+    const value = await attempt();
+    if (value) return value;
+    assert.ok(tries < 200, "the condition never came true");
+    await delay(50);
+  }
+}
+
+function registerEventTests(): void {
+  test("redis: finish appends its events in the script that stores the outcome and acks, also with a stale receipt", async () => {
+    for (const kind of [RedisStorage, PriorityRedisExpireStorage]) {
+      const queue = name();
+      await using storage = open(kind, queue, { blocking: false });
+      await storage.enqueue(bytes("job"));
+      const stale = (await storage.dequeue({ lease: 0.2 }))!;
+      // The lease expires and the message is delivered again: the first receipt is stale.
+      const current = await until(() => storage.dequeue({ lease: 30 }));
+      await storage.ack("0:warm-up"); // the completion script is in the server's cache
+      const events = { items: [bytes("e1"), bytes("e2")], maxLength: 100 };
+      const result = { key: "outcome", value: bytes("done") };
+      const lines = await monitoring(() => storage.finish(stale.receipt, { result, events }));
+      const mine = lines.filter((line) => line.includes(`huey:{${queue}}:`));
+      const sent = mine.filter((line) => !/\[\d+ lua\]/.test(line));
+      assert.equal(sent.length, 1, sent.join("\n"));
+      assert.match(sent[0], /"EVALSHA"/);
+      const adds = mine.filter((line) => /\[\d+ lua\] "XADD"/.test(line));
+      assert.equal(adds.length, 2, mine.join("\n"));
+      assert.match(adds[0], new RegExp(`"huey:\\{${queue}\\}:events" "MAXLEN" "~" "100"`));
+      // As a finish without events: the outcome is stored, the stale receipt acks nothing.
+      assert.equal(text(await storage.peekData("outcome")), "done");
+      assert.deepEqual((await storage.readEvents({ limit: 10 })).map((e) => text(e.data)), [
+        "e1",
+        "e2",
+      ]);
+      await storage.release(current.receipt!);
+      assert.equal(await storage.queueSize(), 1, "the current delivery was still leased");
+    }
+  });
+
+  test("redis: the event log is a stream: seq is the entry id, at its milliseconds; the cap trims approximately", async () => {
+    const queue = name();
+    await using storage = open(RedisStorage, queue);
+    const before = Date.now();
+    await storage.addEvents({ items: [bytes("a"), bytes("b"), bytes("c")], maxLength: 1000 });
+    const read = await storage.readEvents({ limit: 10 });
+    assert.deepEqual(read.map((event) => text(event.data)), ["a", "b", "c"]);
+    for (const { seq, at } of read) {
+      assert.match(seq, /^\d+-\d+$/);
+      assert.equal(at, Number(seq.split("-")[0]));
+      assert.ok(Math.abs(at - before) < 60_000, "the server's clock, in epoch ms");
+    }
+    assert.equal(await storage.lastEventSeq(), read[2].seq);
+    assert.deepEqual(await storage.readEvents({ after: read[2].seq, limit: 10 }), []);
+    assert.equal((await storage.readEvents({ since: read[0].at, limit: 10 })).length, 3);
+    await assert.rejects(storage.readEvents({ after: "3", limit: 1 }), ConfigurationError);
+    await assert.rejects(storage.waitForEvents!("x-1", 10), ConfigurationError);
+    await storage.addEvents({
+      items: Array.from({ length: 1000 }, () => bytes("e")),
+      maxLength: 100,
+    });
+    await inspecting(async (client) => {
+      assert.equal(await client.type(`huey:{${queue}}:events`), "stream");
+      const length = await client.xLen(`huey:{${queue}}:events`);
+      assert.ok(length >= 100 && length < 1000, `kept ${length}`);
+    });
+    const newest = await storage.lastEventSeq();
+    await storage.flushAll();
+    assert.equal(await storage.lastEventSeq(), null);
+    // Emptied, not deleted: the stream keeps its newest id, and later ids follow it.
+    await inspecting(async (client) => {
+      const info = await client.xInfoStream(`huey:{${queue}}:events`);
+      assert.deepEqual([info.length, info["last-generated-id"]], [0, newest]);
+    });
+  });
+
+  test("redis: waitForEvents waits with a blocking XREAD and wakes when another client adds events", async () => {
+    const queue = name();
+    await using waiter = open(RedisStorage, queue);
+    await using writer = open(RedisStorage, queue);
+    const events = { items: [bytes("e")], maxLength: 100 };
+    assert.equal(await waiter.waitForEvents!(null, 50), false, "an empty log");
+    const blockedReads = async (): Promise<number> => {
+      let blocked = 0;
+      await inspecting(async (client) => {
+        blocked = (await client.clientList()).filter((info) => info.cmd === "xread").length;
+      });
+      return blocked;
+    };
+    const first = waiter.waitForEvents!(null, 60_000);
+    await until(async () => await blockedReads() > 0);
+    await writer.addEvents(events);
+    assert.equal(await first, true);
+    const last = (await waiter.lastEventSeq())!;
+    assert.equal(await waiter.waitForEvents!(null, 0), true, "null: any event");
+    assert.equal(await waiter.waitForEvents!(last, 50), false, "nothing after the newest");
+    const second = waiter.waitForEvents!(last, 60_000);
+    await writer.finish(null, { events });
+    assert.equal(await second, true);
+    const controller = new AbortController();
+    const aborted = waiter.waitForEvents!(
+      (await waiter.lastEventSeq())!,
+      60_000,
+      controller.signal,
+    );
+    controller.abort();
+    assert.equal(await aborted, false);
+    const cut = waiter.waitForEvents!((await waiter.lastEventSeq())!, 60_000);
+    await until(async () => await blockedReads() > 0);
+    await waiter.close();
+    assert.equal(await cut, false);
+  });
+
+  test("redis: heartbeats expire on the server's clock, and expired records are removed", async () => {
+    const queue = name();
+    await using storage = open(RedisStorage, queue);
+    await storage.putHeartbeat("gone", bytes("old"), 0.2);
+    await storage.putHeartbeat("alive", bytes("new"), 60);
+    await until(async () => (await storage.heartbeats()).length === 1);
+    assert.deepEqual((await storage.heartbeats()).map(text), ["new"]);
+    await inspecting(async (client) => {
+      assert.deepEqual(await client.hKeys(`huey:{${queue}}:heartbeats`), ["alive"]);
+      assert.equal(await client.zCard(`huey:{${queue}}:heartbeat-expiries`), 1);
+    });
+    assert.equal(await storage.deleteHeartbeat("gone"), false);
+    assert.equal(await storage.deleteHeartbeat("alive"), true);
+    assert.deepEqual(await storage.heartbeats(), []);
   });
 }

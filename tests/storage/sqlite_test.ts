@@ -127,7 +127,9 @@ test("sqlite: migrateSqliteSchema brings an empty database forward once", () => 
     assert.deepEqual(tables, [
       "counter",
       "dead_letter",
+      "event",
       "failure",
+      "heartbeat",
       "kv",
       "marker",
       "member",
@@ -199,20 +201,22 @@ test("sqlite: a file of schema version 2 is migrated: it keeps its markers and g
   }
 });
 
+/** Version 3 as the third release wrote it. */
+const SCHEMA_VERSION_3 = `${SCHEMA_VERSION_1}
+  ALTER TABLE schedule ADD COLUMN priority REAL NOT NULL DEFAULT 0;
+  CREATE TABLE marker (queue TEXT NOT NULL, key TEXT NOT NULL, expires REAL NOT NULL,
+    PRIMARY KEY (queue, key)) WITHOUT ROWID;
+  CREATE TABLE counter (queue TEXT NOT NULL, key TEXT NOT NULL, value INTEGER NOT NULL,
+    expires REAL, PRIMARY KEY (queue, key)) WITHOUT ROWID;
+  CREATE TABLE member_set (queue TEXT NOT NULL, key TEXT NOT NULL, expires REAL,
+    PRIMARY KEY (queue, key)) WITHOUT ROWID;
+  CREATE TABLE member (queue TEXT NOT NULL, key TEXT NOT NULL, member TEXT NOT NULL,
+    PRIMARY KEY (queue, key, member)) WITHOUT ROWID;`;
+
 test("sqlite: a file of schema version 3 is migrated: it keeps its data and gains failure records", async () => {
   const filename = newFile();
   withDatabase(filename, (db) => {
-    // Version 3 as the third release wrote it.
-    db.exec(`${SCHEMA_VERSION_1}
-      ALTER TABLE schedule ADD COLUMN priority REAL NOT NULL DEFAULT 0;
-      CREATE TABLE marker (queue TEXT NOT NULL, key TEXT NOT NULL, expires REAL NOT NULL,
-        PRIMARY KEY (queue, key)) WITHOUT ROWID;
-      CREATE TABLE counter (queue TEXT NOT NULL, key TEXT NOT NULL, value INTEGER NOT NULL,
-        expires REAL, PRIMARY KEY (queue, key)) WITHOUT ROWID;
-      CREATE TABLE member_set (queue TEXT NOT NULL, key TEXT NOT NULL, expires REAL,
-        PRIMARY KEY (queue, key)) WITHOUT ROWID;
-      CREATE TABLE member (queue TEXT NOT NULL, key TEXT NOT NULL, member TEXT NOT NULL,
-        PRIMARY KEY (queue, key, member)) WITHOUT ROWID;
+    db.exec(`${SCHEMA_VERSION_3}
       INSERT INTO counter (queue, key, value) VALUES ('queue', 'hits', 4);
       INSERT INTO task (queue, data) VALUES ('queue', X'6f6c64');
       PRAGMA user_version = 3;`);
@@ -225,6 +229,37 @@ test("sqlite: a file of schema version 3 is migrated: it keeps its data and gain
     assert.equal(await storage.failureCount(), 0);
     await storage.addFailure("id", bytes("record"), 10);
     assert.deepEqual(texts(await storage.failures()), ["record"]);
+  } finally {
+    await storage.close();
+  }
+});
+
+test("sqlite: a file of schema version 4 is migrated: it keeps its data and gains events and heartbeats", async () => {
+  const filename = newFile();
+  withDatabase(filename, (db) => {
+    // Version 4 as the fourth release wrote it.
+    db.exec(`${SCHEMA_VERSION_3}
+      CREATE TABLE failure (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,
+        task_id TEXT NOT NULL, data BLOB NOT NULL, UNIQUE (queue, task_id));
+      CREATE INDEX failure_queue_seq ON failure (queue, seq);
+      INSERT INTO failure (queue, task_id, data) VALUES ('queue', 'id', X'6f6c64');
+      INSERT INTO task (queue, data) VALUES ('queue', X'6a6f62');
+      INSERT INTO kv (queue, key, value) VALUES ('queue', 'key', X'76');
+      PRAGMA user_version = 4;`);
+  });
+  const storage = new SqliteStorage("queue", { filename });
+  try {
+    assert.equal(await storage.pragma("user_version"), SQLITE_SCHEMA_VERSION);
+    assert.deepEqual(texts(await storage.failures()), ["old"]);
+    assert.deepEqual(texts(await storage.enqueuedItems()), ["job"]);
+    assert.equal(text(await storage.peekData("key")), "v");
+    assert.equal(await storage.lastEventSeq(), null);
+    await storage.addEvents({ items: [bytes("event")], maxLength: 10 });
+    await storage.putHeartbeat("host:1", bytes("beat"), 60);
+    assert.deepEqual(texts((await storage.readEvents({ limit: 10 })).map((event) => event.data)), [
+      "event",
+    ]);
+    assert.deepEqual(texts(await storage.heartbeats()), ["beat"]);
   } finally {
     await storage.close();
   }
@@ -449,6 +484,38 @@ test("sqlite blocking: a waiting dequeue gets a message that another program wri
   } finally {
     await waiting.close();
   }
+});
+
+test("sqlite: waitForEvents wakes on an event that another program writes to the file", async () => {
+  const filename = newFile();
+  const storage = new SqliteStorage("queue", { filename });
+  try {
+    await storage.addEvents({ items: [bytes("first")], maxLength: 10 });
+    const last = await storage.lastEventSeq();
+    const waiting = storage.waitForEvents(last, 20_000);
+    await delay(50);
+    // A plain connection: only the watch on the file can tell the storage about this write.
+    withDatabase(filename, (db) => {
+      db.prepare("INSERT INTO event (queue, pos, at, data) VALUES (?, 2, ?, ?)").run(
+        "queue",
+        Date.now(),
+        bytes("second"),
+      );
+    });
+    assert.equal(await waiting, true);
+    const events = await storage.readEvents({ after: last!, limit: 10 });
+    assert.deepEqual(texts(events.map((event) => event.data)), ["second"]);
+  } finally {
+    await storage.close();
+  }
+});
+
+test("sqlite: a pending waitForEvents resolves false when the storage closes", async () => {
+  const storage = new SqliteStorage("queue", { filename: newFile() });
+  const waiting = storage.waitForEvents(null, 60_000);
+  await delay(20);
+  await storage.close();
+  assert.equal(await waiting, false);
 });
 
 test("sqlite blocking: a waiting dequeue gets a message whose lease expires meanwhile", async () => {
