@@ -1,7 +1,7 @@
 /**
  * `HueyData`: what a Huey reads and writes in its storage directly, without
  * decoding tasks: the key/value store, the counts, the stored keys, the dead
- * letters, and flushing it all. `Huey` extends it; it extends `HueyHooks`.
+ * letters, the event log, and flushing it all. `Huey` extends it; it extends `HueyHooks`.
  *
  * @module
  */
@@ -9,6 +9,7 @@ import type { SerializerLike } from "./serializer.ts";
 import type { DeadLetter, Storage } from "./storage/base.ts";
 import { HueyHooks } from "./huey_hooks.ts";
 import { readStats, type Stats } from "./stats.ts";
+import { type EventsOptions, EventStream } from "./event_stream.ts";
 
 /**
  * The storage's contents as a Huey shows them: the key/value store, the
@@ -98,5 +99,18 @@ export abstract class HueyData extends HueyHooks {
   /** Removes every dead letter; resolves to how many there were. */
   purgeDeadLetters(): Promise<number> {
     return this.storage.flushDeadLetters();
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /**
+   * The events the consumers of this Huey publish (docs/observability.md):
+   * `for await (const event of huey.events({ since, types, signal }))`
+   * replays the kept events after `since`, then follows new ones.
+   *
+   * @throws {ConfigurationError} `since` or `types` has a bad value.
+   */
+  events(options?: EventsOptions): EventStream {
+    return new EventStream(() => this.storage, options);
   }
 }

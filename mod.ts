@@ -86,6 +86,16 @@ export {
 } from "./signals.ts";
 export type { SignalHandler, SignalName } from "./signals.ts";
 export {
+  EVENT_CONSUMER_STARTED,
+  EVENT_CONSUMER_STOPPED,
+  EVENT_PROGRESS,
+  EVENT_TYPES,
+  EVENT_WORKER_DIED,
+} from "./event.ts";
+export type { EventRecord, EventType, HueyEvent } from "./event.ts";
+export { EventStream } from "./event_stream.ts";
+export type { EventsOptions } from "./event_stream.ts";
+export {
   CancelExecution,
   ConfigurationError,
   HueyError,

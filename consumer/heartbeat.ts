@@ -13,6 +13,7 @@ import { encodeHeartbeat, type RunningTask } from "../heartbeat.ts";
 import { getLogger } from "../logger.ts";
 import type { Storage } from "../storage/base.ts";
 import { sleep } from "../_runtime.ts";
+import { consumerId } from "./identity.ts";
 import type { StorageWatch } from "./storage_watch.ts";
 
 /** A record lives this many intervals unless it is put again. */
@@ -34,11 +35,6 @@ export interface HeartbeatOptions {
   running: () => RunningTask[];
   /** Tells storage outages once (the consumer's watch). */
   watch: StorageWatch;
-}
-
-/** `host:pid` of this process: the id of the consumer it runs. */
-export function consumerId(): string {
-  return `${hostname()}:${process.pid}`;
 }
 
 /** Puts a consumer's record every interval, and removes it at the end. */

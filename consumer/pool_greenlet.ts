@@ -5,9 +5,10 @@
  * @module
  * @internal
  */
+import { EVENT_WORKER_DIED } from "../event.ts";
 import type { RunningTask } from "../heartbeat.ts";
 import { getLogger } from "../logger.ts";
-import type { ConsumerHost } from "./host.ts";
+import { type ConsumerHost, WORKER } from "./host.ts";
 import type { Task } from "../task.ts";
 import type { WorkerPool } from "./pool.ts";
 import { runWorker, type WorkerLoopOptions } from "./worker_loop.ts";
@@ -61,13 +62,19 @@ export class GreenletPool implements WorkerPool {
     const stop = new AbortController();
     const loop: Loop = { stop, dead: false, done: Promise.resolve() };
     const interrupt = this.#interrupt.signal;
-    const worker = `Worker-${number}`;
+    const name = `Worker-${number}`;
     const options = {
       ...this.#loop,
       stop: stop.signal,
       interrupt,
+      name,
       onStart: (task: Task) =>
-        this.#running.set(task.id, { id: task.id, name: task.name, startedAt: new Date(), worker }),
+        this.#running.set(task.id, {
+          id: task.id,
+          name: task.name,
+          startedAt: new Date(),
+          worker: name,
+        }),
       onDone: (task: Task) => this.#running.delete(task.id),
     };
     loop.done = (async () => {
@@ -78,7 +85,8 @@ export class GreenletPool implements WorkerPool {
       }
     })().catch((error) => {
       loop.dead = true;
-      logger.exception(`Worker-${number} died`, error);
+      logger.exception(`${name} died`, error);
+      this.#host[WORKER].events.lifecycle(EVENT_WORKER_DIED, name, String(error));
     });
     return loop;
   }

@@ -8,6 +8,7 @@
  * @internal
  */
 import { Buffer } from "node:buffer";
+import { EVENT_WORKER_DIED } from "../event.ts";
 import type { RunningTask as TaskRun } from "../heartbeat.ts";
 import { getLogger } from "../logger.ts";
 import { unrefTimer, type WorkerChannel } from "../_runtime.ts";
@@ -124,6 +125,7 @@ export class RemotePool implements WorkerPool {
       }
       if (!worker.ending) {
         logger.error(`${name} ${reason}; its running tasks come back when their leases expire`);
+        this.#host[WORKER].events.lifecycle(EVENT_WORKER_DIED, name, reason);
       }
       failed(new Error(`${name} ${reason} before it was ready`));
       stopped();

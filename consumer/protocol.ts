@@ -15,6 +15,8 @@ export interface InitMessage {
   exportName?: string;
   /** `Worker-1`, ... */
   name: string;
+  /** The consumer's id (`host:pid` of its main process), for the worker's events. */
+  consumer: string;
   /** The worker loop's polling settings, and the tasks it runs before it is replaced. */
   loop: { initialDelay: number; maxDelay: number; backoff: number; maxTasks: number | null };
   /** How the worker logs. */

@@ -7,11 +7,13 @@
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { ConfigurationError, HueyError } from "../errors.ts";
+import { EVENT_CONSUMER_STARTED, EVENT_CONSUMER_STOPPED } from "../event.ts";
 import { getLogger, useConsumerLevel } from "../logger.ts";
 import { MemoryStorage } from "../storage/memory.ts";
 import { sleep, startProcess, startThread } from "../_runtime.ts";
 import { Heartbeat } from "./heartbeat.ts";
-import type { ConsumerHost } from "./host.ts";
+import { type ConsumerHost, WORKER } from "./host.ts";
+import { consumerId } from "./identity.ts";
 import { levelFor } from "./logging.ts";
 import {
   type ConsumerOptions,
@@ -75,6 +77,8 @@ export class Consumer {
   readonly options: ResolvedConsumerOptions;
   /** The scheduler (its `tick()` is public for tests). */
   readonly scheduler: Scheduler;
+  /** `host:pid` of this process: the `consumer` of its events. */
+  readonly id: string = consumerId();
   #logging: WorkerLogging;
   #pool: WorkerPool;
   #stopping: Promise<void> | null = null;
@@ -137,6 +141,7 @@ export class Consumer {
     }
     const init: Omit<InitMessage, "name"> = {
       type: "init",
+      consumer: this.id,
       moduleUrl: module!.url,
       exportName: module!.exportName,
       loop,
@@ -187,6 +192,9 @@ export class Consumer {
       });
       await Promise.all([scheduling, health, beating, this.#stopping]);
       if (beating) await this.#heartbeat.end();
+      const events = this.huey[WORKER].events;
+      events.lifecycle(EVENT_CONSUMER_STOPPED);
+      await events.stop();
     } finally {
       await dashboard?.close();
       await metrics?.close();
@@ -248,6 +256,8 @@ export class Consumer {
     await this.#flushLocks();
     if (this.#stopping) return;
     this.#logStart();
+    this.huey[WORKER].events.start(this.id);
+    this.huey[WORKER].events.lifecycle(EVENT_CONSUMER_STARTED);
     try {
       await this.#pool.start();
     } catch (error) {
@@ -255,6 +265,7 @@ export class Consumer {
       await this.#pool.stop(false).catch((stopError) =>
         logger.exception("Could not stop the workers", stopError)
       );
+      await this.huey[WORKER].events.stop();
       throw error;
     }
   }

@@ -18,8 +18,8 @@ import { stamp } from "./_file_names.ts";
 /** The sub-folder of the failure records. */
 export const FAILURES = "failures";
 
-/** The part of a record's file name after the stamp: the md5 of its task id. */
-function digestOf(id: string): string {
+/** The part of a record's file name after the stamp: the md5 of its task id (any text makes a safe name). */
+export function digestOf(id: string): string {
   return createHash("md5").update(String(id)).digest("hex");
 }
 

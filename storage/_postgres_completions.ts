@@ -1,7 +1,8 @@
 /**
  * The completions of one turn of the event loop (`ack` and `finish` calls),
  * folded into the parameters of one statement of the Postgres storage: the
- * keys to delete, the results to store and the leases to end. Folding keeps
+ * keys to delete, the results to store, the leases to end and the events to
+ * append (with `addEvents` calls, in call order). Folding keeps
  * the calls' order: a key deleted by one completion and stored by a later
  * one is stored, and the other way round deleted; the last value stored
  * under a key wins.
@@ -12,13 +13,15 @@
 import type { Completion } from "./_completion.ts";
 import { parseReceipt } from "./_postgres_rows.ts";
 
-/** The parameters of the `finish` statement: `$1` to `$5`. */
+/** The parameters of the `finish` statement: `$1` to `$7`. */
 export type FinishParameters = [
   deleted: string[],
   keys: string[],
   values: Uint8Array[],
   ids: string[],
   tokens: string[],
+  events: Uint8Array[],
+  maxLength: number,
 ];
 
 /**
@@ -39,9 +42,15 @@ export function foldCompletions(completions: readonly Completion[]): FinishParam
   const writes = new Map<string, Uint8Array | null>();
   const ids: string[] = [];
   const tokens: string[] = [];
-  for (const { receipt, deleteKeys = [], result } of completions) {
+  const events: Uint8Array[] = [];
+  let maxLength = 1;
+  for (const { receipt, deleteKeys = [], result, events: added } of completions) {
     for (const key of deleteKeys) writes.set(key, null);
     if (result) writes.set(result.key, result.value);
+    if (added) {
+      for (const item of added.items) events.push(item);
+      maxLength = added.maxLength; // the cap of the latest call
+    }
     const [id, token] = parseReceipt(receipt);
     if (id !== null) {
       ids.push(id);
@@ -58,5 +67,5 @@ export function foldCompletions(completions: readonly Completion[]): FinishParam
       values.push(value);
     }
   }
-  return [deleted, keys, values, ids, tokens];
+  return [deleted, keys, values, ids, tokens, events, maxLength];
 }

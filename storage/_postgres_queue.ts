@@ -9,12 +9,14 @@
  * @module
  * @internal
  */
-import type { Delivery, DequeueOptions, FinishOptions } from "./base.ts";
+import type { Delivery, DequeueOptions, EventsToAdd, FinishOptions } from "./base.ts";
 import type { Completion } from "./_completion.ts";
 import { checkInteger, checkNumber } from "../_options.ts";
 import { Batcher } from "./_batch.ts";
 import type { PostgresRow } from "./_postgres_client.ts";
 import { foldCompletions } from "./_postgres_completions.ts";
+import { checkEventsToAdd } from "./_event_check.ts";
+import { EventWrites } from "./_postgres_events.ts";
 import { bytes, dataOf, parseReceipt, sqlLimit } from "./_postgres_rows.ts";
 import type { PostgresSession } from "./_postgres_session.ts";
 
@@ -43,9 +45,13 @@ export class PostgresQueue {
     await this.#insert(items);
     return items.map(() => undefined);
   }, { limit: 10_000 });
-  // Completions of one turn (acks, finishes) share one statement.
+  // Completions of one turn (acks, finishes, addEvents) share one statement; those with events
+  // run one at a time, so that events take their seq in call order.
+  #eventWrites = new EventWrites();
   #completions = new Batcher<Completion, void>(async (items) => {
-    await this.#session.query("finish", foldCompletions(items));
+    const parameters = foldCompletions(items);
+    const withEvents = parameters[5].length > 0;
+    await this.#eventWrites.run(withEvents, () => this.#session.query("finish", parameters));
     return items.map(() => undefined);
   });
   // Dequeues of one turn share one statement, and the first callers get the first messages
@@ -142,9 +148,15 @@ export class PostgresQueue {
     await this.#completions.call({ receipt });
   }
 
-  /** Removes `deleteKeys`, stores `result`, then acks `receipt`; those of one turn: one statement. */
+  /** Removes `deleteKeys`, stores `result`, appends `events`, acks `receipt`; a turn's: one statement. */
   async finish(receipt: string | null, options: FinishOptions): Promise<void> {
+    if (options.events) checkEventsToAdd(options.events);
     await this.#completions.call({ ...options, receipt });
+  }
+
+  /** Appends events to the log, in the statement of the turn's completions (call order kept). */
+  async addEvents(events: EventsToAdd): Promise<void> {
+    await this.#completions.call({ receipt: null, events: checkEventsToAdd(events) });
   }
 
   /** Extends leases to `lease` seconds from now (the server's clock), in one statement. */

@@ -4,7 +4,7 @@
  * (the version lives in the schema's `meta` table). Wake-ups are triggers:
  * every insert into `task` and every release of a lease notifies the
  * schema's channel with `q`, every write of a key with `k:<key>` (keys up
- * to 4000 bytes), whoever writes.
+ * to 4000 bytes), every insert of events with `e`, whoever writes.
  *
  * @module
  * @internal
@@ -99,8 +99,36 @@ function createVersion2(s: string): string {
     CREATE INDEX failure_seq ON ${s}.failure (seq)`;
 }
 
+/**
+ * Version 2 to 3: the event log and the consumer heartbeats. An event's
+ * `seq` is taken from the one-row `event_counter` by the statement that
+ * inserts it, which locks that row until it commits: events commit in `seq`
+ * order, so a reader of `seq > n` never misses one that commits late. `at`
+ * is the server's clock. Every insert into `event` notifies the schema's
+ * channel with `e`. A heartbeat expires on the server's clock.
+ */
+function createVersion3(s: string): string {
+  return `CREATE TABLE ${s}.event_counter (last bigint NOT NULL);
+    INSERT INTO ${s}.event_counter (last) VALUES (0);
+    CREATE TABLE ${s}.event (seq bigint PRIMARY KEY,
+      at timestamptz NOT NULL DEFAULT clock_timestamp(), data bytea NOT NULL);
+    CREATE FUNCTION ${s}.notify_event() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM added) THEN PERFORM pg_notify(TG_TABLE_SCHEMA, 'e'); END IF;
+        RETURN NULL;
+      END $$;
+    CREATE TRIGGER event_added AFTER INSERT ON ${s}.event REFERENCING NEW TABLE AS added
+      FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_event();
+    CREATE TABLE ${s}.heartbeat (id text PRIMARY KEY, record bytea NOT NULL,
+      expires timestamptz NOT NULL)`;
+}
+
 /** `MIGRATIONS[v]` brings a schema at version `v` to `v + 1` (given the quoted schema name). */
-const MIGRATIONS: ReadonlyArray<(schema: string) => string> = [createVersion1, createVersion2];
+const MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
+  createVersion1,
+  createVersion2,
+  createVersion3,
+];
 
 /** The schema version this module writes, kept in the `meta` table of the schema. */
 export const POSTGRES_SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -33,6 +33,15 @@ export function postgresStatements(s: string) {
   const next = `SELECT id FROM ${s}.task WHERE ${waiting} ORDER BY priority DESC, id LIMIT $1 ` +
     "FOR UPDATE SKIP LOCKED";
   // A listing ends the expired leases it counts as waiting: their old receipts name nothing since.
+  // Only a statement with events takes the counter's row (it holds it until it commits):
+  // events commit in seq order. Events beyond the cap `$7` are not inserted at all.
+  const count = "cardinality($6::bytea[])";
+  const appendEvents = `counter AS (UPDATE ${s}.event_counter SET last = last + ${count} ` +
+    `WHERE ${count} > 0 RETURNING last), ` +
+    `logged AS (INSERT INTO ${s}.event (seq, data) SELECT c.last - ${count} + m.n, m.d ` +
+    "FROM counter AS c, unnest($6::bytea[]) WITH ORDINALITY AS m(d, n) " +
+    `WHERE m.n > ${count} - $7::bigint ORDER BY m.n), ` +
+    `trimmed AS (DELETE FROM ${s}.event WHERE seq <= (SELECT last - $7::bigint FROM counter))`;
   const recover = `WITH recovered AS (UPDATE ${s}.task SET lease_until = NULL, receipt = NULL ` +
     "WHERE lease_until <= clock_timestamp())";
   return {
@@ -59,14 +68,15 @@ export function postgresStatements(s: string) {
     flushQueue: `DELETE FROM ${s}.task`,
     /**
      * Ends deliveries (see `foldCompletions`): deletes the keys `$1`, stores
-     * the values `$3` under the keys `$2`, and ends the leases `$4`/`$5`, in
-     * one statement.
+     * the values `$3` under the keys `$2`, ends the leases `$4`/`$5`, and
+     * appends the events `$6` keeping the newest `$7` (see `appendEvents`),
+     * in one statement.
      */
     finish: `WITH gone AS (DELETE FROM ${s}.kv WHERE key = ANY($1::text[])), ` +
       `stored AS (INSERT INTO ${s}.kv (key, value) SELECT * FROM unnest($2::text[], $3::bytea[]) ` +
       "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = NULL), " +
       `acked AS (DELETE FROM ${s}.task AS t USING unnest($4::bigint[], $5::text[]) ` +
-      "AS r(id, receipt) WHERE t.id = r.id AND t.receipt = r.receipt) SELECT 1",
+      `AS r(id, receipt) WHERE t.id = r.id AND t.receipt = r.receipt), ${appendEvents} SELECT 1`,
 
     schedule: `INSERT INTO ${s}.schedule (data, eta, priority) VALUES ($1, $2, $3)`,
     readSchedule: `DELETE FROM ${s}.schedule WHERE eta <= $1 RETURNING id, data, eta`,
@@ -153,5 +163,23 @@ export function postgresStatements(s: string) {
     failureCount: `SELECT count(*)::int AS n FROM ${s}.failure`,
     flushFailures: `WITH gone AS (DELETE FROM ${s}.failure RETURNING 1) ` +
       "SELECT count(*)::int AS n FROM gone",
+
+    /** At most `$3` events after seq `$1`, added at or after `$2` (epoch ms; `NULL`: any time). */
+    readEvents: "SELECT seq::text AS seq, floor(extract(epoch FROM at) * 1000)::float8 AS at, " +
+      `data FROM ${s}.event AS e WHERE e.seq > $1::bigint AND ($2::float8 IS NULL OR ` +
+      "e.at >= to_timestamp(ceil($2::float8) / 1000)) ORDER BY e.seq LIMIT $3",
+    lastEventSeq: `SELECT max(seq)::text AS seq FROM ${s}.event`,
+    hasEventAfter: `SELECT EXISTS (SELECT 1 FROM ${s}.event WHERE seq > $1::bigint) AS found`,
+    flushEvents: `DELETE FROM ${s}.event`,
+    /** Stores heartbeat `$2` of consumer `$1`, expiring `$3` seconds from now. */
+    putHeartbeat: `INSERT INTO ${s}.heartbeat (id, record, expires) VALUES ($1, $2, ` +
+      "clock_timestamp() + $3::float8 * interval '1 second') ON CONFLICT (id) DO UPDATE " +
+      "SET record = excluded.record, expires = excluded.expires",
+    /** The live heartbeats; the expired ones are deleted. */
+    heartbeats: `WITH gone AS (DELETE FROM ${s}.heartbeat WHERE expires <= clock_timestamp()) ` +
+      `SELECT record FROM ${s}.heartbeat WHERE expires > clock_timestamp()`,
+    deleteHeartbeat: `DELETE FROM ${s}.heartbeat WHERE id = $1 ` +
+      "RETURNING expires > clock_timestamp() AS live",
+    flushHeartbeats: `DELETE FROM ${s}.heartbeat`,
   };
 }

@@ -41,6 +41,7 @@ export class PostgresWakeups {
   #channel: string;
   #queueWaiters = new Set<() => void>();
   #keyWaiters = new Map<string, Set<() => void>>();
+  #eventWaiters = new Set<() => void>();
   #listening: Promise<{ unlisten(): Promise<void> }> | null = null;
   #version = 0;
 
@@ -76,6 +77,8 @@ export class PostgresWakeups {
       for (const wake of [...this.#queueWaiters]) wake();
     } else if (payload.startsWith("k:")) {
       for (const wake of [...this.#keyWaiters.get(payload.slice(2)) ?? []]) wake();
+    } else if (payload === "e") {
+      for (const wake of [...this.#eventWaiters]) wake();
     }
   }
 
@@ -84,6 +87,7 @@ export class PostgresWakeups {
     this.#version++;
     for (const wake of [...this.#queueWaiters]) wake();
     for (const waiters of this.#keyWaiters.values()) for (const wake of [...waiters]) wake();
+    for (const wake of [...this.#eventWaiters]) wake();
   }
 
   /**
@@ -116,6 +120,22 @@ export class PostgresWakeups {
           waiters.delete(wake);
           if (waiters.size === 0) this.#keyWaiters.delete(key);
         };
+      },
+      ms,
+      signal,
+    );
+  }
+
+  /**
+   * Resolves to `true` when events are added to the log (or the listener
+   * reconnected: the caller looks again), to `false` after `ms` or when
+   * `signal` aborts.
+   */
+  waitEvents(ms: number, signal?: AbortSignal): Promise<boolean> {
+    return waitFor(
+      (wake) => {
+        this.#eventWaiters.add(wake);
+        return () => this.#eventWaiters.delete(wake);
       },
       ms,
       signal,

@@ -16,6 +16,16 @@ import { checkReadEvents, checkWaitTimeout } from "./_event_check.ts";
 import type { RedisKeys } from "./_redis_layout.ts";
 import type { RedisSession } from "./_redis_session.ts";
 import type { RedisStreamEntry } from "./_redis_client.ts";
+import { runScript, type Script, script } from "./_redis_scripts.ts";
+
+/**
+ * KEYS: the log. Empties it but keeps the stream, and with it the id of its
+ * newest entry: later ids follow it (a deleted stream would start again at
+ * the clock, and could give a cursor held by a follower to a new event).
+ */
+const EVENTS_FLUSH: Script = script(`
+return redis.call('XTRIM', KEYS[1], 'MAXLEN', 0)
+`);
 
 /** The longest single blocking read, in ms: a longer wait reads again this often. */
 const MAX_EVENT_WAIT = 60_000;
@@ -60,6 +70,11 @@ export class RedisEvents {
     const connection = await this.#session.connection();
     const [newest] = await connection.xrevrange(this.#key, "+", "-", 1);
     return newest === undefined ? null : newest[0];
+  }
+
+  /** Removes every event; the ids of later ones still follow those of the removed. */
+  async flush(): Promise<void> {
+    await runScript(await this.#session.connection(), EVENTS_FLUSH, [this.#key]);
   }
 
   /**

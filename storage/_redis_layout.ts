@@ -90,15 +90,15 @@ export function redisKeys(name: string): RedisKeys {
 
 /**
  * The keys of a queue that `flushAll` deletes whole (the prefixed ones are
- * scanned). The sequence stays, on purpose: receipts stay unique.
+ * scanned). The sequence stays, on purpose: receipts stay unique; so does
+ * the event log, emptied instead: its ids stay unique.
  */
 export function flushedKeys(keys: RedisKeys): string[] {
   const { queue, leases, leased, notify, schedule, schedulePriorities, markers } = keys;
-  const { values, expiries, dead, failures, failureRecords } = keys;
-  const { events, heartbeats, heartbeatExpiries } = keys;
+  const { values, expiries, dead, failures, failureRecords, heartbeats } = keys;
   const names = [queue, leases, leased, notify, schedule, schedulePriorities, markers];
   names.push(values, expiries, dead, failures, failureRecords);
-  return [...names, events, heartbeats, heartbeatExpiries];
+  return [...names, heartbeats, keys.heartbeatExpiries];
 }
 
 /** What the queue and result models work with. */

@@ -452,6 +452,7 @@ export abstract class RedisStorageBase implements Storage {
   async flushAll(): Promise<void> {
     const context = await this.#context();
     await context.connection.del(flushedKeys(this.#keys));
+    await this.#events.flush();
     await this.#results.flush(context);
     await this.#tallies.flush();
   }

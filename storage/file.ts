@@ -17,6 +17,8 @@
  *   that serialize their changes, stored like keys (`_file_tallies.ts`);
  * - `dead/<stamp>`: a dead letter (`_file_dead.ts`);
  * - `failures/<stamp>.<md5 of the task id>`: a failure record (`_file_failures.ts`);
+ * - `events/<stamp>`: an event of the log, `heartbeats/<md5 of the id>`: a
+ *   consumer's heartbeat (`_file_events.ts`);
  * - `tmp/`: files being written, renamed into place once complete.
  *
  * @module
@@ -28,16 +30,20 @@ import type {
   Delivery,
   DequeueOptions,
   EnqueueOnceOptions,
+  EventsToAdd,
   FinishOptions,
   OnceItem,
   PutDataOptions,
   PutIfEmptyOptions,
+  ReadEventsOptions,
   Storage,
+  StoredEvent,
   TallyOptions,
 } from "./base.ts";
 import { checkInteger, checkNumber } from "../_options.ts";
 import { closedError } from "./_check.ts";
 import { FileDeadLetters } from "./_file_dead.ts";
+import { EVENTS, FileEvents, HEARTBEATS } from "./_file_events.ts";
 import { FAILURES, FileFailures } from "./_file_failures.ts";
 import { FOLDERS, nowAndThen, QueueFolder } from "./_file_folder.ts";
 import { FileKeyValues } from "./_file_kv.ts";
@@ -95,6 +101,7 @@ export class FileStorage implements Storage {
   #dead: FileDeadLetters;
   #failures: FileFailures;
   #tallies: FileTallies;
+  #events: FileEvents;
   #closed = false;
 
   /**
@@ -109,7 +116,9 @@ export class FileStorage implements Storage {
     const { root, levels } = checkFileOptions(name, options);
     this.name = name;
     this.location = resolve(root);
-    for (const folder of [...FOLDERS, FAILURES]) mkdirSync(join(root, folder), { recursive: true });
+    for (const folder of [...FOLDERS, FAILURES, EVENTS, HEARTBEATS]) {
+      mkdirSync(join(root, folder), { recursive: true });
+    }
     this.#folder = new QueueFolder(root);
     this.#queue = new FileQueue(this.#folder);
     this.#values = new FileKeyValues(this.#folder, levels, name);
@@ -117,6 +126,7 @@ export class FileStorage implements Storage {
     this.#markers = new FileMarkers(this.#folder);
     this.#dead = new FileDeadLetters(this.#folder);
     this.#failures = new FileFailures(this.#folder);
+    this.#events = new FileEvents(this.#folder);
     this.#tallies = new FileTallies(this.#folder, levels, name, () => this.#sweepNowAndThen());
   }
 
@@ -149,11 +159,17 @@ export class FileStorage implements Storage {
     await this.#queue.ack(receipt);
   }
 
-  /** Removes `deleteKeys`, stores `result`, then acks `receipt` (files have no transactions: in that order). */
+  /**
+   * Removes `deleteKeys`, stores `result`, writes `events`, then acks
+   * `receipt` (files have no transactions: in that order; the events are
+   * named, so ordered, when the call is made).
+   */
   async finish(receipt: string | null, options: FinishOptions): Promise<void> {
-    const { deleteKeys = [], result } = options;
+    const { deleteKeys = [], result, events } = options;
+    const named = events && this.#events.name(events);
     for (const key of deleteKeys) await this.deleteData(key);
     if (result) await this.putData(result.key, result.value, { isResult: true });
+    if (named) await this.#events.write(named);
     if (receipt !== null) await this.ack(receipt);
   }
 
@@ -431,9 +447,46 @@ export class FileStorage implements Storage {
     return await this.#failures.count();
   }
 
+  /** Appends events to the log (named now, so in call order), then drops the oldest beyond `maxLength`. */
+  async addEvents(events: EventsToAdd): Promise<void> {
+    this.#checkOpen();
+    await this.#events.write(this.#events.name(events));
+  }
+
+  /** The events of the log, oldest first, after `after` or since `since`, at most `limit`. */
+  async readEvents(options: ReadEventsOptions): Promise<StoredEvent[]> {
+    this.#checkOpen();
+    return await this.#events.read(options);
+  }
+
+  /** The `seq` of the newest event, or `null` when the log is empty. */
+  async lastEventSeq(): Promise<string | null> {
+    this.#checkOpen();
+    return await this.#events.last();
+  }
+
+  /** Stores a consumer's heartbeat record, replacing the older one, for `ttl` seconds. */
+  async putHeartbeat(id: string, record: Uint8Array, ttl: number): Promise<void> {
+    this.#checkOpen();
+    await this.#events.putHeartbeat(id, record, ttl);
+  }
+
+  /** The heartbeat records that have not expired. */
+  async heartbeats(): Promise<Uint8Array[]> {
+    this.#checkOpen();
+    return await this.#events.heartbeats();
+  }
+
+  /** Removes a heartbeat record; `true` when there was one. */
+  async deleteHeartbeat(id: string): Promise<boolean> {
+    this.#checkOpen();
+    return await this.#events.deleteHeartbeat(id);
+  }
+
   /**
    * Empties the queue, schedule, keys, markers, counters, member sets, dead
-   * letters and failure records, and `tmp/` files a crash left.
+   * letters, failure records, events and heartbeats, and `tmp/` files a
+   * crash left.
    */
   async flushAll(): Promise<void> {
     await this.flushQueue();
@@ -443,6 +496,7 @@ export class FileStorage implements Storage {
     await this.purgeFailures();
     await this.#markers.flush();
     await this.#tallies.flush();
+    await this.#events.flush();
     await this.#folder.removeStaleTemps();
   }
 

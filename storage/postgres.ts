@@ -16,15 +16,19 @@ import type {
   Delivery,
   DequeueOptions,
   EnqueueOnceOptions,
+  EventsToAdd,
   FinishOptions,
   OnceItem,
   PutIfEmptyOptions,
+  ReadEventsOptions,
   Storage,
+  StoredEvent,
   TallyOptions,
 } from "./base.ts";
 import { checkBoolean, checkNumber, checkText } from "../_options.ts";
 import { checkMaxLength, checkStorageName } from "./_check.ts";
 import { planPostgres, type PostgresConnectOptions } from "./_postgres_client.ts";
+import { PostgresEvents } from "./_postgres_events.ts";
 import { PostgresQueue } from "./_postgres_queue.ts";
 import { bytes, parseReceipt, sqlLimit } from "./_postgres_rows.ts";
 import { checkSchemaName } from "./_postgres_schema.ts";
@@ -86,6 +90,7 @@ export class PostgresStorage implements Storage {
   readonly location: string;
   #session: PostgresSession;
   #queue: PostgresQueue;
+  #events: PostgresEvents;
   #lastSweep = 0;
 
   /**
@@ -106,6 +111,7 @@ export class PostgresStorage implements Storage {
     this.location = plan.address;
     this.#session = new PostgresSession(plan, name, createTables);
     this.#queue = new PostgresQueue(this.#session, blocking, readTimeout);
+    this.#events = new PostgresEvents(this.#session);
   }
 
   /** Adds a message to the queue; higher `priority` first (messages enqueued together: one statement). */
@@ -132,7 +138,7 @@ export class PostgresStorage implements Storage {
     return this.#queue.ack(receipt);
   }
 
-  /** Removes `deleteKeys`, stores `result`, then acks `receipt`: tasks finished together share one statement. */
+  /** Removes `deleteKeys`, stores `result`, appends `events`, acks `receipt`: a turn's calls share one statement. */
   finish(receipt: string | null, options: FinishOptions): Promise<void> {
     return this.#queue.finish(receipt, options);
   }
@@ -424,10 +430,45 @@ export class PostgresStorage implements Storage {
     return this.#session.count("failureCount");
   }
 
+  /** Appends events to the log (in the statement of the turn's `finish` calls, in call order). */
+  addEvents(events: EventsToAdd): Promise<void> {
+    return this.#queue.addEvents(events);
+  }
+
+  /** The events of the log, oldest first, after `after` or since `since`, at most `limit`. */
+  readEvents(options: ReadEventsOptions): Promise<StoredEvent[]> {
+    return this.#events.read(options);
+  }
+
+  /** The `seq` of the newest event, or `null` when the log is empty. */
+  lastEventSeq(): Promise<string | null> {
+    return this.#events.last();
+  }
+
+  /** Resolves `true` once the log holds an event after `after`, woken by `NOTIFY`. */
+  waitForEvents(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
+    return this.#events.wait(after, timeout, signal);
+  }
+
+  /** Stores a consumer's heartbeat record for `ttl` seconds (the server's clock). */
+  putHeartbeat(id: string, record: Uint8Array, ttl: number): Promise<void> {
+    return this.#events.putHeartbeat(id, record, ttl);
+  }
+
+  /** The heartbeat records that have not expired (the expired ones are deleted). */
+  heartbeats(): Promise<Uint8Array[]> {
+    return this.#events.heartbeats();
+  }
+
+  /** Removes a heartbeat record; `true` when there was one. */
+  deleteHeartbeat(id: string): Promise<boolean> {
+    return this.#events.deleteHeartbeat(id);
+  }
+
   /**
    * Empties the queue, the schedule, the keys, the markers, the counters,
-   * the member sets, the dead letters and the failure records, in one
-   * transaction.
+   * the member sets, the dead letters, the failure records, the event log
+   * and the heartbeats, in one transaction.
    */
   async flushAll(): Promise<void> {
     await this.#session.transaction(async (run) => {
@@ -440,6 +481,8 @@ export class PostgresStorage implements Storage {
         "flushMembers",
         "flushDead",
         "flushFailures",
+        "flushEvents",
+        "flushHeartbeats",
       ] as const;
       for (const statement of statements) await run(statement);
     });

@@ -292,3 +292,43 @@ test("file: messages a crash left in a marker's folder are delivered to the queu
   assert.equal(await restarted.enqueueOnce("minute", [{ data: bytes("c") }], { ttl: 60 }), false);
   assert.deepEqual(texts(await restarted.enqueuedItems()), ["b"]);
 });
+
+test("file: events are files of events/ named by their seq, the cap removes the oldest, heartbeats are files of heartbeats/", async () => {
+  const path = folder();
+  const storage = new FileStorage("events", { path });
+  const events = join(path, "events", "events");
+  for (const item of ["a", "b", "c"]) {
+    await storage.addEvents({ items: [bytes(item)], maxLength: 2 });
+  }
+  const kept = await storage.readEvents({ limit: 10 });
+  assert.deepEqual(readdirSync(events), kept.map((event) => event.seq));
+  assert.deepEqual(kept.map((event) => decoder.decode(readFileSync(join(events, event.seq)))), [
+    "b",
+    "c",
+  ]);
+  assert.ok(Math.abs(kept[0].at - Date.now()) < 3600_000, "at is the time in the name");
+  await assert.rejects(storage.readEvents({ after: "../x", limit: 1 }), {
+    name: "ConfigurationError",
+    message: `Option 'after' must be a seq of this log, got "../x"`,
+  });
+  await storage.putHeartbeat("host:1", bytes("beat"), 60);
+  assert.deepEqual(readdirSync(join(path, "events", "heartbeats")), [md5("host:1")]);
+  assert.deepEqual(readdirSync(join(path, "events", "tmp")), [], "written through tmp/, renamed");
+});
+
+test("file: the event names of two clients never collide and keep the order of the calls", async () => {
+  const path = folder();
+  const [first, second] = [new FileStorage("q", { path }), new FileStorage("q", { path })];
+  await Promise.all(
+    Array.from(
+      { length: 40 },
+      (_, index) =>
+        (index % 2 ? first : second).addEvents({ items: [bytes(String(index))], maxLength: 1000 }),
+    ),
+  );
+  const read = await first.readEvents({ limit: 1000 });
+  assert.deepEqual(
+    texts(read.map((event) => event.data)),
+    Array.from({ length: 40 }, (_, index) => String(index)),
+  );
+});

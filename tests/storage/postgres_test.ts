@@ -1,5 +1,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { setImmediate } from "node:timers";
 import { setTimeout as delay } from "node:timers/promises";
 import postgres from "postgres";
 import { ConfigurationError, HueyError } from "../../errors.ts";
@@ -51,6 +52,20 @@ async function inspecting(body: (sql: postgres.Sql) => Promise<void>): Promise<v
   }
 }
 
+/** Takes a queue's schema back to `version`: drops what later versions added. */
+async function downgrade(sql: postgres.Sql, queue: string, version: number): Promise<void> {
+  const s = `"${queue}"`;
+  const added: Record<number, string> = {
+    2: `DROP TABLE ${s}.failure`,
+    3: `DROP TABLE ${s}.event, ${s}.event_counter, ${s}.heartbeat; ` +
+      `DROP FUNCTION ${s}.notify_event()`,
+  };
+  for (let undone = POSTGRES_SCHEMA_VERSION; undone > version; undone--) {
+    await sql.unsafe(added[undone]).simple();
+  }
+  await sql.unsafe(`UPDATE ${s}.meta SET version = ${version}`);
+}
+
 /** Runs `attempt` until it resolves, for up to 30 s (reconnection after a restart). */
 async function eventually<T>(attempt: () => Promise<T>): Promise<T> {
   for (let tries = 0;; tries++) {
@@ -82,7 +97,10 @@ function registerPostgresTests(): void {
       assert.deepEqual(tables.map((row) => row.table_name), [
         "counter",
         "dead_letter",
+        "event",
+        "event_counter",
         "failure",
+        "heartbeat",
         "kv",
         "marker",
         "member",
@@ -137,10 +155,7 @@ function registerPostgresTests(): void {
     const queue = name();
     await using first = open(queue, { blocking: false });
     await first.enqueue(bytes("old"));
-    await inspecting(async (sql) => {
-      await sql.unsafe(`DROP TABLE "${queue}".failure; UPDATE "${queue}".meta SET version = 1`)
-        .simple();
-    });
+    await inspecting((sql) => downgrade(sql, queue, 1));
     await using second = open(queue, { blocking: false });
     assert.equal(dataText(await second.dequeue()), "old");
     await second.addFailure("id", bytes("record"), 10);
@@ -150,6 +165,33 @@ function registerPostgresTests(): void {
       assert.equal(meta.version, POSTGRES_SCHEMA_VERSION);
     });
   });
+
+  test("postgres: a schema of version 2 is migrated: it keeps its data and gains the event log and heartbeats", async () => {
+    const queue = name();
+    await using first = open(queue, { blocking: false });
+    await first.enqueue(bytes("old"));
+    await first.putData("key", bytes("value"));
+    await first.addFailure("id", bytes("record"), 10);
+    await inspecting((sql) => downgrade(sql, queue, 2));
+    await using second = open(queue, { blocking: false });
+    assert.equal(dataText(await second.dequeue()), "old");
+    assert.equal(text(await second.peekData("key")), "value");
+    assert.deepEqual(texts(await second.failures()), ["record"]);
+    await second.addEvents({ items: [bytes("e1"), bytes("e2")], maxLength: 10 });
+    const events = await second.readEvents({ limit: 10 });
+    assert.deepEqual(events.map((event) => [event.seq, text(event.data)]), [["1", "e1"], [
+      "2",
+      "e2",
+    ]]);
+    await second.putHeartbeat("host:1", bytes("alive"), 30);
+    assert.deepEqual(texts(await second.heartbeats()), ["alive"]);
+    await inspecting(async (sql) => {
+      const [meta] = await sql.unsafe(`SELECT version FROM "${queue}".meta`);
+      assert.equal(meta.version, POSTGRES_SCHEMA_VERSION);
+    });
+  });
+
+  registerEventTests();
 
   test("postgres: bad options throw ConfigurationError naming the option and the value", () => {
     const cases: [string, PostgresStorageOptions, string | RegExp][] = [
@@ -454,5 +496,151 @@ function registerPostgresTests(): void {
     } finally {
       await sql.end({ timeout: 1 });
     }
+  });
+}
+
+/** Runs `attempt` until it gives a truthy value, for up to 30 s. */
+async function until<T>(attempt: () => Promise<T | null | undefined | false>): Promise<T> {
+  for (let tries = 0;; tries++) {
+    const value = await attempt();
+    if (value) return value;
+    assert.ok(tries < 300, "the condition never came true");
+    await delay(100);
+  }
+}
+
+function registerEventTests(): void {
+  test("postgres: finish appends its events in its one statement, also with a stale receipt", async () => {
+    const queue = name();
+    const statements: string[] = [];
+    const sql = postgres(server!.url, {
+      onnotice: () => {},
+      debug: (_connection: number, query: string) => statements.push(query),
+    });
+    try {
+      await using storage = new PostgresStorage(queue, {
+        sql: sql as PostgresSql,
+        blocking: false,
+      });
+      await storage.enqueue(bytes("job"));
+      const stale = (await storage.dequeue({ lease: 0.2 }))!;
+      // The lease expires and the message is delivered again: the first receipt is stale.
+      const current = await until(() => storage.dequeue({ lease: 30 }));
+      statements.length = 0;
+      const events = { items: [bytes("e1"), bytes("e2")], maxLength: 100 };
+      const result = { key: "outcome", value: bytes("done") };
+      await storage.finish(stale.receipt, { result, events });
+      assert.equal(statements.length, 1, statements.join("\n"));
+      assert.match(statements[0], /INSERT INTO "[^"]+"\.event /);
+      // As a finish without events: the outcome is stored, the stale receipt acks nothing.
+      assert.equal(text(await storage.peekData("outcome")), "done");
+      assert.deepEqual(texts((await storage.readEvents({ limit: 10 })).map((e) => e.data)), [
+        "e1",
+        "e2",
+      ]);
+      await storage.release(current.receipt!);
+      assert.equal(await storage.queueSize(), 1, "the current delivery was still leased");
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
+
+  test("postgres: one client's events read back in call order, whatever connections its statements take", async () => {
+    await using storage = open(name(), { blocking: false });
+    const calls: Promise<void>[] = [];
+    for (let index = 0; index < 300; index++) {
+      const events = { items: [bytes(String(index))], maxLength: 1000 };
+      calls.push(index % 3 === 0 ? storage.finish(null, { events }) : storage.addEvents(events));
+      // Spread the calls over turns of the event loop: each turn's calls are one statement.
+      if (index % 2 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(calls);
+    const read = await storage.readEvents({ limit: 1000 });
+    assert.deepEqual(
+      texts(read.map((event) => event.data)),
+      calls.map((_, index) => String(index)),
+    );
+  });
+
+  test("postgres: events commit in seq order: a writer waits for the one that took the counter first", async () => {
+    const queue = name();
+    await using storage = open(queue, { blocking: false });
+    await storage.addEvents({ items: [bytes("first")], maxLength: 100 });
+    const s = `"${queue}"`;
+    const sql = postgres(server!.url, { onnotice: () => {}, max: 2 });
+    try {
+      let later: Promise<void> | undefined;
+      await sql.begin(async (tx) => {
+        // Another writer takes the counter and adds an event, and commits late.
+        await tx.unsafe(`WITH c AS (UPDATE ${s}.event_counter SET last = last + 1 RETURNING last)
+          INSERT INTO ${s}.event (seq, data) SELECT last, 'late'::bytea FROM c`);
+        later = storage.addEvents({ items: [bytes("after")], maxLength: 100 });
+        await until(async () => {
+          const waiting = await sql`SELECT 1 FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND query LIKE ${`%${queue}%event_counter%`}`;
+          return waiting.length > 0;
+        });
+        const seen = await storage.readEvents({ after: "1", limit: 10 });
+        assert.deepEqual(seen, [], "neither is visible while the first writer has not committed");
+      });
+      await later;
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+    const read = await storage.readEvents({ after: "1", limit: 10 });
+    assert.deepEqual(read.map((event) => [event.seq, text(event.data)]), [["2", "late"], [
+      "3",
+      "after",
+    ]]);
+  });
+
+  test("postgres: waitForEvents wakes on the NOTIFY of another client's events", async () => {
+    const queue = name();
+    await using waiter = open(queue);
+    await using writer = open(queue, { blocking: false });
+    const events = { items: [bytes("e")], maxLength: 100 };
+    assert.equal(await waiter.waitForEvents(null, 50), false, "an empty log");
+    const first = waiter.waitForEvents(null, 60_000);
+    await writer.addEvents(events);
+    assert.equal(await first, true);
+    const last = (await waiter.lastEventSeq())!;
+    assert.equal(await waiter.waitForEvents(last, 50), false, "nothing after the newest");
+    const second = waiter.waitForEvents(last, 60_000);
+    await writer.finish(null, { events });
+    assert.equal(await second, true);
+    const controller = new AbortController();
+    const aborted = waiter.waitForEvents((await waiter.lastEventSeq())!, 60_000, controller.signal);
+    controller.abort();
+    assert.equal(await aborted, false);
+    await assert.rejects(waiter.waitForEvents("1-0", 10), ConfigurationError);
+  });
+
+  test("postgres: the event log keeps the newest maxLength events; at is the server's clock", async () => {
+    await using storage = open(name(), { blocking: false });
+    const before = Date.now();
+    await storage.addEvents({ items: ["a", "b", "c", "d", "e"].map(bytes), maxLength: 3 });
+    await storage.finish(null, { events: { items: [bytes("f")], maxLength: 3 } });
+    const read = await storage.readEvents({ limit: 10 });
+    assert.deepEqual(texts(read.map((event) => event.data)), ["d", "e", "f"]);
+    assert.deepEqual(read.map((event) => event.seq), ["4", "5", "6"]);
+    for (const { at } of read) assert.ok(Math.abs(at - before) < 60_000, String(at));
+    assert.equal((await storage.readEvents({ since: read[0].at, limit: 10 })).length, 3);
+    assert.equal(await storage.lastEventSeq(), "6");
+  });
+
+  test("postgres: heartbeats expire on the server's clock, and expired rows are deleted", async () => {
+    const queue = name();
+    await using storage = open(queue, { blocking: false });
+    await storage.putHeartbeat("gone", bytes("old"), 0.2);
+    await storage.putHeartbeat("alive", bytes("new"), 60);
+    await until(async () => (await storage.heartbeats()).length === 1);
+    assert.deepEqual(texts(await storage.heartbeats()), ["new"]);
+    await inspecting(async (sql) => {
+      const rows = await sql.unsafe(`SELECT id FROM "${queue}".heartbeat`);
+      assert.deepEqual(rows.map((row) => row.id), ["alive"]);
+    });
+    assert.equal(await storage.deleteHeartbeat("gone"), false);
+    assert.equal(await storage.deleteHeartbeat("alive"), true);
+    assert.deepEqual(await storage.heartbeats(), []);
   });
 }

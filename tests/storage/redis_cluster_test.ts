@@ -94,7 +94,8 @@ if (redisSkip) {
   test("redis cluster storages (skipped: redis-server is missing)", { skip: redisSkip }, () => {});
 } else {
   // A LIST queue puts a message back from a lease at its head, not at its old place.
-  const list = { priority: false, keepsPlace: false };
+  // A stream is trimmed by whole nodes of up to 100 entries (stream-node-max-entries).
+  const list = { priority: false, keepsPlace: false, eventsSlack: 100 };
   storageSuite(
     "redis cluster",
     (queue: string): Storage => open(RedisStorage, queue, { readTimeout: 0.1 }),
@@ -103,20 +104,23 @@ if (redisSkip) {
   storageSuite(
     "priority redis expire cluster",
     (queue: string): Storage => open(PriorityRedisExpireStorage, queue, { readTimeout: 0.1 }),
-    { expiring: true },
+    { expiring: true, eventsSlack: 100 },
   );
   registerClusterTests();
 }
 
-/** Resolves once a client waits in BLMOVE on some master (polls CLIENT LIST for 30 s). */
-async function blockedOnMaster(): Promise<void> {
+/**
+ * Resolves to the port of a master on which a client waits in `command`
+ * (BLMOVE unless given; polls CLIENT LIST for 30 s).
+ */
+async function blockedOnMaster(command = "blmove"): Promise<number> {
   for (let attempt = 0; attempt < 300; attempt++) {
     for (const port of cluster.ports) {
-      if ((await cluster.cli(port, "client", "list")).includes("cmd=blmove")) return;
+      if ((await cluster.cli(port, "client", "list")).includes(`cmd=${command}`)) return port;
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error("no client waits in BLMOVE");
+  throw new Error(`no client waits in ${command.toUpperCase()}`);
 }
 
 function registerClusterTests(): void {
@@ -141,15 +145,21 @@ function registerClusterTests(): void {
       await storage.incr("done");
       await storage.addMember("seen", "worker-1");
       await storage.addDeadLetter(encoder.encode("bad"), "undecodable");
+      await storage.addEvents({ items: [encoder.encode("event")], maxLength: 10 });
+      await storage.putHeartbeat("host:1", encoder.encode("alive"), 30);
       assert.deepEqual([...(await storage.resultItems()).keys()].sort(), ["lock", "result"]);
       const holders = await cluster.holders(`huey:{${queue}}:*`);
       assert.equal(holders.length, 1, `the keys of ${queue} are on ${holders.join(", ")}`);
       masters.add(holders[0]);
       await storage.flushAll();
       // flushAll (SCAN for results, counters and sets) ran on that master: only the
-      // receipt sequence stays, on purpose (receipts stay unique).
+      // receipt sequence and the emptied event log stay, on purpose (receipts and seqs stay unique).
       const left = await cluster.cli(holders[0], "--scan", "--pattern", `huey:{${queue}}:*`);
-      assert.deepEqual(left.split("\n").filter(Boolean), [`huey:{${queue}}:sequence`]);
+      assert.deepEqual(left.split("\n").filter(Boolean).sort(), [
+        `huey:{${queue}}:events`,
+        `huey:{${queue}}:sequence`,
+      ]);
+      assert.equal(await cluster.cli(holders[0], "xlen", `huey:{${queue}}:events`), "0\n");
     }
     assert.ok(masters.size >= 2, `all queues landed on one master: ${[...masters]}`);
   });
@@ -176,6 +186,21 @@ function registerClusterTests(): void {
       await blockedOnMaster();
       await writer.putData("stored", encoder.encode("1"), { isResult: true });
       assert.deepEqual(await Promise.all(waiting), [true, true]);
+    }
+  });
+
+  test("redis cluster: waitForEvents waits in XREAD on the master of the queue's slot", async () => {
+    for (const name of names.slice(0, 3)) {
+      await using waiter = open(RedisStorage, `${name}-events`);
+      await using writer = open(RedisStorage, `${name}-events`);
+      assert.equal(await waiter.waitForEvents!(null, 50), false, "an empty log");
+      const waiting = waiter.waitForEvents!(null, 60_000);
+      const port = await blockedOnMaster("xread");
+      await writer.finish(null, { events: { items: [encoder.encode("e")], maxLength: 10 } });
+      assert.equal(await waiting, true);
+      assert.deepEqual(await cluster.holders(`huey:{${name}-events}:*`), [port]);
+      assert.equal((await waiter.readEvents({ limit: 10 })).length, 1);
+      await writer.flushAll();
     }
   });
 

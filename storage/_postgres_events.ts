@@ -1,0 +1,133 @@
+/**
+ * The event log and the consumer heartbeats of the Postgres storage. Events
+ * are appended by the `finish` statement (`_postgres_sql.ts`), with the
+ * outcomes of a turn's `finish` calls or alone (`addEvents`), which takes
+ * each event's `seq` from a counter row it holds until it commits: events
+ * commit in `seq` order across clients. Within one client, the statements
+ * that append events run one at a time ({@linkcode EventWrites}): two on two
+ * pooled connections could take the counter in the wrong order. Followers
+ * wait for the `NOTIFY` (`e`) of an insert into the log.
+ *
+ * @module
+ * @internal
+ */
+import type { ReadEventsOptions, StoredEvent } from "./base.ts";
+import {
+  checkHeartbeatTtl,
+  checkReadEvents,
+  checkWaitTimeout,
+  counterSeq,
+} from "./_event_check.ts";
+import { bytes } from "./_postgres_rows.ts";
+import type { PostgresSession } from "./_postgres_session.ts";
+
+/** The longest a `waitForEvents` waits for a notification before it looks again, in ms. */
+const MAX_EVENT_WAIT = 5000;
+
+/**
+ * Runs one client's statements that append events one after the other, in
+ * call order (the others at once): their events take their `seq` in that order.
+ *
+ * @example
+ * ```ts
+ * import { EventWrites } from "./_postgres_events.ts";
+ * const writes = new EventWrites();
+ * const order: number[] = [];
+ * const slow = writes.run(true, () => new Promise((done) => setTimeout(done, 10)).then(() => order.push(1)));
+ * await writes.run(true, () => Promise.resolve(order.push(2)));
+ * await slow;
+ * console.assert(order.join() === "1,2");
+ * ```
+ */
+export class EventWrites {
+  #last: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Runs `write`: after the earlier writes with events have settled when
+   * `withEvents`, at once otherwise.
+   */
+  run<T>(withEvents: boolean, write: () => Promise<T>): Promise<T> {
+    if (!withEvents) return write();
+    const answer = this.#last.then(write);
+    this.#last = answer.catch(() => {});
+    return answer;
+  }
+}
+
+/** The event log and heartbeats of one Postgres storage. */
+export class PostgresEvents {
+  #session: PostgresSession;
+
+  /** @param session The storage's session. */
+  constructor(session: PostgresSession) {
+    this.#session = session;
+  }
+
+  /** The kept events after `after` or since `since` (all when neither), oldest first, at most `limit`. */
+  async read(options: ReadEventsOptions): Promise<StoredEvent[]> {
+    const { after, since, limit } = checkReadEvents(options);
+    const parameters = after === undefined
+      ? ["0", since ?? null, limit]
+      : [String(counterSeq(after)), null, limit];
+    const rows = await this.#session.query("readEvents", parameters);
+    return rows.map((row) => ({
+      seq: row.seq as string,
+      at: row.at as number,
+      data: bytes(row.data),
+    }));
+  }
+
+  /** The `seq` of the newest kept event, or `null`. */
+  async last(): Promise<string | null> {
+    const [row] = await this.#session.query("lastEventSeq");
+    return (row?.seq as string | null | undefined) ?? null;
+  }
+
+  /**
+   * Resolves `true` once the log holds an event after `after` (`null`:
+   * any), woken by the `NOTIFY` of an insert (and looking again every
+   * {@linkcode MAX_EVENT_WAIT} ms: a notification lost while the listener
+   * reconnected); `false` after `timeout` ms, when `signal` aborts or the
+   * storage closes.
+   */
+  async wait(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
+    const seq = after === null ? "0" : String(counterSeq(after));
+    const deadline = Date.now() + checkWaitTimeout(timeout);
+    const has = async (): Promise<boolean> => {
+      const [row] = await this.#session.query("hasEventAfter", [seq]);
+      return row?.found === true;
+    };
+    await this.#session.listen();
+    // Ends the wait registered last, once this call returns.
+    const done = new AbortController();
+    const stop = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
+    try {
+      while (!signal?.aborted && !this.#session.closed) {
+        const remaining = Math.min(deadline - Date.now(), MAX_EVENT_WAIT);
+        const waiting = this.#session.wakeups.waitEvents(remaining, stop);
+        if (await has()) return true;
+        await waiting;
+        if (Date.now() >= deadline) return !signal?.aborted && await has();
+      }
+      return false;
+    } finally {
+      done.abort();
+    }
+  }
+
+  /** Stores the record of consumer `id`, replacing the older one, for `ttl` seconds (the server's clock). */
+  async putHeartbeat(id: string, record: Uint8Array, ttl: number): Promise<void> {
+    await this.#session.query("putHeartbeat", [String(id), record, checkHeartbeatTtl(ttl)]);
+  }
+
+  /** The records that have not expired (the expired ones are deleted). */
+  async heartbeats(): Promise<Uint8Array[]> {
+    return (await this.#session.query("heartbeats")).map((row) => bytes(row.record));
+  }
+
+  /** Removes the record of `id`; `true` when a live one was there. */
+  async deleteHeartbeat(id: string): Promise<boolean> {
+    const [row] = await this.#session.query("deleteHeartbeat", [String(id)]);
+    return row?.live === true;
+  }
+}
