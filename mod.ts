@@ -65,7 +65,7 @@ export { TaskLock } from "./lock.ts";
 export type { LockOptions } from "./lock.ts";
 export { RateLimit } from "./rate_limit.ts";
 export type { RateLimitOptions, TaskRateLimitOptions } from "./rate_limit.ts";
-export { crontab } from "./crontab.ts";
+export { crontab, crontabText } from "./crontab.ts";
 export type { CrontabOptions, CrontabValidator } from "./crontab.ts";
 export { Serializer, SignedSerializer } from "./serializer.ts";
 export type { SerializerLike, SerializerOptions, SignedSerializerOptions } from "./serializer.ts";

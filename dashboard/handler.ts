@@ -60,8 +60,8 @@ function text(status: number, message: string, headers: Record<string, string> =
  *
  * @example
  * ```ts
- * import { MemoryHuey } from "./mod.ts";
- * import { dashboard } from "./dashboard.ts";
+ * import { MemoryHuey } from "../mod.ts";
+ * import { dashboard } from "../dashboard.ts";
  * const huey = new MemoryHuey("dashboard");
  * const handle = dashboard(huey, { basePath: "/huey" });
  * const response = await handle(new Request("http://localhost/huey/"));

@@ -43,8 +43,8 @@ function toRequest(request: IncomingMessage, signal: AbortSignal): Request {
  * @example
  * ```ts
  * import { createServer } from "node:http";
- * import { MemoryHuey } from "./mod.ts";
- * import { dashboard, toNodeListener } from "./dashboard.ts";
+ * import { MemoryHuey } from "../mod.ts";
+ * import { dashboard, toNodeListener } from "../dashboard.ts";
  * const server = createServer(toNodeListener(dashboard(new MemoryHuey("app"))));
  * server.close();
  * ```
