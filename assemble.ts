@@ -8,6 +8,7 @@
  * @internal
  */
 import { ChordCompletion } from "./chord_completion.ts";
+import { EventPublisher } from "./event_publisher.ts";
 import { Executor, type ExecutorOptions } from "./executor.ts";
 import { Failures } from "./failures.ts";
 import { LeaseKeeper } from "./leases.ts";
@@ -49,6 +50,10 @@ export interface PartsSettings extends
   enqueueOnce: (marker: string, task: Task, ttl: number) => Promise<boolean>;
   /** The most failure records kept (0: none). */
   failuresMaxLength: number;
+  /** Publish events while a consumer runs. */
+  events: boolean;
+  /** The most events the log keeps. */
+  eventsMaxLength: number;
 }
 
 /** The parts of a Huey. */
@@ -84,6 +89,12 @@ export function assembleParts(settings: PartsSettings): HueyParts {
   });
   const revocations = new Revocations({ storage, serializer });
   const tracing = new Tracing(name);
+  const events = new EventPublisher({
+    storage,
+    signals,
+    enabled: settings.events,
+    maxLength: settings.eventsMaxLength,
+  });
   const locks = new Locks({ name, storage, serializer });
   const queue = new TaskQueue({
     storage,
@@ -127,7 +138,8 @@ export function assembleParts(settings: PartsSettings): HueyParts {
     buildErrorResult: settings.buildErrorResult,
     tracing,
     failures,
+    events,
   });
-  const worker = new WorkerSide({ queue, executor, leases });
+  const worker = new WorkerSide({ queue, executor, leases, events });
   return { leases, revocations, locks, queue, executor, failures, worker };
 }

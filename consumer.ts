@@ -68,6 +68,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<numb
   if (problem) return fail(1, problem);
   const logging = { verbose: command.verbose, simple: command.simple, logfile: command.logfile };
   setUpLogging({ ...logging, level: levelFor(command.verbose), context: "MainThread" });
+  command.options.dashboardToken ??= process.env.HUEY_DASHBOARD_TOKEN || undefined;
   const url = moduleUrl(command.modulePath);
   let huey;
   try {

@@ -142,7 +142,7 @@ export function crontab(options: CrontabOptions = {}): CrontabValidator {
   const hours = parseField("hour", hour, strict);
   const minutes = parseField("minute", minute, strict);
 
-  return function validate(date: Date, timezone?: string): boolean {
+  const validate = function validate(date: Date, timezone?: string): boolean {
     if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
       throw new TypeError(`Expected date to be a valid Date, received ${show(date)}`);
     }
@@ -150,6 +150,21 @@ export function crontab(options: CrontabOptions = {}): CrontabValidator {
     return months[fields.month] && days[fields.day] && weekdays[fields.weekday] &&
       hours[fields.hour] && minutes[fields.minute];
   };
+  const text = `${minute} ${hour} ${day} ${month} ${dayOfWeek}`;
+  specs.set(validate, timezone === undefined ? text : `${text} (${timezone})`);
+  return validate;
+}
+
+/** The crontab line of each validator `crontab()` built. */
+const specs = new WeakMap<CrontabValidator, string>();
+
+/**
+ * A validator's schedule as a crontab line (`minute hour day month
+ * dayOfWeek`, then its time zone if it has one), or `null` for a function
+ * `crontab()` did not build.
+ */
+export function crontabText(validator: CrontabValidator): string | null {
+  return specs.get(validator) ?? null;
 }
 
 /**

@@ -8,7 +8,22 @@
  *
  * @module
  */
-import type { SignalName } from "./signals.ts";
+import {
+  SIGNAL_CANCELED,
+  SIGNAL_COMPLETE,
+  SIGNAL_ENQUEUED,
+  SIGNAL_ERROR,
+  SIGNAL_EXECUTING,
+  SIGNAL_EXPIRED,
+  SIGNAL_INTERRUPTED,
+  SIGNAL_LOCKED,
+  SIGNAL_RATE_LIMITED,
+  SIGNAL_RETRYING,
+  SIGNAL_REVOKED,
+  SIGNAL_SCHEDULED,
+  SIGNAL_TIMEOUT,
+  type SignalName,
+} from "./signals.ts";
 
 /** A consumer started (its workers are running). */
 export const EVENT_CONSUMER_STARTED = "consumer-started";
@@ -16,13 +31,37 @@ export const EVENT_CONSUMER_STARTED = "consumer-started";
 export const EVENT_CONSUMER_STOPPED = "consumer-stopped";
 /** A worker of a consumer died (a process or thread that exited or crashed); it is replaced. */
 export const EVENT_WORKER_DIED = "worker-died";
+/** A running task reported its progress (`task.progress(value)`): the event's `progress`. */
+export const EVENT_PROGRESS = "progress";
 
-/** The type of an event: a signal's name, or one of the consumer's lifecycle events. */
+/** The type of an event: a signal's name, one of the consumer's lifecycle events, or a task's progress. */
 export type EventType =
   | SignalName
   | typeof EVENT_CONSUMER_STARTED
   | typeof EVENT_CONSUMER_STOPPED
-  | typeof EVENT_WORKER_DIED;
+  | typeof EVENT_WORKER_DIED
+  | typeof EVENT_PROGRESS;
+
+/** Every event type: the signals' names, then the lifecycle events and progress. */
+export const EVENT_TYPES: readonly EventType[] = [
+  SIGNAL_CANCELED,
+  SIGNAL_COMPLETE,
+  SIGNAL_ENQUEUED,
+  SIGNAL_ERROR,
+  SIGNAL_EXECUTING,
+  SIGNAL_EXPIRED,
+  SIGNAL_INTERRUPTED,
+  SIGNAL_LOCKED,
+  SIGNAL_RATE_LIMITED,
+  SIGNAL_RETRYING,
+  SIGNAL_REVOKED,
+  SIGNAL_SCHEDULED,
+  SIGNAL_TIMEOUT,
+  EVENT_CONSUMER_STARTED,
+  EVENT_CONSUMER_STOPPED,
+  EVENT_WORKER_DIED,
+  EVENT_PROGRESS,
+];
 
 /** An event as it is published, before the storage gives it its `seq`. */
 export interface EventRecord {

@@ -13,6 +13,7 @@ import { reportFailure } from "./_failure_report.ts";
 import { type HookList, type PostExecuteHook, type PreExecuteHook, runEach } from "./hooks.ts";
 import { Interrupted, invoke } from "./invoke.ts";
 import { type ChordCompletion, endedMembership } from "./chord_completion.ts";
+import type { EventPublisher } from "./event_publisher.ts";
 import type { LeaseKeeper, TaskLease } from "./leases.ts";
 import { getLogger } from "./logger.ts";
 import { trackProgress } from "./progress.ts";
@@ -37,7 +38,7 @@ import { relativeTime } from "./time.ts";
 import type { Tracing } from "./tracing.ts";
 import { failedForGood, type Failures } from "./failures.ts";
 import { unknownTask, unknownTaskIn } from "./_task_message.ts";
-import { isTuple } from "./tuple.ts";
+import { valueArguments, withValue } from "./stage_arguments.ts";
 import { retryDelayFor } from "./retry_delay.ts";
 import { uniqueMarker } from "./unique.ts";
 
@@ -107,6 +108,8 @@ export interface ExecutorOptions {
   tracing: Tracing;
   /** Records the tasks that fail for good. */
   failures: Failures;
+  /** Publishes the signals as events while a consumer runs here. */
+  events: EventPublisher;
 }
 
 /** One execution under way: its task, its lease, and what became of it. */
@@ -143,6 +146,7 @@ export class Executor {
   #buildErrorResult: (task: Task, error: unknown) => ErrorMetadata;
   #tracing: Tracing;
   #failures: Failures;
+  #events: EventPublisher;
 
   /** @param options See {@linkcode ExecutorOptions}. */
   constructor(options: ExecutorOptions) {
@@ -162,6 +166,7 @@ export class Executor {
     this.#buildErrorResult = options.buildErrorResult;
     this.#tracing = options.tracing;
     this.#failures = options.failures;
+    this.#events = options.events;
   }
 
   /**
@@ -253,7 +258,7 @@ export class Executor {
       await this.#endChordMember(task, null, true);
       return undefined;
     }
-    if (definition.context) trackProgress(task, this.#storage, this.#serializer);
+    if (definition.context) trackProgress(task, this.#storage, this.#serializer, this.#events);
 
     let value: unknown;
     try {
@@ -300,6 +305,7 @@ export class Executor {
     failed: boolean,
   ): Promise<unknown> {
     const { task, lease } = execution;
+    if (failed) this.#events.failed(task, error);
     const retryEta = failed ? await reportFailure(task, error, this.#signals) : null;
     if (failed) this.#tracing.failed(task, error);
     if (task.unique && !(failed && task.retries > 0)) await this.#releaseUnique(task);
@@ -324,8 +330,9 @@ export class Executor {
     const hooks = this.#postExecuteHooks.size > 0 ? this.#postExecuteHooks.hooks : [];
     if (lease !== undefined) this.#leases.settle(lease);
     if (acked) {
-      const storing = storage.finish!(lease?.receipt ?? null, { deleteKeys, result });
-      if (hooks.length === 0 && (failed || !this.#signals.has(SIGNAL_COMPLETE))) {
+      if (!failed) this.#events.completing(task); // its event goes with the outcome
+      const storing = this.#events.finish(storage, lease?.receipt ?? null, { deleteKeys, result });
+      if (hooks.length === 0 && (failed || !this.#signals.hasHandlers(SIGNAL_COMPLETE))) {
         execution.onStoring?.();
       }
       await storing;
@@ -401,6 +408,7 @@ export class Executor {
   ): Promise<void> {
     const data = followUp.toData();
     const unknown = unknownTaskIn(data, this.#registry, `${role} of "${task.name}"`);
+    this.#events.claim(followUp, task);
     if (unknown === null) await this.#followUps.enqueue(followUp);
     else {
       await this.#followUps.deadLetter(this.#serializer.serialize(data), new HueyError(unknown));
@@ -434,16 +442,4 @@ export class Executor {
 /** Whether a pre-execute hook's error cancels the task. */
 function isCancel(error: unknown): boolean {
   return error instanceof CancelExecution;
-}
-
-/** The arguments a stage's value adds to the next stage: a tuple is spread, null adds nothing. */
-function valueArguments(value: unknown): unknown[] {
-  if (value === null || value === undefined) return [];
-  return isTuple(value) ? [...value] : [value];
-}
-
-/** A follow-up task with the arguments a run adds to it. */
-function withValue(next: Task, extra: unknown[]): Task {
-  next.args = [...next.args, ...extra];
-  return next;
 }

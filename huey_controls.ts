@@ -53,6 +53,18 @@ export abstract class HueyControls extends HueyData {
   restoreAll(wrapper: AnyTaskWrapper): Promise<boolean> {
     return this.revocations.restore(wrapper.name, true);
   }
+  /** Revokes every call of the task of this name (`revokeAll` by name, for tools like the dashboard). */
+  revokeByName(name: string, options?: RevokeOptions): Promise<void> {
+    return this.revocations.revoke(name, true, options);
+  }
+  /** Lifts the revocation of the task of this name; `true` when there was one. */
+  restoreByName(name: string): Promise<boolean> {
+    return this.revocations.restore(name, true);
+  }
+  /** Whether every call of the task of this name is revoked. */
+  isRevokedByName(name: string, options?: IsRevokedOptions): Promise<boolean> {
+    return this.revocations.isKeyRevoked(name, true, options);
+  }
   /** Whether a task, task id, Result or whole task (wrapper) is revoked. */
   isRevoked(target: RevokeTarget, options?: IsRevokedOptions): Promise<boolean> {
     const revocations = this.revocations;

@@ -1,13 +1,15 @@
 /**
  * `HueyData`: what a Huey reads and writes in its storage directly, without
  * decoding tasks: the key/value store, the counts, the stored keys, the dead
- * letters, and flushing it all. `Huey` extends it; it extends `HueyHooks`.
+ * letters, the event log, and flushing it all. `Huey` extends it; it extends `HueyHooks`.
  *
  * @module
  */
 import type { SerializerLike } from "./serializer.ts";
 import type { DeadLetter, Storage } from "./storage/base.ts";
 import { HueyHooks } from "./huey_hooks.ts";
+import { readStats, type Stats } from "./stats.ts";
+import { type EventsOptions, EventStream } from "./event_stream.ts";
 
 /**
  * The storage's contents as a Huey shows them: the key/value store, the
@@ -66,6 +68,23 @@ export abstract class HueyData extends HueyHooks {
   resultCount(): Promise<number> {
     return this.storage.resultStoreSize();
   }
+  /**
+   * What the system looks like: the counts, the consumers that put a
+   * heartbeat and what they run, and per task name what the kept events
+   * say happened, since the oldest kept event and over the last five
+   * minutes (see stats.ts for what counts as what).
+   *
+   * @example
+   * ```ts
+   * import { MemoryHuey } from "./mod.ts";
+   * const huey = new MemoryHuey("stats");
+   * const stats = await huey.stats();
+   * console.assert(stats.pending === 0 && stats.consumers.length === 0);
+   * ```
+   */
+  stats(): Promise<Stats> {
+    return readStats(this.storage);
+  }
   /** Empties the queue, the schedule, the key/value store, the dead letters and the failures. */
   flush(): Promise<void> {
     return this.storage.flushAll();
@@ -80,5 +99,18 @@ export abstract class HueyData extends HueyHooks {
   /** Removes every dead letter; resolves to how many there were. */
   purgeDeadLetters(): Promise<number> {
     return this.storage.flushDeadLetters();
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /**
+   * The events the consumers of this Huey publish (docs/observability.md):
+   * `for await (const event of huey.events({ since, types, signal }))`
+   * replays the kept events after `since`, then follows new ones.
+   *
+   * @throws {ConfigurationError} `since` or `types` has a bad value.
+   */
+  events(options?: EventsOptions): EventStream {
+    return new EventStream(() => this.storage, options);
   }
 }

@@ -10,6 +10,7 @@ import type { Storage } from "./storage/base.ts";
 import type { Task } from "./task.ts";
 import type { AnyTaskWrapper } from "./wrapper.ts";
 import { checkFailuresMaxLength, DEFAULT_FAILURES_MAX_LENGTH } from "./failures.ts";
+import { checkEventsMaxLength, DEFAULT_EVENTS_MAX_LENGTH } from "./event_publisher.ts";
 import { checkBoolean, checkNumber, checkOption, checkText } from "./_options.ts";
 
 /** What `isRevoked()` accepts: a task, a task id, a Result, or a whole task (its wrapper). */
@@ -57,6 +58,13 @@ export interface HueyOptions {
    * @default 1000
    */
   failuresMaxLength?: number;
+  /**
+   * Publish the signals of the consumers of this Huey as events to the
+   * storage (see `huey.events()`); a producer never publishes. @default true
+   */
+  events?: boolean;
+  /** The most events the storage keeps, the oldest dropped first (a whole number > 0). @default 10000 */
+  eventsMaxLength?: number;
 }
 
 /** Options of `huey.dequeue()`. */
@@ -87,6 +95,8 @@ export type HueySettings = Required<
     | "acks"
     | "leaseTimeout"
     | "failuresMaxLength"
+    | "events"
+    | "eventsMaxLength"
   >
 >;
 
@@ -111,6 +121,8 @@ export function hueySettings(name: string, options: HueyOptions): HueySettings {
     acks = true,
     leaseTimeout = 30,
     failuresMaxLength = DEFAULT_FAILURES_MAX_LENGTH,
+    events = true,
+    eventsMaxLength = DEFAULT_EVENTS_MAX_LENGTH,
   } = options;
   checkText("name", name);
   const flags = {
@@ -121,6 +133,7 @@ export function hueySettings(name: string, options: HueyOptions): HueySettings {
     immediate,
     immediateUseMemory,
     acks,
+    events,
   };
   for (const [option, value] of Object.entries(flags)) checkBoolean(option, value);
   checkNumber("leaseTimeout", leaseTimeout, "> 0");
@@ -131,5 +144,6 @@ export function hueySettings(name: string, options: HueyOptions): HueySettings {
     "an object with serialize() and deserialize() methods",
   );
   checkFailuresMaxLength(failuresMaxLength);
-  return { ...flags, serializer, leaseTimeout, failuresMaxLength };
+  checkEventsMaxLength(eventsMaxLength);
+  return { ...flags, serializer, leaseTimeout, failuresMaxLength, eventsMaxLength };
 }

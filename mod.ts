@@ -42,6 +42,10 @@ export type { ContextTaskOptions, TaskContext, TaskDefinition, TaskOptions } fro
 export type { AnyTaskWrapper, ArgsPrefix, ScheduleOptions, TaskWrapper } from "./wrapper.ts";
 export type { IsRevokedOptions, RevokeOptions } from "./revoke.ts";
 export type { FailureRecord, FailuresOptions } from "./failures.ts";
+export type { DurationStats, Stats, StorageCounts, TaskStats } from "./stats.ts";
+export type { ConsumerInfo, RunningTask } from "./heartbeat.ts";
+export { DURATION_BUCKETS, metrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
+export type { MetricsSource } from "./metrics.ts";
 export { Result, ResultGroup } from "./result.ts";
 export { Group, group } from "./group.ts";
 export { Chord, chord } from "./chord.ts";
@@ -61,7 +65,7 @@ export { TaskLock } from "./lock.ts";
 export type { LockOptions } from "./lock.ts";
 export { RateLimit } from "./rate_limit.ts";
 export type { RateLimitOptions, TaskRateLimitOptions } from "./rate_limit.ts";
-export { crontab } from "./crontab.ts";
+export { crontab, crontabText } from "./crontab.ts";
 export type { CrontabOptions, CrontabValidator } from "./crontab.ts";
 export { Serializer, SignedSerializer } from "./serializer.ts";
 export type { SerializerLike, SerializerOptions, SignedSerializerOptions } from "./serializer.ts";
@@ -81,6 +85,16 @@ export {
   SIGNAL_TIMEOUT,
 } from "./signals.ts";
 export type { SignalHandler, SignalName } from "./signals.ts";
+export {
+  EVENT_CONSUMER_STARTED,
+  EVENT_CONSUMER_STOPPED,
+  EVENT_PROGRESS,
+  EVENT_TYPES,
+  EVENT_WORKER_DIED,
+} from "./event.ts";
+export type { EventRecord, EventType, HueyEvent } from "./event.ts";
+export { EventStream } from "./event_stream.ts";
+export type { EventsOptions } from "./event_stream.ts";
 export {
   CancelExecution,
   ConfigurationError,

@@ -19,6 +19,14 @@ export interface ProgressTask {
   readonly id: string;
   /** The task's name, for the error of a task that is not running. */
   readonly name: string;
+  /** The task's retries left (its progress event tells them). */
+  readonly retries: number;
+}
+
+/** Told of each progress a task records, once it is stored (a consumer publishes it as an event). */
+export interface ProgressListener {
+  /** Told of a progress; it neither throws nor waits. */
+  progress(task: ProgressTask, value: unknown): void;
 }
 
 /** Stores a running task's progress. */
@@ -38,16 +46,18 @@ export function progressKey(id: string): string {
  * @param task The task about to run.
  * @param storage Gives the storage in use.
  * @param serializer Turns the progress into bytes.
+ * @param listener Told of each progress once it is stored.
  */
 export function trackProgress(
   task: ProgressTask,
   storage: () => Storage,
   serializer: SerializerLike,
+  listener?: ProgressListener,
 ): void {
   recorders.set(task, async (value) => {
     const bytes = serializer.serialize(value);
     await storage().putData(progressKey(task.id), bytes, { isResult: true });
-    // Issue 13's events: the progress is published here, once it is stored.
+    listener?.progress(task, value);
   });
 }
 

@@ -61,6 +61,15 @@ export type SignalHandler = (
   ...extra: unknown[]
 ) => void | Promise<void>;
 
+/**
+ * Sees every signal emitted, before its handlers run: a consumer publishes
+ * them as events (see event_publisher.ts).
+ */
+export interface SignalObserver {
+  /** Told of a signal; it neither throws nor waits. */
+  observe(signal: SignalName, task: Task, extra: readonly unknown[]): void;
+}
+
 const ANY = "any";
 const logger = getLogger("huey");
 
@@ -70,6 +79,12 @@ const logger = getLogger("huey");
  */
 export class SignalDispatcher {
   #handlers = new Map<string, SignalHandler[]>();
+  #observer: SignalObserver | null = null;
+
+  /** Sets the observer of every signal (`null`: none); there is one at most. */
+  observe(observer: SignalObserver | null): void {
+    this.#observer = observer;
+  }
 
   /** Connects a handler to the signals (all of them when none are named). */
   connect(handler: SignalHandler, ...signals: SignalName[]): void {
@@ -88,13 +103,19 @@ export class SignalDispatcher {
     }
   }
 
-  /** Whether any handler would receive the signal (lets hot paths skip work). */
+  /** Whether any handler or the observer would receive the signal (lets hot paths skip work). */
   has(signal: SignalName): boolean {
+    return this.#observer !== null || this.hasHandlers(signal);
+  }
+
+  /** Whether any handler would receive the signal (the observer aside). */
+  hasHandlers(signal: SignalName): boolean {
     return Boolean(this.#handlers.get(signal)?.length || this.#handlers.get(ANY)?.length);
   }
 
-  /** Calls the handlers of the signal; a handler that throws is logged, not fatal. */
+  /** Tells the observer, then calls the handlers of the signal; a handler that throws is logged, not fatal. */
   async emit(signal: SignalName, task: Task, ...extra: unknown[]): Promise<void> {
+    this.#observer?.observe(signal, task, extra);
     const handlers = [...(this.#handlers.get(signal) ?? []), ...(this.#handlers.get(ANY) ?? [])];
     await runEach(
       handlers,

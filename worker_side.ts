@@ -8,6 +8,7 @@
  * @module
  * @internal
  */
+import type { EventPublisher } from "./event_publisher.ts";
 import type { Executor } from "./executor.ts";
 import { timeoutError } from "./invoke.ts";
 import type { LeaseKeeper } from "./leases.ts";
@@ -28,10 +29,14 @@ export interface WorkerSideOptions {
   executor: Executor;
   /** The Huey's leases. */
   leases: LeaseKeeper;
+  /** The Huey's event publisher. */
+  events: EventPublisher;
 }
 
 /** What a consumer's workers do with a Huey beyond its public API. */
 export class WorkerSide {
+  /** Publishes this process's signals as events while a consumer runs here. */
+  readonly events: EventPublisher;
   #queue: TaskQueue;
   #executor: Executor;
   #leases: LeaseKeeper;
@@ -41,6 +46,7 @@ export class WorkerSide {
     this.#queue = options.queue;
     this.#executor = options.executor;
     this.#leases = options.leases;
+    this.events = options.events;
   }
 
   /**
@@ -56,8 +62,15 @@ export class WorkerSide {
   /**
    * Runs a dequeued task; `onStoring` is told when the task has run and only
    * the storing of its outcome remains (the loop may start its next task).
+   * `worker` names the worker in the task's events (greenlet workers share a Huey).
    */
-  execute(task: Task, signal?: AbortSignal, onStoring?: () => void): Promise<unknown> {
+  execute(
+    task: Task,
+    signal?: AbortSignal,
+    onStoring?: () => void,
+    worker?: string,
+  ): Promise<unknown> {
+    if (worker !== undefined) this.events.runBy(task, worker);
     return this.#executor.execute(task, new Date(), signal, onStoring);
   }
 

@@ -5,6 +5,7 @@
  * @module
  * @internal
  */
+import type { LifecycleType } from "../event_publisher.ts";
 import type { SignalName } from "../signals.ts";
 import type { Storage } from "../storage/base.ts";
 import type { Task } from "../task.ts";
@@ -12,12 +13,32 @@ import { WORKER } from "../worker_side.ts";
 
 export { WORKER };
 
+/** A process's event publishing (see `EventPublisher`, event_publisher.ts). */
+export interface EventsHost {
+  /** Starts publishing this process's signals as the consumer's (`worker`: this process's worker). */
+  start(consumer: string, worker?: string): void;
+  /** Records that the consumer enqueues a task (the scheduler): its `enqueued` event is published. */
+  claim(task: Task): void;
+  /** Publishes a lifecycle event (`worker-died`: the worker, and how it ended). */
+  lifecycle(type: LifecycleType, worker?: string, error?: string): void;
+  /** Publishes what is buffered, then stops publishing. */
+  stop(): Promise<void>;
+}
+
 /** What a worker's loop does with a Huey beyond its public API (a Huey's `[WORKER]`). */
 export interface WorkerHost {
   /** Takes the next task, leasing the one after it ahead (see `WorkerSide.dequeue`). */
   dequeue(signal: AbortSignal): Promise<Task | null>;
-  /** Runs a dequeued task; `onStoring` is told when only storing its outcome remains. */
-  execute(task: Task, signal: AbortSignal, onStoring: () => void): Promise<unknown>;
+  /**
+   * Runs a dequeued task; `onStoring` is told when only storing its outcome
+   * remains; `worker` names the worker in its events.
+   */
+  execute(
+    task: Task,
+    signal: AbortSignal,
+    onStoring: () => void,
+    worker?: string,
+  ): Promise<unknown>;
   /** Records that a task ran past its timeout (its worker was ended). */
   recordTimeout(data: Uint8Array, receipt: string | undefined): Promise<void>;
   /** The lease receipt of a dequeued task, if its message is leased. */
@@ -30,6 +51,8 @@ export interface WorkerHost {
   holdLease(receipt: string): void;
   /** Stops renewing a message's lease. */
   dropLease(receipt: string): void;
+  /** Publishes the signals of this process as events while a consumer runs. */
+  readonly events: EventsHost;
 }
 
 /** The consumer's view of a Huey. */

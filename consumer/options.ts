@@ -6,6 +6,8 @@
  */
 import { parseArgs } from "node:util";
 import { checkOption } from "../_options.ts";
+import { type ListenAddress, parseListenAddress } from "./metrics_server.ts";
+import { checkExposure } from "../dashboard/options.ts";
 
 /** How tasks run: worker threads, child processes, or async loops in the consumer's own event loop. */
 export type WorkerType = "thread" | "process" | "greenlet";
@@ -47,13 +49,37 @@ export interface ConsumerOptions {
   module?: { url: string; exportName?: string };
   /** The clock the scheduler reads (tests drive it). @default () => new Date() */
   clock?: () => Date;
+  /**
+   * Serve `metrics(huey)` at `GET /metrics` on `[host:]port` (the host
+   * defaults to 127.0.0.1; port 0 picks a free one, logged). `null`: no
+   * metrics server. @default null
+   */
+  metrics?: string | null;
+  /**
+   * Serve the dashboard (`dashboard(huey)`) on `[host:]port` (the host
+   * defaults to 127.0.0.1; port 0 picks a free one, logged). Any host but
+   * the loopback needs `dashboardToken`. `null`: no dashboard. @default null
+   */
+  dashboard?: string | null;
+  /**
+   * The token the dashboard asks for (`Authorization: Bearer`, HTTP Basic's
+   * password, or `?token=` once); the CLI takes it from `--dashboard-token`
+   * or `HUEY_DASHBOARD_TOKEN`. `null`: no auth (loopback only). @default null
+   */
+  dashboardToken?: string | null;
 }
 
 /** Options with every default applied and checked. */
-export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, "module" | "workerType">> & {
-  workerType: WorkerType;
-  module: ConsumerOptions["module"];
-};
+export type ResolvedConsumerOptions =
+  & Required<Omit<ConsumerOptions, "module" | "workerType" | "metrics" | "dashboard">>
+  & {
+    workerType: WorkerType;
+    module: ConsumerOptions["module"];
+    /** Where the metrics server listens, if any. */
+    metrics: ListenAddress | null;
+    /** Where the dashboard listens, if anywhere. */
+    dashboard: ListenAddress | null;
+  };
 
 const WORKER_TYPES: Record<string, WorkerType> = {
   thread: "thread",
@@ -80,6 +106,11 @@ const positiveSeconds: Rule = {
   allowed: "a number of seconds > 0",
 };
 
+const listenRule: Rule = {
+  ok: (text) => typeof text === "string" && parseListenAddress(text) !== null,
+  allowed: "[host:]port, a port from 0 to 65535 (host 127.0.0.1 when not given)",
+};
+
 /** The rules of the options that have one: `resolveConsumerOptions` and the CLI's flags share them. */
 const RULES: Readonly<Record<string, Rule>> = {
   workers: atLeastOne,
@@ -99,6 +130,12 @@ const RULES: Readonly<Record<string, Rule>> = {
     ok: (n) =>
       Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 60 && 60 % (n as number) === 0,
     allowed: "an integer from 1 to 60 that divides 60",
+  },
+  metrics: listenRule,
+  dashboard: listenRule,
+  dashboardToken: {
+    ok: (text) => typeof text === "string" && text !== "",
+    allowed: "a non-empty string",
   },
 };
 
@@ -129,6 +166,9 @@ export function resolveConsumerOptions(options: ConsumerOptions = {}): ResolvedC
     extraLocks = [],
     module,
     clock = () => new Date(),
+    metrics = null,
+    dashboard = null,
+    dashboardToken = null,
   } = options;
   const ruled = {
     workers,
@@ -141,6 +181,16 @@ export function resolveConsumerOptions(options: ConsumerOptions = {}): ResolvedC
   };
   for (const [option, value] of Object.entries(ruled)) check(option, value);
   if (maxTasks !== null) check("maxTasks", maxTasks);
+  if (metrics !== null) check("metrics", metrics);
+  if (dashboard !== null) check("dashboard", dashboard);
+  if (dashboardToken !== null) check("dashboardToken", dashboardToken);
+  const dashboardAddress = dashboard === null ? null : parseListenAddress(dashboard);
+  if (dashboardAddress !== null) {
+    checkExposure(
+      dashboardAddress.host,
+      dashboardToken === null ? null : { token: dashboardToken },
+    );
+  }
   return {
     workers,
     workerType: WORKER_TYPES[workerType],
@@ -156,6 +206,9 @@ export function resolveConsumerOptions(options: ConsumerOptions = {}): ResolvedC
     extraLocks,
     module,
     clock,
+    metrics: metrics === null ? null : parseListenAddress(metrics),
+    dashboard: dashboardAddress,
+    dashboardToken,
   };
 }
 
@@ -224,6 +277,30 @@ export const FLAGS: ReadonlyArray<readonly [string, string, string, string, stri
   ["no-periodic", "n", "", "do not enqueue periodic tasks", "off"],
   ["flush-locks", "f", "", "release all task locks at start", "off"],
   ["extra-locks", "L", "a,b", "more lock names to release at start", ""],
+  [
+    "metrics",
+    "",
+    "[HOST:]PORT",
+    "serve Prometheus metrics at /metrics (host: 127.0.0.1)",
+    "off",
+    "metrics",
+  ],
+  [
+    "dashboard",
+    "",
+    "[HOST:]PORT",
+    "serve the dashboard (host: 127.0.0.1; others need a token)",
+    "off",
+    "dashboard",
+  ],
+  [
+    "dashboard-token",
+    "",
+    "TOKEN",
+    "the token the dashboard asks for",
+    "$HUEY_DASHBOARD_TOKEN",
+    "dashboardToken",
+  ],
   ["logfile", "l", "FILE", "write the log to FILE", "stderr"],
   ["verbose", "v", "", "log DEBUG messages", "off"],
   ["quiet", "q", "", "log only WARNING and worse", "off"],
@@ -316,7 +393,12 @@ function flagValue(long: string, text: string | undefined): string | number | un
   const option = FLAGS.find(([name]) => name === long)?.[5];
   if (text === undefined || option === undefined) return text;
   const rule = RULES[option];
-  const value = option === "workerType" ? text : text.trim() === "" ? NaN : Number(text);
+  const value = option === "workerType" || option === "metrics" || option === "dashboard" ||
+      option === "dashboardToken"
+    ? text
+    : text.trim() === ""
+    ? NaN
+    : Number(text);
   if (!rule.ok(value)) {
     throw new UsageError(`option ${flagName(long)} must be ${rule.allowed}, got '${text}'`);
   }
@@ -373,6 +455,9 @@ export function parseCommandLine(args: string[]): CommandLine {
       maxTasks: number("max-tasks"),
       flushLocks: flag("flush-locks") || undefined,
       extraLocks: text("extra-locks")?.split(",").map((name) => name.trim()).filter(Boolean),
+      metrics: flagValue("metrics", text("metrics")) as string | undefined,
+      dashboard: flagValue("dashboard", text("dashboard")) as string | undefined,
+      dashboardToken: flagValue("dashboard-token", text("dashboard-token")) as string | undefined,
     },
     logfile: text("logfile"),
     verbose: flag("verbose") ? true : flag("quiet") ? false : undefined,

@@ -4,6 +4,7 @@
  * @module
  * @internal
  */
+import type { RunningTask } from "../heartbeat.ts";
 
 /** A pool of workers. */
 export interface WorkerPool {
@@ -13,4 +14,6 @@ export interface WorkerPool {
   stop(graceful: boolean): Promise<void>;
   /** Replaces workers that died; resolves to how many. */
   checkHealth(): Promise<number>;
+  /** The tasks its live workers run now (for the consumer's heartbeat). */
+  running(): RunningTask[];
 }

@@ -5,8 +5,11 @@
  * @module
  * @internal
  */
+import { EVENT_WORKER_DIED } from "../event.ts";
+import type { RunningTask } from "../heartbeat.ts";
 import { getLogger } from "../logger.ts";
-import type { ConsumerHost } from "./host.ts";
+import { type ConsumerHost, WORKER } from "./host.ts";
+import type { Task } from "../task.ts";
 import type { WorkerPool } from "./pool.ts";
 import { runWorker, type WorkerLoopOptions } from "./worker_loop.ts";
 
@@ -31,6 +34,8 @@ export class GreenletPool implements WorkerPool {
   #loop: LoopSettings;
   #loops: Loop[] = [];
   #interrupt = new AbortController();
+  /** The tasks the loops run, by id. */
+  #running = new Map<string, RunningTask>();
 
   /**
    * @param host The consumer's Huey.
@@ -57,7 +62,21 @@ export class GreenletPool implements WorkerPool {
     const stop = new AbortController();
     const loop: Loop = { stop, dead: false, done: Promise.resolve() };
     const interrupt = this.#interrupt.signal;
-    const options = { ...this.#loop, stop: stop.signal, interrupt };
+    const name = `Worker-${number}`;
+    const options = {
+      ...this.#loop,
+      stop: stop.signal,
+      interrupt,
+      name,
+      onStart: (task: Task) =>
+        this.#running.set(task.id, {
+          id: task.id,
+          name: task.name,
+          startedAt: new Date(),
+          worker: name,
+        }),
+      onDone: (task: Task) => this.#running.delete(task.id),
+    };
     loop.done = (async () => {
       // At its max tasks the loop ends; as huey's greenlets, it starts again
       // (shutdown hooks, then startup hooks): same process, nothing freed.
@@ -66,7 +85,8 @@ export class GreenletPool implements WorkerPool {
       }
     })().catch((error) => {
       loop.dead = true;
-      logger.exception(`Worker-${number} died`, error);
+      logger.exception(`${name} died`, error);
+      this.#host[WORKER].events.lifecycle(EVENT_WORKER_DIED, name, String(error));
     });
     return loop;
   }
@@ -86,5 +106,9 @@ export class GreenletPool implements WorkerPool {
       return this.#spawn(index + 1);
     });
     return Promise.resolve(replaced);
+  }
+
+  running(): RunningTask[] {
+    return [...this.#running.values()];
   }
 }

@@ -8,6 +8,8 @@
  * @internal
  */
 import { Buffer } from "node:buffer";
+import { EVENT_WORKER_DIED } from "../event.ts";
+import type { RunningTask as TaskRun } from "../heartbeat.ts";
 import { getLogger } from "../logger.ts";
 import { unrefTimer, type WorkerChannel } from "../_runtime.ts";
 import { type ConsumerHost, WORKER } from "./host.ts";
@@ -18,6 +20,8 @@ import type { FromWorker, InitMessage } from "./protocol.ts";
 export type LaunchWorker = (name: string) => Promise<WorkerChannel>;
 
 interface RunningTask {
+  name: string;
+  startedAt: Date;
   receipt?: string;
   data?: string;
   timer?: ReturnType<typeof setTimeout>;
@@ -121,6 +125,7 @@ export class RemotePool implements WorkerPool {
       }
       if (!worker.ending) {
         logger.error(`${name} ${reason}; its running tasks come back when their leases expire`);
+        this.#host[WORKER].events.lifecycle(EVENT_WORKER_DIED, name, reason);
       }
       failed(new Error(`${name} ${reason} before it was ready`));
       stopped();
@@ -145,7 +150,12 @@ export class RemotePool implements WorkerPool {
         return worker.channel.terminate();
       case "start": {
         if (message.done) this.#forget(worker, message.done);
-        const task: RunningTask = { receipt: message.receipt, data: message.data };
+        const task: RunningTask = {
+          name: message.name,
+          startedAt: new Date(),
+          receipt: message.receipt,
+          data: message.data,
+        };
         this.#renewing(task, true);
         if (message.timeout !== null) {
           task.timer = setTimeout(
@@ -266,6 +276,17 @@ export class RemotePool implements WorkerPool {
         logger.exception(`Could not release task ${taskId}`, error)
       );
     }
+  }
+
+  running(): TaskRun[] {
+    return this.#workers.filter((worker) => worker.alive).flatMap((worker) =>
+      [...worker.running].map(([id, { name, startedAt }]) => ({
+        id,
+        name,
+        startedAt,
+        worker: worker.name,
+      }))
+    );
   }
 
   async checkHealth(): Promise<number> {

@@ -15,6 +15,8 @@ export interface InitMessage {
   exportName?: string;
   /** `Worker-1`, ... */
   name: string;
+  /** The consumer's id (`host:pid` of its main process), for the worker's events. */
+  consumer: string;
   /** The worker loop's polling settings, and the tasks it runs before it is replaced. */
   loop: { initialDelay: number; maxDelay: number; backoff: number; maxTasks: number | null };
   /** How the worker logs. */
@@ -37,6 +39,8 @@ export type FromWorker =
   | {
     type: "start";
     taskId: string;
+    /** The task's name (the consumer's heartbeat lists what runs). */
+    name: string;
     /** The lease receipt of the task's message, if leased. */
     receipt?: string;
     /** The serialized task, base64, so the consumer can record a hard timeout (only for tasks with a timeout). */

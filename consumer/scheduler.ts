@@ -124,6 +124,7 @@ export class Scheduler {
       } catch {
         continue;
       }
+      this.#huey[WORKER].events.claim(task);
       await this.#huey.signals.emit(SIGNAL_ENQUEUED, task);
     }
   }
@@ -150,6 +151,7 @@ export class Scheduler {
     for (const task of tasks) {
       logger.info(`Enqueueing periodic task ${task}.`);
       if (this.#huey.signals.has(SIGNAL_ENQUEUED)) {
+        this.#huey[WORKER].events.claim(task);
         await this.#huey.signals.emit(SIGNAL_ENQUEUED, task);
       }
     }

@@ -7,10 +7,13 @@
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { ConfigurationError, HueyError } from "../errors.ts";
+import { EVENT_CONSUMER_STARTED, EVENT_CONSUMER_STOPPED } from "../event.ts";
 import { getLogger, useConsumerLevel } from "../logger.ts";
 import { MemoryStorage } from "../storage/memory.ts";
 import { sleep, startProcess, startThread } from "../_runtime.ts";
-import type { ConsumerHost } from "./host.ts";
+import { Heartbeat } from "./heartbeat.ts";
+import { type ConsumerHost, WORKER } from "./host.ts";
+import { consumerId } from "./identity.ts";
 import { levelFor } from "./logging.ts";
 import {
   type ConsumerOptions,
@@ -21,6 +24,8 @@ import type { WorkerPool } from "./pool.ts";
 import { GreenletPool } from "./pool_greenlet.ts";
 import { RemotePool } from "./pool_remote.ts";
 import type { InitMessage } from "./protocol.ts";
+import { type MetricsServer, serveMetrics } from "./metrics_server.ts";
+import type { DashboardHuey } from "../dashboard/source.ts";
 import { Scheduler } from "./scheduler.ts";
 import { StorageWatch } from "./storage_watch.ts";
 
@@ -72,6 +77,8 @@ export class Consumer {
   readonly options: ResolvedConsumerOptions;
   /** The scheduler (its `tick()` is public for tests). */
   readonly scheduler: Scheduler;
+  /** `host:pid` of this process: the `consumer` of its events. */
+  readonly id: string = consumerId();
   #logging: WorkerLogging;
   #pool: WorkerPool;
   #stopping: Promise<void> | null = null;
@@ -83,6 +90,8 @@ export class Consumer {
   #running: Promise<void> | null = null;
   /** Settles when the latest start or restart of the workers is over: a stop waits for it. */
   #starting: Promise<void> = Promise.resolve();
+  /** Puts this consumer's record every health-check interval while it runs. */
+  #heartbeat: Heartbeat;
 
   /**
    * @param huey The Huey whose tasks run.
@@ -114,6 +123,14 @@ export class Consumer {
       watch: this.#watch,
     });
     this.#pool = this.#createPool();
+    this.#heartbeat = new Heartbeat({
+      storage: () => huey.storage,
+      interval: this.options.healthCheckInterval,
+      workers: this.options.workers,
+      workerType: this.options.workerType,
+      running: () => this.#pool.running(),
+      watch: this.#watch,
+    });
   }
 
   #createPool(): WorkerPool {
@@ -124,6 +141,7 @@ export class Consumer {
     }
     const init: Omit<InitMessage, "name"> = {
       type: "init",
+      consumer: this.id,
       moduleUrl: module!.url,
       exportName: module!.exportName,
       loop,
@@ -158,17 +176,77 @@ export class Consumer {
     useConsumerLevel();
     if (signal?.aborted) void this.stop();
     signal?.addEventListener("abort", () => void this.stop(), { once: true });
-    this.#starting = this.#start();
-    await this.#starting;
-    const stopped = this.#stopped.signal;
-    const scheduling = this.#stopping ? null : this.scheduler.run(stopped);
-    const health = this.#stopping ? null : this.#healthChecks();
-    await new Promise<void>((resolve) => {
-      if (stopped.aborted) return resolve();
-      stopped.addEventListener("abort", () => resolve(), { once: true });
-    });
-    await Promise.all([scheduling, health, this.#stopping]);
+    const metrics = await this.#serveMetrics();
+    let dashboard: { close(): Promise<void> } | null = null;
+    try {
+      dashboard = await this.#serveDashboard();
+      this.#starting = this.#start();
+      await this.#starting;
+      const stopped = this.#stopped.signal;
+      const scheduling = this.#stopping ? null : this.scheduler.run(stopped);
+      const health = this.#stopping ? null : this.#healthChecks();
+      const beating = this.#stopping ? null : this.#heartbeat.run(stopped);
+      await new Promise<void>((resolve) => {
+        if (stopped.aborted) return resolve();
+        stopped.addEventListener("abort", () => resolve(), { once: true });
+      });
+      await Promise.all([scheduling, health, beating, this.#stopping]);
+      if (beating) await this.#heartbeat.end();
+      const events = this.huey[WORKER].events;
+      events.lifecycle(EVENT_CONSUMER_STOPPED);
+      await events.stop();
+    } finally {
+      await dashboard?.close();
+      await metrics?.close();
+    }
     logger.info("Consumer exiting.");
+  }
+
+  /**
+   * Starts the metrics server, when the options ask for one.
+   *
+   * @throws {HueyError} Its address cannot be bound; the message says which and why.
+   */
+  async #serveMetrics(): Promise<MetricsServer | null> {
+    const address = this.options.metrics;
+    if (address === null) return null;
+    try {
+      const server = await serveMetrics(this.huey, address);
+      logger.info(`Metrics served at ${server.url}`);
+      return server;
+    } catch (error) {
+      const reason = `The consumer cannot serve metrics on ${address.host}:${address.port}: ${
+        (error as Error).message
+      }`;
+      logger.error(reason);
+      throw new HueyError(reason, { cause: error });
+    }
+  }
+
+  /**
+   * Starts the dashboard server, when the options ask for one (its module
+   * is loaded only then).
+   *
+   * @throws {HueyError} Its address cannot be bound; the message says which and why.
+   */
+  async #serveDashboard(): Promise<{ close(): Promise<void> } | null> {
+    const { dashboard: address, dashboardToken: token } = this.options;
+    if (address === null) return null;
+    const { serveDashboard } = await import("../dashboard/server.ts");
+    try {
+      const server = await serveDashboard(this.huey as unknown as DashboardHuey, {
+        ...address,
+        auth: token === null ? null : { token },
+      });
+      logger.info(`Dashboard served at ${server.url}`);
+      return server;
+    } catch (error) {
+      const reason = `The consumer cannot serve the dashboard on ${address.host}:${address.port}: ${
+        (error as Error).message
+      }`;
+      logger.error(reason);
+      throw new HueyError(reason, { cause: error });
+    }
   }
 
   /** Waits for the storage, flushes locks and starts the workers, unless a stop came first. */
@@ -178,6 +256,8 @@ export class Consumer {
     await this.#flushLocks();
     if (this.#stopping) return;
     this.#logStart();
+    this.huey[WORKER].events.start(this.id);
+    this.huey[WORKER].events.lifecycle(EVENT_CONSUMER_STARTED);
     try {
       await this.#pool.start();
     } catch (error) {
@@ -185,6 +265,7 @@ export class Consumer {
       await this.#pool.stop(false).catch((stopError) =>
         logger.exception("Could not stop the workers", stopError)
       );
+      await this.huey[WORKER].events.stop();
       throw error;
     }
   }

@@ -87,6 +87,7 @@ async function run(init: InitMessage): Promise<void> {
   }
   started = true;
   const worker = huey[WORKER];
+  worker.events.start(init.consumer, init.name);
   const recycle = await runWorker(huey, {
     ...init.loop,
     stop: stop.signal,
@@ -95,6 +96,7 @@ async function run(init: InitMessage): Promise<void> {
       send({
         type: "start",
         taskId: task.id,
+        name: task.name,
         receipt: worker.receiptOf(task),
         data: task.timeout === null
           ? undefined
@@ -104,6 +106,7 @@ async function run(init: InitMessage): Promise<void> {
       }),
     onDone: (task) => tellDone(task.id),
   }, () => send({ type: "ready" }));
+  await worker.events.stop();
   await huey.close().catch((error) => logger.exception("Could not close the storage", error));
   exit(0, recycle && !stop.signal.aborted);
 }

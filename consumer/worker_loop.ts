@@ -34,6 +34,8 @@ export interface WorkerLoopOptions {
   onStart?: (task: Task) => void;
   /** Told when a task is done. */
   onDone?: (task: Task) => void;
+  /** The worker's name in its tasks' events (greenlet workers; a thread or process worker's publisher knows it). */
+  name?: string;
   /**
    * Tells storage outages once and paces the retries; the loops and the
    * scheduler of a process share one. @default a watch of this loop's own
@@ -175,7 +177,7 @@ async function takeAndRun(
     let goOn!: () => void;
     const mayGoOn = new Promise<void>((resolve) => (goOn = resolve));
     storing.add();
-    void execute(worker, running, { interrupt, watch }, goOn, () => {
+    void execute(worker, running, { interrupt, watch, name: options.name }, goOn, () => {
       try {
         onDone?.(running);
       } finally {
@@ -199,12 +201,12 @@ async function takeAndRun(
 async function execute(
   worker: WorkerHost,
   task: Task,
-  around: { interrupt: AbortSignal; watch: StorageWatch },
+  around: { interrupt: AbortSignal; watch: StorageWatch; name: string | undefined },
   onStoring: () => void,
   done: () => void,
 ): Promise<void> {
   try {
-    await worker.execute(task, around.interrupt, onStoring);
+    await worker.execute(task, around.interrupt, onStoring, around.name);
   } catch (error) {
     if (around.watch.down) {
       logger.debug(`Could not store the outcome of ${task}: ${oneLine(error)}`);

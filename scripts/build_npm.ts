@@ -1,7 +1,7 @@
 /**
  * Builds the npm package `@huey/huey` into `npm/` from the same source files
  * that Deno runs: `tsc -p tsconfig.build.json` (ESM, `.d.ts`, source maps),
- * then a `package.json`, the `huey-consumer` bin, README and LICENSE.
+ * then a `package.json`, the `huey-consumer` and `huey-dashboard` bins, README and LICENSE.
  *
  * ```console
  * $ npm run build              # node scripts/build_npm.ts
@@ -55,14 +55,25 @@ interface Manifest {
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 
-/** The bin: `node_modules/.bin/huey-consumer` is a symlink to it, so it imports by its real path. */
-const BIN_SOURCE = `#!/usr/bin/env node
-// huey-consumer: runs the consumer's command line and exits with its code.
+/**
+ * The bins: `node_modules/.bin/<name>` is a symlink to each, so it imports
+ * by its real path. Each runs its entry's command line and exits with its code.
+ */
+const BINS: Readonly<Record<string, string>> = {
+  "huey-consumer": "consumer.js",
+  "huey-dashboard": "dashboard.js",
+};
+
+/** The source of a bin that runs the `main()` of an entry module. */
+function binSource(name: string, entry: string): string {
+  return `#!/usr/bin/env node
+// ${name}: runs the command line of ${entry} and exits with its code.
 import process from "node:process";
-import { main } from "../consumer.js";
+import { main } from "../${entry}";
 
 process.exit(await main());
 `;
+}
 
 function readManifest(file: string): Manifest {
   return JSON.parse(readFileSync(join(ROOT, file), "utf8")) as Manifest;
@@ -156,11 +167,12 @@ function packageManifest(root: Manifest, version: string): Record<string, unknow
     exports: {
       ".": { types: "./mod.d.ts", default: "./mod.js" },
       "./consumer": { types: "./consumer.d.ts", default: "./consumer.js" },
+      "./dashboard": { types: "./dashboard.d.ts", default: "./dashboard.js" },
       "./package.json": "./package.json",
     },
     main: "./mod.js",
     types: "./mod.d.ts",
-    bin: { "huey-consumer": "./bin/huey-consumer.js" },
+    bin: Object.fromEntries(Object.keys(BINS).map((name) => [name, `./bin/${name}.js`])),
     // The Redis storages need node-redis, PostgresHuey postgres.js, tracing the OpenTelemetry
     // API: users of the others do not install them.
     peerDependencies,
@@ -193,9 +205,11 @@ export function buildNpm(): BuildSummary {
   compile();
   checkRelativeSpecifiers(listFiles(OUT_DIR));
   mkdirSync(join(OUT_DIR, "bin"), { recursive: true });
-  const bin = join(OUT_DIR, "bin", "huey-consumer.js");
-  writeFileSync(bin, BIN_SOURCE);
-  chmodSync(bin, 0o755);
+  for (const [name, entry] of Object.entries(BINS)) {
+    const bin = join(OUT_DIR, "bin", `${name}.js`);
+    writeFileSync(bin, binSource(name, entry));
+    chmodSync(bin, 0o755);
+  }
   for (const file of ["README.md", "LICENSE", "CHANGELOG.md"]) {
     copyFileSync(join(ROOT, file), join(OUT_DIR, file));
   }

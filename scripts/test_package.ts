@@ -118,6 +118,9 @@ const REQUIRED_FILES = [
   "consumer.d.ts",
   "consumer/worker_entry.js",
   "bin/huey-consumer.js",
+  "dashboard.js",
+  "dashboard.d.ts",
+  "bin/huey-dashboard.js",
 ];
 
 function checkPackedFiles(files: string[]): void {
@@ -223,18 +226,16 @@ async function checkVersionCommand(
   runtime: Runtime,
   project: string,
   version: string,
+  bin: "huey-consumer" | "huey-dashboard" = "huey-consumer",
 ): Promise<void> {
   const isBun = runtime.family === "bun";
-  const label = isBun ? "bunx --bun huey-consumer" : "npx huey-consumer";
+  const label = isBun ? `bunx --bun ${bin}` : `npx ${bin}`;
   await check(`${runtime.name}: ${label} --version prints the version`, async () => {
     const [command, args] = isBun
-      ? [join(BIN, "bunx"), ["--bun", "huey-consumer", "--version"]]
-      : ["npx", ["huey-consumer", "--version"]];
+      ? [join(BIN, "bunx"), ["--bun", bin, "--version"]]
+      : ["npx", [bin, "--version"]];
     const { stdout: output } = await run(command, args, project, pathFor(runtime.bin));
-    assert(
-      output.includes(`huey-consumer ${version}`),
-      `expected 'huey-consumer ${version}' in:\n${output}`,
-    );
+    assert(output.includes(`${bin} ${version}`), `expected '${bin} ${version}' in:\n${output}`);
   });
 }
 
@@ -439,6 +440,7 @@ async function main(): Promise<number> {
       runtimes.push({ name: "Bun", family: "bun", bin: join(BIN, "bun"), reports: "bun " });
       for (const runtime of runtimes) {
         await checkVersionCommand(runtime, project, version);
+        await checkVersionCommand(runtime, project, version, "huey-dashboard");
         for (const kind of ["thread", "process"] as const) {
           await checkConsumer(runtime, project, kind);
         }

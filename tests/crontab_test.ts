@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { crontab } from "../crontab.ts";
+import { crontab, crontabText } from "../crontab.ts";
 import { ConfigurationError } from "../errors.ts";
 import type { CrontabValidator } from "../crontab.ts";
 
@@ -305,4 +305,14 @@ test("crontab throws ConfigurationError for options of the wrong type and unknow
   assert.throws(() => loose({ dayOfMonth: "1" }), error(/dayOfMonth/));
   assert.throws(() => loose(null), error(/options/));
   assert.throws(() => crontab()(new Date(Number.NaN)), { name: "TypeError", message: /date/ });
+});
+
+test("crontabText gives a crontab()'s line, with its time zone, and null for another function", () => {
+  assert.equal(crontabText(crontab()), "* * * * *");
+  assert.equal(crontabText(crontab({ minute: "*/15", hour: 3 })), "*/15 3 * * *");
+  assert.equal(
+    crontabText(crontab({ minute: "0", dayOfWeek: "1-5", timezone: "Europe/Paris" })),
+    "0 * * * 1-5 (Europe/Paris)",
+  );
+  assert.equal(crontabText(() => true), null);
 });

@@ -1,0 +1,385 @@
+/**
+ * The `EventPublisher`: while a consumer (or one of its thread or process
+ * workers) runs in this process, every signal emitted here is also
+ * published to the storage's event log (SPEC §10), with the consumer's
+ * lifecycle events and the tasks' progress. A producer's process does not
+ * publish: publishing starts with `start()`, which only a consumer calls;
+ * and in a consumer's process, only the tasks the consumer enqueues
+ * (retries, next stages, error handlers, the scheduler's) publish their
+ * `enqueued` and `scheduled` events, not those the process's own code enqueues.
+ *
+ * Events are buffered as their bytes. The executor hands the buffer to the
+ * `finish` step that stores an outcome (the outcome's event rides in the
+ * outcome's round trip); what is left is flushed with one `addEvents` per
+ * turn of the event loop, one flush at a time, so the storage receives the
+ * events in the order they happened. A flush that fails keeps its events
+ * (up to `maxLength`, the oldest dropped and counted) and is tried again a
+ * second later; a task never fails because an event could not be published.
+ *
+ * @module
+ * @internal
+ */
+import { setImmediate } from "node:timers";
+import {
+  encodeEvent,
+  type EVENT_CONSUMER_STARTED,
+  type EVENT_CONSUMER_STOPPED,
+  EVENT_PROGRESS,
+  type EVENT_WORKER_DIED,
+  type EventRecord,
+  type EventType,
+} from "./event.ts";
+import { getLogger } from "./logger.ts";
+import { checkInteger } from "./_options.ts";
+import { sleep } from "./_runtime.ts";
+import {
+  SIGNAL_CANCELED,
+  SIGNAL_COMPLETE,
+  SIGNAL_ENQUEUED,
+  SIGNAL_ERROR,
+  SIGNAL_EXECUTING,
+  SIGNAL_LOCKED,
+  SIGNAL_RATE_LIMITED,
+  SIGNAL_RETRYING,
+  SIGNAL_SCHEDULED,
+  SIGNAL_TIMEOUT,
+  type SignalDispatcher,
+  type SignalName,
+  type SignalObserver,
+} from "./signals.ts";
+import type { ProgressListener, ProgressTask } from "./progress.ts";
+import type { FinishOptions, Storage } from "./storage/base.ts";
+import type { Task } from "./task.ts";
+
+/** The most events the log keeps, unless `eventsMaxLength` says otherwise. */
+export const DEFAULT_EVENTS_MAX_LENGTH = 10_000;
+
+/**
+ * Checks the `eventsMaxLength` option: a whole number > 0.
+ *
+ * @throws {ConfigurationError} It is not (the message names the option and the value).
+ */
+export function checkEventsMaxLength(value: unknown): number {
+  return checkInteger("eventsMaxLength", value, 1);
+}
+
+/** A consumer's lifecycle event types. */
+export type LifecycleType =
+  | typeof EVENT_CONSUMER_STARTED
+  | typeof EVENT_CONSUMER_STOPPED
+  | typeof EVENT_WORKER_DIED;
+
+/** What an {@linkcode EventPublisher} is built from. */
+export interface EventPublisherOptions {
+  /** Gives the storage in use. */
+  storage: () => Storage;
+  /** The signals whose emissions are published. */
+  signals: SignalDispatcher;
+  /** Publish at all (the Huey's `events` option). */
+  enabled: boolean;
+  /** The most events the log keeps (and this process buffers). */
+  maxLength: number;
+}
+
+/** What the publisher records on a task while it runs. */
+interface TaskRun {
+  /** The worker that runs it. */
+  worker: string;
+  /** When it started (`performance.now()`), once `executing` was emitted. */
+  started?: number;
+  /** What it threw, for the failure's event. */
+  error?: unknown;
+  /** Its `complete` event went with its outcome already. */
+  completed?: boolean;
+}
+
+const RUN: unique symbol = Symbol("huey.run");
+
+/**
+ * A task with the run the publisher records on it. A property of the task,
+ * not a WeakMap entry, as the leases' record (leases.ts): it is on the hot path.
+ */
+type RunningTask = Task & { [RUN]?: TaskRun };
+
+/** The signals whose events say how long the task ran. */
+const TIMED = new Set<SignalName>([SIGNAL_COMPLETE, SIGNAL_ERROR, SIGNAL_TIMEOUT]);
+/** The signals whose events carry the task's error. */
+const FAILURES = new Set<SignalName>([
+  SIGNAL_ERROR,
+  SIGNAL_TIMEOUT,
+  SIGNAL_CANCELED,
+  SIGNAL_LOCKED,
+  SIGNAL_RATE_LIMITED,
+  SIGNAL_RETRYING,
+]);
+
+/** Seconds before a flush that failed is tried again. */
+const RETRY_DELAY = 1;
+
+const logger = getLogger("huey");
+
+/** Publishes a process's signals as events, while a consumer runs here. */
+export class EventPublisher implements SignalObserver, ProgressListener {
+  #storage: () => Storage;
+  #signals: SignalDispatcher;
+  #enabled: boolean;
+  #maxLength: number;
+  /** `host:pid` of the consumer's main process; `null` while not publishing. */
+  #consumer: string | null = null;
+  /** The worker whose events these are, unless a task's run names its own. */
+  #worker = "";
+  #buffer: Uint8Array[] = [];
+  #scheduled = false;
+  #flushing: Promise<void> | null = null;
+  /** Events dropped since the last line that said so. */
+  #dropped = 0;
+  /** The last flush failed (one warning per outage). */
+  #failing = false;
+  /** Aborted by `stop()`: a flush waiting to be tried again gives up its wait. */
+  #stopping = new AbortController();
+
+  /** @param options See {@linkcode EventPublisherOptions}. */
+  constructor(options: EventPublisherOptions) {
+    this.#storage = options.storage;
+    this.#signals = options.signals;
+    this.#enabled = options.enabled;
+    this.#maxLength = options.maxLength;
+  }
+
+  /** Whether this process publishes events now. */
+  get publishing(): boolean {
+    return this.#consumer !== null;
+  }
+
+  /**
+   * Starts publishing (a consumer, or a worker of one, runs here), unless
+   * the Huey's `events` option is off.
+   *
+   * @param consumer `host:pid` of the consumer's main process.
+   * @param worker The worker of this process (`""`: the consumer itself).
+   */
+  start(consumer: string, worker = ""): void {
+    if (!this.#enabled) return;
+    this.#consumer = consumer;
+    this.#worker = worker;
+    this.#stopping = new AbortController();
+    this.#signals.observe(this);
+  }
+
+  /** Publishes every event still buffered, then stops publishing. */
+  async stop(): Promise<void> {
+    if (this.#consumer === null) return;
+    this.#signals.observe(null);
+    this.#stopping.abort();
+    while (this.#flushing) await this.#flushing;
+    this.#flushing = this.#flush();
+    try {
+      await this.#flushing;
+    } finally {
+      this.#flushing = null;
+    }
+    this.#dropped += this.#buffer.length;
+    this.#buffer = [];
+    this.#reportDropped();
+    this.#consumer = null;
+  }
+
+  /**
+   * Records which worker runs a task (greenlet workers share one
+   * publisher); its events name that worker.
+   */
+  runBy(task: Task, worker: string): void {
+    if (this.#consumer !== null) this.#run(task).worker = worker;
+  }
+
+  /**
+   * Records that this consumer enqueues or schedules a task (the scheduler
+   * moved it, or it follows a task that ran here: `by`), so that its
+   * `enqueued` and `scheduled` events are published; a producer's are not.
+   */
+  claim(task: Task, by?: Task): void {
+    if (this.#consumer === null) return;
+    const run = this.#run(task);
+    if (by !== undefined) run.worker = this.#run(by).worker;
+  }
+
+  /** Records what a failed task threw, for its failure's event (see `FAILURES`). */
+  failed(task: Task, error: unknown): void {
+    if (this.#consumer !== null) this.#run(task).error = error;
+  }
+
+  /**
+   * Publishes a task's `complete` event ahead of its signal, so that it goes
+   * with the outcome to the storage (`finish`); the signal then adds none.
+   */
+  completing(task: Task): void {
+    if (this.#consumer === null) return;
+    this.observe(SIGNAL_COMPLETE, task, []);
+    this.#run(task).completed = true;
+  }
+
+  /**
+   * `storage.finish()` with the buffered events: they are stored in the
+   * same step as the outcome. When it fails they are kept for a flush.
+   */
+  finish(storage: Storage, receipt: string | null, options: FinishOptions): Promise<void> {
+    if (this.#buffer.length === 0) return storage.finish!(receipt, options);
+    const items = this.#buffer;
+    this.#buffer = [];
+    const events = { items, maxLength: this.#maxLength };
+    return storage.finish!(receipt, { ...options, events }).catch((error) => {
+      this.#keep(items);
+      throw error;
+    });
+  }
+
+  /** Publishes a task's progress (`task.progress(value)`, once it is stored). */
+  progress(task: ProgressTask, value: unknown): void {
+    if (this.#consumer === null) return;
+    this.#publish({ ...this.#about(EVENT_PROGRESS, task), progress: value });
+  }
+
+  /**
+   * Publishes a lifecycle event of the consumer.
+   *
+   * @param type `consumer-started`, `consumer-stopped` or `worker-died`.
+   * @param worker The worker it is about (`worker-died`).
+   * @param error Why (a worker that died: how it ended).
+   */
+  lifecycle(type: LifecycleType, worker = "", error?: string): void {
+    if (this.#consumer === null) return;
+    this.#publish({
+      type,
+      id: "",
+      name: "",
+      retries: 0,
+      at: new Date(),
+      consumer: this.#consumer,
+      worker,
+      ...(error !== undefined && { error }),
+    });
+  }
+
+  /** Publishes a signal as an event (the {@linkcode SignalObserver} of the Huey's signals). */
+  observe(signal: SignalName, task: Task, extra: readonly unknown[]): void {
+    if (this.#consumer === null) return;
+    const run = (task as RunningTask)[RUN];
+    if (signal === SIGNAL_EXECUTING) this.#run(task).started = performance.now();
+    else if (signal === SIGNAL_COMPLETE && run?.completed) return;
+    else if ((signal === SIGNAL_ENQUEUED || signal === SIGNAL_SCHEDULED) && !run) return;
+    const event: { -readonly [K in keyof EventRecord]: EventRecord[K] } = this.#about(signal, task);
+    if (TIMED.has(signal) && run?.started !== undefined) {
+      event.duration = (performance.now() - run.started) / 1000;
+    }
+    if ((signal === SIGNAL_SCHEDULED || signal === SIGNAL_RETRYING) && task.eta) {
+      event.eta = task.eta;
+    }
+    if (FAILURES.has(signal)) {
+      const error = signal === SIGNAL_ERROR && extra.length > 0 ? extra[0] : run?.error;
+      if (error !== undefined) {
+        event.error = error instanceof Error ? error.message : String(error);
+        if (error instanceof Error && error.stack) event.traceback = error.stack;
+      }
+    }
+    this.#publish(event);
+  }
+
+  /** The fields of every event about a task. */
+  #about(type: EventType, task: ProgressTask): EventRecord {
+    return {
+      type,
+      id: task.id,
+      name: task.name,
+      retries: task.retries,
+      at: new Date(),
+      consumer: this.#consumer!,
+      worker: (task as RunningTask)[RUN]?.worker ?? this.#worker,
+    };
+  }
+
+  /** The run recorded on a task, made when there is none. */
+  #run(task: Task): TaskRun {
+    return (task as RunningTask)[RUN] ??= { worker: this.#worker };
+  }
+
+  /** Buffers an event's bytes and makes sure a flush follows. */
+  #publish(event: EventRecord): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeEvent(event);
+    } catch (error) {
+      logger.warning(`Could not publish the ${event.type} event of ${event.id}: ${error}`);
+      return;
+    }
+    this.#buffer.push(bytes);
+    this.#trim();
+    this.#schedule();
+  }
+
+  /** Puts back events a failed step did not store, ahead of those buffered since. */
+  #keep(items: Uint8Array[]): void {
+    this.#buffer = items.concat(this.#buffer);
+    this.#trim();
+    this.#schedule();
+  }
+
+  /** Drops the oldest buffered events beyond `maxLength`, and counts them. */
+  #trim(): void {
+    const over = this.#buffer.length - this.#maxLength;
+    if (over <= 0) return;
+    this.#buffer.splice(0, over);
+    this.#dropped += over;
+  }
+
+  /** A flush in the next turn of the event loop, unless one is due or under way. */
+  #schedule(): void {
+    if (this.#scheduled || this.#flushing) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#flushAndGoOn();
+    });
+  }
+
+  /** Flushes, then schedules the next flush if events came meanwhile. */
+  async #flushAndGoOn(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = this.#flush();
+    try {
+      await this.#flushing;
+    } finally {
+      this.#flushing = null;
+    }
+    if (this.#buffer.length > 0 && !this.#stopping.signal.aborted) this.#schedule();
+  }
+
+  /** Stores the buffered events with one `addEvents`; on failure keeps them and waits a while. */
+  async #flush(): Promise<void> {
+    if (this.#buffer.length === 0) return;
+    const items = this.#buffer;
+    this.#buffer = [];
+    try {
+      await this.#storage().addEvents({ items, maxLength: this.#maxLength });
+      if (this.#failing) logger.info("Publishing events again");
+      this.#failing = false;
+      this.#reportDropped();
+    } catch (error) {
+      this.#keep(items);
+      if (!this.#failing) {
+        logger.warning(`Could not publish ${items.length} event(s), trying again: ${error}`);
+      }
+      this.#failing = true;
+      await sleep(RETRY_DELAY, this.#stopping.signal, true);
+    }
+  }
+
+  /** Says how many events were dropped since it last said so. */
+  #reportDropped(): void {
+    if (this.#dropped === 0) return;
+    logger.warning(
+      `Dropped ${this.#dropped} event(s) the storage did not take in time ` +
+        `(this process keeps at most eventsMaxLength, ${this.#maxLength}, until it stops)`,
+    );
+    this.#dropped = 0;
+  }
+}
