@@ -166,6 +166,17 @@ export class EventPublisher implements SignalObserver, ProgressListener {
     this.#signals.observe(this);
   }
 
+  /**
+   * Stores the events buffered so far before it resolves (never rejects:
+   * a failure keeps them for the next flush): before a retry's message can
+   * be taken by another consumer, the events of its failed run are stored.
+   */
+  async flush(): Promise<void> {
+    if (this.#consumer === null) return;
+    while (this.#flushing) await this.#flushing;
+    await this.#flushAndGoOn();
+  }
+
   /** Publishes every event still buffered, then stops publishing. */
   async stop(): Promise<void> {
     if (this.#consumer === null) return;

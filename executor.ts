@@ -356,6 +356,7 @@ export class Executor {
     }
     if (task.retries > 0) {
       await this.#emit(SIGNAL_RETRYING, task);
+      await this.#events.flush(); // stored before another consumer can run the retry
       await this.#requeue(task, retryEta);
     } else if (task.errorHandler) {
       await this.#enqueueFollowUp(task, withValue(task.errorHandler, [error]), "error handler");

@@ -21,6 +21,8 @@ export interface EventsHost {
   claim(task: Task): void;
   /** Publishes a lifecycle event (`worker-died`: the worker, and how it ended). */
   lifecycle(type: LifecycleType, worker?: string, error?: string): void;
+  /** Stores what is buffered before it resolves (never rejects). */
+  flush(): Promise<void>;
   /** Publishes what is buffered, then stops publishing. */
   stop(): Promise<void>;
 }

@@ -258,6 +258,7 @@ export class Consumer {
     this.#logStart();
     this.huey[WORKER].events.start(this.id);
     this.huey[WORKER].events.lifecycle(EVENT_CONSUMER_STARTED);
+    await this.huey[WORKER].events.flush(); // before any worker's events
     try {
       await this.#pool.start();
     } catch (error) {

@@ -2,13 +2,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CancelExecution, ConfigurationError, RetryTask } from "../errors.ts";
-import type { HueyEvent } from "../event.ts";
+import { decodeEvent, type HueyEvent } from "../event.ts";
 import type { Huey } from "../huey.ts";
 import { MemoryHuey } from "../mod.ts";
 import type { EventsToAdd, FinishOptions } from "../storage/base.ts";
 import type { Task } from "../task.ts";
 import { WORKER } from "../worker_side.ts";
-import { executeNext, fromNow, makeHuey, quietLogs } from "./_helpers.ts";
+import { executeNext, fromNow, makeHuey, quietLogs, single } from "./_helpers.ts";
 
 const logs = quietLogs();
 const CONSUMER = "test-host:4242";
@@ -23,7 +23,7 @@ function publishing(huey: Huey, worker = "Worker-1"): void {
 async function logged(huey: Huey): Promise<HueyEvent[]> {
   await huey[WORKER].events.stop(); // flushes
   const stored = await huey.storage.readEvents({ limit: 10_000 });
-  return stored.map(({ seq, data }) => ({ ...JSON.parse(decoder.decode(data)), seq }));
+  return stored.map(({ seq, data }) => decodeEvent(seq, data));
 }
 
 /** Polls until `check` holds (bounded). */
@@ -75,7 +75,7 @@ test("a consumer's worker publishes every signal of a task's life with its field
   const revoked = await run("revoked");
   await revoked.revoke();
   await workerStep(huey);
-  const expired = await huey.enqueue(run.s("x").withOptions({ expires: new Date(0) }));
+  const expired = single(await huey.enqueue(run.s("x").withOptions({ expires: new Date(0) })));
   await workerStep(huey);
   const timedOut = await timed();
   await workerStep(huey);
@@ -88,7 +88,7 @@ test("a consumer's worker publishes every signal of a task's life with its field
     assert.equal(event.consumer, CONSUMER);
     assert.equal(event.worker, "Worker-1");
     assert.equal(event.retries, 0);
-    assert.equal(typeof event.at, "number", "times are epoch ms in the stored bytes");
+    assert.ok(Date.now() - event.at.getTime() < 60_000, "at is when it happened");
   }
   assert.deepEqual(progress.progress, { half: true });
   assert.ok(complete.duration! >= 0, "complete says how long the task ran");
@@ -102,7 +102,7 @@ test("a consumer's worker publishes every signal of a task's life with its field
 
   assert.deepEqual(typesOf(events, retried.id), ["executing", "retrying", "scheduled"]);
   const scheduled = events.find((event) => event.id === retried.id && event.type === "scheduled")!;
-  assert.ok(scheduled.eta! > Date.now() + 50_000, "a scheduled event carries the eta");
+  assert.ok(scheduled.eta!.getTime() > Date.now() + 50_000, "a scheduled event carries the eta");
 
   assert.deepEqual(typesOf(events, canceled.id), ["executing", "canceled"]);
   assert.deepEqual(typesOf(events, late.id), ["scheduled"]);

@@ -84,7 +84,12 @@ export async function withTimeout<T>(
  * group (so that `kill()` also reaches process workers).
  */
 export function startCli(args: string[], env: AppEnv = {}): CliProcess {
-  const [command, prefix] = scriptCommand(CONSUMER);
+  return startScript(CONSUMER, args, env);
+}
+
+/** Runs a script (the CLI, a fixture) as {@linkcode startCli} runs the CLI. */
+export function startScript(script: string, args: string[], env: AppEnv = {}): CliProcess {
+  const [command, prefix] = scriptCommand(script);
   const child = spawn(command, [...prefix, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
