@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { join } from "node:path";
 import { single } from "../_helpers.ts";
+import { metrics } from "../../mod.ts";
 import { type RedisServer, redisSkip, startRedis } from "../_redis_server.ts";
 import {
   type CliProcess,
@@ -155,6 +156,48 @@ async function everyEvent(scenario: Scenario): Promise<void> {
   assert.deepEqual(strays, [], "no event of another task");
   const seqs = events.map((event) => event.seq);
   assert.equal(new Set(seqs).size, seqs.length, "each event received once");
+  await agreeWithWhatRan(scenario, failing.id, stalled.id);
+}
+
+/**
+ * Asserts that `stats()`, `failures()` and `metrics()`, read from another
+ * process's Huey, agree with what the two consumers ran.
+ */
+async function agreeWithWhatRan(
+  { app }: Scenario,
+  failingId: string,
+  stalledId: string,
+): Promise<void> {
+  const stats = await app.huey.stats();
+  assert.deepEqual(
+    stats.consumers,
+    [],
+    "both consumers removed their heartbeats when they stopped",
+  );
+  assert.deepEqual([stats.pending, stats.scheduled, stats.running], [0, 0, 0]);
+  const counts = (name: string) => {
+    const { completed, failed, retried, revoked } = stats.tasks[name];
+    return { completed, failed, retried, revoked };
+  };
+  assert.deepEqual(counts("add"), { completed: COMPLETIONS, failed: 0, retried: 0, revoked: 1 });
+  assert.deepEqual(counts("fails"), { completed: 0, failed: 1, retried: 1, revoked: 0 });
+  assert.deepEqual(counts("stall"), { completed: 0, failed: 1, retried: 1, revoked: 0 });
+  assert.equal(stats.failures, 2);
+  const failed = await app.huey.failures();
+  assert.deepEqual(failed.map((failure) => failure.id).sort(), [failingId, stalledId].sort());
+
+  const page = await metrics(app.huey);
+  for (
+    const line of [
+      `huey_tasks_total{task="add",outcome="completed"} ${COMPLETIONS}`,
+      `huey_tasks_total{task="add",outcome="revoked"} 1`,
+      `huey_tasks_total{task="fails",outcome="failed"} 1`,
+      `huey_tasks_total{task="fails",outcome="retried"} 1`,
+      `huey_tasks_total{task="stall",outcome="failed"} 1`,
+      `huey_failures 2`,
+      `huey_consumers 0`,
+    ]
+  ) assert.ok(page.split("\n").includes(line), `${line} in\n${page}`);
 }
 
 const storages: [string, () => StorageChoice, string | undefined][] = [
