@@ -8,6 +8,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { ConfigurationError, HueyError } from "../errors.ts";
 import { getLogger, useConsumerLevel } from "../logger.ts";
+import { flushLogs } from "../_log_batch.ts";
 import { MemoryStorage } from "../storage/memory.ts";
 import { sleep, startProcess, startThread } from "../_runtime.ts";
 import type { ConsumerHost } from "./host.ts";
@@ -169,6 +170,7 @@ export class Consumer {
     });
     await Promise.all([scheduling, health, this.#stopping]);
     logger.info("Consumer exiting.");
+    flushLogs();
   }
 
   /** Waits for the storage, flushes locks and starts the workers, unless a stop came first. */
