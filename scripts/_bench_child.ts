@@ -30,6 +30,8 @@ export interface BenchJob {
   setup?: WorkerSetup;
   /** What huey's consumer logs (`e2e`). */
   logging?: EndToEndVariant["logging"];
+  /** Whether huey's consumer publishes events (`e2e`). @default true */
+  events?: boolean;
   /** Run the workload once on a few tasks first. */
   warmUp: boolean;
   config: BenchConfig;
@@ -43,7 +45,7 @@ async function runHuey(job: BenchJob): Promise<Measurement[]> {
   const { config, storage, mode = "map" } = job;
   if (job.workload === "enqueue") return [await enqueueRate(config, storage, mode)];
   if (job.workload === "latency") return await latency(config, storage);
-  const variant = { enqueue: mode, logging: job.logging };
+  const variant = { enqueue: mode, logging: job.logging, events: job.events };
   return [await endToEnd(config, storage, job.setup!, variant)];
 }
 

@@ -107,6 +107,8 @@ export interface EndToEndVariant {
   enqueue?: EnqueueMode;
   /** What its consumer logged. @default "quiet" */
   logging?: LogLevel;
+  /** Its consumer published events (the Huey option `events`). @default true */
+  events?: boolean;
 }
 
 /**
@@ -118,7 +120,7 @@ export function endToEndFigure(
   storage: Measurement["storage"],
   { workerType, workers }: WorkerSetup,
   value: number,
-  { enqueue = "map", logging = "quiet" }: EndToEndVariant = {},
+  { enqueue = "map", logging = "quiet", events = true }: EndToEndVariant = {},
 ): Measurement {
   let key = `e2e.${workerType}.${workers}`;
   let label = `end-to-end, ${workerType} x${workers}`;
@@ -129,6 +131,10 @@ export function endToEndFigure(
   if (logging === "info") {
     key += ".info";
     label += ", INFO logging";
+  }
+  if (!events) {
+    key += ".noevents";
+    label += ", events off";
   }
   return { key, label, storage, unit: "tasks/s", value };
 }

@@ -54,8 +54,9 @@ async function withApp<T>(
   storage: StorageKind,
   label: string,
   body: (app: BenchApp, target: BenchTarget) => Promise<T>,
+  events = true,
 ): Promise<T> {
-  const target = benchTarget(config, storage, label);
+  const target = { ...benchTarget(config, storage, label), events };
   const app = createBenchHuey(target);
   try {
     return await body(app, target);
@@ -134,7 +135,7 @@ export async function endToEnd(
     } finally {
       await stopConsumer(consumer, running);
     }
-  });
+  }, variant.events ?? true);
   return endToEndFigure(storage, setup, value, variant);
 }
 

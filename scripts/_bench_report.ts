@@ -52,7 +52,9 @@ export interface Row {
 
 /** Targets of the issues: ratios against the rival, or absolute bounds. */
 function targetOf(key: string, storage: string, huey: number, ratio: number | null): Target | null {
-  if (key.startsWith("logcost.")) return { text: "<= 10 %", met: huey <= 10 };
+  if (key.startsWith("logcost.") || key.startsWith("eventcost.")) {
+    return { text: "<= 10 %", met: huey <= 10 };
+  }
   if (key.startsWith("cli.") && ratio !== null) {
     return { text: ">= 10x Python huey", met: ratio >= 10 };
   }
@@ -120,7 +122,8 @@ function percentRow(
  * Pairs huey's samples with its rivals' (same runtime, storage and key),
  * summarizes each side's repetitions (median, range), adds the ratio of the
  * medians and the target, a logging-cost row for each workload measured at
- * INFO and quiet (`1 - info / quiet`), and a row for the growth of consumer memory.
+ * INFO and quiet (`1 - info / quiet`), an events-cost row for each measured
+ * with events on and off (`1 - on / off`), and a row for the growth of consumer memory.
  */
 export function buildRows(samples: Sample[]): Row[] {
   const rows: Row[] = [];
@@ -146,6 +149,20 @@ export function buildRows(samples: Sample[]): Row[] {
     });
   }
   const derived: Row[] = [];
+  for (const row of rows) {
+    if (!row.key.endsWith(".noevents")) continue;
+    const on = rows.find((each) =>
+      each.runtime === row.runtime && each.storage === row.storage &&
+      each.key === row.key.slice(0, -".noevents".length)
+    );
+    if (!on) continue;
+    derived.push(percentRow(
+      on,
+      `eventcost.${on.key}`,
+      `events cost, ${on.label} (1 - events on / off)`,
+      (_, side) => side === "huey" ? (1 - on.huey.median / row.huey.median) * 100 : null,
+    ));
+  }
   for (const row of rows) {
     if (!row.key.endsWith(".info")) continue;
     const quiet = rows.find((each) =>

@@ -194,6 +194,12 @@ function comparisons(
           mode: "map",
           logging: "info",
         }, false));
+        list.push(pair(`${name} (events off)`, storage, {
+          workload: "e2e",
+          setup,
+          mode: "map",
+          events: false,
+        }, false));
       }
       const widest = setups[config.concurrencies.length - 1];
       list.push(pair(`end-to-end greenlet x${widest.workers}, single calls`, storage, {
