@@ -1,11 +1,12 @@
 /**
  * The event log of the Redis storages: a STREAM under the queue's hash tag
- * (so it lives in the queue's slot on a cluster), one entry per event with
- * its bytes in field `d`. An event's `seq` is its entry id, its `at` the
- * id's millisecond part (the Redis server's clock). Events are appended by
- * the completion script (`_redis_scripts.ts`), with `finish`'s outcome or
- * alone (`addEvents`), trimmed with `MAXLEN ~`; followers wait with a
- * blocking `XREAD` on a connection of their own.
+ * (so it lives in the queue's slot on a cluster), one entry per call of the
+ * completion script that adds events (`_redis_scripts.ts`: `finish`'s
+ * outcome or `addEvents`, a turn's calls together), each event's bytes a
+ * field `d` of it, and a count of the events it holds beside it, for the
+ * cap. An event's `seq` is `<entry id>.<its index in the entry>`, its `at`
+ * the id's millisecond part (the Redis server's clock). Followers wait with
+ * a blocking `XREAD` on a connection of their own.
  *
  * @module
  * @internal
@@ -19,32 +20,53 @@ import type { RedisStreamEntry } from "./_redis_client.ts";
 import { runScript, type Script, script } from "./_redis_scripts.ts";
 
 /**
- * KEYS: the log. Empties it but keeps the stream, and with it the id of its
- * newest entry: later ids follow it (a deleted stream would start again at
- * the clock, and could give a cursor held by a follower to a new event).
+ * KEYS: the log, its event count. Empties the log but keeps the stream, and
+ * with it the id of its newest entry: later ids follow it (a deleted stream
+ * would start again at the clock, and could give a cursor held by a
+ * follower to a new event).
  */
 const EVENTS_FLUSH: Script = script(`
+redis.call('DEL', KEYS[2])
 return redis.call('XTRIM', KEYS[1], 'MAXLEN', 0)
 `);
 
 /** The longest single blocking read, in ms: a longer wait reads again this often. */
 const MAX_EVENT_WAIT = 60_000;
 
-/** Checks a cursor given back by a caller: a stream entry id, `<ms>-<n>`. */
-function checkSeq(after: string): string {
-  checkOption(/^\d+-\d+$/.test(after), "after", after, "a seq of this log (`<ms>-<n>`)");
-  return after;
+/** Entries the first `XRANGE` of a read asks for; later pages follow the events per entry seen. */
+const FIRST_PAGE = 16;
+
+/** Entries one `XRANGE` of a read asks for at most. */
+const MAX_PAGE = 1000;
+
+/** A position in the log: an entry id and the index of an event in it. */
+interface Position {
+  readonly id: string;
+  readonly index: number;
 }
 
-/** The stored event of a stream entry. */
-function toEvent([id, fields]: RedisStreamEntry): StoredEvent {
-  return { seq: id, at: Number(id.slice(0, id.indexOf("-"))), data: fields[1] };
+/** Reads a cursor given back by a caller: `<entry id>.<index>`. */
+function position(seq: string): Position {
+  const match = /^(\d+-\d+)\.(\d+)$/.exec(seq);
+  checkOption(match !== null, "after", seq, "a seq of this log (`<ms>-<n>.<i>`)");
+  return { id: match![1], index: Number(match![2]) };
+}
+
+/** How many events a stream entry holds (one field `d` each). */
+function size([, fields]: RedisStreamEntry): number {
+  return fields.length / 2;
+}
+
+/** The event of a stream entry at `index`. */
+function eventOf([id, fields]: RedisStreamEntry, index: number): StoredEvent {
+  const at = Number(id.slice(0, id.indexOf("-")));
+  return { seq: `${id}.${index}`, at, data: fields[2 * index + 1] };
 }
 
 /** The event log of one queue. */
 export class RedisEvents {
   #session: RedisSession;
-  #key: string;
+  #keys: RedisKeys;
 
   /**
    * @param session Gives the connections, opened on first use.
@@ -52,46 +74,73 @@ export class RedisEvents {
    */
   constructor(session: RedisSession, keys: RedisKeys) {
     this.#session = session;
-    this.#key = keys.events;
+    this.#keys = keys;
   }
 
   /** The kept events after `after` or since `since` (all when neither), oldest first, at most `limit`. */
   async read(options: ReadEventsOptions): Promise<StoredEvent[]> {
     const { after, since, limit } = checkReadEvents(options);
+    const from = after === undefined ? null : position(after);
     let start = "-";
-    if (after !== undefined) start = `(${checkSeq(after)}`;
+    if (from !== null) start = from.id;
     else if (since !== undefined) start = `${Math.max(0, Math.ceil(since))}-0`;
     const connection = await this.#session.connection();
-    return (await connection.xrange(this.#key, start, "+", limit)).map(toEvent);
+    const events: StoredEvent[] = [];
+    let entriesRead = 0;
+    let count = Math.min(limit + 1, FIRST_PAGE);
+    for (;;) {
+      const entries = await connection.xrange(this.#keys.events, start, "+", count);
+      for (const entry of entries) {
+        let index = entry[0] === from?.id ? from.index + 1 : 0;
+        for (; index < size(entry) && events.length < limit; index++) {
+          events.push(eventOf(entry, index));
+        }
+        if (events.length === limit) return events;
+      }
+      if (entries.length < count) return events;
+      entriesRead += entries.length;
+      start = `(${entries[entries.length - 1][0]}`;
+      const perEntry = Math.max(1, events.length / entriesRead);
+      count = Math.min(Math.ceil((limit - events.length) / perEntry), MAX_PAGE);
+    }
   }
 
   /** The `seq` of the newest kept event, or `null`. */
   async last(): Promise<string | null> {
     const connection = await this.#session.connection();
-    const [newest] = await connection.xrevrange(this.#key, "+", "-", 1);
-    return newest === undefined ? null : newest[0];
+    const [newest] = await connection.xrevrange(this.#keys.events, "+", "-", 1);
+    return newest === undefined ? null : eventOf(newest, size(newest) - 1).seq;
   }
 
-  /** Removes every event; the ids of later ones still follow those of the removed. */
+  /** Removes every event; the seqs of later ones still follow those of the removed. */
   async flush(): Promise<void> {
-    await runScript(await this.#session.connection(), EVENTS_FLUSH, [this.#key]);
+    const { events, eventsCount } = this.#keys;
+    await runScript(await this.#session.connection(), EVENTS_FLUSH, [events, eventsCount]);
   }
 
   /**
    * Resolves `true` once the log holds an event after `after` (`null`:
    * any), or `false` after `timeout` ms, when `signal` aborts or the
    * storage closes; waits with a blocking `XREAD`, which takes nothing.
+   * Events after `after` may be in its own entry: those are looked for
+   * first, as a blocking read only sees later entries.
    */
   async wait(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
-    const id = after === null ? "0-0" : checkSeq(after);
+    const { id, index } = after === null ? { id: "0-0", index: -1 } : position(after);
     const deadline = Date.now() + checkWaitTimeout(timeout);
+    const key = this.#keys.events;
     const connection = await this.#session.connection();
     while (!signal?.aborted) {
-      if ((await connection.xrange(this.#key, `(${id}`, "+", 1)).length > 0) return true;
+      const [entry, next] = await connection.xrange(key, id, "+", 2);
+      if (
+        next !== undefined || (entry !== undefined && (entry[0] !== id || size(entry) > index + 1))
+      ) {
+        return true;
+      }
       const remaining = Math.min(deadline - Date.now(), MAX_EVENT_WAIT);
       if (remaining <= 0) return false;
       try {
-        await this.#session.waitStream(this.#key, id, remaining / 1000, signal);
+        await this.#session.waitStream(key, id, remaining / 1000, signal);
       } catch (error) {
         if (this.#session.closed) return false;
         throw error;

@@ -41,8 +41,13 @@ export interface RedisKeys {
   readonly failures: string;
   /** HASH task id -> failure record. */
   readonly failureRecords: string;
-  /** STREAM of the event log: one entry per event, its bytes in field `d`. */
+  /**
+   * STREAM of the event log: one entry per call that adds events, each
+   * event's bytes in a field `d` of it.
+   */
   readonly events: string;
+  /** How many events the log holds, for its cap (`flushAll` deletes it with the events). */
+  readonly eventsCount: string;
   /** HASH consumer id -> heartbeat record. */
   readonly heartbeats: string;
   /** ZSET consumer id -> expiry (ms, Redis clock) of its heartbeat. */
@@ -79,6 +84,7 @@ export function redisKeys(name: string): RedisKeys {
     failures: key("failures"),
     failureRecords: key("failure-records"),
     events: key("events"),
+    eventsCount: key("events-count"),
     heartbeats: key("heartbeats"),
     heartbeatExpiries: key("heartbeat-expiries"),
     results: key("r:"),

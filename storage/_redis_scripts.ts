@@ -113,24 +113,85 @@ local function notify(key, ttl)
 end
 `;
 
+/** Most events in one stream entry: `XADD` takes two arguments per event, and Lua's `unpack` has a limit. */
+const EVENTS_PER_ENTRY = 1000;
+
+/**
+ * Lua: `append_events(log, counter, events, keep)` appends the newest `keep`
+ * of `events` (the older ones would be dropped at once) to the STREAM `log`
+ * as one entry (one per {@linkcode EVENTS_PER_ENTRY} events), each event a
+ * field `d`, then drops whole oldest entries while the others still hold
+ * `keep` events: the log keeps at least `keep` events and fewer than
+ * `keep` + those of its oldest entry. `counter` holds how many events the
+ * log holds; when it is missing (`flushAll` deletes it) they are counted.
+ */
+const APPEND_EVENTS = `
+local function events_in(entries)
+  local count = 0
+  for _, entry in ipairs(entries) do count = count + #entry[2] / 2 end
+  return count
+end
+local function append_events(log, counter, events, keep)
+  local count = tonumber(redis.call('GET', counter))
+  if count == nil then count = events_in(redis.call('XRANGE', log, '-', '+')) end
+  local first_new
+  local at = math.max(1, #events - keep + 1)
+  local added = #events - at + 1
+  count = count + added
+  while at <= #events do
+    local fields = {}
+    for i = at, math.min(at + ${EVENTS_PER_ENTRY} - 1, #events) do
+      fields[#fields + 1] = 'd'
+      fields[#fields + 1] = events[i]
+    end
+    local id = redis.call('XADD', log, '*', unpack(fields))
+    first_new = first_new or id
+    at = at + ${EVENTS_PER_ENTRY}
+  end
+  local from, page, kept = '-', 2, nil
+  while count > keep and kept == nil do
+    local entries = redis.call('XRANGE', log, from, '+', 'COUNT', page)
+    for _, entry in ipairs(entries) do
+      local size = #entry[2] / 2
+      if entry[1] == first_new then
+        kept, count = entry[1], added
+        break
+      end
+      if count - size < keep then
+        kept = entry[1]
+        break
+      end
+      count = count - size
+    end
+    if kept == nil then from = '(' .. entries[#entries][1] end
+    page = page * 2
+  end
+  if kept ~= nil then redis.call('XTRIM', log, 'MINID', kept) end
+  redis.call('SET', counter, count)
+end
+`;
+
 /**
  * The script that completes deliveries (`finish`, `ack`) and appends events
  * (`addEvents`, `finish`'s events), around a result layout that defines
  * `delete(key)` and `store(key, value)`. KEYS[1] leases, KEYS[2] leased,
- * KEYS[3] the event log (STREAM).
+ * KEYS[3] the event log (STREAM), KEYS[4] its event count.
  * ARGV[1]: the result ttl ms; ARGV[2]: one record per task, packed by
  * {@linkcode packFields}: receipt ('' for none), how many keys to delete,
  * those keys, then '1' followed by a result key, its value and its
  * notification key ('' for none), or '0', then how many events, and when
  * there are some the log's max length and the events' bytes; ARGV[3]: the
  * notification ttl ms.
- * For each record: deletes, stores (and notifies), appends the events
- * (trimming the log to about its max length), then ends the lease.
+ * For each record: deletes, stores (and notifies), then ends the lease.
+ * Then appends the events of every record, in order, as one stream entry,
+ * and drops the oldest beyond the caps, as if each record had been
+ * appended and capped in turn: the log keeps the newest
+ * min over records r of (r's max length + the events of the records after r).
  * Returns how many records.
  */
 function completeScript(layout: string): Script {
-  return script(`${layout}${READ_PACKED}${NOTIFY}
-local field, count = reader(ARGV[2]), 0
+  return script(`${layout}${READ_PACKED}${NOTIFY}${APPEND_EVENTS}
+local field, count, events, keep = reader(ARGV[2]), 0, {}, math.huge
 while true do
   local receipt = field()
   if receipt == nil then break end
@@ -142,10 +203,10 @@ while true do
     local waiters = field()
     if waiters ~= '' then notify(waiters, ARGV[3]) end
   end
-  local events = tonumber(field())
-  if events > 0 then
-    local cap = field()
-    for _ = 1, events do redis.call('XADD', KEYS[3], 'MAXLEN', '~', cap, '*', 'd', field()) end
+  local added = tonumber(field())
+  if added > 0 then
+    keep = math.min(keep + added, tonumber(field()))
+    for _ = 1, added do events[#events + 1] = field() end
   end
   if receipt ~= '' then
     redis.call('HDEL', KEYS[2], receipt)
@@ -153,30 +214,31 @@ while true do
   end
   count = count + 1
 end
+if #events > 0 then append_events(KEYS[3], KEYS[4], events, keep) end
 return count
 `);
 }
 
 /**
- * {@linkcode completeScript} for keys in a HASH: KEYS[4] values (HASH), KEYS[5]
+ * {@linkcode completeScript} for keys in a HASH: KEYS[5] values (HASH), KEYS[6]
  * expiries (ZSET), then the notification keys; the ttl is unused.
  */
 export const COMPLETE_HASH: Script = completeScript(`
 -- Keys with a ttl are rare (locks): skip their bookkeeping when there are none.
-local expiring = redis.call('ZCARD', KEYS[5]) > 0
+local expiring = redis.call('ZCARD', KEYS[6]) > 0
 local function delete(key)
-  redis.call('HDEL', KEYS[4], key)
-  if expiring then redis.call('ZREM', KEYS[5], key) end
+  redis.call('HDEL', KEYS[5], key)
+  if expiring then redis.call('ZREM', KEYS[6], key) end
 end
 local function store(key, value)
-  redis.call('HSET', KEYS[4], key, value)
-  if expiring then redis.call('ZREM', KEYS[5], key) end
+  redis.call('HSET', KEYS[5], key, value)
+  if expiring then redis.call('ZREM', KEYS[6], key) end
 end
 `);
 
 /**
  * {@linkcode completeScript} for string keys (the expire kinds): the record's
- * keys are full key names, also given as KEYS[4...] (the notification keys
+ * keys are full key names, also given as KEYS[5...] (the notification keys
  * too); results get the ttl.
  */
 export const COMPLETE_EXPIRING: Script = completeScript(`
