@@ -148,8 +148,9 @@ local function append_events(log, counter, events, keep)
     first_new = first_new or id
     at = at + ${EVENTS_PER_ENTRY}
   end
-  local from, page, kept = '-', 2, nil
-  while count > keep and kept == nil do
+  local from, page, kept, dropped = '-', 2, nil, false
+  if count <= keep then kept = '-' end
+  while kept == nil do
     local entries = redis.call('XRANGE', log, from, '+', 'COUNT', page)
     for _, entry in ipairs(entries) do
       local size = #entry[2] / 2
@@ -161,12 +162,12 @@ local function append_events(log, counter, events, keep)
         kept = entry[1]
         break
       end
-      count = count - size
+      count, dropped = count - size, true
     end
     if kept == nil then from = '(' .. entries[#entries][1] end
     page = page * 2
   end
-  if kept ~= nil then redis.call('XTRIM', log, 'MINID', kept) end
+  if dropped then redis.call('XTRIM', log, 'MINID', kept) end
   redis.call('SET', counter, count)
 end
 `;
