@@ -3,10 +3,11 @@
  * (so it lives in the queue's slot on a cluster), one entry per call of the
  * completion script that adds events (`_redis_scripts.ts`: `finish`'s
  * outcome or `addEvents`, a turn's calls together), each event's bytes a
- * field `d` of it, and a count of the events it holds beside it, for the
- * cap. An event's `seq` is `<entry id>.<its index in the entry>`, its `at`
- * the id's millisecond part (the Redis server's clock). Followers wait with
- * a blocking `XREAD` on a connection of their own.
+ * field `d` of it; beside it, for the cap, a count of the events it holds
+ * and a LIST of the size of each entry. An event's `seq` is
+ * `<entry id>.<its index in the entry>`, its `at` the id's millisecond part
+ * (the Redis server's clock). Followers wait with a blocking `XREAD` on a
+ * connection of their own.
  *
  * @module
  * @internal
@@ -20,13 +21,13 @@ import type { RedisStreamEntry } from "./_redis_client.ts";
 import { runScript, type Script, script } from "./_redis_scripts.ts";
 
 /**
- * KEYS: the log, its event count. Empties the log but keeps the stream, and
- * with it the id of its newest entry: later ids follow it (a deleted stream
- * would start again at the clock, and could give a cursor held by a
- * follower to a new event).
+ * KEYS: the log, its event count, its entries' sizes. Empties the log but
+ * keeps the stream, and with it the id of its newest entry: later ids follow
+ * it (a deleted stream would start again at the clock, and could give a
+ * cursor held by a follower to a new event).
  */
 const EVENTS_FLUSH: Script = script(`
-redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[2], KEYS[3])
 return redis.call('XTRIM', KEYS[1], 'MAXLEN', 0)
 `);
 
@@ -114,8 +115,9 @@ export class RedisEvents {
 
   /** Removes every event; the seqs of later ones still follow those of the removed. */
   async flush(): Promise<void> {
-    const { events, eventsCount } = this.#keys;
-    await runScript(await this.#session.connection(), EVENTS_FLUSH, [events, eventsCount]);
+    const { events, eventsCount, eventSizes } = this.#keys;
+    const keys = [events, eventsCount, eventSizes];
+    await runScript(await this.#session.connection(), EVENTS_FLUSH, keys);
   }
 
   /**

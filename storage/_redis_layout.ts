@@ -48,6 +48,8 @@ export interface RedisKeys {
   readonly events: string;
   /** How many events the log holds, for its cap (`flushAll` deletes it with the events). */
   readonly eventsCount: string;
+  /** LIST of how many events each entry of the log holds, oldest first (`flushAll` deletes it too). */
+  readonly eventSizes: string;
   /** HASH consumer id -> heartbeat record. */
   readonly heartbeats: string;
   /** ZSET consumer id -> expiry (ms, Redis clock) of its heartbeat. */
@@ -85,6 +87,7 @@ export function redisKeys(name: string): RedisKeys {
     failureRecords: key("failure-records"),
     events: key("events"),
     eventsCount: key("events-count"),
+    eventSizes: key("event-sizes"),
     heartbeats: key("heartbeats"),
     heartbeatExpiries: key("heartbeat-expiries"),
     results: key("r:"),

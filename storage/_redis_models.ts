@@ -87,9 +87,9 @@ export const HASH_RESULTS: ResultModel = {
     return values;
   },
   async completeMany(context, items) {
-    const { leases, leased, events, eventsCount, values, expiries } = context.keys;
+    const { leases, leased, events, eventsCount, eventSizes, values, expiries } = context.keys;
     const args = completionArguments(context, items, "0", (key) => key);
-    const names = [leases, leased, events, eventsCount, values, expiries];
+    const names = [leases, leased, events, eventsCount, eventSizes, values, expiries];
     names.push(...notifyKeys(context, items));
     await runScript(context.connection, COMPLETE_HASH, names, args);
   },
@@ -207,7 +207,8 @@ export const EXPIRING_RESULTS: ResultModel = {
     });
     touched.push(...notifyKeys(context, items));
     const args = completionArguments(context, items, String(milliseconds(expireTime)), name);
-    const names = [keys.leases, keys.leased, keys.events, keys.eventsCount, ...touched];
+    const names = [keys.leases, keys.leased, keys.events, keys.eventsCount, keys.eventSizes];
+    names.push(...touched);
     await runScript(connection, COMPLETE_EXPIRING, names, args);
   },
   pop: ({ connection, keys }, key) => connection.get(keys.results + key),

@@ -117,57 +117,55 @@ end
 const EVENTS_PER_ENTRY = 1000;
 
 /**
- * Lua: `append_events(log, counter, events, keep)` appends the newest `keep`
- * of `events` (the older ones would be dropped at once) to the STREAM `log`
- * as one entry (one per {@linkcode EVENTS_PER_ENTRY} events), each event a
- * field `d`, then drops whole oldest entries while the others still hold
- * `keep` events: the log keeps at least `keep` events and fewer than
+ * Lua: `append_events(log, counter, sizes, events, keep)` appends the newest
+ * `keep` of `events` (the older ones would be dropped at once) to the STREAM
+ * `log` as one entry (one per {@linkcode EVENTS_PER_ENTRY} events), each
+ * event a field `d`, then drops whole oldest entries while the others still
+ * hold `keep` events: the log keeps at least `keep` events and fewer than
  * `keep` + those of its oldest entry. `counter` holds how many events the
- * log holds; when it is missing (`flushAll` deletes it) they are counted.
+ * log holds, the LIST `sizes` how many each entry holds, oldest first (so
+ * the payloads of old entries are never read); when they do not match the
+ * log (`flushAll` deletes them) they are counted again.
  */
 const APPEND_EVENTS = `
-local function events_in(entries)
-  local count = 0
-  for _, entry in ipairs(entries) do count = count + #entry[2] / 2 end
-  return count
-end
-local function append_events(log, counter, events, keep)
-  local count = tonumber(redis.call('GET', counter))
-  if count == nil then count = events_in(redis.call('XRANGE', log, '-', '+')) end
-  local first_new
-  local at = math.max(1, #events - keep + 1)
+local function append_events(log, counter, sizes, events, keep)
+  local count, entries = tonumber(redis.call('GET', counter)), redis.call('XLEN', log)
+  if count == nil or redis.call('LLEN', sizes) ~= entries then
+    count = 0
+    redis.call('DEL', sizes)
+    for _, entry in ipairs(redis.call('XRANGE', log, '-', '+')) do
+      redis.call('RPUSH', sizes, #entry[2] / 2)
+      count = count + #entry[2] / 2
+    end
+  end
+  local old, at = entries, math.max(1, #events - keep + 1)
   local added = #events - at + 1
   count = count + added
   while at <= #events do
-    local fields = {}
-    for i = at, math.min(at + ${EVENTS_PER_ENTRY} - 1, #events) do
+    local last, fields = math.min(at + ${EVENTS_PER_ENTRY} - 1, #events), {}
+    for i = at, last do
       fields[#fields + 1] = 'd'
       fields[#fields + 1] = events[i]
     end
-    local id = redis.call('XADD', log, '*', unpack(fields))
-    first_new = first_new or id
-    at = at + ${EVENTS_PER_ENTRY}
+    redis.call('XADD', log, '*', unpack(fields))
+    redis.call('RPUSH', sizes, last - at + 1)
+    entries, at = entries + 1, last + 1
   end
-  local from, page, kept, dropped = '-', 2, nil, false
-  if count <= keep then kept = '-' end
-  while kept == nil do
-    local entries = redis.call('XRANGE', log, from, '+', 'COUNT', page)
-    for _, entry in ipairs(entries) do
-      local size = #entry[2] / 2
-      if entry[1] == first_new then
-        kept, count = entry[1], added
-        break
-      end
-      if count - size < keep then
-        kept = entry[1]
-        break
-      end
-      count, dropped = count - size, true
+  local dropped, page, needed = 0, 2, false
+  while count > keep and dropped < old and not needed do
+    for _, size in ipairs(redis.call('LRANGE', sizes, dropped, math.min(dropped + page, old) - 1)) do
+      needed = count - tonumber(size) < keep
+      if needed then break end
+      count, dropped = count - tonumber(size), dropped + 1
     end
-    if kept == nil then from = '(' .. entries[#entries][1] end
     page = page * 2
   end
-  if dropped then redis.call('XTRIM', log, 'MINID', kept) end
+  -- Only events of this call are left: the count is theirs, whatever it was.
+  if dropped == old then count = added end
+  if dropped > 0 then
+    redis.call('LTRIM', sizes, dropped, -1)
+    redis.call('XTRIM', log, 'MAXLEN', entries - dropped)
+  end
   redis.call('SET', counter, count)
 end
 `;
@@ -176,7 +174,8 @@ end
  * The script that completes deliveries (`finish`, `ack`) and appends events
  * (`addEvents`, `finish`'s events), around a result layout that defines
  * `delete(key)` and `store(key, value)`. KEYS[1] leases, KEYS[2] leased,
- * KEYS[3] the event log (STREAM), KEYS[4] its event count.
+ * KEYS[3] the event log (STREAM), KEYS[4] its event count, KEYS[5] its
+ * entries' sizes (LIST).
  * ARGV[1]: the result ttl ms; ARGV[2]: one record per task, packed by
  * {@linkcode packFields}: receipt ('' for none), how many keys to delete,
  * those keys, then '1' followed by a result key, its value and its
@@ -215,31 +214,31 @@ while true do
   end
   count = count + 1
 end
-if #events > 0 then append_events(KEYS[3], KEYS[4], events, keep) end
+if #events > 0 then append_events(KEYS[3], KEYS[4], KEYS[5], events, keep) end
 return count
 `);
 }
 
 /**
- * {@linkcode completeScript} for keys in a HASH: KEYS[5] values (HASH), KEYS[6]
+ * {@linkcode completeScript} for keys in a HASH: KEYS[6] values (HASH), KEYS[7]
  * expiries (ZSET), then the notification keys; the ttl is unused.
  */
 export const COMPLETE_HASH: Script = completeScript(`
 -- Keys with a ttl are rare (locks): skip their bookkeeping when there are none.
-local expiring = redis.call('ZCARD', KEYS[6]) > 0
+local expiring = redis.call('ZCARD', KEYS[7]) > 0
 local function delete(key)
-  redis.call('HDEL', KEYS[5], key)
-  if expiring then redis.call('ZREM', KEYS[6], key) end
+  redis.call('HDEL', KEYS[6], key)
+  if expiring then redis.call('ZREM', KEYS[7], key) end
 end
 local function store(key, value)
-  redis.call('HSET', KEYS[5], key, value)
-  if expiring then redis.call('ZREM', KEYS[6], key) end
+  redis.call('HSET', KEYS[6], key, value)
+  if expiring then redis.call('ZREM', KEYS[7], key) end
 end
 `);
 
 /**
  * {@linkcode completeScript} for string keys (the expire kinds): the record's
- * keys are full key names, also given as KEYS[5...] (the notification keys
+ * keys are full key names, also given as KEYS[6...] (the notification keys
  * too); results get the ttl.
  */
 export const COMPLETE_EXPIRING: Script = completeScript(`

@@ -89,6 +89,7 @@ if (redisSkip) {
   test("redis events: the cap holds in events across calls of different sizes and caps", async () => {
     const { storage, key } = openLog();
     await using _ = storage;
+    const sizesKey = key.replace(/events$/, "event-sizes");
     const added: string[] = [];
     const check = async (cap: number): Promise<void> => {
       const events = await kept(storage);
@@ -100,6 +101,10 @@ if (redisSkip) {
       );
       assert.ok(events.length < cap + sizes[0], `${events.length} kept, oldest entry ${sizes[0]}`);
       assert.equal(sizes.reduce((sum, size) => sum + size, 0), events.length);
+      await withClient(async (client) => {
+        assert.equal(await client.get(`${key}-count`), String(events.length));
+        assert.deepEqual(await client.lRange(sizesKey, 0, -1), sizes.map(String));
+      });
     };
     for (const size of [1, 7, 3, 12, 1, 1, 5, 30, 2, 9, 9, 1, 4]) {
       const items = numbered(added.length, size);
@@ -123,18 +128,20 @@ if (redisSkip) {
     ]);
     assert.deepEqual(await kept(storage), added.slice(-3));
     await check(3);
-    // The count is kept beside the stream; without it (a lost key) the log is counted again.
-    await withClient(async (client) => {
-      assert.equal(await client.get(`${key}-count`), "3");
-      await client.del(`${key}-count`);
-    });
-    const more = numbered(added.length, 4);
-    added.push(...more);
-    await storage.addEvents({ items: more.map(bytes), maxLength: 5 });
+    // The count and the sizes are kept beside the stream; when they are lost or do not match
+    // it, the log is counted again.
+    for (const lose of [[`${key}-count`], [sizesKey], [`${key}-count`, sizesKey]]) {
+      await withClient(async (client) => void await client.del(lose));
+      const more = numbered(added.length, 4);
+      added.push(...more);
+      await storage.addEvents({ items: more.map(bytes), maxLength: 5 });
+      await check(5);
+    }
+    await withClient(async (client) => void await client.lPop(sizesKey));
+    const last = numbered(added.length, 2);
+    added.push(...last);
+    await storage.addEvents({ items: last.map(bytes), maxLength: 5 });
     await check(5);
-    await withClient(async (client) => {
-      assert.equal(await client.get(`${key}-count`), String((await kept(storage)).length));
-    });
   });
 
   test("redis events: paging with small limits through multi-event entries reads every event once, in order", async () => {

@@ -127,6 +127,7 @@ function registerRedisTests(): void {
       "dead",
       "events",
       "events-count",
+      "event-sizes",
       "heartbeats",
       "heartbeat-expiries",
       "leased",
@@ -490,6 +491,7 @@ function registerEventTests(): void {
       assert.equal(await client.type(key), "stream");
       assert.equal(await client.xLen(key), 1, "only the newest 100 were appended, as one entry");
       assert.equal(await client.get(`huey:{${queue}}:events-count`), "100");
+      assert.deepEqual(await client.lRange(`huey:{${queue}}:event-sizes`, 0, -1), ["100"]);
     });
     const kept = await storage.readEvents({ limit: 1000 });
     assert.deepEqual(kept.map((event) => text(event.data)).slice(0, 1), ["e900"]);
@@ -501,7 +503,8 @@ function registerEventTests(): void {
     await inspecting(async (client) => {
       const info = await client.xInfoStream(`huey:{${queue}}:events`);
       assert.deepEqual([info.length, `${info["last-generated-id"]}.99`], [0, newest]);
-      assert.equal(await client.exists(`huey:{${queue}}:events-count`), 0, "the count went too");
+      const counts = [`huey:{${queue}}:events-count`, `huey:{${queue}}:event-sizes`];
+      assert.equal(await client.exists(counts), 0, "the count and the sizes went too");
     });
   });
 
