@@ -97,9 +97,9 @@ export interface EventsToAdd {
   readonly items: readonly Uint8Array[];
   /**
    * The most events the log keeps (a whole number > 0); the oldest beyond it
-   * are dropped. Redis trims approximately (a stream's `MAXLEN ~`), the file
-   * storage every tenth of `maxLength` (at most 100) events a client writes:
-   * they may keep a little more, never fewer.
+   * are dropped. Redis drops whole stream entries (the events of a call
+   * each), the file storage every tenth of `maxLength` (at most 100) events
+   * a client writes: they may keep a little more, never fewer.
    */
   readonly maxLength: number;
 }
