@@ -6,6 +6,8 @@
  * @module
  */
 
+import { LogBatch, writeStandardError } from "./_log_batch.ts";
+
 /** Log levels, as in Python's logging. */
 const LEVELS = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 } as const;
 
@@ -34,7 +36,10 @@ export interface LogRecord {
 export interface LogConfig {
   /** Records below this level are dropped. @default "WARNING" */
   level: LevelName;
-  /** Writes a formatted record. */
+  /**
+   * Writes a formatted record. The default writes to standard error, the
+   * lines of one event-loop turn in one write (all written when the process exits).
+   */
   write: (line: string) => void;
   /** Formats a record. */
   format: (record: LogRecord, context: string) => string;
@@ -46,14 +51,25 @@ function pad(value: number, width = 2): string {
   return String(value).padStart(width, "0");
 }
 
+/** The second whose date and time {@linkcode secondText} holds (a consumer logs many lines a second). */
+let stampSecond = NaN;
+let secondText = "";
+
+/** `2024-01-01 12:00:00,123`: the local date and time, to the millisecond. */
+function stamp(t: Date): string {
+  const time = t.getTime();
+  const second = Math.floor(time / 1000);
+  if (second !== stampSecond) {
+    stampSecond = second;
+    secondText = `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ` +
+      `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())},`;
+  }
+  return secondText + pad(time - second * 1000, 3);
+}
+
 /** huey's default format: `[2024-01-01 12:00:00,123] INFO:huey.consumer:Worker-1:message`. */
 export function defaultFormat(record: LogRecord, context: string): string {
-  const t = record.time;
-  const stamp = `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ` +
-    `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())},${
-      pad(t.getMilliseconds(), 3)
-    }`;
-  return `[${stamp}] ${record.level}:${record.logger}:${context}:${record.message}${
+  return `[${stamp(record.time)}] ${record.level}:${record.logger}:${context}:${record.message}${
     errorText(record.error)
   }`;
 }
@@ -74,7 +90,7 @@ function errorText(error: unknown): string {
 /** The active configuration; `configureLogging` changes it. */
 const config: LogConfig = {
   level: "WARNING",
-  write: (line) => console.error(line),
+  write: new LogBatch(writeStandardError).write,
   format: defaultFormat,
   context: "MainThread",
 };

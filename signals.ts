@@ -71,6 +71,7 @@ export interface SignalObserver {
 }
 
 const ANY = "any";
+const RESOLVED: Promise<void> = Promise.resolve();
 const logger = getLogger("huey");
 
 /**
@@ -113,17 +114,22 @@ export class SignalDispatcher {
     return Boolean(this.#handlers.get(signal)?.length || this.#handlers.get(ANY)?.length);
   }
 
-  /** Tells the observer, then calls the handlers of the signal; a handler that throws is logged, not fatal. */
-  async emit(signal: SignalName, task: Task, ...extra: unknown[]): Promise<void> {
+  /**
+   * Tells the observer, then calls the handlers of the signal; a handler
+   * that throws is logged, not fatal. Without handlers it only tells the
+   * observer and resolves at once (a consumer publishing events: the hot path).
+   */
+  emit(signal: SignalName, task: Task, ...extra: unknown[]): Promise<void> {
     this.#observer?.observe(signal, task, extra);
+    if (!this.hasHandlers(signal)) return RESOLVED;
     const handlers = [...(this.#handlers.get(signal) ?? []), ...(this.#handlers.get(ANY) ?? [])];
-    await runEach(
+    return runEach(
       handlers,
       [signal, task, ...extra],
       "Signal handler",
       logger,
       undefined,
       ` on ${signal}`,
-    );
+    ).then(() => {});
   }
 }

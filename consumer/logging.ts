@@ -7,6 +7,7 @@
  */
 import { appendFileSync } from "node:fs";
 import { configureLogging, defaultFormat, type LevelName, simpleFormat } from "../logger.ts";
+import { LogBatch, writeStandardError } from "../_log_batch.ts";
 
 /** How a consumer or worker logs. */
 export interface LoggingSetup {
@@ -25,13 +26,18 @@ export function levelFor(verbose: boolean | undefined): LevelName {
   return verbose === true ? "DEBUG" : verbose === false ? "WARNING" : "INFO";
 }
 
-/** Applies a logging setup to every logger of this thread. */
+/**
+ * Applies a logging setup to every logger of this thread. Lines are written
+ * once per event-loop turn, together (see `_log_batch.ts`).
+ */
 export function setUpLogging(setup: LoggingSetup): void {
   const { logfile } = setup;
   configureLogging({
     level: setup.level,
     context: setup.context,
     format: setup.simple ? simpleFormat : defaultFormat,
-    write: logfile ? (line) => appendFileSync(logfile, line + "\n") : (line) => console.error(line),
+    write: new LogBatch(
+      logfile ? (text) => appendFileSync(logfile, text + "\n") : writeStandardError,
+    ).write,
   });
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { ConfigurationError, HueyError } from "../errors.ts";
 import { EVENT_CONSUMER_STARTED, EVENT_CONSUMER_STOPPED } from "../event.ts";
 import { getLogger, useConsumerLevel } from "../logger.ts";
+import { flushLogs } from "../_log_batch.ts";
 import { MemoryStorage } from "../storage/memory.ts";
 import { sleep, startProcess, startThread } from "../_runtime.ts";
 import { Heartbeat } from "./heartbeat.ts";
@@ -200,6 +201,7 @@ export class Consumer {
       await metrics?.close();
     }
     logger.info("Consumer exiting.");
+    flushLogs();
   }
 
   /**

@@ -12,6 +12,7 @@ import { setImmediate } from "node:timers";
 import { getLogger } from "../logger.ts";
 import { parentChannel, parentProcessChannel } from "../_runtime.ts";
 import { setUpLogging } from "./logging.ts";
+import { flushLogs } from "../_log_batch.ts";
 import { loadHuey } from "./load.ts";
 import type { FromWorker, InitMessage, ToWorker } from "./protocol.ts";
 import { WORKER } from "./host.ts";
@@ -65,6 +66,7 @@ function onStop(graceful: boolean): void {
  * it ran its max tasks and wants a successor), and ends it.
  */
 function exit(code: number, recycle = false): void {
+  flushLogs();
   sendDone();
   channel.close(code, { type: "stopped", ...(recycle && { recycle }) } satisfies FromWorker);
 }

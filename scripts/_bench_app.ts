@@ -22,6 +22,8 @@ export interface BenchTarget {
   url?: string;
   /** The SQLite file (`sqlite`). */
   filename?: string;
+  /** The Huey publishes its consumers' events (the Huey option `events`). @default true */
+  events?: boolean;
 }
 
 /** A bench Huey and its tasks. */
@@ -52,20 +54,21 @@ export interface BenchAppOptions {
  */
 export function createBenchHuey(target: BenchTarget, options: BenchAppOptions = {}): BenchApp {
   const { onPing, onEcho } = options;
+  const events = target.events !== false;
   let huey: Huey;
   if (target.storage === "redis") {
     if (!target.url) throw new RangeError("A Redis bench target needs a url, got none");
-    huey = new RedisHuey(target.queue, { url: target.url });
+    huey = new RedisHuey(target.queue, { url: target.url, events });
   } else if (target.storage === "cluster") {
     if (!target.url) throw new RangeError("A Redis Cluster bench target needs node urls, got none");
     const rootNodes = target.url.split(",").map((url) => ({ url }));
-    huey = new RedisHuey(target.queue, { cluster: { rootNodes } });
+    huey = new RedisHuey(target.queue, { cluster: { rootNodes }, events });
   } else if (target.storage === "postgres") {
     if (!target.url) throw new RangeError("A Postgres bench target needs a url, got none");
-    huey = new PostgresHuey(target.queue, { url: target.url });
+    huey = new PostgresHuey(target.queue, { url: target.url, events });
   } else {
     if (!target.filename) throw new RangeError("A SQLite bench target needs a filename, got none");
-    huey = new SqliteHuey(target.queue, { filename: target.filename, blocking: true });
+    huey = new SqliteHuey(target.queue, { filename: target.filename, blocking: true, events });
   }
   const echo = huey.task(function echo(value: number): number {
     onEcho?.();

@@ -1,8 +1,8 @@
 /**
  * The benchmark's workloads run with BullMQ on the same Redis, the same
- * number of tasks and the same concurrency as huey's: `add()` with calls in
- * flight, `addBulk()`, end-to-end processing with in-process and sandboxed
- * (worker thread) workers, and enqueue -> start latency. BullMQ uses its
+ * number of tasks and the same concurrency as huey's, measured the same way:
+ * `add()` with calls in flight, `addBulk()`, end-to-end processing with
+ * in-process and sandboxed (worker thread) workers, and enqueue -> start latency. BullMQ uses its
  * default Redis driver, ioredis.
  *
  * @module
@@ -11,16 +11,17 @@ import { fileURLToPath } from "node:url";
 import { type ConnectionOptions, type Job, Queue, Worker } from "bullmq";
 import {
   type BenchConfig,
-  bounded,
-  countdown,
+  COMPLETION_POLL_MS,
   endToEndFigure,
-  enqueueFigures,
+  enqueueFigure,
+  type EnqueueMode,
   LatencyProbe,
   type Measurement,
   rate,
   timeBatches,
   timeInFlight,
   uniqueQueue,
+  waitFor,
   type WorkerSetup,
 } from "./_bench_common.ts";
 
@@ -49,37 +50,49 @@ async function withQueue<T>(
   }
 }
 
-/** `add()` with `inFlight` calls in flight, then `addBulk()` in bulks of `bulk` jobs. */
-export async function bullEnqueueThroughput(config: BenchConfig): Promise<Measurement[]> {
-  const { tasks, inFlight, bulk } = config;
-  const single = await withQueue(config, "add", async (queue) => {
-    return rate(tasks, await timeInFlight(tasks, inFlight, (i) => queue.add("echo", { value: i })));
+/** `add()` with `inFlight` calls in flight, or `addBulk()` in bulks of `bulk` jobs. */
+export async function bullEnqueueRate(
+  config: BenchConfig,
+  mode: EnqueueMode,
+): Promise<Measurement> {
+  const value = await withQueue(config, mode, async (queue) => {
+    return rate(config.tasks, await addAll(config, queue, mode));
   });
-  const bulked = await withQueue(config, "bulk", async (queue) => {
-    const seconds = await timeBatches(tasks, bulk, (items) => {
-      return queue.addBulk(items.map((value) => ({ name: "echo", data: { value } })));
-    });
-    return rate(tasks, seconds);
-  });
-  return enqueueFigures(config, "redis", { single, bulk: bulked });
+  return enqueueFigure(config, "redis", mode, value);
 }
 
 /**
- * End-to-end processing: `tasks` jobs are added first, then one Worker is
- * started (in-process with `concurrency`, or sandboxed in worker threads)
- * and timed until every job has completed (its return value stored).
+ * Adds `tasks` jobs: `add()` with `inFlight` calls awaited together, or
+ * `addBulk()` in bulks of `bulk`.
+ *
+ * @returns The seconds it took.
+ */
+function addAll(config: BenchConfig, queue: Queue, mode: EnqueueMode): Promise<number> {
+  const { tasks, inFlight, bulk } = config;
+  if (mode === "single") {
+    return timeInFlight(tasks, inFlight, (i) => queue.add("echo", { value: i }));
+  }
+  return timeBatches(tasks, bulk, (items) => {
+    return queue.addBulk(items.map((value) => ({ name: "echo", data: { value } })));
+  });
+}
+
+/**
+ * End-to-end processing, measured as huey's is: `tasks` jobs are added
+ * first (`enqueue`), then one Worker is started (in-process with
+ * `concurrency`, or sandboxed in worker threads) and timed until the count
+ * of completed jobs (their return values stored) reaches `tasks`, read every
+ * {@linkcode COMPLETION_POLL_MS} ms.
  */
 export async function bullEndToEnd(
   config: BenchConfig,
   setup: WorkerSetup,
+  enqueue: EnqueueMode = "map",
 ): Promise<Measurement> {
-  const { tasks, bulk } = config;
+  const { tasks } = config;
   const { workerType, workers } = setup;
   const value = await withQueue(config, `e2e-${workerType}`, async (queue) => {
-    await timeBatches(tasks, bulk, (items) => {
-      return queue.addBulk(items.map((value) => ({ name: "echo", data: { value } })));
-    });
-    const completed = countdown(tasks);
+    await addAll(config, queue, enqueue);
     const started = performance.now();
     const worker = workerType === "greenlet"
       ? new Worker(queue.name, (job: Job) => Promise.resolve(job.data.value), {
@@ -91,15 +104,18 @@ export async function bullEndToEnd(
         concurrency: workers,
         useWorkerThreads: true,
       });
-    worker.on("completed", completed.tick);
     try {
-      await bounded("every BullMQ job to complete", completed.done);
+      await waitFor(
+        "every BullMQ job to complete",
+        async () => (await queue.getCompletedCount()) >= tasks,
+        COMPLETION_POLL_MS,
+      );
       return rate(tasks, (performance.now() - started) / 1000);
     } finally {
       await worker.close();
     }
   });
-  return endToEndFigure("redis", setup, value);
+  return endToEndFigure("redis", setup, value, { enqueue });
 }
 
 /** Enqueue -> start latency with an idle Worker of concurrency 1 (see {@linkcode LatencyProbe}). */

@@ -10,6 +10,8 @@ import { setTimeout as delay } from "node:timers/promises";
 export interface BenchConfig {
   /** Tasks per enqueue and end-to-end workload. */
   tasks: number;
+  /** Tasks queued before each CLI run. */
+  cliTasks: number;
   /** Calls in flight at a time in the enqueue workload. */
   inFlight: number;
   /** Tasks per `map()` / `addBulk()` call. */
@@ -47,6 +49,15 @@ export interface Measurement {
   value: number;
 }
 
+/** How tasks are enqueued: one call at a time (`inFlight` awaited together), or `map()` in bulks. */
+export type EnqueueMode = "single" | "map";
+
+/** What a consumer logs: huey's default (INFO: two lines per task) or WARNING and above (`-q`). */
+export type LogLevel = "info" | "quiet";
+
+/** Milliseconds between two reads of the result count while an end-to-end workload runs. */
+export const COMPLETION_POLL_MS = 20;
+
 /** How a consumer runs its tasks in the end-to-end workload. */
 export interface WorkerSetup {
   /** Async workers in the consumer's process, or worker threads. */
@@ -80,14 +91,52 @@ export function enqueueFigures(
   ];
 }
 
-/** The end-to-end figure of one system, in tasks per second. */
+/** The enqueue figure of one system on one storage, in tasks per second. */
+export function enqueueFigure(
+  config: BenchConfig,
+  storage: Measurement["storage"],
+  mode: EnqueueMode,
+  value: number,
+): Measurement {
+  return enqueueFigures(config, storage, { single: value, bulk: value })[mode === "map" ? 1 : 0];
+}
+
+/** How an end-to-end workload was run, beside its worker setup. */
+export interface EndToEndVariant {
+  /** How its tasks were enqueued. @default "map" */
+  enqueue?: EnqueueMode;
+  /** What its consumer logged. @default "quiet" */
+  logging?: LogLevel;
+  /** Its consumer published events (the Huey option `events`). @default true */
+  events?: boolean;
+}
+
+/**
+ * The end-to-end figure of one system, in tasks per second. The key names
+ * the variant: `e2e.greenlet.50`, `e2e.greenlet.50.single` (enqueued by
+ * single calls), `e2e.greenlet.50.info` (INFO logging).
+ */
 export function endToEndFigure(
   storage: Measurement["storage"],
   { workerType, workers }: WorkerSetup,
   value: number,
+  { enqueue = "map", logging = "quiet", events = true }: EndToEndVariant = {},
 ): Measurement {
-  const label = `end-to-end, ${workerType} x${workers}`;
-  return { key: `e2e.${workerType}.${workers}`, label, storage, unit: "tasks/s", value };
+  let key = `e2e.${workerType}.${workers}`;
+  let label = `end-to-end, ${workerType} x${workers}`;
+  if (enqueue === "single") {
+    key += ".single";
+    label += ", enqueued by single calls";
+  }
+  if (logging === "info") {
+    key += ".info";
+    label += ", INFO logging";
+  }
+  if (!events) {
+    key += ".noevents";
+    label += ", events off";
+  }
+  return { key, label, storage, unit: "tasks/s", value };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * The benchmark's workloads run with huey: enqueue throughput, end-to-end
- * processing with greenlet and thread workers, and enqueue -> start latency,
- * on Redis, on SQLite and on PostgreSQL.
+ * The benchmark's workloads run with huey: enqueue throughput (single calls
+ * or `map()`), end-to-end processing with greenlet and thread workers (quiet
+ * or at INFO), and enqueue -> start latency, on Redis, Redis Cluster, SQLite
+ * and PostgreSQL. Each runs in a child process of its own (`_bench_child.ts`).
  *
  * @module
  */
@@ -14,11 +15,15 @@ import {
   type BenchTarget,
   createBenchHuey,
 } from "./_bench_app.ts";
+import { configureLogging } from "../logger.ts";
 import {
   type BenchConfig,
   bounded,
+  COMPLETION_POLL_MS,
   endToEndFigure,
-  enqueueFigures,
+  type EndToEndVariant,
+  enqueueFigure,
+  type EnqueueMode,
   LatencyProbe,
   type Measurement,
   rate,
@@ -49,8 +54,9 @@ async function withApp<T>(
   storage: StorageKind,
   label: string,
   body: (app: BenchApp, target: BenchTarget) => Promise<T>,
+  events = true,
 ): Promise<T> {
-  const target = benchTarget(config, storage, label);
+  const target = { ...benchTarget(config, storage, label), events };
   const app = createBenchHuey(target);
   try {
     return await body(app, target);
@@ -60,59 +66,77 @@ async function withApp<T>(
   }
 }
 
-/** Enqueue throughput: `tasks` calls of a task, `inFlight` at a time, then `map()` in bulks. */
-export async function enqueueThroughput(
+/** Enqueue throughput: `tasks` calls of a task, `inFlight` at a time, or `map()` in bulks. */
+export async function enqueueRate(
   config: BenchConfig,
   storage: StorageKind,
-): Promise<Measurement[]> {
-  const { tasks, inFlight, bulk } = config;
-  const single = await withApp(config, storage, "enqueue", async ({ echo }) => {
-    return rate(tasks, await timeInFlight(tasks, inFlight, (i) => echo(i)));
+  mode: EnqueueMode,
+): Promise<Measurement> {
+  const value = await withApp(config, storage, `enqueue-${mode}`, async ({ echo }) => {
+    return rate(config.tasks, await enqueueAll(config, echo, mode));
   });
-  const bulked = await withApp(config, storage, "map", async ({ echo }) => {
-    return rate(tasks, await timeBatches(tasks, bulk, (items) => echo.map(items)));
-  });
-  return enqueueFigures(config, storage, { single, bulk: bulked });
+  return enqueueFigure(config, storage, mode, value);
 }
 
 /**
- * End-to-end processing: `tasks` tasks are enqueued first, then one consumer
- * is started and timed until every result is stored (and every message acked).
+ * Enqueues `tasks` calls of `echo(i)`: one call at a time with `inFlight`
+ * awaited together, or `map()` in bulks of `bulk`.
+ *
+ * @returns The seconds it took.
+ */
+function enqueueAll(
+  config: BenchConfig,
+  echo: BenchApp["echo"],
+  mode: EnqueueMode,
+): Promise<number> {
+  const { tasks, inFlight, bulk } = config;
+  if (mode === "single") return timeInFlight(tasks, inFlight, (i) => echo(i));
+  return timeBatches(tasks, bulk, (items) => echo.map(items));
+}
+
+/**
+ * End-to-end processing as a user's program measures it: in one process,
+ * `tasks` tasks are enqueued (`variant.enqueue`), then a consumer of the same
+ * Huey is started (`huey.createConsumer({ workerType, workers })`) and timed
+ * until the result store holds every result, read every
+ * {@linkcode COMPLETION_POLL_MS} ms. With `variant.logging` `"info"` the
+ * consumer logs at huey's default level (two lines per task) to this
+ * process's standard error; `"quiet"` is WARNING, as `-q`.
  */
 export async function endToEnd(
   config: BenchConfig,
   storage: StorageKind,
   setup: WorkerSetup,
+  variant: EndToEndVariant = {},
 ): Promise<Measurement> {
-  const { tasks, bulk } = config;
+  const { tasks } = config;
   const { workerType, workers } = setup;
-  const value = await withApp(config, storage, `e2e-${workerType}`, async (producer, target) => {
-    let last = "";
-    await timeBatches(tasks, bulk, async (items) => {
-      const group = await producer.echo.map(items);
-      last = group.results[group.length - 1].id;
-    });
-    const own = workerType === "greenlet" ? createBenchHuey(target) : null;
+  const quiet = (variant.logging ?? "quiet") === "quiet";
+  if (quiet) configureLogging({ level: "WARNING" });
+  const value = await withApp(config, storage, `e2e-${workerType}`, async (app, target) => {
+    await enqueueAll(config, app.echo, variant.enqueue ?? "map");
     process.env[BENCH_TARGET_ENV] = JSON.stringify(target);
-    const consumer = (own ?? producer).huey.createConsumer({
+    const consumer = app.huey.createConsumer({
       workerType,
       workers,
       periodic: false,
-      module: workerType === "thread" ? { url: appUrl } : undefined,
-    }, { verbose: false });
+      module: workerType === "greenlet" ? undefined : { url: appUrl },
+    }, quiet ? { verbose: false } : {});
     const started = performance.now();
     const running = consumer.run();
     try {
-      const storageOf = producer.huey.storage;
-      await waitFor("the last result", () => storageOf.hasDataForKey(last));
-      await waitFor("every result", async () => (await storageOf.resultStoreSize()) >= tasks);
+      const { storage } = app.huey;
+      await waitFor(
+        "every result",
+        async () => (await storage.resultStoreSize()) >= tasks,
+        COMPLETION_POLL_MS,
+      );
       return rate(tasks, (performance.now() - started) / 1000);
     } finally {
       await stopConsumer(consumer, running);
-      await own?.huey.close();
     }
-  });
-  return endToEndFigure(storage, setup, value);
+  }, variant.events ?? true);
+  return endToEndFigure(storage, setup, value, variant);
 }
 
 async function stopConsumer(consumer: Consumer, running: Promise<void>): Promise<void> {

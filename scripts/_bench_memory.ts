@@ -8,9 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import process from "node:process";
 import { Queue } from "bullmq";
-import { runtime } from "../_runtime.ts";
 import { createBenchHuey } from "./_bench_app.ts";
 import { bullConnection } from "./_bench_bullmq.ts";
 import {
@@ -21,6 +19,7 @@ import {
   WORKLOAD_TIMEOUT,
 } from "./_bench_common.ts";
 import type { RssChildSetup, RssReport } from "./_bench_rss_child.ts";
+import { type BenchRuntime, runtimeCommand, thisRuntime } from "./_bench_runtimes.ts";
 
 /** Async workers of the consumer whose memory is read (its fastest setting). */
 export const RSS_CONCURRENCY = 50;
@@ -28,16 +27,6 @@ export const RSS_CONCURRENCY = 50;
 const REFILL = 10_000;
 
 const childFile = fileURLToPath(new URL("./_bench_rss_child.ts", import.meta.url));
-
-/** The command that runs the child with garbage collection exposed, on this runtime. */
-function childCommand(setup: RssChildSetup): [string, string[]] {
-  const json = JSON.stringify(setup);
-  if (runtime === "deno") {
-    return [process.execPath, ["run", "-A", "--v8-flags=--expose-gc", childFile, json]];
-  }
-  if (runtime === "bun") return [process.execPath, [childFile, json]];
-  return [process.execPath, ["--expose-gc", childFile, json]];
-}
 
 /** The producer side of one system: how to add a bulk, count waiting tasks, drop results. */
 interface Feeder {
@@ -74,12 +63,13 @@ function bullFeeder(config: BenchConfig, name: string): Feeder {
 }
 
 /**
- * Runs the consumer of `system` in a child process over
+ * Runs the consumer of `system` in a child process on `runtime` over
  * `config.rssCheckpoints[1]` tasks and reads its memory at both checkpoints.
  */
 export async function consumerMemory(
   config: BenchConfig,
   system: RssChildSetup["system"],
+  runtime: BenchRuntime = thisRuntime,
 ): Promise<Measurement[]> {
   const queue = uniqueQueue(`rss-${system}`);
   const checkpoints = config.rssCheckpoints;
@@ -91,7 +81,9 @@ export async function consumerMemory(
     concurrency: RSS_CONCURRENCY,
     checkpoints,
   };
-  const [command, args] = childCommand(setup);
+  const [command, args] = runtimeCommand(runtime, childFile, [JSON.stringify(setup)], [
+    "--expose-gc",
+  ]);
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
   const reports: RssReport[] = [];
   let buffer = "";

@@ -18,7 +18,8 @@ import {
   bounded,
   countdown,
   endToEndFigure,
-  enqueueFigures,
+  enqueueFigure,
+  type EnqueueMode,
   LatencyProbe,
   type Measurement,
   rate,
@@ -57,19 +58,25 @@ async function withBoss<T>(
   }
 }
 
-/** `send()` with `inFlight` calls in flight, then `insert()` in bulks of `bulk` jobs. */
-export async function bossEnqueueThroughput(config: BenchConfig): Promise<Measurement[]> {
+/** `send()` with `inFlight` calls in flight, or `insert()` in bulks of `bulk` jobs. */
+export async function bossEnqueueRate(
+  config: BenchConfig,
+  mode: EnqueueMode,
+): Promise<Measurement> {
   const { tasks, inFlight, bulk } = config;
-  const single = await withBoss(config, "send", async (boss, queue) => {
-    return rate(tasks, await timeInFlight(tasks, inFlight, (i) => boss.send(queue, { value: i })));
-  });
-  const bulked = await withBoss(config, "insert", async (boss, queue) => {
+  const value = await withBoss(config, mode, async (boss, queue) => {
+    if (mode === "single") {
+      return rate(
+        tasks,
+        await timeInFlight(tasks, inFlight, (i) => boss.send(queue, { value: i })),
+      );
+    }
     const seconds = await timeBatches(tasks, bulk, (items) => {
       return boss.insert(queue, items.map((value) => ({ data: { value } })));
     });
     return rate(tasks, seconds);
   });
-  return enqueueFigures(config, "postgres", { single, bulk: bulked });
+  return enqueueFigure(config, "postgres", mode, value);
 }
 
 /**

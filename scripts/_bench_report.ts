@@ -1,7 +1,9 @@
 /**
- * Turns the benchmark's measurements into rows (huey, its rival on the same
- * storage: BullMQ on Redis, pg-boss on PostgreSQL; their ratio, the target
- * and whether it is met), a text table, and the JSON report.
+ * Turns the benchmark's samples into rows (huey's median and range, its
+ * rival's on the same storage and runtime: BullMQ on Redis, pg-boss on
+ * PostgreSQL, Python huey for the CLI; the ratio of the medians, the target
+ * and whether it is met), text tables (one per runtime, and the runtimes side
+ * by side), and the JSON report.
  *
  * @module
  */
@@ -11,6 +13,8 @@ import { cpus, platform, release, totalmem } from "node:os";
 import process from "node:process";
 import { runtime } from "../_runtime.ts";
 import type { BenchConfig, Measurement, Unit } from "./_bench_common.ts";
+import type { BenchRuntime } from "./_bench_runtimes.ts";
+import { type Stat, summarize } from "./_bench_stats.ts";
 
 /** A target a row is held to. */
 export interface Target {
@@ -20,31 +24,41 @@ export interface Target {
   met: boolean;
 }
 
+/** One measurement of one repetition, with who made it where. */
+export interface Sample extends Measurement {
+  /** The runtime the workload's process ran on. */
+  runtime: BenchRuntime;
+  /** `huey`, or its rival: `BullMQ`, `pg-boss`, `Python huey`. */
+  system: string;
+}
+
 /** One line of the report. */
 export interface Row {
+  runtime: BenchRuntime;
   key: string;
   label: string;
   storage: Measurement["storage"];
-  unit: Unit;
-  huey: number;
-  /** The rival on this storage: `BullMQ` (Redis), `pg-boss` (PostgreSQL); `null` for SQLite. */
+  /** The unit; `%` for growth and logging cost rows. */
+  unit: Unit | "%";
+  huey: Stat;
+  /** The rival of this row (`BullMQ`, `pg-boss`, `Python huey`), if one was measured. */
   rival: string | null;
-  /** The rival's figure for the same workload on the same storage, if it has one. */
-  other: number | null;
-  /** huey / the rival. */
+  /** The rival's figures for the same workload on the same storage and runtime. */
+  other: Stat | null;
+  /** huey's median / the rival's median. */
   ratio: number | null;
   target: Target | null;
 }
 
-/** The rival huey is compared with on each storage. */
-const RIVALS: Partial<Record<Measurement["storage"], string>> = {
-  redis: "BullMQ",
-  postgres: "pg-boss",
-};
-
 /** Targets of the issues: ratios against the rival, or absolute bounds. */
 function targetOf(key: string, storage: string, huey: number, ratio: number | null): Target | null {
-  if (key.startsWith("e2e.") && storage === "sqlite") {
+  if (key.startsWith("logcost.") || key.startsWith("eventcost.")) {
+    return { text: "<= 10 %", met: huey <= 10 };
+  }
+  if (key.startsWith("cli.") && ratio !== null) {
+    return { text: ">= 10x Python huey", met: ratio >= 10 };
+  }
+  if (key.startsWith("e2e.") && storage === "sqlite" && !key.endsWith(".info")) {
     return { text: ">= 20,000 tasks/s", met: huey >= 20_000 };
   }
   // No rival runs on Redis Cluster: its rows stand beside single-node Redis's.
@@ -64,84 +78,202 @@ function targetOf(key: string, storage: string, huey: number, ratio: number | nu
   return null;
 }
 
-/**
- * Pairs huey's measurements with its rivals' (same key, same storage), adds
- * the ratio and the target, and a row for the growth of consumer memory.
- */
-export function buildRows(huey: Measurement[], rivals: Measurement[]): Row[] {
-  const rows: Row[] = huey.map((measurement) => {
-    const other = rivals.find((each) => {
-      return each.key === measurement.key && each.storage === measurement.storage;
-    });
-    const ratio = other ? measurement.value / other.value : null;
-    return {
-      ...measurement,
-      huey: measurement.value,
-      rival: RIVALS[measurement.storage] ?? null,
-      other: other?.value ?? null,
-      ratio,
-      target: targetOf(measurement.key, measurement.storage, measurement.value, ratio),
-    };
-  });
-  for (const kind of ["rss", "heap"]) {
-    const [first, last] = rows.filter((row) => row.key.startsWith(`${kind}.`));
-    if (!first || !last || first === last) continue;
-    const growth = (from: number | null, to: number | null): number | null =>
-      from === null || to === null ? null : ((to - from) / from) * 100;
-    const hueyGrowth = growth(first.huey, last.huey)!;
-    rows.push({
-      key: `${kind}.growth`,
-      label: `consumer ${kind === "rss" ? "RSS" : "JS heap"} growth, last vs first checkpoint`,
-      storage: "redis",
-      unit: "MB",
-      huey: hueyGrowth,
-      rival: "BullMQ",
-      other: growth(first.other, last.other),
-      ratio: null,
-      target: kind === "rss" ? { text: "within 10 %", met: Math.abs(hueyGrowth) <= 10 } : null,
-    });
+/** The samples grouped by runtime, storage and key, per system, in the order first measured. */
+function grouped(samples: Sample[]): Map<string, Map<string, Sample[]>> {
+  const groups = new Map<string, Map<string, Sample[]>>();
+  for (const sample of samples) {
+    const id = `${sample.runtime}|${sample.storage}|${sample.key}`;
+    const bySystem = groups.get(id) ?? new Map<string, Sample[]>();
+    groups.set(id, bySystem);
+    bySystem.set(sample.system, [...(bySystem.get(sample.system) ?? []), sample]);
   }
-  return rows;
+  return groups;
 }
 
-function formatValue(value: number | null, unit: Unit, key: string): string {
-  if (value === null) return "-";
-  if (key.endsWith(".growth")) return `${value >= 0 ? "+" : ""}${value.toFixed(1)} %`;
+function statOf(samples: Sample[] | undefined): Stat | null {
+  return samples ? summarize(samples.map(({ value }) => value)) : null;
+}
+
+/** A derived row (growth, logging cost): a percentage computed from two rows' medians. */
+function percentRow(
+  from: Row,
+  key: string,
+  label: string,
+  percent: (row: Row, side: "huey" | "other") => number | null,
+): Row {
+  const huey = percent(from, "huey")!;
+  const other = percent(from, "other");
+  const single = (value: number): Stat => ({ median: value, min: value, max: value, values: [] });
+  return {
+    runtime: from.runtime,
+    key,
+    label,
+    storage: from.storage,
+    unit: "%",
+    huey: single(huey),
+    rival: other === null ? null : from.rival,
+    other: other === null ? null : single(other),
+    ratio: null,
+    target: targetOf(key, from.storage, huey, null),
+  };
+}
+
+/**
+ * Pairs huey's samples with its rivals' (same runtime, storage and key),
+ * summarizes each side's repetitions (median, range), adds the ratio of the
+ * medians and the target, a logging-cost row for each workload measured at
+ * INFO and quiet (`1 - info / quiet`), an events-cost row for each measured
+ * with events on and off (`1 - on / off`), and a row for the growth of consumer memory.
+ */
+export function buildRows(samples: Sample[]): Row[] {
+  const rows: Row[] = [];
+  for (const bySystem of grouped(samples).values()) {
+    const hueySamples = bySystem.get("huey");
+    if (!hueySamples) continue;
+    const [first] = hueySamples;
+    const rival = [...bySystem.keys()].find((system) => system !== "huey") ?? null;
+    const huey = statOf(hueySamples)!;
+    const other = rival === null ? null : statOf(bySystem.get(rival));
+    const ratio = other ? huey.median / other.median : null;
+    rows.push({
+      runtime: first.runtime,
+      key: first.key,
+      label: first.label,
+      storage: first.storage,
+      unit: first.unit,
+      huey,
+      rival,
+      other,
+      ratio,
+      target: targetOf(first.key, first.storage, huey.median, ratio),
+    });
+  }
+  const derived: Row[] = [];
+  for (const row of rows) {
+    if (!row.key.endsWith(".noevents")) continue;
+    const on = rows.find((each) =>
+      each.runtime === row.runtime && each.storage === row.storage &&
+      each.key === row.key.slice(0, -".noevents".length)
+    );
+    if (!on) continue;
+    derived.push(percentRow(
+      on,
+      `eventcost.${on.key}`,
+      `events cost, ${on.label} (1 - events on / off)`,
+      (_, side) => side === "huey" ? (1 - on.huey.median / row.huey.median) * 100 : null,
+    ));
+  }
+  for (const row of rows) {
+    if (!row.key.endsWith(".info")) continue;
+    const quiet = rows.find((each) =>
+      each.runtime === row.runtime && each.storage === row.storage &&
+      each.key === row.key.slice(0, -".info".length)
+    );
+    if (!quiet) continue;
+    derived.push(percentRow(
+      row,
+      `logcost.${quiet.key}`,
+      `logging cost at INFO, ${quiet.label.replace(/ -q$/, "")} (1 - INFO / quiet)`,
+      (info, side) => {
+        const loud = side === "huey" ? info.huey : info.other;
+        const calm = side === "huey" ? quiet.huey : quiet.other;
+        return loud && calm ? (1 - loud.median / calm.median) * 100 : null;
+      },
+    ));
+  }
+  for (const runtime of new Set(rows.map((row) => row.runtime))) {
+    for (const kind of ["rss", "heap"]) {
+      const memory = rows.filter((row) =>
+        row.runtime === runtime && row.key.startsWith(`${kind}.`)
+      );
+      const [first, last] = [memory[0], memory[memory.length - 1]];
+      if (!first || first === last) continue;
+      const growth = (from: Stat | null, to: Stat | null): number | null =>
+        from === null || to === null ? null : ((to.median - from.median) / from.median) * 100;
+      derived.push({
+        ...percentRow(
+          first,
+          `${kind}.growth`,
+          `consumer ${kind === "rss" ? "RSS" : "JS heap"} growth, last vs first checkpoint`,
+          (_, side) =>
+            side === "huey" ? growth(first.huey, last.huey) : growth(first.other, last.other),
+        ),
+      });
+      const row = derived[derived.length - 1];
+      if (kind === "rss") {
+        row.target = { text: "within 10 %", met: Math.abs(row.huey.median) <= 10 };
+      }
+    }
+  }
+  return [...rows, ...derived];
+}
+
+function formatNumber(value: number, unit: Row["unit"]): string {
+  if (unit === "%") return `${value >= 0 ? "+" : ""}${value.toFixed(1)} %`;
   if (unit === "tasks/s") return Math.round(value).toLocaleString("en-US");
   if (unit === "ms") return value.toFixed(2);
   return value.toFixed(1);
 }
 
-/** The rows as an aligned text table. */
-export function formatTable(rows: Row[]): string {
-  const header = [
-    "workload",
-    "storage",
-    "unit",
-    "huey",
-    "rival",
-    "huey/rival",
-    "target",
-    "met",
-  ];
-  const lines = rows.map((row) => [
-    row.label,
-    row.storage,
-    row.key.endsWith(".growth") ? "%" : row.unit,
-    formatValue(row.huey, row.unit, row.key),
-    row.other === null ? "-" : `${formatValue(row.other, row.unit, row.key)} ${row.rival}`,
-    row.ratio === null ? "-" : `${row.ratio.toFixed(2)}x`,
-    row.target?.text ?? "-",
-    row.target ? (row.target.met ? "yes" : "NO") : "-",
-  ]);
+/** A figure as `median (min-max)`, or the median alone when it was measured once. */
+export function formatStat(stat: Stat | null, unit: Row["unit"]): string {
+  if (stat === null) return "-";
+  const median = formatNumber(stat.median, unit);
+  if (stat.values.length < 2) return median;
+  return `${median} (${formatNumber(stat.min, unit)}-${formatNumber(stat.max, unit)})`;
+}
+
+function aligned(header: string[], lines: string[][], right: (column: number) => boolean): string {
   const widths = header.map((title, i) =>
     Math.max(title.length, ...lines.map((line) => line[i].length))
   );
   const format = (cells: string[]): string =>
-    cells.map((cell, i) => (i >= 3 && i <= 5 ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+    cells.map((cell, i) => (right(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
       .join("  ").trimEnd();
   return [format(header), widths.map((width) => "-".repeat(width)).join("  "), ...lines.map(format)]
     .join("\n");
+}
+
+/** The rows of one runtime as an aligned text table: medians with their ranges. */
+export function formatTable(rows: Row[]): string {
+  const header = ["workload", "storage", "unit", "huey", "rival", "huey/rival", "target", "met"];
+  const lines = rows.map((row) => [
+    row.label,
+    row.storage,
+    row.unit,
+    formatStat(row.huey, row.unit),
+    row.other === null ? "-" : `${formatStat(row.other, row.unit)} ${row.rival}`,
+    row.ratio === null ? "-" : `${row.ratio.toFixed(2)}x`,
+    row.target?.text ?? "-",
+    row.target ? (row.target.met ? "yes" : "NO") : "-",
+  ]);
+  return aligned(header, lines, (i) => i >= 3 && i <= 5);
+}
+
+/**
+ * The runtimes side by side: for each workload, huey's median and its ratio
+ * to the rival (or the target's verdict) on each runtime.
+ */
+export function formatSideBySide(rows: Row[], runtimes: readonly BenchRuntime[]): string {
+  const header = ["workload", "storage", ...runtimes.flatMap((name) => [`${name} huey`, "ratio"])];
+  const ids = [...new Set(rows.map((row) => `${row.storage}|${row.key}`))];
+  const lines = ids.map((id) => {
+    const mine = rows.filter((row) => `${row.storage}|${row.key}` === id);
+    return [
+      mine[0].label,
+      mine[0].storage,
+      ...runtimes.flatMap((name) => {
+        const row = mine.find((each) => each.runtime === name);
+        if (!row) return ["-", "-"];
+        const met = row.target ? (row.target.met ? "" : " NO") : "";
+        return [
+          formatNumber(row.huey.median, row.unit),
+          (row.ratio === null ? "-" : `${row.ratio.toFixed(2)}x`) + met,
+        ];
+      }),
+    ];
+  });
+  return aligned(header, lines, (i) => i >= 2);
 }
 
 function runtimeVersion(): string {
@@ -177,7 +309,7 @@ function packageVersion(name: string): string {
 }
 
 /** The machine, runtime and versions the figures were measured with. */
-export function machine(): Record<string, string | number> {
+export function machine(extra: Record<string, string> = {}): Record<string, string | number> {
   const processors = cpus();
   return {
     cpu: processors[0]?.model ?? "unknown",
@@ -192,11 +324,17 @@ export function machine(): Record<string, string | number> {
     postgres: postgresVersion(),
     pgBoss: packageVersion("pg-boss"),
     postgresJs: packageVersion("postgres"),
+    ...extra,
   };
 }
 
 /** The JSON report: when, how, on what, and every row. */
-export function report(config: BenchConfig, rows: Row[], seconds: number): unknown {
+export function report(
+  config: BenchConfig,
+  rows: Row[],
+  seconds: number,
+  versions: Record<string, string> = {},
+): unknown {
   const {
     folder: _folder,
     redisUrl: _url,
@@ -208,7 +346,7 @@ export function report(config: BenchConfig, rows: Row[], seconds: number): unkno
     date: new Date().toISOString(),
     command: process.argv.slice(1).join(" "),
     seconds: Math.round(seconds),
-    machine: machine(),
+    machine: machine(versions),
     settings,
     rows,
   };

@@ -1,53 +1,73 @@
 /**
  * The benchmark: huey against BullMQ on the same throwaway Redis, huey's
- * PostgresHuey against pg-boss on the same throwaway PostgreSQL, plus huey on
- * a temporary SQLite file. It measures enqueue throughput, end-to-end
- * processing (results stored, acks on) with greenlet and thread workers,
- * enqueue -> start latency with an idle consumer, and consumer memory over
- * many tasks; prints a table (huey, BullMQ, ratio, target) and writes the
- * figures as JSON. docs/performance.md explains each figure.
+ * PostgresHuey against pg-boss on the same throwaway PostgreSQL, huey's CLI
+ * against Python huey's (`HUEY_SRC`), plus huey on SQLite and Redis Cluster.
+ * Every workload runs in a fresh child process (`_bench_child.ts`), on each
+ * runtime asked for; each is repeated (`--repeat`, 3 by default), huey and
+ * its rival taking turns to go first; every figure is reported as its
+ * median with its range, and ratios are taken between medians.
+ *
+ * It measures enqueue throughput (single calls, `map()`), end-to-end
+ * processing in-process (greenlet and thread workers, enqueued either way,
+ * quiet and at INFO), end-to-end through the CLI (thread and process
+ * workers, start-up included, quiet and at INFO), enqueue -> start latency
+ * and consumer memory; prints a table per runtime (and the runtimes side by
+ * side) and writes every sample as JSON. docs/performance.md explains each figure.
  *
  * Usage: `npm run bench` (Node), `deno task bench`, or
- * `node scripts/bench.ts [--tasks 50000] [--rss-tasks 1000000] [--samples 1000]
- *  [--threads 2] [--json bench-results.json] [--storages redis,cluster,sqlite,postgres] [--quick]`
- * (`--storages` picks the storages measured; `cluster` is huey on a three-master Redis Cluster
- * the bench starts, beside single-node Redis; BullMQ and the memory figures come with Redis,
- * pg-boss with PostgreSQL, which is skipped with a warning when it is not installed).
+ * `node scripts/bench.ts [--repeat 3] [--runtimes node,deno,bun] [--tasks 50000]
+ *  [--cli-tasks 20000] [--rss-tasks 1000000] [--samples 1000] [--threads 2]
+ *  [--storages redis,cluster,sqlite,postgres] [--only enqueue,e2e,cli,latency,memory]
+ *  [--python-huey DIR] [--no-warm-up] [--json bench-results.json] [--quick]`
  *
  * @module
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { configureLogging } from "../logger.ts";
 import { startRedis } from "../tests/_redis_server.ts";
 import { startRedisCluster } from "../tests/_redis_cluster.ts";
 import { postgresSkip, startPostgres } from "../tests/_postgres_server.ts";
-import { bullEndToEnd, bullEnqueueThroughput, bullLatency } from "./_bench_bullmq.ts";
-import type { BenchConfig, Measurement } from "./_bench_common.ts";
-import { endToEnd, enqueueThroughput, latency } from "./_bench_huey.ts";
-import { bossEndToEnd, bossEnqueueThroughput, bossLatency } from "./_bench_pgboss.ts";
+import type { BenchJob, BenchSystem } from "./_bench_child.ts";
+import { cliEndToEnd, type CliSetup } from "./_bench_cli.ts";
+import type { BenchConfig, Measurement, WorkerSetup } from "./_bench_common.ts";
 import { consumerMemory } from "./_bench_memory.ts";
-import { buildRows, formatTable, report } from "./_bench_report.ts";
+import { pythonEndToEnd, type PythonHuey, pythonHuey } from "./_bench_python.ts";
+import { buildRows, formatSideBySide, formatTable, report, type Sample } from "./_bench_report.ts";
+import { type BenchRuntime, runtimeCommand, runtimeList, thisRuntime } from "./_bench_runtimes.ts";
+import { runChild } from "./_bench_spawn.ts";
 
-const USAGE = "Usage: bench.ts [--tasks N] [--rss-tasks N] [--samples N] [--threads N] " +
-  "[--json FILE] [--storages redis,cluster,sqlite,postgres] [--quick]";
+const USAGE = "Usage: bench.ts [--repeat N] [--runtimes node,deno,bun] [--tasks N] " +
+  "[--cli-tasks N] [--rss-tasks N] [--samples N] [--threads N] " +
+  "[--storages redis,cluster,sqlite,postgres] [--only enqueue,e2e,cli,latency,memory] " +
+  "[--python-huey DIR] [--no-warm-up] [--json FILE] [--quick]";
 
 /** The storages the bench can measure. */
 const STORAGES = ["redis", "cluster", "sqlite", "postgres"] as const;
 type Storage = typeof STORAGES[number];
 
-function storageList(text: string): Storage[] {
+/** The workloads the bench can run. */
+const WORKLOADS = ["enqueue", "e2e", "cli", "latency", "memory"] as const;
+type Workload = typeof WORKLOADS[number];
+
+/** The CLI's worker settings measured: `-w 4 -k thread` and `-w 2 -k process`. */
+const CLI_SETUPS: CliSetup[] = [
+  { workerType: "thread", workers: 4 },
+  { workerType: "process", workers: 2 },
+];
+
+function listOption<T extends string>(option: string, text: string, allowed: readonly T[]): T[] {
   const names = text.split(",").map((name) => name.trim());
-  const unknown = names.filter((name) => !(STORAGES as readonly string[]).includes(name));
+  const unknown = names.filter((name) => !(allowed as readonly string[]).includes(name));
   if (unknown.length > 0 || names.length === 0) {
     throw new RangeError(
-      `Option '--storages' takes a list of ${STORAGES.join(", ")}, got ${text}\n${USAGE}`,
+      `Option '--${option}' takes a list of ${allowed.join(", ")}, got ${text}\n${USAGE}`,
     );
   }
-  return names as Storage[];
+  return names as T[];
 }
 
 function positiveInteger(option: string, text: string | undefined, fallback: number): number {
@@ -59,134 +79,234 @@ function positiveInteger(option: string, text: string | undefined, fallback: num
   return value;
 }
 
-/** The settings from the command line (without the Redis URL and folder, set at start). */
-function settings(
-  args: string[],
-): Omit<BenchConfig, "redisUrl" | "clusterNodes" | "postgresUrl" | "folder"> & {
-  json: string;
-  storages: Storage[];
-} {
+/** The settings from the command line (without the servers' URLs and the folder, set at start). */
+function settings(args: string[]) {
   const { values } = parseArgs({
     args,
     options: {
+      repeat: { type: "string" },
+      runtimes: { type: "string", default: thisRuntime },
       tasks: { type: "string" },
+      "cli-tasks": { type: "string" },
       "rss-tasks": { type: "string" },
       samples: { type: "string" },
       threads: { type: "string" },
       json: { type: "string", default: "bench-results.json" },
       storages: { type: "string", default: STORAGES.join(",") },
+      only: { type: "string", default: WORKLOADS.join(",") },
+      "python-huey": { type: "string" },
+      "no-warm-up": { type: "boolean", default: false },
       quick: { type: "boolean", default: false },
     },
     strict: true,
   });
   const quick = values.quick === true;
-  const tasks = positiveInteger("tasks", values.tasks, quick ? 5_000 : 50_000);
   const rssTasks = positiveInteger("rss-tasks", values["rss-tasks"], quick ? 50_000 : 1_000_000);
-  return {
-    tasks,
+  const config: Omit<BenchConfig, "redisUrl" | "clusterNodes" | "postgresUrl" | "folder"> = {
+    tasks: positiveInteger("tasks", values.tasks, quick ? 5_000 : 50_000),
+    cliTasks: positiveInteger("cli-tasks", values["cli-tasks"], quick ? 5_000 : 20_000),
     inFlight: 1_000,
     bulk: 1_000,
     concurrencies: [1, 10, 50],
     threads: positiveInteger("threads", values.threads, 2),
     latencySamples: positiveInteger("samples", values.samples, quick ? 200 : 1_000),
     rssCheckpoints: [Math.min(10_000, rssTasks), rssTasks],
+  };
+  return {
+    config,
+    repeat: positiveInteger("repeat", values.repeat, 3),
+    runtimes: runtimeList(values.runtimes!),
+    storages: listOption("storages", values.storages!, STORAGES),
+    workloads: listOption("only", values.only!, WORKLOADS),
+    python: pythonHuey(values["python-huey"] ?? process.env.HUEY_SRC),
+    warmUp: values["no-warm-up"] !== true,
     json: values.json!,
-    storages: storageList(values.storages!),
   };
 }
 
-/**
- * Runs the in-process workloads once on a few tasks, for both systems, and
- * forgets the figures: both are then measured with their code compiled.
- */
-async function warmUp(config: BenchConfig, storages: Storage[]): Promise<void> {
-  const small = { ...config, tasks: Math.min(config.tasks, 5_000) };
-  const setup = { workerType: "greenlet" as const, workers: 10 };
-  for (const storage of storages) {
-    await enqueueThroughput(small, storage);
-    await endToEnd(small, storage, setup);
-  }
-  if (storages.includes("redis")) {
-    await bullEnqueueThroughput(small);
-    await bullEndToEnd(small, setup);
-  }
-  if (storages.includes("postgres")) {
-    await bossEnqueueThroughput(small);
-    await bossEndToEnd(small, setup);
-  }
+/** One side of a comparison: a system and how to measure it once on a runtime. */
+interface Contender {
+  system: string;
+  measure: (runtime: BenchRuntime) => Promise<Measurement[]>;
 }
 
-/** Runs one workload, logging its name and time on standard error. */
-async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  process.stderr.write(`${name} ... `);
-  const value = await run();
-  process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1)}s\n`);
-  return value;
+/** A workload: huey, and its rival when it has one; each repetition runs both. */
+interface Comparison {
+  name: string;
+  contenders: Contender[];
+}
+
+/** The name the report gives each rival system. */
+const SYSTEM_NAMES: Record<BenchSystem, string> = {
+  huey: "huey",
+  bullmq: "BullMQ",
+  pgboss: "pg-boss",
+};
+
+/** Every comparison the settings ask for, in the order they run within a repetition. */
+function comparisons(
+  config: BenchConfig,
+  options: ReturnType<typeof settings>,
+  storages: Storage[],
+  logFile: string,
+): Comparison[] {
+  const { workloads, warmUp, python } = options;
+  const list: Comparison[] = [];
+  const child = (job: Omit<BenchJob, "config" | "warmUp">): Contender => ({
+    system: SYSTEM_NAMES[job.system],
+    measure: (runtime) => runChild(runtime, { ...job, config, warmUp }, logFile),
+  });
+  /** huey on `storage`, with its rival there (BullMQ on Redis, pg-boss on PostgreSQL). */
+  const pair = (
+    name: string,
+    storage: Storage,
+    job: Omit<BenchJob, "config" | "warmUp" | "system" | "storage">,
+    rivalToo = true,
+  ): Comparison => {
+    const contenders = [child({ ...job, system: "huey", storage })];
+    if (rivalToo && storage === "redis") {
+      contenders.push(child({ ...job, system: "bullmq", storage }));
+    }
+    if (rivalToo && storage === "postgres") {
+      contenders.push(child({ ...job, system: "pgboss", storage }));
+    }
+    return { name: `${name}, ${storage}`, contenders };
+  };
+  const setups: WorkerSetup[] = [
+    ...config.concurrencies.map((workers) => ({ workerType: "greenlet" as const, workers })),
+    { workerType: "thread" as const, workers: config.threads },
+  ];
+  for (const storage of storages) {
+    if (workloads.includes("enqueue")) {
+      for (const mode of ["single", "map"] as const) {
+        list.push(pair(`enqueue ${mode}`, storage, { workload: "enqueue", mode }));
+      }
+    }
+    if (workloads.includes("e2e")) {
+      for (const setup of setups) {
+        const name = `end-to-end ${setup.workerType} x${setup.workers}`;
+        // pg-boss has no thread workers.
+        const rivalToo = storage !== "postgres" || setup.workerType === "greenlet";
+        list.push(pair(name, storage, { workload: "e2e", setup, mode: "map" }, rivalToo));
+        list.push(pair(`${name} (INFO)`, storage, {
+          workload: "e2e",
+          setup,
+          mode: "map",
+          logging: "info",
+        }, false));
+        list.push(pair(`${name} (events off)`, storage, {
+          workload: "e2e",
+          setup,
+          mode: "map",
+          events: false,
+        }, false));
+      }
+      const widest = setups[config.concurrencies.length - 1];
+      list.push(pair(`end-to-end greenlet x${widest.workers}, single calls`, storage, {
+        workload: "e2e",
+        setup: widest,
+        mode: "single",
+      }, storage !== "postgres"));
+    }
+    if (workloads.includes("latency")) list.push(pair("latency", storage, { workload: "latency" }));
+  }
+  if (storages.includes("redis") && workloads.includes("cli")) {
+    for (const setup of CLI_SETUPS) {
+      for (const logging of ["quiet", "info"] as const) {
+        const contenders: Contender[] = [{
+          system: "huey",
+          measure: async (runtime) => [await cliEndToEnd(config, runtime, setup, logging, logFile)],
+        }];
+        if (python) {
+          contenders.push({
+            system: "Python huey",
+            measure: async () => [await pythonEndToEnd(config, python, setup, logging, logFile)],
+          });
+        }
+        const name = `CLI -w ${setup.workers} -k ${setup.workerType}${
+          logging === "quiet" ? " -q" : ""
+        }`;
+        list.push({ name, contenders });
+      }
+    }
+  }
+  if (storages.includes("redis") && workloads.includes("memory")) {
+    list.push({
+      name: "consumer memory",
+      contenders: [
+        { system: "huey", measure: (runtime) => consumerMemory(config, "huey", runtime) },
+        { system: "BullMQ", measure: (runtime) => consumerMemory(config, "bullmq", runtime) },
+      ],
+    });
+  }
+  return list;
+}
+
+/** The version each runtime reports, e.g. `{ "node": "v24.9.0" }`. */
+function runtimeVersions(
+  runtimes: BenchRuntime[],
+  python: PythonHuey | null,
+): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const runtime of runtimes) {
+    const [command] = runtimeCommand(runtime, "");
+    try {
+      versions[runtime] = execFileSync(command, ["--version"], { encoding: "utf8" }).split("\n")[0];
+    } catch {
+      versions[runtime] = "unknown";
+    }
+  }
+  if (python) {
+    versions.pythonHuey = python.version;
+    versions.python = execFileSync(python.python, ["--version"], { encoding: "utf8" }).trim();
+  }
+  return versions;
 }
 
 async function main(): Promise<void> {
-  const { json, storages: wanted, ...options } = settings(process.argv.slice(2));
-  configureLogging({ level: "WARNING" });
+  const options = settings(process.argv.slice(2));
+  const { repeat, runtimes, json, python } = options;
   const started = performance.now();
-  if (wanted.includes("postgres") && postgresSkip) console.warn(`Not measured: ${postgresSkip}`);
-  const storages = wanted.filter((storage) => storage !== "postgres" || !postgresSkip);
+  if (options.storages.includes("postgres") && postgresSkip) {
+    console.warn(`Not measured: ${postgresSkip}`);
+  }
+  const storages = options.storages.filter((storage) => storage !== "postgres" || !postgresSkip);
   const redis = storages.includes("redis") ? await startRedis() : null;
   const postgres = storages.includes("postgres") ? await startPostgres() : null;
   const cluster = storages.includes("cluster") ? await startRedisCluster() : null;
   const folder = mkdtempSync(join(tmpdir(), "huey-bench-"));
+  const logFile = join(folder, "consumers.log");
   const config: BenchConfig = {
-    ...options,
+    ...options.config,
     redisUrl: redis?.url ?? "",
     clusterNodes: cluster?.rootNodes.map(({ url }) => url).join(",") ?? "",
     postgresUrl: postgres?.url ?? "",
     folder,
   };
-  const huey: Measurement[] = [];
-  const rivals: Measurement[] = [];
-  const withRedis = storages.includes("redis");
-  const withPostgres = storages.includes("postgres");
+  const samples: Sample[] = [];
+  const failures: string[] = [];
+  const list = comparisons(config, options, storages, logFile);
   try {
-    await step("warm-up, every system", () => warmUp(config, storages));
-    for (const storage of storages) {
-      huey.push(
-        ...await step(`huey enqueue, ${storage}`, () => enqueueThroughput(config, storage)),
-      );
-    }
-    if (withRedis) {
-      rivals.push(...await step("BullMQ enqueue", () => bullEnqueueThroughput(config)));
-    }
-    if (withPostgres) {
-      rivals.push(...await step("pg-boss enqueue", () => bossEnqueueThroughput(config)));
-    }
-    const setups = [
-      ...config.concurrencies.map((workers) => ({ workerType: "greenlet" as const, workers })),
-      { workerType: "thread" as const, workers: config.threads },
-    ];
-    for (const setup of setups) {
-      const name = `${setup.workerType} x${setup.workers}`;
-      for (const storage of storages) {
-        huey.push(
-          await step(`huey end-to-end ${name}, ${storage}`, () => endToEnd(config, storage, setup)),
-        );
+    for (let round = 0; round < repeat; round++) {
+      for (const runtime of runtimes) {
+        for (const { name, contenders } of list) {
+          // huey goes first in even rounds, its rival in odd ones.
+          const order = round % 2 === 0 ? contenders : [...contenders].reverse();
+          for (const { system, measure } of order) {
+            const what = `[${round + 1}/${repeat} ${runtime}] ${name}: ${system}`;
+            const begun = performance.now();
+            process.stderr.write(`${what} ... `);
+            try {
+              const measured = await measure(runtime);
+              samples.push(...measured.map((each) => ({ ...each, runtime, system })));
+              process.stderr.write(`${((performance.now() - begun) / 1000).toFixed(1)}s\n`);
+            } catch (error) {
+              process.stderr.write("FAILED\n");
+              failures.push(`${what}: ${(error as Error).message}`);
+            }
+          }
+        }
       }
-      if (withRedis) {
-        rivals.push(await step(`BullMQ end-to-end ${name}`, () => bullEndToEnd(config, setup)));
-      }
-      if (withPostgres && setup.workerType === "greenlet") {
-        rivals.push(await step(`pg-boss end-to-end ${name}`, () => bossEndToEnd(config, setup)));
-      }
-    }
-    for (const storage of storages) {
-      huey.push(...await step(`huey latency, ${storage}`, () => latency(config, storage)));
-    }
-    if (withRedis) rivals.push(...await step("BullMQ latency", () => bullLatency(config)));
-    if (withPostgres) rivals.push(...await step("pg-boss latency", () => bossLatency(config)));
-    if (withRedis) {
-      huey.push(...await step("huey consumer memory", () => consumerMemory(config, "huey")));
-      rivals.push(
-        ...await step("BullMQ consumer memory", () => consumerMemory(config, "bullmq")),
-      );
     }
   } finally {
     await redis?.stop();
@@ -194,13 +314,24 @@ async function main(): Promise<void> {
     await cluster?.stop();
     rmSync(folder, { recursive: true, force: true });
   }
-  const rows = buildRows(huey, rivals);
-  console.log(`\n${formatTable(rows)}\n`);
+  const rows = buildRows(samples);
+  for (const runtime of runtimes) {
+    const mine = rows.filter((row) => row.runtime === runtime);
+    if (mine.length > 0) console.log(`\n${runtime}:\n${formatTable(mine)}`);
+  }
+  if (runtimes.length > 1) console.log(`\nSide by side:\n${formatSideBySide(rows, runtimes)}`);
   const seconds = (performance.now() - started) / 1000;
-  writeFileSync(json, JSON.stringify(report(config, rows, seconds), null, 2) + "\n");
-  console.log(`Figures written to ${json} (${Math.round(seconds)}s in all).`);
+  const versions = runtimeVersions(runtimes, python);
+  const settingsUsed = { ...config, repeat, runtimes, warmUp: options.warmUp };
+  const document = { ...report(settingsUsed, rows, seconds, versions) as object, samples };
+  writeFileSync(json, JSON.stringify(document, null, 2) + "\n");
+  console.log(`\nFigures written to ${json} (${Math.round(seconds)}s in all).`);
+  if (failures.length > 0) {
+    console.error(`\n${failures.length} workload(s) failed:\n${failures.join("\n\n")}`);
+    process.exitCode = 1;
+  }
 }
 
 await main();
 // BullMQ, node-redis and pg-boss may leave sockets behind for a moment: do not wait for them.
-process.exit(0);
+process.exit(process.exitCode ?? 0);

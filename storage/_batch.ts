@@ -22,6 +22,14 @@ export interface BatcherOptions {
    * @default false
    */
   eager?: boolean;
+  /**
+   * One batch in flight at a time: the calls made while one is out wait for
+   * it to settle, then go out together as the next batch (a group commit:
+   * batches follow call order, and grow with the load instead of queueing
+   * one small batch per turn).
+   * @default false
+   */
+  serial?: boolean;
 }
 
 interface Waiting<I, O> {
@@ -51,8 +59,11 @@ export class Batcher<I, O> {
   #run: (inputs: I[]) => Promise<O[]>;
   #limit: number;
   #eager: boolean;
+  #serial: boolean;
   #waiting: Waiting<I, O>[] = [];
   #scheduled = false;
+  /** A serial batcher's batch in flight. */
+  #inFlight = false;
 
   /**
    * @param run Answers a batch: one output per input, in order.
@@ -62,13 +73,14 @@ export class Batcher<I, O> {
     this.#run = run;
     this.#limit = options.limit ?? 1000;
     this.#eager = options.eager ?? false;
+    this.#serial = options.serial ?? false;
   }
 
   /** Adds a call to the next batch and resolves to its output. */
   call(input: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#waiting.push({ input, resolve, reject });
-      if (this.#scheduled) return;
+      if (this.#scheduled || this.#inFlight) return;
       this.#scheduled = true;
       if (this.#eager) queueMicrotask(() => this.#flush());
       else setImmediate(() => this.#flush());
@@ -77,7 +89,7 @@ export class Batcher<I, O> {
 
   #flush(): void {
     this.#scheduled = false;
-    while (this.#waiting.length > 0) {
+    while (this.#waiting.length > 0 && !this.#inFlight) {
       const batch = this.#waiting.splice(0, this.#limit);
       let answer: Promise<O[]>;
       try {
@@ -85,10 +97,15 @@ export class Batcher<I, O> {
       } catch (error) {
         answer = Promise.reject(error);
       }
+      if (this.#serial) this.#inFlight = true;
       answer.then((outputs) => {
         batch.forEach((waiting, index) => waiting.resolve(outputs[index]));
       }, (error) => {
         for (const waiting of batch) waiting.reject(error);
+      }).finally(() => {
+        if (!this.#serial) return;
+        this.#inFlight = false;
+        this.#flush();
       });
     }
   }

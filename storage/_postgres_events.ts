@@ -1,11 +1,11 @@
 /**
- * The event log of the Postgres storage. Events
- * are appended by the `finish` statement (`_postgres_sql.ts`), with the
- * outcomes of a turn's `finish` calls or alone (`addEvents`), which takes
+ * The event log of the Postgres storage. Events are appended by the
+ * `finish` statement (`_postgres_sql.ts`), with the outcomes of a turn's `finish` calls or alone (`addEvents`), which takes
  * each event's `seq` from a counter row it holds until it commits: events
- * commit in `seq` order across clients. Within one client, the statements
- * that append events run one at a time ({@linkcode EventWrites}): two on two
- * pooled connections could take the counter in the wrong order. Followers
+ * commit in `seq` order across clients. Within one client, the completion
+ * statements run one at a time (a serial `Batcher` in `_postgres_queue.ts`:
+ * the calls made meanwhile go out together next): two on two pooled
+ * connections could take the counter in the wrong order. Followers
  * wait for the `NOTIFY` (`e`) of an insert into the log.
  *
  * @module
@@ -18,36 +18,6 @@ import type { PostgresSession } from "./_postgres_session.ts";
 
 /** The longest a `waitForEvents` waits for a notification before it looks again, in ms. */
 const MAX_EVENT_WAIT = 5000;
-
-/**
- * Runs one client's statements that append events one after the other, in
- * call order (the others at once): their events take their `seq` in that order.
- *
- * @example
- * ```ts
- * import { EventWrites } from "./_postgres_events.ts";
- * const writes = new EventWrites();
- * const order: number[] = [];
- * const slow = writes.run(true, () => new Promise((done) => setTimeout(done, 10)).then(() => order.push(1)));
- * await writes.run(true, () => Promise.resolve(order.push(2)));
- * await slow;
- * console.assert(order.join() === "1,2");
- * ```
- */
-export class EventWrites {
-  #last: Promise<unknown> = Promise.resolve();
-
-  /**
-   * Runs `write`: after the earlier writes with events have settled when
-   * `withEvents`, at once otherwise.
-   */
-  run<T>(withEvents: boolean, write: () => Promise<T>): Promise<T> {
-    if (!withEvents) return write();
-    const answer = this.#last.then(write);
-    this.#last = answer.catch(() => {});
-    return answer;
-  }
-}
 
 /** The event log of one Postgres storage. */
 export class PostgresEvents {

@@ -16,7 +16,6 @@ import { Batcher } from "./_batch.ts";
 import type { PostgresRow } from "./_postgres_client.ts";
 import { foldCompletions } from "./_postgres_completions.ts";
 import { checkEventsToAdd } from "./_event_check.ts";
-import { EventWrites } from "./_postgres_events.ts";
 import { bytes, dataOf, parseReceipt, sqlLimit } from "./_postgres_rows.ts";
 import type { PostgresSession } from "./_postgres_session.ts";
 
@@ -45,15 +44,13 @@ export class PostgresQueue {
     await this.#insert(items);
     return items.map(() => undefined);
   }, { limit: 10_000 });
-  // Completions of one turn (acks, finishes, addEvents) share one statement; those with events
-  // run one at a time, so that events take their seq in call order.
-  #eventWrites = new EventWrites();
+  // Completions (acks, finishes, addEvents) share one statement, one statement at a time: those
+  // made while one is out go together in the next (a group commit), so that events take their seq
+  // in call order and a busy consumer sends few, large statements.
   #completions = new Batcher<Completion, void>(async (items) => {
-    const parameters = foldCompletions(items);
-    const withEvents = parameters[5].length > 0;
-    await this.#eventWrites.run(withEvents, () => this.#session.query("finish", parameters));
+    await this.#session.query("finish", foldCompletions(items));
     return items.map(() => undefined);
-  });
+  }, { serial: true });
   // Dequeues of one turn share one statement, and the first callers get the first messages
   // (a worker that waits is served before the ones that lease ahead without waiting).
   // They go out at once, ahead of the stores that wait for the turn to end, one statement at a
