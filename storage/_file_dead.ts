@@ -13,16 +13,25 @@ import { isStamp, stamp, timeOf } from "./_file_names.ts";
 /** The dead letters of one queue's folder; several clients may share it. */
 export class FileDeadLetters {
   #folder: QueueFolder;
+  #ack: (receipt: string) => Promise<void>;
 
-  /** @param folder The queue's folder. */
-  constructor(folder: QueueFolder) {
+  /**
+   * @param folder The queue's folder.
+   * @param ack Acknowledges a leased message (the queue's `ack`).
+   */
+  constructor(folder: QueueFolder, ack: (receipt: string) => Promise<void>) {
     this.#folder = folder;
+    this.#ack = ack;
   }
 
-  /** Moves a message aside; resolves to the dead letter's id. */
-  async add(data: Uint8Array, reason: string): Promise<string> {
+  /**
+   * Moves a message aside, then acks `receipt` (files have no transactions:
+   * in that order); resolves to the dead letter's id.
+   */
+  async add(data: Uint8Array, reason: string, receipt: string | null): Promise<string> {
     const id = stamp();
     await this.#folder.write(DEAD, id, pack(0, reason, data));
+    if (receipt !== null) await this.#ack(receipt);
     return id;
   }
 

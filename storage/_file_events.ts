@@ -1,19 +1,15 @@
 /**
- * The event log and the consumer heartbeats of the file storage.
+ * The event log of the file storage.
  *
- * - `events/<stamp>`: one event per file, its bytes as they were given. The
- *   stamp (12 hex digits of ms, a per-process sequence, a random part) is
- *   the event's `seq` and its time: names sort in the order one client made
- *   its calls, and two processes never collide. The stamps are taken when
- *   the call is made, the files written after (temp file, then rename); the
- *   cap removes the oldest files beyond `maxLength`, checked every
- *   {@linkcode trimEvery} events a client writes (listing the folder on every
- *   write would cost a 10,000-file listing per task): a log may hold up to
- *   that many more per client, never fewer.
- * - `heartbeats/<md5 of the id>`: `[expiry ms, id length][id][record]`,
- *   replaced by a rename; an expired file reads as absent, and is removed
- *   once it has been expired for a while (so that a read never removes the
- *   file a consumer that came back has just put).
+ * `events/<stamp>`: one event per file, its bytes as they were given. The
+ * stamp (12 hex digits of ms, a per-process sequence, a random part) is the
+ * event's `seq` and its time: names sort in the order one client made its
+ * calls, and two processes never collide. The stamps are taken when the call
+ * is made, the files written after (temp file, then rename); the cap removes
+ * the oldest files beyond `maxLength`, checked every {@linkcode trimEvery}
+ * events a client writes (listing the folder on every write would cost a
+ * 10,000-file listing per task): a log may hold up to that many more per
+ * client, never fewer.
  *
  * Files have no transactions: a follower that reads while another process
  * writes may see a later-named file before an earlier-named one lands.
@@ -24,16 +20,12 @@
 import { unlink } from "node:fs/promises";
 import type { EventsToAdd, ReadEventsOptions, StoredEvent } from "./base.ts";
 import { checkOption } from "../_options.ts";
-import { checkEventsToAdd, checkHeartbeatTtl, checkReadEvents } from "./_event_check.ts";
-import { digestOf } from "./_file_failures.ts";
-import { attempt, list, pack, type QueueFolder, readOrNull, unpack } from "./_file_folder.ts";
+import { checkEventsToAdd, checkReadEvents } from "./_event_check.ts";
+import { attempt, list, type QueueFolder, readOrNull } from "./_file_folder.ts";
 import { isStamp, stamp, timeOf } from "./_file_names.ts";
-import { SWEEP_INTERVAL } from "./_file_folder.ts";
 
 /** The sub-folder of the events. */
 export const EVENTS = "events";
-/** The sub-folder of the heartbeats. */
-export const HEARTBEATS = "heartbeats";
 
 /** Events checked and named when the call was made, to be written later. */
 export interface NamedEvents {
@@ -53,7 +45,7 @@ export function trimEvery(maxLength: number): number {
   return Math.max(1, Math.min(100, Math.floor(maxLength / 10)));
 }
 
-/** The event log and heartbeats of one queue's folder; several clients may share it. */
+/** The event log of one queue's folder; several clients may share it. */
 export class FileEvents {
   #folder: QueueFolder;
   /** Events this client wrote since it last trimmed the log. */
@@ -112,44 +104,8 @@ export class FileEvents {
     return (await list(this.#folder.path(EVENTS))).at(-1) ?? null;
   }
 
-  /** Stores the heartbeat record under `id`, replacing the older one, for `ttl` seconds. */
-  async putHeartbeat(id: string, record: Uint8Array, ttl: number): Promise<void> {
-    const expires = Date.now() + checkHeartbeatTtl(ttl) * 1000;
-    await this.#folder.write(HEARTBEATS, digestOf(id), pack(expires, String(id), record));
-  }
-
-  /** The heartbeat records that have not expired; removes the files expired for a while. */
-  async heartbeats(): Promise<Uint8Array[]> {
-    const records: Uint8Array[] = [];
-    for (const name of await list(this.#folder.path(HEARTBEATS))) {
-      const record = await this.#liveHeartbeat(name);
-      if (record !== null) records.push(record);
-    }
-    return records;
-  }
-
-  /** Removes a live heartbeat record; `true` when there was one. */
-  async deleteHeartbeat(id: string): Promise<boolean> {
-    const name = digestOf(id);
-    return (await this.#liveHeartbeat(name)) !== null &&
-      await attempt(() => unlink(this.#folder.path(HEARTBEATS, name)));
-  }
-
-  /** Removes every event and heartbeat. */
+  /** Removes every event. */
   async flush(): Promise<void> {
     await this.#folder.empty(EVENTS);
-    await this.#folder.empty(HEARTBEATS);
-  }
-
-  /** The record of a heartbeat file, or `null` when it is gone or expired. */
-  async #liveHeartbeat(name: string): Promise<Uint8Array | null> {
-    const file = this.#folder.path(HEARTBEATS, name);
-    const bytes = await readOrNull(file);
-    if (bytes === null) return null;
-    const { number: expires, body } = unpack(bytes);
-    const now = Date.now();
-    if (expires > now) return body;
-    if (expires < now - SWEEP_INTERVAL) await attempt(() => unlink(file));
-    return null;
   }
 }

@@ -35,14 +35,14 @@ export class MemoryFailures {
   }
 
   /** Removes every record; returns how many there were. */
-  clear(): number {
+  purge(): number {
     const count = this.#records.size;
     this.#records.clear();
     return count;
   }
 
   /** How many records are kept. */
-  get size(): number {
+  count(): number {
     return this.#records.size;
   }
 }

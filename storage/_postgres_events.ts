@@ -1,7 +1,6 @@
 /**
- * The event log and the consumer heartbeats of the Postgres storage. Events
- * are appended by the `finish` statement (`_postgres_sql.ts`), with the
- * outcomes of a turn's `finish` calls or alone (`addEvents`), which takes
+ * The event log of the Postgres storage. Events are appended by the
+ * `finish` statement (`_postgres_sql.ts`), with the outcomes of a turn's `finish` calls or alone (`addEvents`), which takes
  * each event's `seq` from a counter row it holds until it commits: events
  * commit in `seq` order across clients. Within one client, the completion
  * statements run one at a time (a serial `Batcher` in `_postgres_queue.ts`:
@@ -13,19 +12,14 @@
  * @internal
  */
 import type { ReadEventsOptions, StoredEvent } from "./base.ts";
-import {
-  checkHeartbeatTtl,
-  checkReadEvents,
-  checkWaitTimeout,
-  counterSeq,
-} from "./_event_check.ts";
+import { checkReadEvents, checkWaitTimeout, counterSeq } from "./_event_check.ts";
 import { bytes } from "./_postgres_rows.ts";
 import type { PostgresSession } from "./_postgres_session.ts";
 
 /** The longest a `waitForEvents` waits for a notification before it looks again, in ms. */
 const MAX_EVENT_WAIT = 5000;
 
-/** The event log and heartbeats of one Postgres storage. */
+/** The event log of one Postgres storage. */
 export class PostgresEvents {
   #session: PostgresSession;
 
@@ -84,21 +78,5 @@ export class PostgresEvents {
     } finally {
       done.abort();
     }
-  }
-
-  /** Stores the record of consumer `id`, replacing the older one, for `ttl` seconds (the server's clock). */
-  async putHeartbeat(id: string, record: Uint8Array, ttl: number): Promise<void> {
-    await this.#session.query("putHeartbeat", [String(id), record, checkHeartbeatTtl(ttl)]);
-  }
-
-  /** The records that have not expired (the expired ones are deleted). */
-  async heartbeats(): Promise<Uint8Array[]> {
-    return (await this.#session.query("heartbeats")).map((row) => bytes(row.record));
-  }
-
-  /** Removes the record of `id`; `true` when a live one was there. */
-  async deleteHeartbeat(id: string): Promise<boolean> {
-    const [row] = await this.#session.query("deleteHeartbeat", [String(id)]);
-    return row?.live === true;
   }
 }

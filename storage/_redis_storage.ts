@@ -11,7 +11,6 @@
  * @internal
  */
 import type {
-  DeadLetter,
   Delivery,
   DequeueOptions,
   EnqueueOnceOptions,
@@ -20,16 +19,14 @@ import type {
   OnceItem,
   PutDataOptions,
   PutIfEmptyOptions,
-  ReadEventsOptions,
   Storage,
-  StoredEvent,
-  TallyOptions,
 } from "./base.ts";
 import { ConfigurationError } from "../errors.ts";
 import { checkBoolean, checkNumber, optionError } from "../_options.ts";
 import { Batcher } from "./_batch.ts";
 import type { Completion } from "./_completion.ts";
 import { checkStorageName } from "./_check.ts";
+import { DelegatingStorage, type StorageParts } from "./_delegating.ts";
 import { checkEventsToAdd } from "./_event_check.ts";
 import { planConnection, type RedisStorageOptions } from "./_redis_options.ts";
 import { RedisDeadLetters } from "./_redis_dead.ts";
@@ -58,7 +55,7 @@ const PEEK_CHUNK = 1000;
  * {@linkcode resultModel}. Several clients (processes, machines) of the same
  * name share one queue.
  */
-export abstract class RedisStorageBase implements Storage {
+export abstract class RedisStorageBase extends DelegatingStorage implements Storage {
   /** The queue name. */
   readonly name: string;
   /** `dequeue` waits up to `readTimeout` seconds for a message. */
@@ -82,10 +79,8 @@ export abstract class RedisStorageBase implements Storage {
   #results: ResultModel;
   #session: RedisSession;
   #tallies: RedisTallies;
-  #dead: RedisDeadLetters;
-  #failures: RedisFailures;
   #events: RedisEvents;
-  #heartbeats: RedisHeartbeats;
+  #parts: StorageParts;
   // Calls made in the same turn of the event loop share one round trip (see _batch.ts).
   #peeks = new Batcher<string, Uint8Array | null>(async (keys) => {
     return await this.#results.peekMany(await this.#context(), keys);
@@ -105,6 +100,7 @@ export abstract class RedisStorageBase implements Storage {
    *   `host`, or `expireTime` on a kind whose results do not expire).
    */
   constructor(name: string = "huey", options: RedisStorageOptions = {}) {
+    super();
     const {
       blocking = true,
       readTimeout = 1,
@@ -140,10 +136,14 @@ export abstract class RedisStorageBase implements Storage {
     this.#session = new RedisSession(plan, new.target.name, name);
     this.#keys = redisKeys(name);
     this.#tallies = new RedisTallies(this.#session, this.#keys);
-    this.#dead = new RedisDeadLetters(this.#session, this.#keys);
-    this.#failures = new RedisFailures(this.#session, this.#keys);
     this.#events = new RedisEvents(this.#session, this.#keys);
-    this.#heartbeats = new RedisHeartbeats(this.#session, this.#keys);
+    this.#parts = {
+      counters: this.#tallies,
+      dead: new RedisDeadLetters(this.#session, this.#keys),
+      failures: new RedisFailures(this.#session, this.#keys),
+      events: this.#events,
+      heartbeats: new RedisHeartbeats(this.#session, this.#keys),
+    };
     this.#queue = new RedisQueue({
       model,
       session: this.#session,
@@ -166,6 +166,15 @@ export abstract class RedisStorageBase implements Storage {
    * @internal
    */
   protected abstract resultModel(): ResultModel;
+
+  /**
+   * The parts that serve the counters, dead letters, failure records, event
+   * reads and heartbeats (each step one command or one script).
+   * @internal
+   */
+  protected override parts(): StorageParts {
+    return this.#parts;
+  }
 
   async #context(): Promise<RedisContext> {
     return {
@@ -329,26 +338,6 @@ export abstract class RedisStorageBase implements Storage {
     return this.#tallies.deleteMarker(marker);
   }
 
-  /** Adds `by` to a counter (created with `ttl`), in one script; resolves to its new value. */
-  incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
-    return this.#tallies.incr(key, by, options);
-  }
-
-  /** Removes a counter; `true` when there was one. */
-  deleteCounter(key: string): Promise<boolean> {
-    return this.#tallies.deleteCounter(key);
-  }
-
-  /** Adds a member to a set (created with `ttl`), in one script; resolves to the set's size. */
-  addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
-    return this.#tallies.addMember(key, member, options);
-  }
-
-  /** Removes a member set; `true` when there was one. */
-  deleteMembers(key: string): Promise<boolean> {
-    return this.#tallies.deleteMembers(key);
-  }
-
   /** How many keys are stored. */
   async resultStoreSize(): Promise<number> {
     return await this.#results.size(await this.#context());
@@ -364,84 +353,14 @@ export abstract class RedisStorageBase implements Storage {
     await this.#results.flush(await this.#context());
   }
 
-  /** Moves a message aside and acks `receipt`, in one script; resolves to the dead letter's id. */
-  addDeadLetter(data: Uint8Array, reason: string, receipt: string | null = null): Promise<string> {
-    return this.#dead.add(data, reason, receipt);
-  }
-
-  /** The dead letters, oldest first, at most `limit`. */
-  deadLetters(limit?: number): Promise<DeadLetter[]> {
-    return this.#dead.list(limit);
-  }
-
-  /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */
-  takeDeadLetter(id: string): Promise<Uint8Array | null> {
-    return this.#dead.take(id);
-  }
-
-  /** Removes every dead letter; resolves to how many there were. */
-  flushDeadLetters(): Promise<number> {
-    return this.#dead.flush();
-  }
-
-  /** Records a failure as the newest (replacing one of the same id), keeping at most `maxLength`, in one script. */
-  addFailure(id: string, record: Uint8Array, maxLength: number): Promise<void> {
-    return this.#failures.add(id, record, maxLength);
-  }
-
-  /** The failure records, newest first, at most `limit`. */
-  failures(limit?: number): Promise<Uint8Array[]> {
-    return this.#failures.list(limit);
-  }
-
-  /** Removes the failure record of a task id and resolves to it, or `null`. */
-  takeFailure(id: string): Promise<Uint8Array | null> {
-    return this.#failures.take(id);
-  }
-
-  /** Removes every failure record; resolves to how many there were. */
-  purgeFailures(): Promise<number> {
-    return this.#failures.purge();
-  }
-
-  /** How many failure records are kept. */
-  failureCount(): Promise<number> {
-    return this.#failures.count();
-  }
-
   /** Appends events to the log, in the completion script of the turn's `finish` calls (call order kept). */
   async addEvents(events: EventsToAdd): Promise<void> {
     await this.#completions.call({ receipt: null, events: checkEventsToAdd(events) });
   }
 
-  /** The events of the log, oldest first, after `after` or since `since`, at most `limit`. */
-  readEvents(options: ReadEventsOptions): Promise<StoredEvent[]> {
-    return this.#events.read(options);
-  }
-
-  /** The `seq` (stream id) of the newest event, or `null` when the log is empty. */
-  lastEventSeq(): Promise<string | null> {
-    return this.#events.last();
-  }
-
   /** Resolves `true` once the log holds an event after `after`, waiting with a blocking `XREAD`. */
   waitForEvents(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
     return this.#events.wait(after, timeout, signal);
-  }
-
-  /** Stores a consumer's heartbeat record for `ttl` seconds (Redis's clock), in one script. */
-  putHeartbeat(id: string, record: Uint8Array, ttl: number): Promise<void> {
-    return this.#heartbeats.put(id, record, ttl);
-  }
-
-  /** The heartbeat records that have not expired (expired ones are removed). */
-  heartbeats(): Promise<Uint8Array[]> {
-    return this.#heartbeats.list();
-  }
-
-  /** Removes a heartbeat record; `true` when there was one. */
-  deleteHeartbeat(id: string): Promise<boolean> {
-    return this.#heartbeats.delete(id);
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 import type { DeadLetter } from "./base.ts";
 import type { SqliteConnection } from "./_sqlite_connection.ts";
+import { sqlLimit } from "./_sqlite_schema.ts";
 import { parseReceipt } from "./_sqlite_steps.ts";
 
 /** The dead letters of one queue name, on one connection. */
@@ -33,10 +34,11 @@ export class SqliteDeadLetters {
     });
   }
 
-  /** The dead letters, oldest first, the first `limit` of them (`-1`: all). */
-  list(limit: number): Promise<DeadLetter[]> {
+  /** The dead letters, oldest first, the first `limit` of them (all when `undefined`). */
+  list(limit: number | undefined): Promise<DeadLetter[]> {
+    const checked = sqlLimit(limit);
     return this.#connection.run((sql) => {
-      const rows = sql.deadLetters.all(this.#name, limit) as {
+      const rows = sql.deadLetters.all(this.#name, checked) as {
         id: number;
         data: Uint8Array;
         reason: string;

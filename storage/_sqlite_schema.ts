@@ -7,6 +7,7 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { HueyError } from "../errors.ts";
+import { checkLimit } from "./_check.ts";
 
 /**
  * The queue: `lease_until` is 0 while a message waits, else the epoch ms its
@@ -250,8 +251,34 @@ const SQL = {
   flushHeartbeats: "DELETE FROM heartbeat WHERE queue = ?",
 };
 
+/** The statements that empty each table of a queue name, for `flushAll`. */
+export const FLUSH_ALL = [
+  "flushQueue",
+  "flushSchedule",
+  "flushKv",
+  "flushMarkers",
+  "flushCounters",
+  "flushMembers",
+  "flushMemberSets",
+  "flushDead",
+  "flushFailures",
+  "flushEvents",
+  "flushHeartbeats",
+] as const;
+
 /** The prepared statements of one connection, by name. */
 export type Statements = { [K in keyof typeof SQL]: StatementSync };
+
+/**
+ * `limit` of the listing methods, for a `LIMIT ?` parameter: `undefined` is
+ * all (`-1` for SQLite).
+ *
+ * @throws {ConfigurationError} `limit` is not a whole number > 0.
+ */
+export function sqlLimit(limit: number | undefined): number {
+  const checked = checkLimit(limit);
+  return checked === Infinity ? -1 : checked;
+}
 
 /**
  * The `data` column of the rows a statement returned (queued, scheduled or dead messages).

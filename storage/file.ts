@@ -26,7 +26,6 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type {
-  DeadLetter,
   Delivery,
   DequeueOptions,
   EnqueueOnceOptions,
@@ -35,17 +34,16 @@ import type {
   OnceItem,
   PutDataOptions,
   PutIfEmptyOptions,
-  ReadEventsOptions,
   Storage,
-  StoredEvent,
-  TallyOptions,
 } from "./base.ts";
 import { checkInteger, checkNumber } from "../_options.ts";
 import { closedError } from "./_check.ts";
+import { DelegatingStorage, type StorageParts } from "./_delegating.ts";
 import { FileDeadLetters } from "./_file_dead.ts";
-import { EVENTS, FileEvents, HEARTBEATS } from "./_file_events.ts";
+import { EVENTS, FileEvents } from "./_file_events.ts";
 import { FAILURES, FileFailures } from "./_file_failures.ts";
 import { FOLDERS, nowAndThen, QueueFolder } from "./_file_folder.ts";
+import { FileHeartbeats, HEARTBEATS } from "./_file_heartbeats.ts";
 import { FileKeyValues } from "./_file_kv.ts";
 import { FileMarkers } from "./_file_markers.ts";
 import { queueName, scheduleName } from "./_file_names.ts";
@@ -83,7 +81,7 @@ export type { FileStorageOptions } from "./_file_options.ts";
  * rmSync(path, { recursive: true });
  * ```
  */
-export class FileStorage implements Storage {
+export class FileStorage extends DelegatingStorage implements Storage {
   /** The queue name, also the name of its folder under `path`. */
   readonly name: string;
   /** Always `false`: an empty queue gives `null` at once. */
@@ -98,10 +96,10 @@ export class FileStorage implements Storage {
   #values: FileKeyValues;
   #schedule: FileSchedule;
   #markers: FileMarkers;
-  #dead: FileDeadLetters;
-  #failures: FileFailures;
   #tallies: FileTallies;
   #events: FileEvents;
+  #heartbeats: FileHeartbeats;
+  #parts: StorageParts;
   #closed = false;
 
   /**
@@ -113,6 +111,7 @@ export class FileStorage implements Storage {
    *   string, or `levels` is not an integer from 0 to 4.
    */
   constructor(name: string, options: FileStorageOptions) {
+    super();
     const { root, levels } = checkFileOptions(name, options);
     this.name = name;
     this.location = resolve(root);
@@ -124,10 +123,27 @@ export class FileStorage implements Storage {
     this.#values = new FileKeyValues(this.#folder, levels, name);
     this.#schedule = new FileSchedule(this.#folder);
     this.#markers = new FileMarkers(this.#folder);
-    this.#dead = new FileDeadLetters(this.#folder);
-    this.#failures = new FileFailures(this.#folder);
     this.#events = new FileEvents(this.#folder);
+    this.#heartbeats = new FileHeartbeats(this.#folder);
     this.#tallies = new FileTallies(this.#folder, levels, name, () => this.#sweepNowAndThen());
+    this.#parts = {
+      counters: this.#tallies,
+      dead: new FileDeadLetters(this.#folder, (receipt) => this.#queue.ack(receipt)),
+      failures: new FileFailures(this.#folder),
+      events: this.#events,
+      heartbeats: this.#heartbeats,
+      checkOpen: () => this.#checkOpen(),
+    };
+  }
+
+  /**
+   * The parts that serve the counters and member sets (under a lock shared
+   * by every client of the folder), dead letters, failure records, event
+   * reads and heartbeats.
+   * @internal
+   */
+  protected override parts(): StorageParts {
+    return this.#parts;
   }
 
   #checkOpen(): void {
@@ -323,36 +339,6 @@ export class FileStorage implements Storage {
   }
 
   /**
-   * Adds `by` to a counter (created with `ttl`) and resolves to its new
-   * value, under a lock shared by every client of the folder.
-   */
-  async incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
-    this.#checkOpen();
-    return await this.#tallies.incr(key, by, options);
-  }
-
-  /** Removes a counter; `true` when there was one. */
-  async deleteCounter(key: string): Promise<boolean> {
-    this.#checkOpen();
-    return await this.#tallies.deleteCounter(key);
-  }
-
-  /**
-   * Adds a member to a set (created with `ttl`) and resolves to the set's
-   * size, under a lock shared by every client of the folder.
-   */
-  async addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
-    this.#checkOpen();
-    return await this.#tallies.addMember(key, member, options);
-  }
-
-  /** Removes a member set; `true` when there was one. */
-  async deleteMembers(key: string): Promise<boolean> {
-    this.#checkOpen();
-    return await this.#tallies.deleteMembers(key);
-  }
-
-  /**
    * Stores the value only if the key is empty or expired; `true` when it did.
    * Exactly one racing client wins (see `_file_kv.ts`).
    */
@@ -387,100 +373,10 @@ export class FileStorage implements Storage {
     await this.#values.flush();
   }
 
-  /** Moves a message aside, then acks `receipt` (files have no transactions: in that order); resolves to the dead letter's id. */
-  async addDeadLetter(
-    data: Uint8Array,
-    reason: string,
-    receipt: string | null = null,
-  ): Promise<string> {
-    this.#checkOpen();
-    const id = await this.#dead.add(data, reason);
-    if (receipt !== null) await this.ack(receipt);
-    return id;
-  }
-
-  /** The dead letters, oldest first, at most `limit` of them. */
-  async deadLetters(limit?: number): Promise<DeadLetter[]> {
-    this.#checkOpen();
-    return await this.#dead.list(limit);
-  }
-
-  /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */
-  async takeDeadLetter(id: string): Promise<Uint8Array | null> {
-    this.#checkOpen();
-    return await this.#dead.take(id);
-  }
-
-  /** Removes every dead letter; resolves to how many this call removed. */
-  async flushDeadLetters(): Promise<number> {
-    this.#checkOpen();
-    return await this.#dead.flush();
-  }
-
-  /** Records a failure as the newest (replacing one of the same id), keeping at most `maxLength`. */
-  async addFailure(id: string, record: Uint8Array, maxLength: number): Promise<void> {
-    this.#checkOpen();
-    await this.#failures.add(id, record, maxLength);
-  }
-
-  /** The failure records, newest first, at most `limit`. */
-  async failures(limit?: number): Promise<Uint8Array[]> {
-    this.#checkOpen();
-    return await this.#failures.list(limit);
-  }
-
-  /** Removes the failure record of a task id and resolves to it, or `null`. */
-  async takeFailure(id: string): Promise<Uint8Array | null> {
-    this.#checkOpen();
-    return await this.#failures.take(id);
-  }
-
-  /** Removes every failure record; resolves to how many this call removed. */
-  async purgeFailures(): Promise<number> {
-    this.#checkOpen();
-    return await this.#failures.purge();
-  }
-
-  /** How many failure records are kept. */
-  async failureCount(): Promise<number> {
-    this.#checkOpen();
-    return await this.#failures.count();
-  }
-
   /** Appends events to the log (named now, so in call order), then drops the oldest beyond `maxLength`. */
   async addEvents(events: EventsToAdd): Promise<void> {
     this.#checkOpen();
     await this.#events.write(this.#events.name(events));
-  }
-
-  /** The events of the log, oldest first, after `after` or since `since`, at most `limit`. */
-  async readEvents(options: ReadEventsOptions): Promise<StoredEvent[]> {
-    this.#checkOpen();
-    return await this.#events.read(options);
-  }
-
-  /** The `seq` of the newest event, or `null` when the log is empty. */
-  async lastEventSeq(): Promise<string | null> {
-    this.#checkOpen();
-    return await this.#events.last();
-  }
-
-  /** Stores a consumer's heartbeat record, replacing the older one, for `ttl` seconds. */
-  async putHeartbeat(id: string, record: Uint8Array, ttl: number): Promise<void> {
-    this.#checkOpen();
-    await this.#events.putHeartbeat(id, record, ttl);
-  }
-
-  /** The heartbeat records that have not expired. */
-  async heartbeats(): Promise<Uint8Array[]> {
-    this.#checkOpen();
-    return await this.#events.heartbeats();
-  }
-
-  /** Removes a heartbeat record; `true` when there was one. */
-  async deleteHeartbeat(id: string): Promise<boolean> {
-    this.#checkOpen();
-    return await this.#events.deleteHeartbeat(id);
   }
 
   /**
@@ -497,6 +393,7 @@ export class FileStorage implements Storage {
     await this.#markers.flush();
     await this.#tallies.flush();
     await this.#events.flush();
+    await this.#heartbeats.flush();
     await this.#folder.removeStaleTemps();
   }
 

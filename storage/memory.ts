@@ -6,7 +6,6 @@
  * @module
  */
 import type {
-  DeadLetter,
   Delivery,
   DequeueOptions,
   EnqueueOnceOptions,
@@ -15,14 +14,13 @@ import type {
   OnceItem,
   PutDataOptions,
   PutIfEmptyOptions,
-  ReadEventsOptions,
   Storage,
-  StoredEvent,
-  TallyOptions,
 } from "./base.ts";
 import { checkFunction, checkInteger, checkNumber } from "../_options.ts";
 import { checkLimit, checkStorageName, closedError, settle } from "./_check.ts";
+import { DelegatingStorage, type StorageParts } from "./_delegating.ts";
 import { Heap } from "./_heap.ts";
+import { MemoryDeadLetters } from "./_memory_dead.ts";
 import { MemoryEvents } from "./_memory_events.ts";
 import { MemoryFailures } from "./_memory_failures.ts";
 import { MemoryHeartbeats } from "./_memory_heartbeats.ts";
@@ -77,7 +75,7 @@ function first<T>(items: T[], limit: number | undefined): T[] {
  * await storage.close();
  * ```
  */
-export class MemoryStorage implements Storage {
+export class MemoryStorage extends DelegatingStorage implements Storage {
   /** The queue name. */
   readonly name: string;
   /** Always `false`: an empty queue gives `null` at once. */
@@ -93,10 +91,11 @@ export class MemoryStorage implements Storage {
   #schedule = new Heap<ScheduledItem>(scheduleOrder);
   #data: MemoryKeyValues;
   #tallies: MemoryTallies;
-  #deadLetters = new Map<string, DeadLetter>();
+  #dead: MemoryDeadLetters;
   #failures = new MemoryFailures();
   #events: MemoryEvents;
   #heartbeats: MemoryHeartbeats;
+  #parts: StorageParts;
 
   /**
    * Makes an empty storage.
@@ -106,6 +105,7 @@ export class MemoryStorage implements Storage {
    * @throws {ConfigurationError} `name` is not a non-empty string, or `clock` is not a function.
    */
   constructor(name: string = "huey", options: MemoryStorageOptions = {}) {
+    super();
     const { clock = Date.now } = options;
     this.name = checkStorageName(name);
     this.#clock = checkFunction("clock", clock);
@@ -114,12 +114,35 @@ export class MemoryStorage implements Storage {
     this.#tallies = new MemoryTallies(this.#clock);
     this.#events = new MemoryEvents(this.#clock);
     this.#heartbeats = new MemoryHeartbeats(this.#clock);
+    const nextId = () => String(++this.#sequence);
+    this.#dead = new MemoryDeadLetters(this.#clock, nextId, (receipt) => this.#queue.ack(receipt));
+    this.#parts = {
+      counters: this.#tallies,
+      dead: this.#dead,
+      failures: this.#failures,
+      events: this.#events,
+      heartbeats: this.#heartbeats,
+      checkOpen: () => this.#checkOpen(),
+    };
+  }
+
+  /**
+   * The parts that serve the counters, dead letters, failure records, event
+   * reads and heartbeats.
+   * @internal
+   */
+  protected override parts(): StorageParts {
+    return this.#parts;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw closedError("MemoryStorage", this.name);
   }
 
   /** Runs `fn` unless the storage is closed; a throw becomes a rejection. */
   #run<T>(fn: () => T): Promise<T> {
     return settle(() => {
-      if (this.#closed) throw closedError("MemoryStorage", this.name);
+      this.#checkOpen();
       return fn();
     });
   }
@@ -322,26 +345,6 @@ export class MemoryStorage implements Storage {
     return this.#run(() => this.#tallies.deleteMarker(marker));
   }
 
-  /** Adds `by` to a counter (created with `ttl`) and resolves to its new value. */
-  incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
-    return this.#run(() => this.#tallies.incr(key, by, options));
-  }
-
-  /** Removes a counter; `true` when there was one. */
-  deleteCounter(key: string): Promise<boolean> {
-    return this.#run(() => this.#tallies.deleteCounter(key));
-  }
-
-  /** Adds a member to a set (created with `ttl`) and resolves to the set's size. */
-  addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
-    return this.#run(() => this.#tallies.addMember(key, member, options));
-  }
-
-  /** Removes a member set; `true` when there was one. */
-  deleteMembers(key: string): Promise<boolean> {
-    return this.#run(() => this.#tallies.deleteMembers(key));
-  }
-
   /** How many keys are stored (expired ones excluded). */
   resultStoreSize(): Promise<number> {
     return this.#run(() => this.#data.items().size);
@@ -359,97 +362,14 @@ export class MemoryStorage implements Storage {
     });
   }
 
-  /** Moves a message aside with the reason; resolves to its id. */
-  addDeadLetter(data: Uint8Array, reason: string, receipt: string | null = null): Promise<string> {
-    return this.#run(() => {
-      const id = String(++this.#sequence);
-      this.#deadLetters.set(id, { id, reason, data: data.slice(), at: new Date(this.#clock()) });
-      if (receipt !== null) this.#queue.ack(receipt);
-      return id;
-    });
-  }
-
-  /** The dead letters, oldest first, the first `limit` of them when given. */
-  deadLetters(limit?: number): Promise<DeadLetter[]> {
-    return this.#run(() => first([...this.#deadLetters.values()], limit));
-  }
-
-  /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */
-  takeDeadLetter(id: string): Promise<Uint8Array | null> {
-    return this.#run(() => {
-      const letter = this.#deadLetters.get(id);
-      this.#deadLetters.delete(id);
-      return letter?.data ?? null;
-    });
-  }
-
-  /** Removes every dead letter; resolves to how many there were. */
-  flushDeadLetters(): Promise<number> {
-    return this.#run(() => {
-      const count = this.#deadLetters.size;
-      this.#deadLetters.clear();
-      return count;
-    });
-  }
-
-  /** Records a failure as the newest (replacing one of the same id), keeping at most `maxLength`. */
-  addFailure(id: string, record: Uint8Array, maxLength: number): Promise<void> {
-    return this.#run(() => this.#failures.add(id, record, maxLength));
-  }
-
-  /** The failure records, newest first, at most `limit`. */
-  failures(limit?: number): Promise<Uint8Array[]> {
-    return this.#run(() => this.#failures.list(limit));
-  }
-
-  /** Removes the failure record of a task id and resolves to it, or `null`. */
-  takeFailure(id: string): Promise<Uint8Array | null> {
-    return this.#run(() => this.#failures.take(id));
-  }
-
-  /** Removes every failure record; resolves to how many there were. */
-  purgeFailures(): Promise<number> {
-    return this.#run(() => this.#failures.clear());
-  }
-
-  /** How many failure records are kept. */
-  failureCount(): Promise<number> {
-    return this.#run(() => this.#failures.size);
-  }
-
   /** Appends events to the log, in order, then drops the oldest beyond `maxLength`. */
   addEvents(events: EventsToAdd): Promise<void> {
     return this.#run(() => this.#events.add(events));
   }
 
-  /** The events of the log, oldest first, after `after` or since `since`, at most `limit`. */
-  readEvents(options: ReadEventsOptions): Promise<StoredEvent[]> {
-    return this.#run(() => this.#events.read(options));
-  }
-
-  /** The `seq` of the newest event, or `null` when the log is empty. */
-  lastEventSeq(): Promise<string | null> {
-    return this.#run(() => this.#events.last());
-  }
-
   /** Resolves `true` once the log holds an event after `after`, `false` on timeout, abort or close. */
   waitForEvents(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
     return this.#run(() => this.#events).then((events) => events.wait(after, timeout, signal));
-  }
-
-  /** Stores a consumer's heartbeat record, replacing the older one, for `ttl` seconds. */
-  putHeartbeat(id: string, record: Uint8Array, ttl: number): Promise<void> {
-    return this.#run(() => this.#heartbeats.put(id, record, ttl));
-  }
-
-  /** The heartbeat records that have not expired. */
-  heartbeats(): Promise<Uint8Array[]> {
-    return this.#run(() => this.#heartbeats.list());
-  }
-
-  /** Removes a heartbeat record; `true` when there was one. */
-  deleteHeartbeat(id: string): Promise<boolean> {
-    return this.#run(() => this.#heartbeats.delete(id));
   }
 
   /**
@@ -479,8 +399,8 @@ export class MemoryStorage implements Storage {
     this.#schedule.clear();
     this.#data.clear();
     this.#tallies.clear();
-    this.#deadLetters.clear();
-    this.#failures.clear();
+    this.#dead.flush();
+    this.#failures.purge();
     this.#events.clear();
     this.#heartbeats.clear();
   }

@@ -12,7 +12,6 @@
  * @module
  */
 import type {
-  DeadLetter,
   Delivery,
   DequeueOptions,
   EnqueueOnceOptions,
@@ -20,19 +19,21 @@ import type {
   FinishOptions,
   OnceItem,
   PutIfEmptyOptions,
-  ReadEventsOptions,
   Storage,
-  StoredEvent,
-  TallyOptions,
 } from "./base.ts";
 import { checkBoolean, checkNumber, checkText } from "../_options.ts";
-import { checkMaxLength, checkStorageName } from "./_check.ts";
+import { checkStorageName } from "./_check.ts";
+import { DelegatingStorage, type StorageParts } from "./_delegating.ts";
 import { planPostgres, type PostgresConnectOptions } from "./_postgres_client.ts";
+import { PostgresDeadLetters } from "./_postgres_dead.ts";
 import { PostgresEvents } from "./_postgres_events.ts";
+import { PostgresFailures } from "./_postgres_failures.ts";
+import { PostgresHeartbeats } from "./_postgres_heartbeats.ts";
 import { PostgresQueue } from "./_postgres_queue.ts";
-import { bytes, parseReceipt, sqlLimit } from "./_postgres_rows.ts";
+import { bytes } from "./_postgres_rows.ts";
 import { checkSchemaName } from "./_postgres_schema.ts";
-import { checkIncrement, checkMember, checkOnceItems, checkTallyTtl } from "./_tally.ts";
+import { PostgresTallies } from "./_postgres_tallies.ts";
+import { checkOnceItems } from "./_tally.ts";
 import { PostgresSession } from "./_postgres_session.ts";
 
 export type { PostgresSql } from "./_postgres_client.ts";
@@ -79,7 +80,7 @@ const SWEEP_INTERVAL = 60_000;
  * await storage.close();
  * ```
  */
-export class PostgresStorage implements Storage {
+export class PostgresStorage extends DelegatingStorage implements Storage {
   /** The queue name, and the name of the schema of its tables. */
   readonly name: string;
   /** `dequeue` waits up to `readTimeout` seconds for a message. */
@@ -91,6 +92,7 @@ export class PostgresStorage implements Storage {
   #session: PostgresSession;
   #queue: PostgresQueue;
   #events: PostgresEvents;
+  #parts: StorageParts;
   #lastSweep = 0;
 
   /**
@@ -102,6 +104,7 @@ export class PostgresStorage implements Storage {
    *   name cannot name a schema, or `url` and `sql` are both given.
    */
   constructor(name: string = "huey", options: PostgresStorageOptions = {}) {
+    super();
     const { blocking = true, readTimeout = 1, createTables = true, ...connection } = options;
     this.name = checkSchemaName(checkStorageName(name));
     this.blocking = checkBoolean("blocking", blocking);
@@ -112,6 +115,22 @@ export class PostgresStorage implements Storage {
     this.#session = new PostgresSession(plan, name, createTables);
     this.#queue = new PostgresQueue(this.#session, blocking, readTimeout);
     this.#events = new PostgresEvents(this.#session);
+    this.#parts = {
+      counters: new PostgresTallies(this.#session),
+      dead: new PostgresDeadLetters(this.#session),
+      failures: new PostgresFailures(this.#session),
+      events: this.#events,
+      heartbeats: new PostgresHeartbeats(this.#session),
+    };
+  }
+
+  /**
+   * The parts that serve the counters, dead letters, failure records, event
+   * reads and heartbeats (each one statement or one transaction).
+   * @internal
+   */
+  protected override parts(): StorageParts {
+    return this.#parts;
   }
 
   /** Adds a message to the queue; higher `priority` first (messages enqueued together: one statement). */
@@ -310,41 +329,6 @@ export class PostgresStorage implements Storage {
     return row?.live === true;
   }
 
-  /** Adds `by` to a counter, atomically; a new counter lives `ttl` seconds from its creation. */
-  async incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
-    const parameters = [key, checkIncrement(by), checkTallyTtl(options) ?? null];
-    const [row] = await this.#session.query("incr", parameters);
-    return Number(row.value);
-  }
-
-  /** Removes a counter; `true` when a live one was there. */
-  async deleteCounter(key: string): Promise<boolean> {
-    const [row] = await this.#session.query("deleteCounter", [key]);
-    return row?.live === true;
-  }
-
-  /**
-   * Adds a member to a set and resolves to the set's size, in one
-   * transaction that locks the set's row: concurrent adds take turns.
-   */
-  async addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
-    const ttl = checkTallyTtl(options) ?? null;
-    checkMember(member);
-    return await this.#session.transaction(async (run) => {
-      await run("dropExpiredSet", [key]);
-      await run("lockSet", [key, ttl]);
-      await run("addMember", [key, member]);
-      const [row] = await run("countMembers", [key]);
-      return Number(row.n);
-    });
-  }
-
-  /** Removes a member set; `true` when a live one was there. */
-  async deleteMembers(key: string): Promise<boolean> {
-    const [row] = await this.#session.query("deleteMembers", [key]);
-    return row?.live === true;
-  }
-
   /** How many live keys are stored. */
   resultStoreSize(): Promise<number> {
     return this.#session.count("kvSize");
@@ -361,108 +345,14 @@ export class PostgresStorage implements Storage {
     await this.#session.query("flushKv");
   }
 
-  /** Stores a dead letter and acks `receipt`, in one statement; resolves to its id. */
-  async addDeadLetter(
-    data: Uint8Array,
-    reason: string,
-    receipt: string | null = null,
-  ): Promise<string> {
-    const [id, token] = parseReceipt(receipt);
-    const [row] = await this.#session.query("addDead", [data, String(reason), id, token]);
-    return String(row.id);
-  }
-
-  /** The dead letters, oldest first. */
-  async deadLetters(limit?: number): Promise<DeadLetter[]> {
-    const rows = await this.#session.query("deadLetters", [sqlLimit(limit)]);
-    return rows.map((row) => ({
-      id: String(row.id),
-      data: bytes(row.data),
-      reason: row.reason as string,
-      at: new Date(row.at as Date),
-    }));
-  }
-
-  /** Removes one dead letter and returns its message, or `null` for an unknown id. */
-  async takeDeadLetter(id: string): Promise<Uint8Array | null> {
-    if (!/^\d{1,18}$/.test(id)) return null;
-    const [row] = await this.#session.query("takeDead", [id]);
-    return row ? bytes(row.data) : null;
-  }
-
-  /** Deletes every dead letter; resolves to how many there were. */
-  flushDeadLetters(): Promise<number> {
-    return this.#session.count("flushDead");
-  }
-
-  /**
-   * Records a failure as the newest (replacing one of the same id), keeping
-   * at most `maxLength`, in one transaction; concurrent adds take turns.
-   */
-  async addFailure(id: string, record: Uint8Array, maxLength: number): Promise<void> {
-    checkMaxLength(maxLength);
-    await this.#session.transaction(async (run) => {
-      await run("lockFailures");
-      await run("addFailure", [String(id), record]);
-      await run("trimFailures", [maxLength]);
-    });
-  }
-
-  /** The failure records, newest first, at most `limit`. */
-  async failures(limit?: number): Promise<Uint8Array[]> {
-    const rows = await this.#session.query("failures", [sqlLimit(limit)]);
-    return rows.map((row) => bytes(row.data));
-  }
-
-  /** Removes the failure record of a task id and resolves to it, or `null`. */
-  async takeFailure(id: string): Promise<Uint8Array | null> {
-    const [row] = await this.#session.query("takeFailure", [String(id)]);
-    return row ? bytes(row.data) : null;
-  }
-
-  /** Removes every failure record; resolves to how many there were. */
-  purgeFailures(): Promise<number> {
-    return this.#session.count("flushFailures");
-  }
-
-  /** How many failure records are kept. */
-  failureCount(): Promise<number> {
-    return this.#session.count("failureCount");
-  }
-
   /** Appends events to the log (in the statement of the turn's `finish` calls, in call order). */
   addEvents(events: EventsToAdd): Promise<void> {
     return this.#queue.addEvents(events);
   }
 
-  /** The events of the log, oldest first, after `after` or since `since`, at most `limit`. */
-  readEvents(options: ReadEventsOptions): Promise<StoredEvent[]> {
-    return this.#events.read(options);
-  }
-
-  /** The `seq` of the newest event, or `null` when the log is empty. */
-  lastEventSeq(): Promise<string | null> {
-    return this.#events.last();
-  }
-
   /** Resolves `true` once the log holds an event after `after`, woken by `NOTIFY`. */
   waitForEvents(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
     return this.#events.wait(after, timeout, signal);
-  }
-
-  /** Stores a consumer's heartbeat record for `ttl` seconds (the server's clock). */
-  putHeartbeat(id: string, record: Uint8Array, ttl: number): Promise<void> {
-    return this.#events.putHeartbeat(id, record, ttl);
-  }
-
-  /** The heartbeat records that have not expired (the expired ones are deleted). */
-  heartbeats(): Promise<Uint8Array[]> {
-    return this.#events.heartbeats();
-  }
-
-  /** Removes a heartbeat record; `true` when there was one. */
-  deleteHeartbeat(id: string): Promise<boolean> {
-    return this.#events.deleteHeartbeat(id);
   }
 
   /**

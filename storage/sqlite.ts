@@ -8,7 +8,6 @@
  */
 import { resolve } from "node:path";
 import type {
-  DeadLetter,
   Delivery,
   DequeueOptions,
   EnqueueOnceOptions,
@@ -16,14 +15,12 @@ import type {
   FinishOptions,
   OnceItem,
   PutIfEmptyOptions,
-  ReadEventsOptions,
   Storage,
-  StoredEvent,
-  TallyOptions,
 } from "./base.ts";
 import { checkNumber } from "../_options.ts";
-import { checkLimit, checkStorageName } from "./_check.ts";
-import { dataOf, type Statements } from "./_sqlite_schema.ts";
+import { checkStorageName } from "./_check.ts";
+import { DelegatingStorage, type StorageParts } from "./_delegating.ts";
+import { dataOf, FLUSH_ALL, sqlLimit, type Statements } from "./_sqlite_schema.ts";
 import { checkSqliteOptions, type SqliteStorageOptions } from "./_sqlite_open.ts";
 import { SqliteConnection } from "./_sqlite_connection.ts";
 import { fileSignal } from "./_sqlite_wait.ts";
@@ -51,27 +48,6 @@ export type { SqliteStorageOptions } from "./_sqlite_open.ts";
 /** How often a blocking `dequeue` looks again when the file cannot be watched, in ms. */
 const POLL_MS = 50;
 
-/** The statements that empty each table of a queue name, for `flushAll`. */
-const FLUSH_ALL = [
-  "flushQueue",
-  "flushSchedule",
-  "flushKv",
-  "flushMarkers",
-  "flushCounters",
-  "flushMembers",
-  "flushMemberSets",
-  "flushDead",
-  "flushFailures",
-  "flushEvents",
-  "flushHeartbeats",
-] as const;
-
-/** `limit` of the listing methods: `undefined` is all (`-1` for SQLite). */
-function sqlLimit(limit: number | undefined): number {
-  const checked = checkLimit(limit);
-  return checked === Infinity ? -1 : checked;
-}
-
 /**
  * Storage in one SQLite file (huey's `SqliteStorage`): priorities (REAL,
  * higher first, FIFO within), leases with receipts unique per delivery,
@@ -87,7 +63,7 @@ function sqlLimit(limit: number | undefined): number {
  * await storage.close();
  * ```
  */
-export class SqliteStorage implements Storage {
+export class SqliteStorage extends DelegatingStorage implements Storage {
   /** The queue name. */
   readonly name: string;
   /** `dequeue` waits up to `readTimeout` for a message (option `blocking`); else the consumer polls. */
@@ -102,10 +78,8 @@ export class SqliteStorage implements Storage {
   #schedule: SqliteSchedule;
   #values: SqliteKeyValues;
   #tallies: SqliteTallies;
-  #dead: SqliteDeadLetters;
-  #failures: SqliteFailures;
   #events: SqliteEvents;
-  #heartbeats: SqliteHeartbeats;
+  #parts: StorageParts;
   #deliveries = 0;
   #readTimeout: number;
   #wake: ReturnType<typeof fileSignal>;
@@ -124,6 +98,7 @@ export class SqliteStorage implements Storage {
    * @throws {HueyError} The file's schema is newer than this version supports.
    */
   constructor(name = "huey", options: SqliteStorageOptions = {}) {
+    super();
     this.name = checkStorageName(name);
     const settings = checkSqliteOptions(options);
     const { filename, journalMode } = settings;
@@ -138,8 +113,6 @@ export class SqliteStorage implements Storage {
       this.name,
       (sql, now) => this.#tallies.sweepNowAndThen(sql, now),
     );
-    this.#dead = new SqliteDeadLetters(this.#connection, this.name);
-    this.#failures = new SqliteFailures(this.#connection, this.name);
     const memory = filename === ":memory:";
     const path = resolve(filename);
     // Outside WAL mode a commit rewrites the database file itself.
@@ -148,7 +121,22 @@ export class SqliteStorage implements Storage {
     this.#wake = fileSignal(key, watched);
     this.#eventWake = fileSignal(`${key}#events`, watched);
     this.#events = new SqliteEvents(this.#connection, this.name, this.#eventWake.signal);
-    this.#heartbeats = new SqliteHeartbeats(this.#connection, this.name);
+    this.#parts = {
+      counters: this.#tallies,
+      dead: new SqliteDeadLetters(this.#connection, this.name),
+      failures: new SqliteFailures(this.#connection, this.name),
+      events: this.#events,
+      heartbeats: new SqliteHeartbeats(this.#connection, this.name),
+    };
+  }
+
+  /**
+   * The parts that serve the counters, dead letters, failure records, event
+   * reads and heartbeats (each in one statement or one transaction).
+   * @internal
+   */
+  protected override parts(): StorageParts {
+    return this.#parts;
   }
 
   #run<T>(fn: (sql: Statements) => T): Promise<T> {
@@ -369,26 +357,6 @@ export class SqliteStorage implements Storage {
     return this.#tallies.deleteMarker(marker);
   }
 
-  /** Adds `by` to a counter (created with `ttl`), in one statement; resolves to its new value. */
-  incr(key: string, by?: number, options?: TallyOptions): Promise<number> {
-    return this.#tallies.incr(key, by, options);
-  }
-
-  /** Removes a counter, in one statement; `true` when a live one was there. */
-  deleteCounter(key: string): Promise<boolean> {
-    return this.#tallies.deleteCounter(key);
-  }
-
-  /** Adds a member to a set (created with `ttl`), in one transaction; resolves to its size. */
-  addMember(key: string, member: string, options?: TallyOptions): Promise<number> {
-    return this.#tallies.addMember(key, member, options);
-  }
-
-  /** Removes a member set, in one transaction; `true` when a live one was there. */
-  deleteMembers(key: string): Promise<boolean> {
-    return this.#tallies.deleteMembers(key);
-  }
-
   /** How many live keys are stored. */
   resultStoreSize(): Promise<number> {
     return this.#values.size();
@@ -404,51 +372,6 @@ export class SqliteStorage implements Storage {
     return this.#values.flush();
   }
 
-  /** Stores a dead letter (ids are never reused) and acks `receipt`, in one transaction. */
-  addDeadLetter(data: Uint8Array, reason: string, receipt: string | null = null): Promise<string> {
-    return this.#dead.add(data, reason, receipt);
-  }
-
-  /** The dead letters, oldest first. */
-  deadLetters(limit?: number): Promise<DeadLetter[]> {
-    return this.#dead.list(sqlLimit(limit));
-  }
-
-  /** Removes one dead letter and returns its message, or `null` for an unknown id. */
-  takeDeadLetter(id: string): Promise<Uint8Array | null> {
-    return this.#dead.take(id);
-  }
-
-  /** Deletes every dead letter; resolves to how many there were. */
-  flushDeadLetters(): Promise<number> {
-    return this.#dead.flush();
-  }
-
-  /** Records a failure as the newest (replacing one of the same id), keeping at most `maxLength`, in one transaction. */
-  addFailure(id: string, record: Uint8Array, maxLength: number): Promise<void> {
-    return this.#failures.add(id, record, maxLength);
-  }
-
-  /** The failure records, newest first, at most `limit`. */
-  failures(limit?: number): Promise<Uint8Array[]> {
-    return this.#failures.list(limit);
-  }
-
-  /** Removes the failure record of a task id and resolves to it, or `null`. */
-  takeFailure(id: string): Promise<Uint8Array | null> {
-    return this.#failures.take(id);
-  }
-
-  /** Removes every failure record; resolves to how many there were. */
-  purgeFailures(): Promise<number> {
-    return this.#failures.purge();
-  }
-
-  /** How many failure records are kept. */
-  failureCount(): Promise<number> {
-    return this.#failures.count();
-  }
-
   /**
    * Appends events to the log and drops the oldest beyond `maxLength`, in
    * the transaction of the writes asked for in the same turn (in call order
@@ -458,16 +381,6 @@ export class SqliteStorage implements Storage {
     await this.#steps.call({ kind: "events", events: checkEventsToAdd(events) });
   }
 
-  /** The events of the log, oldest first, after `after` or since `since`, at most `limit`. */
-  readEvents(options: ReadEventsOptions): Promise<StoredEvent[]> {
-    return this.#events.read(options);
-  }
-
-  /** The `seq` of the newest event, or `null` when the log is empty. */
-  lastEventSeq(): Promise<string | null> {
-    return this.#events.last();
-  }
-
   /**
    * Resolves `true` once the log holds an event after `after`, `false` on
    * timeout, abort or close: woken at once by writes of this thread, by a
@@ -475,21 +388,6 @@ export class SqliteStorage implements Storage {
    */
   waitForEvents(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
     return this.#events.wait(after, timeout, signal);
-  }
-
-  /** Stores a consumer's heartbeat record, replacing the older one, for `ttl` seconds. */
-  putHeartbeat(id: string, record: Uint8Array, ttl: number): Promise<void> {
-    return this.#heartbeats.put(id, record, ttl);
-  }
-
-  /** The heartbeat records that have not expired. */
-  heartbeats(): Promise<Uint8Array[]> {
-    return this.#heartbeats.list();
-  }
-
-  /** Removes a heartbeat record; `true` when there was one. */
-  deleteHeartbeat(id: string): Promise<boolean> {
-    return this.#heartbeats.delete(id);
   }
 
   /**

@@ -169,6 +169,10 @@ export function queueChecks(check: Check, features: Features): void {
     async ({ open }) => {
       const storage = await open();
       const producer = await open();
+      // Both connected first: the dequeue below must not spend the 50 ms opening a connection
+      // (it did once on a busy machine, and then found the message enqueued meanwhile).
+      assert.equal(await storage.queueSize(), 0);
+      assert.equal(await producer.queueSize(), 0);
       const taking = storage.dequeue({ lease: 30, wait: false });
       await wait(0.05);
       await producer.enqueue(bytes("later"));
