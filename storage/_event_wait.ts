@@ -48,14 +48,18 @@ export async function waitForEvent(
 ): Promise<boolean> {
   const { wake, hasEvent, closed } = wait;
   const deadline = Date.now() + checkWaitTimeout(timeout);
-  for (;;) {
-    const version = wake.version;
-    if (closed()) return false;
-    if (await hasEvent()) return true;
-    const left = deadline - Date.now();
-    if (signal?.aborted || left <= 0) return false;
-    // Look once more after the watch starts: a write just before it would go unseen.
-    if (!wake.watching && wake.watch()) continue;
-    await wake.wait(version, (wake.watching ? left : Math.min(left, POLL_MS)) / 1000, signal);
+  try {
+    for (;;) {
+      const version = wake.version;
+      if (closed()) return false;
+      if (await hasEvent()) return true;
+      const left = deadline - Date.now();
+      if (signal?.aborted || left <= 0) return false;
+      // Look once more after the watch starts: a write just before it would go unseen.
+      if (!wake.watching && wake.watch()) continue;
+      await wake.wait(version, (wake.watching ? left : Math.min(left, POLL_MS)) / 1000, signal);
+    }
+  } finally {
+    wake.settle();
   }
 }

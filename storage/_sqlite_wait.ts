@@ -56,6 +56,15 @@ export class FileSignal {
   }
 
   /**
+   * Ends the file watch when no waiter is left: a wait that started the
+   * watch and then found what it waited for without sleeping. (Deno ignores
+   * `persistent: false`: a watch left open keeps its process from exiting.)
+   */
+  settle(): void {
+    if (this.#waiters.size === 0) this.#unwatch();
+  }
+
+  /**
    * Sleeps until a write after `version`, `seconds` or `signal`, whichever
    * comes first (at once when a write already came). The file watch ends
    * when the last waiter wakes.
@@ -103,7 +112,9 @@ export function fileSignal(key: string, watched: string | null): {
     release: () => {
       if (released) return;
       released = true;
-      if (--held.users === 0) signals.delete(key);
+      if (--held.users > 0) return;
+      signals.delete(key);
+      held.signal.settle();
     },
   };
 }

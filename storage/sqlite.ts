@@ -172,23 +172,27 @@ export class SqliteStorage extends DelegatingStorage implements Storage {
     const lease = checkNumber("lease", options.lease ?? 0, ">= 0");
     const deadline = Date.now() + this.#readTimeout * 1000;
     const wake = this.#wake.signal;
-    while (!signal?.aborted) {
-      const version = wake.version;
-      const delivery = await this.#steps.call({ kind: "take", lease }) as Delivery | null;
-      if (delivery || !this.blocking || !mayWait) return delivery;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return null;
-      // Look once more after the watch starts: a write just before it would go unseen.
-      if (!wake.watching && wake.watch()) continue;
-      const expiry = await this.#run((sql) =>
-        (sql.nextExpiry.get(this.name) as { at: number | null }).at
-      );
-      let wait = expiry === null ? remaining : Math.min(remaining, expiry - Date.now() + 5);
-      if (!wake.watching) wait = Math.min(wait, POLL_MS);
-      await wake.wait(version, wait / 1000, signal);
-      if (this.#connection.closed) return null;
+    try {
+      while (!signal?.aborted) {
+        const version = wake.version;
+        const delivery = await this.#steps.call({ kind: "take", lease }) as Delivery | null;
+        if (delivery || !this.blocking || !mayWait) return delivery;
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) return null;
+        // Look once more after the watch starts: a write just before it would go unseen.
+        if (!wake.watching && wake.watch()) continue;
+        const expiry = await this.#run((sql) =>
+          (sql.nextExpiry.get(this.name) as { at: number | null }).at
+        );
+        let wait = expiry === null ? remaining : Math.min(remaining, expiry - Date.now() + 5);
+        if (!wake.watching) wait = Math.min(wait, POLL_MS);
+        await wake.wait(version, wait / 1000, signal);
+        if (this.#connection.closed) return null;
+      }
+      return null;
+    } finally {
+      wake.settle();
     }
-    return null;
   }
 
   /** Runs a batch of writes in one transaction (see `runSteps`), and wakes waiters for enqueues. */
