@@ -91,6 +91,10 @@ async function everyEvent(scenario: Scenario): Promise<void> {
   const threads = start([...FAST, "-n", "-k", "thread", "-w", "2"]);
   const processes = start([...FAST, "-n", "-k", "process", "-w", "2"]);
   await scenario.waitMarkers("startup", 4); // both take tasks from the start
+  // Four slow tasks first: whichever consumer takes them is busy for a second, and the other one
+  // takes adds meanwhile, so that both consumers run tasks whatever the machine's load (one
+  // consumer once leased all the adds ahead on Redis).
+  const slows = await Promise.all([1, 2, 3, 4].map((i) => app.slow(`s${i}`, 1)));
   const revokedTask = app.add.s(0, 0);
   await app.huey.revoke(revokedTask);
   const revoked = single(await app.huey.enqueue(revokedTask));
@@ -108,7 +112,7 @@ async function everyEvent(scenario: Scenario): Promise<void> {
       const ends = [failing.id, stalled.id].map((id) =>
         typesOf(events, id).filter((type) => type === "error" || type === "timeout").length
       );
-      return completes === COMPLETIONS && ends[0] === 2 && ends[1] === 2;
+      return completes === COMPLETIONS + slows.length && ends[0] === 2 && ends[1] === 2;
     },
     "every task's last event",
     120_000,
@@ -137,8 +141,9 @@ async function everyEvent(scenario: Scenario): Promise<void> {
     const types = typesOf(events, result.id);
     assert.deepEqual(types, ["executing", "complete"], `add #${i} ${result.id}`);
   }
+  for (const slow of slows) assert.deepEqual(typesOf(events, slow.id), ["executing", "complete"]);
   const completes = events.filter((event) => event.type === "complete");
-  assert.ok(completes.every((event) => event.duration! >= 0 && event.name === "add"));
+  assert.ok(completes.every((event) => event.duration! >= 0 && /^(add|slow)$/.test(event.name)));
   assert.equal(
     new Set(completes.map((event) => event.consumer)).size,
     2,
@@ -150,8 +155,14 @@ async function everyEvent(scenario: Scenario): Promise<void> {
   assert.equal(error.error, "task fails for good");
   assertRetried(events, stalled.id, "timeout", "timeout");
 
-  const ids = new Set([revoked.id, failing.id, stalled.id, ...results.map((result) => result.id)]);
-  assert.equal(ids.size, 1000);
+  const ids = new Set([
+    revoked.id,
+    failing.id,
+    stalled.id,
+    ...results.map((result) => result.id),
+    ...slows.map((slow) => slow.id),
+  ]);
+  assert.equal(ids.size, 1000 + slows.length);
   const strays = events.filter((event) => event.id !== "" && !ids.has(event.id));
   assert.deepEqual(strays, [], "no event of another task");
   const seqs = events.map((event) => event.seq);
