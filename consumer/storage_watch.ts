@@ -28,6 +28,15 @@ export function oneLine(error: unknown): string {
   return text.split("\n", 1)[0].trim() || (error instanceof Error ? error.name : "unknown error");
 }
 
+/**
+ * Whether an error says the storage's server cannot be reached (the
+ * `HueyError` "Redis is unreachable at host:port: ..." or "PostgreSQL is
+ * unreachable at ..." of the clients), rather than that a call was wrong.
+ */
+export function isUnreachable(error: unknown): boolean {
+  return error instanceof Error && / is unreachable at /.test(error.message);
+}
+
 /** Tells when a storage goes down and comes back, once each, and paces the retries. */
 export class StorageWatch {
   #initialDelay: number;

@@ -11,7 +11,7 @@ import type { Task } from "../task.ts";
 import { setImmediate } from "node:timers";
 import { sleep } from "../_runtime.ts";
 import { type ConsumerHost, WORKER, type WorkerHost } from "./host.ts";
-import { oneLine, StorageWatch } from "./storage_watch.ts";
+import { isUnreachable, oneLine, StorageWatch } from "./storage_watch.ts";
 
 /** Options of {@linkcode runWorkerLoop}. */
 export interface WorkerLoopOptions {
@@ -210,6 +210,10 @@ async function execute(
   } catch (error) {
     if (around.watch.down) {
       logger.debug(`Could not store the outcome of ${task}: ${oneLine(error)}`);
+    } else if (isUnreachable(error)) {
+      // The server went away while the outcome was stored: the outage's one line, no stack
+      // (the message stays leased and comes back once the storage is).
+      around.watch.failed(`Storing the outcome of ${task}`, error);
     } else logger.exception(`Error running task ${task.id}`, error);
   } finally {
     done();
