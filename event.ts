@@ -97,32 +97,45 @@ export interface HueyEvent extends EventRecord {
   readonly seq: string;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+/** A string as a JSON string literal. */
+const quote = JSON.stringify as (value: string) => string;
 
-/** An event record as the bytes that are stored (JSON, times as epoch ms). */
-export function encodeEvent(event: EventRecord): Uint8Array {
-  // Field by field rather than a spread and a replacer: a consumer encodes two events per task.
-  const fields: Record<string, unknown> = {
-    type: event.type,
-    id: event.id,
-    name: event.name,
-    retries: event.retries,
-    at: event.at.getTime(),
-    consumer: event.consumer,
-    worker: event.worker,
-  };
-  if (event.duration !== undefined) fields.duration = event.duration;
-  if (event.eta !== undefined) fields.eta = event.eta.getTime();
-  if (event.error !== undefined) fields.error = event.error;
-  if (event.traceback !== undefined) fields.traceback = event.traceback;
-  if (event.progress !== undefined) fields.progress = event.progress;
-  return encoder.encode(JSON.stringify(fields));
+/**
+ * An event record as the text that is stored: one line of JSON, times as
+ * epoch ms. Built field by field as text (a consumer encodes two events per
+ * task: this costs a fifth of an object, `JSON.stringify` and UTF-8 bytes).
+ *
+ * @example
+ * ```ts
+ * import { decodeEvent, encodeEvent } from "./event.ts";
+ * const at = new Date(0);
+ * const text = encodeEvent({ type: "complete", id: "1", name: "add", retries: 0, at, consumer: "h:1", worker: "1", duration: 0.5 });
+ * console.assert(decodeEvent("1", text).duration === 0.5);
+ * ```
+ */
+export function encodeEvent(event: EventRecord): string {
+  let text = `{"type":${quote(event.type)},"id":${quote(event.id)},"name":${quote(event.name)}` +
+    `,"retries":${number(event.retries)},"at":${number(event.at.getTime())}` +
+    `,"consumer":${quote(event.consumer)},"worker":${quote(event.worker)}`;
+  if (event.duration !== undefined) text += `,"duration":${number(event.duration)}`;
+  if (event.eta !== undefined) text += `,"eta":${number(event.eta.getTime())}`;
+  if (event.error !== undefined) text += `,"error":${quote(event.error)}`;
+  if (event.traceback !== undefined) text += `,"traceback":${quote(event.traceback)}`;
+  if (event.progress !== undefined) {
+    const progress = JSON.stringify(event.progress);
+    if (progress !== undefined) text += `,"progress":${progress}`;
+  }
+  return text + "}";
 }
 
-/** The event of stored bytes and their `seq`; throws a `SyntaxError` on bytes that are not an event. */
-export function decodeEvent(seq: string, data: Uint8Array): HueyEvent {
-  const raw = JSON.parse(decoder.decode(data));
+/** A number as JSON writes it (`null` for one that is not finite, as `JSON.stringify` does). */
+function number(value: number): string {
+  return Number.isFinite(value) ? String(value) : "null";
+}
+
+/** The event of a stored text and its `seq`; throws a `SyntaxError` on a text that is not an event. */
+export function decodeEvent(seq: string, data: string): HueyEvent {
+  const raw = JSON.parse(data);
   if (typeof raw !== "object" || raw === null || typeof raw.type !== "string") {
     throw new SyntaxError(`event ${seq} is not an event object`);
   }

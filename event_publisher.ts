@@ -8,7 +8,7 @@
  * (retries, next stages, error handlers, the scheduler's) publish their
  * `enqueued` and `scheduled` events, not those the process's own code enqueues.
  *
- * Events are buffered as their bytes. The executor hands the buffer to the
+ * Events are buffered as their texts. The executor hands the buffer to the
  * `finish` step that stores an outcome (the outcome's event rides in the
  * outcome's round trip); what is left is flushed with one `addEvents` per
  * turn of the event loop, one flush at a time, so the storage receives the
@@ -128,7 +128,8 @@ export class EventPublisher implements SignalObserver, ProgressListener {
   #consumer: string | null = null;
   /** The worker whose events these are, unless a task's run names its own. */
   #worker = "";
-  #buffer: Uint8Array[] = [];
+  /** The events' texts, oldest first. */
+  #buffer: string[] = [];
   #scheduled = false;
   #flushing: Promise<void> | null = null;
   /** Events dropped since the last line that said so. */
@@ -313,22 +314,22 @@ export class EventPublisher implements SignalObserver, ProgressListener {
     return (task as RunningTask)[RUN] ??= { worker: this.#worker };
   }
 
-  /** Buffers an event's bytes and makes sure a flush follows. */
+  /** Buffers an event's text and makes sure a flush follows. */
   #publish(event: EventRecord): void {
-    let bytes: Uint8Array;
+    let text: string;
     try {
-      bytes = encodeEvent(event);
+      text = encodeEvent(event);
     } catch (error) {
       logger.warning(`Could not publish the ${event.type} event of ${event.id}: ${error}`);
       return;
     }
-    this.#buffer.push(bytes);
+    this.#buffer.push(text);
     this.#trim();
     this.#schedule();
   }
 
   /** Puts back events a failed step did not store, ahead of those buffered since. */
-  #keep(items: Uint8Array[]): void {
+  #keep(items: string[]): void {
     this.#buffer = items.concat(this.#buffer);
     this.#trim();
     this.#schedule();

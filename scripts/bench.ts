@@ -110,7 +110,8 @@ function settings(args: string[]) {
     concurrencies: [1, 10, 50],
     threads: positiveInteger("threads", values.threads, 2),
     latencySamples: positiveInteger("samples", values.samples, quick ? 200 : 1_000),
-    rssCheckpoints: [Math.min(10_000, rssTasks), rssTasks],
+    // Issue 16: the RSS after all the tasks against after a tenth of them (warmed up by then).
+    rssCheckpoints: [Math.max(1, Math.round(rssTasks / 10)), rssTasks],
   };
   return {
     config,

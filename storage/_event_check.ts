@@ -21,12 +21,13 @@ import { checkMaxLength } from "./_check.ts";
  *
  * @param events What the caller passed.
  * @returns The events, typed.
- * @throws {ConfigurationError} `items` is not an array of Uint8Array, or `maxLength` is not a whole number > 0.
+ * @throws {ConfigurationError} `items` is not an array of strings without line breaks, or `maxLength` is not a whole number > 0.
  */
 export function checkEventsToAdd(events: EventsToAdd): EventsToAdd {
   const items = events?.items;
-  const ok = Array.isArray(items) && items.every((item) => item instanceof Uint8Array);
-  checkOption(ok, "items", items, "an array of Uint8Array");
+  const ok = Array.isArray(items) &&
+    items.every((item) => typeof item === "string" && !item.includes("\n"));
+  checkOption(ok, "items", items, "an array of strings without line breaks");
   checkMaxLength(events.maxLength);
   return events;
 }
@@ -88,4 +89,59 @@ export function counterSeq(after: string): number {
   const ok = typeof after === "string" && /^\d+$/.test(after) && Number.isSafeInteger(seq);
   checkOption(ok, "after", after, "a seq of this log");
   return seq;
+}
+
+/** A place in a log kept as rows of several events: a row, and an event's index in it. */
+export interface RowPosition {
+  /** The row's number. */
+  readonly row: number;
+  /** The event's index in the row; a seq of one number names the whole row (its last event). */
+  readonly index: number;
+}
+
+/**
+ * The place a seq `<row>.<index>` names in a log kept as rows of several
+ * events (SQLite, PostgreSQL), checked; a seq of one number (a cursor of a
+ * log of one event per row, before schema upgrades) names the whole row.
+ *
+ * @example
+ * ```ts
+ * import { rowSeq } from "./_event_check.ts";
+ * console.assert(rowSeq("42.3").row === 42 && rowSeq("42.3").index === 3);
+ * ```
+ *
+ * @throws {ConfigurationError} `after` is not such a seq (one of another backend, say).
+ */
+export function rowSeq(after: string): RowPosition {
+  const match = typeof after === "string" ? /^(\d+)(?:\.(\d+))?$/.exec(after) : null;
+  const row = Number(match?.[1]);
+  const index = match?.[2] === undefined ? Number.MAX_SAFE_INTEGER : Number(match[2]);
+  const ok = match !== null && Number.isSafeInteger(row) && Number.isSafeInteger(index);
+  checkOption(ok, "after", after, "a seq of this log");
+  return { row, index };
+}
+
+/**
+ * The events a log of rows appends for the event calls of one write, as
+ * one row: every call's items in order, of which only the newest `keep`
+ * (the older ones would be dropped at once), `keep` being what the log must
+ * keep after them, as if each call had been appended and capped in turn:
+ * the minimum over calls c of (c's max length + the events of the calls
+ * after c).
+ *
+ * @example
+ * ```ts
+ * import { mergeEvents } from "./_event_check.ts";
+ * const merged = mergeEvents([{ items: ["a", "b"], maxLength: 5 }, { items: ["c"], maxLength: 1 }]);
+ * console.assert(merged.items.join() === "c" && merged.keep === 1);
+ * ```
+ */
+export function mergeEvents(calls: readonly EventsToAdd[]): { items: string[]; keep: number } {
+  let keep = Infinity;
+  const items: string[] = [];
+  for (const call of calls) {
+    keep = Math.min(keep + call.items.length, call.maxLength);
+    for (const item of call.items) items.push(item);
+  }
+  return { items: items.length > keep ? items.slice(items.length - keep) : items, keep };
 }

@@ -1,7 +1,7 @@
 /**
  * The event log of the file storage.
  *
- * `events/<stamp>`: one event per file, its bytes as they were given. The
+ * `events/<stamp>`: one event per file, its text (UTF-8) as it was given. The
  * stamp (12 hex digits of ms, a per-process sequence, a random part) is the
  * event's `seq` and its time: names sort in the order one client made its
  * calls, and two processes never collide. The stamps are taken when the call
@@ -24,6 +24,9 @@ import { checkEventsToAdd, checkReadEvents } from "./_event_check.ts";
 import { attempt, list, type QueueFolder, readOrNull } from "./_file_folder.ts";
 import { isStamp, stamp, timeOf } from "./_file_names.ts";
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
 /** The sub-folder of the events. */
 export const EVENTS = "events";
 
@@ -31,8 +34,8 @@ export const EVENTS = "events";
 export interface NamedEvents {
   /** A name per event, in order. */
   readonly names: readonly string[];
-  /** The events' bytes. */
-  readonly items: readonly Uint8Array[];
+  /** The events' texts. */
+  readonly items: readonly string[];
   /** The cap. */
   readonly maxLength: number;
 }
@@ -72,7 +75,7 @@ export class FileEvents {
     const { names, items, maxLength } = events;
     if (names.length === 0) return;
     for (const [index, name] of names.entries()) {
-      await this.#folder.write(EVENTS, name, items[index]);
+      await this.#folder.write(EVENTS, name, encoder.encode(items[index]));
     }
     this.#sinceTrim += names.length;
     if (this.#sinceTrim < trimEvery(maxLength)) return;
@@ -94,7 +97,7 @@ export class FileEvents {
     for (const seq of names) {
       if (events.length >= limit) break;
       const data = await readOrNull(this.#folder.path(EVENTS, seq));
-      if (data !== null) events.push({ seq, at: timeOf(seq), data });
+      if (data !== null) events.push({ seq, at: timeOf(seq), data: decoder.decode(data) });
     }
     return events;
   }

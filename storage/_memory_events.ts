@@ -15,7 +15,7 @@ import { FileSignal } from "./_sqlite_wait.ts";
 interface Entry {
   readonly seq: number;
   readonly at: number;
-  readonly data: Uint8Array;
+  readonly data: string;
 }
 
 /**
@@ -25,7 +25,7 @@ interface Entry {
  * ```ts
  * import { MemoryEvents } from "./_memory_events.ts";
  * const log = new MemoryEvents(Date.now);
- * log.add({ items: [new Uint8Array([1]), new Uint8Array([2])], maxLength: 1 });
+ * log.add({ items: ["{}", "{}"], maxLength: 1 });
  * console.assert(log.read({ limit: 10 }).length === 1 && log.last() === "2");
  * ```
  */
@@ -44,12 +44,12 @@ export class MemoryEvents {
     this.#clock = clock;
   }
 
-  /** Appends copies of the events in order, drops the oldest beyond `maxLength`, wakes followers. */
+  /** Appends the events in order, drops the oldest beyond `maxLength`, wakes followers. */
   add(events: EventsToAdd): void {
     const { items, maxLength } = checkEventsToAdd(events);
     if (items.length === 0) return;
     const at = this.#clock();
-    for (const data of items) this.#entries.push({ seq: ++this.#seq, at, data: data.slice() });
+    for (const data of items) this.#entries.push({ seq: ++this.#seq, at, data });
     this.#head = Math.max(this.#head, this.#entries.length - maxLength);
     if (this.#head > this.#entries.length / 2) {
       this.#entries.splice(0, this.#head);
@@ -67,7 +67,7 @@ export class MemoryEvents {
     return this.#entries.slice(start, start + limit).map(({ seq, at, data }) => ({
       seq: String(seq),
       at,
-      data: data.slice(),
+      data,
     }));
   }
 

@@ -20,7 +20,7 @@ export type FinishParameters = [
   values: Uint8Array[],
   ids: string[],
   tokens: string[],
-  events: Uint8Array[],
+  events: string[],
   maxLength: number,
 ];
 
@@ -42,7 +42,7 @@ export function foldCompletions(completions: readonly Completion[]): FinishParam
   const writes = new Map<string, Uint8Array | null>();
   const ids: string[] = [];
   const tokens: string[] = [];
-  const events: Uint8Array[] = [];
+  const events: string[] = [];
   let maxLength = 1;
   for (const { receipt, deleteKeys = [], result, events: added } of completions) {
     for (const key of deleteKeys) writes.set(key, null);

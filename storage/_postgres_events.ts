@@ -16,6 +16,8 @@ import { checkReadEvents, checkWaitTimeout, counterSeq } from "./_event_check.ts
 import { bytes } from "./_postgres_rows.ts";
 import type { PostgresSession } from "./_postgres_session.ts";
 
+const decoder = new TextDecoder();
+
 /** The longest a `waitForEvents` waits for a notification before it looks again, in ms. */
 const MAX_EVENT_WAIT = 5000;
 
@@ -38,7 +40,7 @@ export class PostgresEvents {
     return rows.map((row) => ({
       seq: row.seq as string,
       at: row.at as number,
-      data: bytes(row.data),
+      data: decoder.decode(bytes(row.data)),
     }));
   }
 

@@ -35,11 +35,11 @@ export function postgresStatements(s: string) {
   // A listing ends the expired leases it counts as waiting: their old receipts name nothing since.
   // Only a statement with events takes the counter's row (it holds it until it commits):
   // events commit in seq order. Events beyond the cap `$7` are not inserted at all.
-  const count = "cardinality($6::bytea[])";
+  const count = "cardinality($6::text[])";
   const appendEvents = `counter AS (UPDATE ${s}.event_counter SET last = last + ${count} ` +
     `WHERE ${count} > 0 RETURNING last), ` +
-    `logged AS (INSERT INTO ${s}.event (seq, data) SELECT c.last - ${count} + m.n, m.d ` +
-    "FROM counter AS c, unnest($6::bytea[]) WITH ORDINALITY AS m(d, n) " +
+    `logged AS (INSERT INTO ${s}.event (seq, data) SELECT c.last - ${count} + m.n, ` +
+    "convert_to(m.d, 'UTF8') FROM counter AS c, unnest($6::text[]) WITH ORDINALITY AS m(d, n) " +
     `WHERE m.n > ${count} - $7::bigint ORDER BY m.n), ` +
     `trimmed AS (DELETE FROM ${s}.event WHERE seq <= (SELECT last - $7::bigint FROM counter))`;
   const recover = `WITH recovered AS (UPDATE ${s}.task SET lease_until = NULL, receipt = NULL ` +

@@ -2,8 +2,9 @@
  * The event log of the Redis storages: a STREAM under the queue's hash tag
  * (so it lives in the queue's slot on a cluster), one entry per call of the
  * completion script that adds events (`_redis_scripts.ts`: `finish`'s
- * outcome or `addEvents`, a turn's calls together), each event's bytes a
- * field `d` of it; beside it, for the cap, a count of the events it holds
+ * outcome or `addEvents`, a turn's calls together), with two fields: `n`,
+ * how many events it holds, and `d`, their texts, one per line (the script
+ * copies the line block it is given, whatever the number of events); beside it, for the cap, a count of the events it holds
  * and a LIST of the size of each entry. An event's `seq` is
  * `<entry id>.<its index in the entry>`, its `at` the id's millisecond part
  * (the Redis server's clock). Followers wait with a blocking `XREAD` on a
@@ -53,15 +54,18 @@ function position(seq: string): Position {
   return { id: match![1], index: Number(match![2]) };
 }
 
-/** How many events a stream entry holds (one field `d` each). */
+const decoder = new TextDecoder();
+
+/** How many events a stream entry holds (its field `n`). */
 function size([, fields]: RedisStreamEntry): number {
-  return fields.length / 2;
+  return Number(decoder.decode(fields[1]));
 }
 
-/** The event of a stream entry at `index`. */
-function eventOf([id, fields]: RedisStreamEntry, index: number): StoredEvent {
+/** The events of a stream entry from `index` on (its field `d`, a line each). */
+function eventsOf([id, fields]: RedisStreamEntry, index: number): StoredEvent[] {
   const at = Number(id.slice(0, id.indexOf("-")));
-  return { seq: `${id}.${index}`, at, data: fields[2 * index + 1] };
+  const lines = decoder.decode(fields[3]).split("\n");
+  return lines.slice(index).map((data, i) => ({ seq: `${id}.${index + i}`, at, data }));
 }
 
 /** The event log of one queue. */
@@ -92,9 +96,10 @@ export class RedisEvents {
     for (;;) {
       const entries = await connection.xrange(this.#keys.events, start, "+", count);
       for (const entry of entries) {
-        let index = entry[0] === from?.id ? from.index + 1 : 0;
-        for (; index < size(entry) && events.length < limit; index++) {
-          events.push(eventOf(entry, index));
+        const index = entry[0] === from?.id ? from.index + 1 : 0;
+        for (const event of eventsOf(entry, index)) {
+          if (events.length === limit) return events;
+          events.push(event);
         }
         if (events.length === limit) return events;
       }
@@ -110,7 +115,7 @@ export class RedisEvents {
   async last(): Promise<string | null> {
     const connection = await this.#session.connection();
     const [newest] = await connection.xrevrange(this.#keys.events, "+", "-", 1);
-    return newest === undefined ? null : eventOf(newest, size(newest) - 1).seq;
+    return newest === undefined ? null : `${newest[0]}.${size(newest) - 1}`;
   }
 
   /** Removes every event; the seqs of later ones still follow those of the removed. */

@@ -42,8 +42,9 @@ export interface RedisKeys {
   /** HASH task id -> failure record. */
   readonly failureRecords: string;
   /**
-   * STREAM of the event log: one entry per call that adds events, each
-   * event's bytes in a field `d` of it.
+   * STREAM of the event log: one entry per call that adds events, with
+   * two fields: `n`, how many events it holds, and `d`, their texts, one
+   * per line.
    */
   readonly events: string;
   /** How many events the log holds, for its cap (`flushAll` deletes it with the events). */
@@ -199,7 +200,8 @@ export function completionArguments(
       fields.push("1", name(result.key), result.value, notify);
     } else fields.push("0");
     if (events && events.items.length > 0) {
-      fields.push(String(events.items.length), String(events.maxLength), ...events.items);
+      // The events as one field of lines: the script copies it into the log whole.
+      fields.push(String(events.items.length), String(events.maxLength), events.items.join("\n"));
     } else fields.push("0");
   }
   return [ttl, packFields(fields), String(milliseconds(NOTIFY_TTL))];

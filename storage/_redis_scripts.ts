@@ -113,14 +113,12 @@ local function notify(key, ttl)
 end
 `;
 
-/** Most events in one stream entry: `XADD` takes two arguments per event, and Lua's `unpack` has a limit. */
-const EVENTS_PER_ENTRY = 1000;
-
 /**
- * Lua: `append_events(log, counter, sizes, events, keep)` appends the newest
- * `keep` of `events` (the older ones would be dropped at once) to the STREAM
- * `log` as one entry (one per {@linkcode EVENTS_PER_ENTRY} events), each
- * event a field `d`, then drops whole oldest entries while the others still
+ * Lua: `append_events(log, counter, sizes, chunks, counts, total, keep)`
+ * appends the events of `chunks` (texts of `counts[i]` lines each, `total`
+ * in all) to the STREAM `log` as one entry, fields `n` (how many) and `d`
+ * (their lines), only the newest `keep` of them (the older ones would be
+ * dropped at once); then drops whole oldest entries while the others still
  * hold `keep` events: the log keeps at least `keep` events and fewer than
  * `keep` + those of its oldest entry. `counter` holds how many events the
  * log holds, the LIST `sizes` how many each entry holds, oldest first (so
@@ -128,29 +126,29 @@ const EVENTS_PER_ENTRY = 1000;
  * log (`flushAll` deletes them) they are counted again.
  */
 const APPEND_EVENTS = `
-local function append_events(log, counter, sizes, events, keep)
+local function append_events(log, counter, sizes, chunks, counts, total, keep)
   local count, entries = tonumber(redis.call('GET', counter)), redis.call('XLEN', log)
   if count == nil or redis.call('LLEN', sizes) ~= entries then
     count = 0
     redis.call('DEL', sizes)
     for _, entry in ipairs(redis.call('XRANGE', log, '-', '+')) do
-      redis.call('RPUSH', sizes, #entry[2] / 2)
-      count = count + #entry[2] / 2
+      redis.call('RPUSH', sizes, entry[2][2])
+      count = count + tonumber(entry[2][2])
     end
   end
-  local old, at = entries, math.max(1, #events - keep + 1)
-  local added = #events - at + 1
+  local first = 1
+  if total > keep then
+    local drop = total - keep
+    while drop >= counts[first] do drop, first = drop - counts[first], first + 1 end
+    local chunk, at = chunks[first], 1
+    for _ = 1, drop do at = string.find(chunk, '\\n', at, true) + 1 end
+    chunks[first], total = string.sub(chunk, at), keep
+  end
+  local old, added = entries, total
   count = count + added
-  while at <= #events do
-    local last, fields = math.min(at + ${EVENTS_PER_ENTRY} - 1, #events), {}
-    for i = at, last do
-      fields[#fields + 1] = 'd'
-      fields[#fields + 1] = events[i]
-    end
-    redis.call('XADD', log, '*', unpack(fields))
-    redis.call('RPUSH', sizes, last - at + 1)
-    entries, at = entries + 1, last + 1
-  end
+  redis.call('XADD', log, '*', 'n', added, 'd', table.concat(chunks, '\\n', first))
+  redis.call('RPUSH', sizes, added)
+  entries = entries + 1
   local dropped, page, needed = 0, 2, false
   while count > keep and dropped < old and not needed do
     for _, size in ipairs(redis.call('LRANGE', sizes, dropped, math.min(dropped + page, old) - 1)) do
@@ -180,7 +178,8 @@ end
  * {@linkcode packFields}: receipt ('' for none), how many keys to delete,
  * those keys, then '1' followed by a result key, its value and its
  * notification key ('' for none), or '0', then how many events, and when
- * there are some the log's max length and the events' bytes; ARGV[3]: the
+ * there are some the log's max length and the events' texts as lines of one
+ * field; ARGV[3]: the
  * notification ttl ms.
  * For each record: deletes, stores (and notifies), then ends the lease.
  * Then appends the events of every record, in order, as one stream entry,
@@ -191,7 +190,7 @@ end
  */
 function completeScript(layout: string): Script {
   return script(`${layout}${READ_PACKED}${NOTIFY}${APPEND_EVENTS}
-local field, count, events, keep = reader(ARGV[2]), 0, {}, math.huge
+local field, count, chunks, counts, total, keep = reader(ARGV[2]), 0, {}, {}, 0, math.huge
 while true do
   local receipt = field()
   if receipt == nil then break end
@@ -206,7 +205,7 @@ while true do
   local added = tonumber(field())
   if added > 0 then
     keep = math.min(keep + added, tonumber(field()))
-    for _ = 1, added do events[#events + 1] = field() end
+    chunks[#chunks + 1], counts[#counts + 1], total = field(), added, total + added
   end
   if receipt ~= '' then
     redis.call('HDEL', KEYS[2], receipt)
@@ -214,7 +213,7 @@ while true do
   end
   count = count + 1
 end
-if #events > 0 then append_events(KEYS[3], KEYS[4], KEYS[5], events, keep) end
+if total > 0 then append_events(KEYS[3], KEYS[4], KEYS[5], chunks, counts, total, keep) end
 return count
 `);
 }

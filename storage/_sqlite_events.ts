@@ -1,16 +1,18 @@
 /**
- * The event log of the SQLite storage: rows of the `event` table, appended
- * inside the transaction of the write they report (a `finish`, or an
- * `addEvents` batched with it) and trimmed to the cap in that same
- * transaction. `seq` is the row id, never reused, rendered as a decimal
- * string. A follower waits on the file's signal: writes of this thread wake
- * it at once, other processes through a watch on the file.
+ * The event log of the SQLite storage: rows of the `event_log` table, each
+ * the events of one write (a turn's completions and `addEvents` calls, one
+ * transaction) as lines of text, appended inside that transaction and
+ * trimmed to the cap in it: whole oldest rows go while the others still
+ * hold the cap. A row's `seq` is never reused; an event's is `<row
+ * seq>.<its index in the row>`. A follower waits on the file's signal:
+ * writes of this thread wake it at once, other processes through a watch
+ * on the file.
  *
  * @module
  * @internal
  */
 import type { EventsToAdd, ReadEventsOptions, StoredEvent } from "./base.ts";
-import { checkReadEvents, counterSeq } from "./_event_check.ts";
+import { checkReadEvents, mergeEvents, type RowPosition, rowSeq } from "./_event_check.ts";
 import { waitForEvent } from "./_event_wait.ts";
 import { settle } from "./_check.ts";
 import type { SqliteConnection } from "./_sqlite_connection.ts";
@@ -18,32 +20,69 @@ import type { Statements } from "./_sqlite_schema.ts";
 import type { FileSignal } from "./_sqlite_wait.ts";
 
 /**
- * Appends checked events to the log of `queue`, in order, then drops the
- * oldest beyond `maxLength`: run it inside the transaction of the write the
- * events report.
+ * Appends the checked events of one transaction's calls to the log of
+ * `queue` as one row, in order, then drops the oldest rows beyond the cap:
+ * run it inside the transaction of the writes the events report.
  *
  * @param sql The connection's statements.
  * @param queue The queue name.
- * @param events The events (checked with `checkEventsToAdd`).
+ * @param calls The `addEvents` calls and completions' events, in call order (checked with `checkEventsToAdd`).
  */
-export function appendEvents(sql: Statements, queue: string, events: EventsToAdd): void {
-  const { items, maxLength } = events;
+export function appendEvents(sql: Statements, queue: string, calls: readonly EventsToAdd[]): void {
+  const { items, keep } = mergeEvents(calls);
   if (items.length === 0) return;
-  let pos = (sql.eventPos.get(queue) as { pos: number }).pos;
-  const at = Date.now();
-  for (const data of items) sql.addEvent.run(queue, ++pos, at, data);
-  if (pos > maxLength) sql.trimEvents.run(queue, pos - maxLength);
+  const pos = (sql.eventPos.get(queue) as { pos: number }).pos + items.length;
+  sql.addEvents.run(queue, pos, items.length, Date.now(), items.join("\n"));
+  if (pos > keep) sql.trimEvents.run(queue, pos - keep);
 }
 
-/** How many statements that write {@linkcode appendEvents} runs for `events`. */
+/** How many statements that write {@linkcode appendEvents} runs for these calls' events. */
 export function eventWrites(events: EventsToAdd | undefined): number {
-  return events === undefined || events.items.length === 0 ? 0 : events.items.length + 1;
+  return events === undefined || events.items.length === 0 ? 0 : 2;
 }
 
 interface EventRow {
   seq: number;
   at: number;
-  data: Uint8Array;
+  data: string;
+}
+
+/** Rows the first query of a read asks for; later pages follow the events per row seen. */
+const FIRST_PAGE = 16;
+/** Rows one query of a read asks for at most. */
+const MAX_PAGE = 1000;
+
+/**
+ * Reads events from rows, page by page: the first page from `first`, the
+ * next ones after the last row read; skips the events of `from`'s row up to
+ * its index. At most `limit` events.
+ */
+function readRows(
+  sql: Statements,
+  queue: string,
+  first: (count: number) => EventRow[],
+  from: RowPosition | null,
+  limit: number,
+): StoredEvent[] {
+  const events: StoredEvent[] = [];
+  let rowsRead = 0;
+  let count = Math.min(limit + 1, FIRST_PAGE);
+  let rows = first(count);
+  for (;;) {
+    for (const { seq, at, data } of rows) {
+      const lines = data.split("\n");
+      const start = seq === from?.row ? from.index + 1 : 0;
+      for (let index = start; index < lines.length; index++) {
+        if (events.length === limit) return events;
+        events.push({ seq: `${seq}.${index}`, at, data: lines[index] });
+      }
+    }
+    if (rows.length < count || events.length === limit) return events;
+    rowsRead += rows.length;
+    const perRow = Math.max(1, events.length / rowsRead);
+    count = Math.min(Math.ceil((limit - events.length) / perRow), MAX_PAGE);
+    rows = sql.eventsFrom.all(queue, rows[rows.length - 1].seq + 1, count) as unknown as EventRow[];
+  }
 }
 
 /** The event log of one queue name, read on one connection. */
@@ -67,14 +106,12 @@ export class SqliteEvents {
   read(options: ReadEventsOptions): Promise<StoredEvent[]> {
     return settle(() => checkReadEvents(options)).then(({ after, since, limit }) =>
       this.#connection.run((sql) => {
-        const rows = after === undefined && since !== undefined
-          ? sql.eventsSince.all(this.#name, since, limit)
-          : sql.eventsAfter.all(this.#name, after === undefined ? 0 : counterSeq(after), limit);
-        return (rows as unknown as EventRow[]).map(({ seq, at, data }) => ({
-          seq: String(seq),
-          at,
-          data,
-        }));
+        const from = after === undefined ? null : rowSeq(after);
+        const first = (count: number) =>
+          (after === undefined && since !== undefined
+            ? sql.eventsSince.all(this.#name, since, count)
+            : sql.eventsFrom.all(this.#name, from?.row ?? 0, count)) as unknown as EventRow[];
+        return readRows(sql, this.#name, first, from, limit);
       })
     );
   }
@@ -86,11 +123,11 @@ export class SqliteEvents {
 
   /** Resolves `true` once an event after `after` (`null`: any) is kept, `false` on timeout, abort or close. */
   wait(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
-    return settle(() => (after === null ? 0 : counterSeq(after))).then((seq) =>
+    return settle(() => (after === null ? null : rowSeq(after))).then((from) =>
       waitForEvent(
         {
           wake: this.#wake,
-          hasEvent: () => this.#connection.run((sql) => Number(this.#lastSeq(sql) ?? 0) > seq),
+          hasEvent: () => this.#connection.run((sql) => this.#hasAfter(sql, from)),
           closed: () => this.#connection.closed,
         },
         timeout,
@@ -99,8 +136,21 @@ export class SqliteEvents {
     );
   }
 
+  /** The newest row's seq and count, or `undefined`. */
+  #lastRow(sql: Statements): { seq: number; count: number } | undefined {
+    return sql.lastEvent.get(this.#name) as { seq: number; count: number } | undefined;
+  }
+
   #lastSeq(sql: Statements): string | null {
-    const { seq } = sql.lastEvent.get(this.#name) as { seq: number | null };
-    return seq === null ? null : String(seq);
+    const last = this.#lastRow(sql);
+    return last === undefined ? null : `${last.seq}.${last.count - 1}`;
+  }
+
+  /** Whether the log holds an event after `from` (`null`: any). */
+  #hasAfter(sql: Statements, from: RowPosition | null): boolean {
+    const last = this.#lastRow(sql);
+    if (last === undefined) return false;
+    return from === null || last.seq > from.row ||
+      (last.seq === from.row && last.count - 1 > from.index);
   }
 }

@@ -84,6 +84,24 @@ function createVersion5(db: DatabaseSync): void {
       expires REAL NOT NULL, PRIMARY KEY (queue, id)) WITHOUT ROWID;`);
 }
 
+/**
+ * Version 5 to 6: the event log keeps the events of one write (a turn's
+ * completions and `addEvents` calls) as one row of lines (`data`), `count`
+ * of them, the last of which is the `last_pos`-th event of its queue name: a
+ * task's events cost a line, not rows and index entries. An event's `seq`
+ * is `<row seq>.<index in the row>`. The rows of version 5 become rows of
+ * one event (their seq, now a row's, still names them).
+ */
+function createVersion6(db: DatabaseSync): void {
+  db.exec(`CREATE TABLE event_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,
+      last_pos INTEGER NOT NULL, count INTEGER NOT NULL, at REAL NOT NULL, data TEXT NOT NULL);
+    CREATE INDEX event_log_queue ON event_log (queue);
+    CREATE INDEX event_log_pos ON event_log (queue, last_pos);
+    INSERT INTO event_log (seq, queue, last_pos, count, at, data)
+      SELECT seq, queue, pos, 1, at, CAST(data AS TEXT) FROM event ORDER BY seq;
+    DROP TABLE event;`);
+}
+
 /** `MIGRATIONS[v]` brings a database at schema version `v` to `v + 1`. */
 const MIGRATIONS: ReadonlyArray<(db: DatabaseSync, strictFifo: boolean) => void> = [
   createVersion1,
@@ -91,6 +109,7 @@ const MIGRATIONS: ReadonlyArray<(db: DatabaseSync, strictFifo: boolean) => void>
   createVersion3,
   createVersion4,
   createVersion5,
+  createVersion6,
 ];
 
 /** The schema version this module writes, kept in `PRAGMA user_version`. */
@@ -237,13 +256,16 @@ const SQL = {
   takeFailure: "DELETE FROM failure WHERE queue = ? AND task_id = ? RETURNING data",
   failureCount: "SELECT count(*) AS n FROM failure WHERE queue = ?",
   flushFailures: "DELETE FROM failure WHERE queue = ?",
-  eventPos: "SELECT coalesce(max(pos), 0) AS pos FROM event WHERE queue = ?",
-  addEvent: "INSERT INTO event (queue, pos, at, data) VALUES (?, ?, ?, ?)",
-  trimEvents: "DELETE FROM event WHERE queue = ? AND pos <= ?",
-  eventsAfter: "SELECT seq, at, data FROM event WHERE queue = ? AND seq > ? ORDER BY seq LIMIT ?",
-  eventsSince: "SELECT seq, at, data FROM event WHERE queue = ? AND at >= ? ORDER BY seq LIMIT ?",
-  lastEvent: "SELECT max(seq) AS seq FROM event WHERE queue = ?",
-  flushEvents: "DELETE FROM event WHERE queue = ?",
+  eventPos: "SELECT coalesce(max(last_pos), 0) AS pos FROM event_log WHERE queue = ?",
+  addEvents: "INSERT INTO event_log (queue, last_pos, count, at, data) VALUES (?, ?, ?, ?, ?)",
+  // Whole rows whose events are all older than the newest ?2 of queue ?1.
+  trimEvents: "DELETE FROM event_log WHERE queue = ? AND last_pos <= ?",
+  eventsFrom: "SELECT seq, at, data FROM event_log WHERE queue = ? AND seq >= ? " +
+    "ORDER BY seq LIMIT ?",
+  eventsSince: "SELECT seq, at, data FROM event_log WHERE queue = ? AND at >= ? " +
+    "ORDER BY seq LIMIT ?",
+  lastEvent: "SELECT seq, count FROM event_log WHERE queue = ? ORDER BY seq DESC LIMIT 1",
+  flushEvents: "DELETE FROM event_log WHERE queue = ?",
   putHeartbeat: "INSERT OR REPLACE INTO heartbeat (queue, id, record, expires) VALUES (?, ?, ?, ?)",
   heartbeats: "SELECT record FROM heartbeat WHERE queue = ? AND expires > ?",
   deleteHeartbeat: "DELETE FROM heartbeat WHERE queue = ? AND id = ? AND expires > ?",

@@ -64,8 +64,9 @@ export function recoverExpired(sql: Statements, queue: string): void {
 
 /**
  * Runs a batch of writes, in an open transaction when it has several: the
- * enqueues, then the completions and events in call order (one client's
- * events keep the order of its calls), then the takes (which see the
+ * enqueues, then the completions in call order, then the events of every
+ * call as one row of the log (one client's events keep the order of its
+ * calls), then the takes (which see the
  * messages just enqueued). A take gets its message or `null`; the other steps `undefined`.
  *
  * @param sql The connection's statements.
@@ -85,10 +86,15 @@ export function runSteps(
     if (step.kind === "enqueue") sql.enqueue.run(queue, step.data, step.priority);
     else if (step.kind === "take") takes.push(index);
   }
+  // The events of every call go in one row of the log, in call order.
+  const events: EventsToAdd[] = [];
   for (const step of steps) {
-    if (step.kind === "complete") completeOne(sql, queue, step.item);
-    else if (step.kind === "events") appendEvents(sql, queue, step.events);
+    if (step.kind === "complete") {
+      completeOne(sql, queue, step.item);
+      if (step.item.events) events.push(step.item.events);
+    } else if (step.kind === "events") events.push(step.events);
   }
+  appendEvents(sql, queue, events);
   if (takes.length > 0) {
     const leases = takes.map((index) => (steps[index] as { lease: number }).lease);
     take(sql, queue, leases, newToken).forEach((delivery, i) => (answers[takes[i]] = delivery));
@@ -97,8 +103,7 @@ export function runSteps(
 }
 
 function completeOne(sql: Statements, queue: string, item: Completion): void {
-  const { receipt, deleteKeys = [], result, events } = item;
-  if (events) appendEvents(sql, queue, events);
+  const { receipt, deleteKeys = [], result } = item;
   for (const key of deleteKeys) sql.deleteKey.run(queue, key);
   if (result) sql.put.run(queue, result.key, result.value);
   const parsed = receipt === null ? null : parseReceipt(receipt);

@@ -93,8 +93,13 @@ export interface FinishOptions {
 
 /** Events for {@linkcode Storage.addEvents} and {@linkcode FinishOptions.events}. */
 export interface EventsToAdd {
-  /** The events' bytes, oldest first (see `events.ts` for what an event holds). */
-  readonly items: readonly Uint8Array[];
+  /**
+   * The events, oldest first: each the JSON text of one event (see
+   * `event.ts` for what it holds): no line break nor other raw control
+   * character, so that a storage may keep the events of one call as one
+   * record of lines.
+   */
+  readonly items: readonly string[];
   /**
    * The most events the log keeps (a whole number > 0); the oldest beyond it
    * are dropped. Redis drops whole stream entries (the events of a call
@@ -114,8 +119,8 @@ export interface StoredEvent {
   readonly seq: string;
   /** When the storage added it (epoch ms, the storage's clock where it has one). */
   readonly at: number;
-  /** The event's bytes. */
-  readonly data: Uint8Array;
+  /** The event's text, as it was added. */
+  readonly data: string;
 }
 
 /** Options of {@linkcode Storage.readEvents}. */

@@ -12,7 +12,6 @@ import { executeNext, fromNow, makeHuey, quietLogs, single } from "./_helpers.ts
 
 const logs = quietLogs();
 const CONSUMER = "test-host:4242";
-const decoder = new TextDecoder();
 
 /** Publishes this Huey's signals as a consumer's worker would. */
 function publishing(huey: Huey, worker = "Worker-1"): void {
@@ -139,7 +138,7 @@ test("the outcome's event goes to the storage with the outcome (finish), not in 
   const events = await logged(huey);
   assert.deepEqual(typesOf(events), ["executing", "complete"]);
   const types = (batches: EventsToAdd[]): string[] =>
-    batches.flatMap((batch) => batch.items.map((item) => JSON.parse(decoder.decode(item)).type));
+    batches.flatMap((batch) => batch.items.map((item) => JSON.parse(item).type));
   assert.deepEqual(types(finished), ["executing", "complete"], "both rode in the finish step");
   assert.deepEqual(types(added), []);
   assert.equal(finished[0].maxLength, 10_000);
@@ -278,7 +277,7 @@ function fromNowDate(seconds: number): Date {
 
 test("huey.events() filters by type, skips undecodable events, and ends on abort or break", async () => {
   const { huey, publish } = lifecycleHuey();
-  await huey.storage.addEvents({ items: [new TextEncoder().encode("not json")], maxLength: 10 });
+  await huey.storage.addEvents({ items: ["not json"], maxLength: 10 });
   await publish(1);
   huey[WORKER].events.lifecycle("consumer-stopped");
   await huey[WORKER].events.stop();

@@ -34,12 +34,12 @@ const ALL = 10_000;
 
 /** The events' payloads as texts. */
 function payloads(events: StoredEvent[]): string[] {
-  return texts(events.map((event) => event.data));
+  return events.map((event) => event.data);
 }
 
 /** Adds events one by one (each its own call), `maxLength` each. */
 async function addEach(storage: Storage, items: string[], maxLength: number): Promise<void> {
-  for (const item of items) await storage.addEvents({ items: [bytes(item)], maxLength });
+  for (const item of items) await storage.addEvents({ items: [item], maxLength });
 }
 
 /** Polls `condition` until it holds; fails after {@linkcode DEADLINE}. */
@@ -84,17 +84,17 @@ export function eventChecks(check: Check, features: EventFeatures): void {
     const before = Date.now();
     await storage.enqueue(bytes("job"));
     const { receipt } = await leased(storage, 30);
-    await storage.addEvents({ items: [bytes("a"), bytes("b")], maxLength: 100 });
+    await storage.addEvents({ items: ["a", "b"], maxLength: 100 });
     await finishOf(storage)(receipt, {
       result: { key: "result", value: bytes("done") },
-      events: { items: [bytes("c")], maxLength: 100 },
+      events: { items: ["c"], maxLength: 100 },
     });
-    await storage.addEvents({ items: [bytes("d")], maxLength: 100 });
-    await finishOf(storage)(null, { events: { items: [bytes("e"), bytes("f")], maxLength: 100 } });
+    await storage.addEvents({ items: ["d"], maxLength: 100 });
+    await finishOf(storage)(null, { events: { items: ["e", "f"], maxLength: 100 } });
     await Promise.all([
-      storage.addEvents({ items: [bytes("g")], maxLength: 100 }),
-      finishOf(storage)(null, { events: { items: [bytes("h")], maxLength: 100 } }),
-      storage.addEvents({ items: [bytes("i"), bytes("j")], maxLength: 100 }),
+      storage.addEvents({ items: ["g"], maxLength: 100 }),
+      finishOf(storage)(null, { events: { items: ["h"], maxLength: 100 } }),
+      storage.addEvents({ items: ["i", "j"], maxLength: 100 }),
     ]);
     const events = await reader.readEvents({ limit: ALL });
     assert.deepEqual(payloads(events), ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]);
@@ -108,15 +108,20 @@ export function eventChecks(check: Check, features: EventFeatures): void {
     assert.equal(await reader.queueSize(), 0, "and acked");
   });
 
-  check("events keep any bytes, and an empty batch adds nothing", async ({ open }) => {
+  check("events keep any JSON text, and an empty batch adds nothing", async ({
+    open,
+  }) => {
     const storage = await open();
-    const binary = new Uint8Array([0, 255, 10, 13, 0, 58, 1, 0]);
+    // Events are JSON texts: escaped control characters, quotes, any Unicode; no raw ones.
+    const odd = ['{"a":"\\n\\u0000\\r"}', 'é 😀 "quoted" \\ and \'', "", " "];
     await storage.addEvents({ items: [], maxLength: 10 });
     await finishOf(storage)(null, { events: { items: [], maxLength: 10 } });
     assert.equal(await storage.lastEventSeq(), null);
-    await storage.addEvents({ items: [binary, new Uint8Array(0)], maxLength: 10 });
+    await storage.addEvents({ items: odd, maxLength: 10 });
+    await finishOf(storage)(null, { events: { items: [""], maxLength: 10 } });
     const events = await storage.readEvents({ limit: 10 });
-    assert.deepEqual(events.map((event) => event.data), [binary, new Uint8Array(0)]);
+    assert.deepEqual(events.map((event) => event.data), [...odd, ""]);
+    await refuses(() => storage.addEvents({ items: ["a\nb"], maxLength: 10 }), "items");
   });
 
   check(`addEvents and finish keep at most maxLength events (+${eventsSlack}), the newest`, async ({
@@ -134,10 +139,10 @@ export function eventChecks(check: Check, features: EventFeatures): void {
     await addEach(storage, many, 3);
     await kept(many.slice(-3));
     const batch = Array.from({ length: eventsSlack + 4 }, (_, index) => `b${index}`);
-    await other.addEvents({ items: batch.map(bytes), maxLength: 2 });
+    await other.addEvents({ items: batch, maxLength: 2 });
     await kept(batch.slice(-2));
     const finished = Array.from({ length: eventsSlack + 3 }, (_, index) => `f${index}`);
-    await finishOf(storage)(null, { events: { items: finished.map(bytes), maxLength: 1 } });
+    await finishOf(storage)(null, { events: { items: finished, maxLength: 1 } });
     await kept(["f" + (eventsSlack + 2)]);
   });
 
@@ -154,8 +159,8 @@ export function eventChecks(check: Check, features: EventFeatures): void {
       "the clock passed the first events",
       () => Promise.resolve(Date.now() > newest + 2),
     );
-    await storage.addEvents({ items: [bytes("d"), bytes("e")], maxLength: 100 });
-    await storage.addEvents({ items: [bytes("f")], maxLength: 100 });
+    await storage.addEvents({ items: ["d", "e"], maxLength: 100 });
+    await storage.addEvents({ items: ["f"], maxLength: 100 });
     const all = await storage.readEvents({ limit: ALL });
     assert.deepEqual(payloads(all), ["a", "b", "c", "d", "e", "f"]);
     const [, second, , fourth] = all;
@@ -179,7 +184,7 @@ export function eventChecks(check: Check, features: EventFeatures): void {
   check("paging with after reads every event once, in order", async ({ open }) => {
     const storage = await open();
     const items = Array.from({ length: 23 }, (_, index) => `p${index}`);
-    await storage.addEvents({ items: items.map(bytes), maxLength: 100 });
+    await storage.addEvents({ items: items, maxLength: 100 });
     const paged: string[] = [];
     let after: string | undefined;
     for (;;) {
@@ -200,7 +205,7 @@ export function eventChecks(check: Check, features: EventFeatures): void {
     assert.ok(last !== null);
     await storage.flushAll();
     assert.equal(await storage.lastEventSeq(), null);
-    await storage.addEvents({ items: [bytes("new")], maxLength: 100 });
+    await storage.addEvents({ items: ["new"], maxLength: 100 });
     assert.deepEqual(payloads(await storage.readEvents({ after: last, limit: ALL })), ["new"]);
   });
 
@@ -210,7 +215,7 @@ export function eventChecks(check: Check, features: EventFeatures): void {
     const [storage, other] = await Promise.all([open(), open()]);
     if (storage.waitForEvents === undefined) return;
     assert.equal(await storage.waitForEvents(null, 0), false, "an empty log times out");
-    await storage.addEvents({ items: [bytes("a")], maxLength: 100 });
+    await storage.addEvents({ items: ["a"], maxLength: 100 });
     const last = (await storage.lastEventSeq())!;
     assert.equal(await storage.waitForEvents(null, 0), true, "any event");
     assert.equal(await storage.waitForEvents(last, 50), false, "times out");
@@ -222,12 +227,12 @@ export function eventChecks(check: Check, features: EventFeatures): void {
     assert.equal(await aborted, false, "an abort ends the wait");
     const woken = storage.waitForEvents(last, DEADLINE);
     await delay(50);
-    await other.addEvents({ items: [bytes("b")], maxLength: 100 });
+    await other.addEvents({ items: ["b"], maxLength: 100 });
     assert.equal(await woken, true, "another client's event wakes it");
     const next = (await storage.lastEventSeq())!;
     const byFinish = storage.waitForEvents(next, DEADLINE);
     await delay(50);
-    await finishOf(other)(null, { events: { items: [bytes("c")], maxLength: 100 } });
+    await finishOf(other)(null, { events: { items: ["c"], maxLength: 100 } });
     assert.equal(await byFinish, true, "finish's events wake it");
     assert.equal(await storage.waitForEvents(last, DEADLINE), true, "at once when one follows");
   });
@@ -238,7 +243,7 @@ export function eventChecks(check: Check, features: EventFeatures): void {
     const clients = await Promise.all(Array.from({ length: CLIENTS }, () => open()));
     await Promise.all(Array.from({ length: CALLS }, (_, index) => {
       const storage = clients[index % CLIENTS];
-      const items = [bytes(`${index}a`), bytes(`${index}b`)];
+      const items = [`${index}a`, `${index}b`];
       return index % 2 === 0
         ? storage.addEvents({ items, maxLength: ALL })
         : finishOf(storage)(null, { events: { items, maxLength: ALL } });
@@ -296,7 +301,7 @@ export function eventChecks(check: Check, features: EventFeatures): void {
     open,
   }) => {
     const storage = await open();
-    await storage.addEvents({ items: [bytes("event")], maxLength: 10 });
+    await storage.addEvents({ items: ["event"], maxLength: 10 });
     await storage.putHeartbeat("host:1", bytes("beat"), 60);
     assert.equal(await storage.resultStoreSize(), 0);
     assert.equal((await storage.resultItems()).size, 0);
@@ -315,13 +320,13 @@ export function eventChecks(check: Check, features: EventFeatures): void {
   check("separate queue names keep separate events and heartbeats", async ({ open, newName }) => {
     const mine = await open();
     const other = await open(newName());
-    await mine.addEvents({ items: [bytes("mine")], maxLength: 10 });
+    await mine.addEvents({ items: ["mine"], maxLength: 10 });
     await mine.putHeartbeat("host:1", bytes("beat"), 60);
     assert.deepEqual(await other.readEvents({ limit: 10 }), []);
     assert.equal(await other.lastEventSeq(), null);
     assert.deepEqual(await other.heartbeats(), []);
     assert.equal(await other.deleteHeartbeat("host:1"), false);
-    await other.addEvents({ items: [bytes("other")], maxLength: 1 });
+    await other.addEvents({ items: ["other"], maxLength: 1 });
     await other.flushAll();
     assert.deepEqual(payloads(await mine.readEvents({ limit: 10 })), ["mine"]);
     assert.equal((await mine.heartbeats()).length, 1);
@@ -332,7 +337,7 @@ export function eventChecks(check: Check, features: EventFeatures): void {
     await storage.enqueue(bytes("job"));
     const { receipt } = await leased(storage, 30);
     for (const maxLength of [0, -1, 1.5, Number.NaN]) {
-      const events = { items: [bytes("x")], maxLength };
+      const events = { items: ["x"], maxLength };
       await refuses(() => storage.addEvents(events), "maxLength");
       await refuses(
         () => finishOf(storage)(receipt, { result: { key: "r", value: bytes("v") }, events }),

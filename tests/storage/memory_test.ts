@@ -140,13 +140,13 @@ test("memory: await using closes the storage", async () => {
 test("memory: event times and heartbeat expiry follow the injected clock", async () => {
   const clock = manualClock();
   const storage = new MemoryStorage("events-clock", { clock: clock.read });
-  await storage.addEvents({ items: [bytes("a")], maxLength: 10 });
+  await storage.addEvents({ items: ["a"], maxLength: 10 });
   clock.now += 5_000;
-  await storage.addEvents({ items: [bytes("b")], maxLength: 10 });
+  await storage.addEvents({ items: ["b"], maxLength: 10 });
   const events = await storage.readEvents({ limit: 10 });
   assert.deepEqual(events.map((event) => event.at), [1_000_000, 1_005_000]);
   assert.deepEqual(
-    texts((await storage.readEvents({ since: 1_000_001, limit: 10 })).map((e) => e.data)),
+    (await storage.readEvents({ since: 1_000_001, limit: 10 })).map((e) => e.data),
     ["b"],
   );
   await storage.putHeartbeat("host:1", bytes("beat"), 30);
@@ -159,18 +159,18 @@ test("memory: event times and heartbeat expiry follow the injected clock", async
 test("memory: a long capped log keeps the newest events and reads after any kept seq", async () => {
   const storage = new MemoryStorage("events-long");
   for (let index = 0; index < 5_000; index++) {
-    await storage.addEvents({ items: [bytes(String(index))], maxLength: 100 });
+    await storage.addEvents({ items: [String(index)], maxLength: 100 });
   }
   const events = await storage.readEvents({ limit: 1000 });
   assert.deepEqual(
-    texts(events.map((event) => event.data)),
+    events.map((event) => event.data),
     Array.from({ length: 100 }, (_, index) => String(4_900 + index)),
   );
   const after = await storage.readEvents({ after: events[49].seq, limit: 1000 });
-  assert.equal(text(after[0].data), "4950");
+  assert.equal(after[0].data, "4950");
   assert.equal(after.length, 50);
   const dropped = await storage.readEvents({ after: "1", limit: 1 });
-  assert.equal(text(dropped[0].data), "4900", "after a dropped seq: the oldest kept");
+  assert.equal(dropped[0].data, "4900", "after a dropped seq: the oldest kept");
 });
 
 test("memory: close ends a pending waitForEvents with false; a foreign seq is refused", async () => {

@@ -177,9 +177,9 @@ function registerPostgresTests(): void {
     assert.equal(dataText(await second.dequeue()), "old");
     assert.equal(text(await second.peekData("key")), "value");
     assert.deepEqual(texts(await second.failures()), ["record"]);
-    await second.addEvents({ items: [bytes("e1"), bytes("e2")], maxLength: 10 });
+    await second.addEvents({ items: ["e1", "e2"], maxLength: 10 });
     const events = await second.readEvents({ limit: 10 });
-    assert.deepEqual(events.map((event) => [event.seq, text(event.data)]), [["1", "e1"], [
+    assert.deepEqual(events.map((event) => [event.seq, event.data]), [["1", "e1"], [
       "2",
       "e2",
     ]]);
@@ -527,14 +527,14 @@ function registerEventTests(): void {
       // The lease expires and the message is delivered again: the first receipt is stale.
       const current = await until(() => storage.dequeue({ lease: 30 }));
       statements.length = 0;
-      const events = { items: [bytes("e1"), bytes("e2")], maxLength: 100 };
+      const events = { items: ["e1", "e2"], maxLength: 100 };
       const result = { key: "outcome", value: bytes("done") };
       await storage.finish(stale.receipt, { result, events });
       assert.equal(statements.length, 1, statements.join("\n"));
       assert.match(statements[0], /INSERT INTO "[^"]+"\.event /);
       // As a finish without events: the outcome is stored, the stale receipt acks nothing.
       assert.equal(text(await storage.peekData("outcome")), "done");
-      assert.deepEqual(texts((await storage.readEvents({ limit: 10 })).map((e) => e.data)), [
+      assert.deepEqual((await storage.readEvents({ limit: 10 })).map((e) => e.data), [
         "e1",
         "e2",
       ]);
@@ -549,7 +549,7 @@ function registerEventTests(): void {
     await using storage = open(name(), { blocking: false });
     const calls: Promise<void>[] = [];
     for (let index = 0; index < 300; index++) {
-      const events = { items: [bytes(String(index))], maxLength: 1000 };
+      const events = { items: [String(index)], maxLength: 1000 };
       calls.push(index % 3 === 0 ? storage.finish(null, { events }) : storage.addEvents(events));
       // Spread the calls over turns of the event loop: each turn's calls are one statement.
       if (index % 2 === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -557,7 +557,7 @@ function registerEventTests(): void {
     await Promise.all(calls);
     const read = await storage.readEvents({ limit: 1000 });
     assert.deepEqual(
-      texts(read.map((event) => event.data)),
+      read.map((event) => event.data),
       calls.map((_, index) => String(index)),
     );
   });
@@ -565,7 +565,7 @@ function registerEventTests(): void {
   test("postgres: events commit in seq order: a writer waits for the one that took the counter first", async () => {
     const queue = name();
     await using storage = open(queue, { blocking: false });
-    await storage.addEvents({ items: [bytes("first")], maxLength: 100 });
+    await storage.addEvents({ items: ["first"], maxLength: 100 });
     const s = `"${queue}"`;
     const sql = postgres(server!.url, { onnotice: () => {}, max: 2 });
     try {
@@ -574,7 +574,7 @@ function registerEventTests(): void {
         // Another writer takes the counter and adds an event, and commits late.
         await tx.unsafe(`WITH c AS (UPDATE ${s}.event_counter SET last = last + 1 RETURNING last)
           INSERT INTO ${s}.event (seq, data) SELECT last, 'late'::bytea FROM c`);
-        later = storage.addEvents({ items: [bytes("after")], maxLength: 100 });
+        later = storage.addEvents({ items: ["after"], maxLength: 100 });
         await until(async () => {
           const waiting = await sql`SELECT 1 FROM pg_stat_activity
             WHERE wait_event_type = 'Lock' AND query LIKE ${`%${queue}%event_counter%`}`;
@@ -588,7 +588,7 @@ function registerEventTests(): void {
       await sql.end({ timeout: 1 });
     }
     const read = await storage.readEvents({ after: "1", limit: 10 });
-    assert.deepEqual(read.map((event) => [event.seq, text(event.data)]), [["2", "late"], [
+    assert.deepEqual(read.map((event) => [event.seq, event.data]), [["2", "late"], [
       "3",
       "after",
     ]]);
@@ -598,7 +598,7 @@ function registerEventTests(): void {
     const queue = name();
     await using waiter = open(queue);
     await using writer = open(queue, { blocking: false });
-    const events = { items: [bytes("e")], maxLength: 100 };
+    const events = { items: ["e"], maxLength: 100 };
     assert.equal(await waiter.waitForEvents(null, 50), false, "an empty log");
     const first = waiter.waitForEvents(null, 60_000);
     await writer.addEvents(events);
@@ -618,10 +618,10 @@ function registerEventTests(): void {
   test("postgres: the event log keeps the newest maxLength events; at is the server's clock", async () => {
     await using storage = open(name(), { blocking: false });
     const before = Date.now();
-    await storage.addEvents({ items: ["a", "b", "c", "d", "e"].map(bytes), maxLength: 3 });
-    await storage.finish(null, { events: { items: [bytes("f")], maxLength: 3 } });
+    await storage.addEvents({ items: ["a", "b", "c", "d", "e"], maxLength: 3 });
+    await storage.finish(null, { events: { items: ["f"], maxLength: 3 } });
     const read = await storage.readEvents({ limit: 10 });
-    assert.deepEqual(texts(read.map((event) => event.data)), ["d", "e", "f"]);
+    assert.deepEqual(read.map((event) => event.data), ["d", "e", "f"]);
     assert.deepEqual(read.map((event) => event.seq), ["4", "5", "6"]);
     for (const { at } of read) assert.ok(Math.abs(at - before) < 60_000, String(at));
     assert.equal((await storage.readEvents({ since: read[0].at, limit: 10 })).length, 3);

@@ -145,7 +145,7 @@ function registerClusterTests(): void {
       await storage.incr("done");
       await storage.addMember("seen", "worker-1");
       await storage.addDeadLetter(encoder.encode("bad"), "undecodable");
-      await storage.addEvents({ items: [encoder.encode("event")], maxLength: 10 });
+      await storage.addEvents({ items: ["event"], maxLength: 10 });
       await storage.putHeartbeat("host:1", encoder.encode("alive"), 30);
       assert.deepEqual([...(await storage.resultItems()).keys()].sort(), ["lock", "result"]);
       const holders = await cluster.holders(`huey:{${queue}}:*`);
@@ -196,7 +196,7 @@ function registerClusterTests(): void {
       assert.equal(await waiter.waitForEvents!(null, 50), false, "an empty log");
       const waiting = waiter.waitForEvents!(null, 60_000);
       const port = await blockedOnMaster("xread");
-      await writer.finish(null, { events: { items: [encoder.encode("e")], maxLength: 10 } });
+      await writer.finish(null, { events: { items: ["e"], maxLength: 10 } });
       assert.equal(await waiting, true);
       assert.deepEqual(await cluster.holders(`huey:{${name}-events}:*`), [port]);
       assert.equal((await waiter.readEvents({ limit: 10 })).length, 1);

@@ -8,7 +8,6 @@ import { createClient } from "@redis/client";
 import { ConfigurationError } from "../../errors.ts";
 import { RedisStorage } from "../../storage/redis.ts";
 import { type RedisServer, redisSkip, startRedis } from "../_redis_server.ts";
-import { bytes, texts } from "./_suite_helpers.ts";
 
 let server: RedisServer;
 let unique = 0;
@@ -43,17 +42,24 @@ async function withClient<T>(body: (client: ReturnType<typeof plainClient>) => P
   }
 }
 
-/** How many events each entry of the stream `key` holds (its fields `d`), oldest first. */
+/**
+ * How many events each entry of the stream `key` holds, oldest first: its
+ * field `n`, checked against the lines of its field `d`.
+ */
 function entrySizes(key: string): Promise<number[]> {
   return withClient(async (client) => {
     const entries = await client.sendCommand(["XRANGE", key, "-", "+"]) as [string, string[]][];
-    return entries.map(([, fields]) => fields.length / 2);
+    return entries.map(([, fields]) => {
+      assert.deepEqual([fields[0], fields[2]], ["n", "d"]);
+      assert.equal(fields[3].split("\n").length, Number(fields[1]), "n is the count of lines");
+      return Number(fields[1]);
+    });
   });
 }
 
 /** The payloads of every kept event. */
 async function kept(storage: RedisStorage): Promise<string[]> {
-  return texts((await storage.readEvents({ limit: 100_000 })).map((event) => event.data));
+  return (await storage.readEvents({ limit: 100_000 })).map((event) => event.data);
 }
 
 /** `count` numbered payloads from `first` on. */
@@ -67,22 +73,22 @@ if (redisSkip) {
   test("redis events: the events of one call, and of one turn's calls, share one stream entry", async () => {
     const { storage, key } = openLog();
     await using _ = storage;
-    await storage.addEvents({ items: ["a", "b", "c"].map(bytes), maxLength: 100 });
+    await storage.addEvents({ items: ["a", "b", "c"], maxLength: 100 });
     await Promise.all([
-      storage.addEvents({ items: [bytes("d")], maxLength: 100 }),
-      storage.finish(null, { events: { items: [bytes("e"), bytes("f")], maxLength: 100 } }),
-      storage.addEvents({ items: [bytes("g")], maxLength: 100 }),
+      storage.addEvents({ items: ["d"], maxLength: 100 }),
+      storage.finish(null, { events: { items: ["e", "f"], maxLength: 100 } }),
+      storage.addEvents({ items: ["g"], maxLength: 100 }),
     ]);
     assert.deepEqual(await entrySizes(key), [3, 4]);
     const events = await storage.readEvents({ limit: 10 });
-    assert.deepEqual(texts(events.map((event) => event.data)), [..."abcdefg"]);
+    assert.deepEqual(events.map((event) => event.data), [..."abcdefg"]);
     const ids = events.map((event) => event.seq.split(".")[0]);
     assert.equal(new Set(ids).size, 2);
     assert.deepEqual(events.map((event) => event.seq.split(".")[1]), [..."0120123"]);
-    // A call of more events than one entry takes (Lua's unpack limit) spans several, in order.
+    // However many events a call has, they are one entry (the script copies their lines whole).
     const many = numbered(0, 2500);
-    await storage.addEvents({ items: many.map(bytes), maxLength: 10_000 });
-    assert.deepEqual(await entrySizes(key), [3, 4, 1000, 1000, 500]);
+    await storage.addEvents({ items: many, maxLength: 10_000 });
+    assert.deepEqual(await entrySizes(key), [3, 4, 2500]);
     assert.deepEqual((await kept(storage)).slice(7), many);
   });
 
@@ -109,13 +115,13 @@ if (redisSkip) {
     for (const size of [1, 7, 3, 12, 1, 1, 5, 30, 2, 9, 9, 1, 4]) {
       const items = numbered(added.length, size);
       added.push(...items);
-      await storage.addEvents({ items: items.map(bytes), maxLength: 10 });
+      await storage.addEvents({ items: items, maxLength: 10 });
       await check(10);
     }
     // A call of more events than the cap appends only the newest cap of them.
     const flood = numbered(added.length, 25);
     added.push(...flood);
-    await storage.finish(null, { events: { items: flood.map(bytes), maxLength: 10 } });
+    await storage.finish(null, { events: { items: flood, maxLength: 10 } });
     assert.deepEqual(await entrySizes(key), [10]);
     await check(10);
     // Calls of one turn with different caps: as if each were appended and capped in turn.
@@ -123,8 +129,8 @@ if (redisSkip) {
     const narrow = numbered(added.length + 6, 2);
     added.push(...wide, ...narrow);
     await Promise.all([
-      storage.addEvents({ items: wide.map(bytes), maxLength: 100 }),
-      storage.addEvents({ items: narrow.map(bytes), maxLength: 3 }),
+      storage.addEvents({ items: wide, maxLength: 100 }),
+      storage.addEvents({ items: narrow, maxLength: 3 }),
     ]);
     assert.deepEqual(await kept(storage), added.slice(-3));
     await check(3);
@@ -134,13 +140,13 @@ if (redisSkip) {
       await withClient(async (client) => void await client.del(lose));
       const more = numbered(added.length, 4);
       added.push(...more);
-      await storage.addEvents({ items: more.map(bytes), maxLength: 5 });
+      await storage.addEvents({ items: more, maxLength: 5 });
       await check(5);
     }
     await withClient(async (client) => void await client.lPop(sizesKey));
     const last = numbered(added.length, 2);
     added.push(...last);
-    await storage.addEvents({ items: last.map(bytes), maxLength: 5 });
+    await storage.addEvents({ items: last, maxLength: 5 });
     await check(5);
   });
 
@@ -151,7 +157,7 @@ if (redisSkip) {
     for (const size of [1, 3, 7, 2, 1, 1, 12, 5, 4, 1]) {
       const items = numbered(all.length, size);
       all.push(...items);
-      await storage.addEvents({ items: items.map(bytes), maxLength: 1000 });
+      await storage.addEvents({ items: items, maxLength: 1000 });
     }
     for (const limit of [1, 2, 3, 5, 8, 40]) {
       const paged: string[] = [];
@@ -161,7 +167,7 @@ if (redisSkip) {
         if (page.length === 0) break;
         assert.ok(page.length <= limit);
         assert.ok(page.length === limit || paged.length + page.length === all.length, "full pages");
-        paged.push(...texts(page.map((event) => event.data)));
+        paged.push(...page.map((event) => event.data));
         after = page.at(-1)!.seq;
       }
       assert.deepEqual(paged, all, `limit ${limit}`);
@@ -170,24 +176,24 @@ if (redisSkip) {
     const events = await storage.readEvents({ limit: 100 });
     for (const [index, event] of events.entries()) {
       const rest = await storage.readEvents({ after: event.seq, limit: 100 });
-      assert.deepEqual(texts(rest.map((next) => next.data)), all.slice(index + 1));
+      assert.deepEqual(rest.map((next) => next.data), all.slice(index + 1));
     }
   });
 
   test("redis events: waitForEvents returns at once when after's entry has later events", async () => {
     const { storage, key } = openLog();
     await using _ = storage;
-    await storage.addEvents({ items: ["a", "b", "c"].map(bytes), maxLength: 100 });
+    await storage.addEvents({ items: ["a", "b", "c"], maxLength: 100 });
     const [a, b, c] = await storage.readEvents({ limit: 10 });
     // A timeout of 0 never blocks: only events already there count.
     assert.equal(await storage.waitForEvents(a.seq, 0), true);
     assert.equal(await storage.waitForEvents(b.seq, 0), true);
     assert.equal(await storage.waitForEvents(c.seq, 0), false);
     assert.equal(await storage.waitForEvents(a.seq, 60_000), true);
-    await storage.addEvents({ items: [bytes("d")], maxLength: 100 });
+    await storage.addEvents({ items: ["d"], maxLength: 100 });
     assert.equal(await storage.waitForEvents(c.seq, 0), true, "the next entry");
     // After's entry trimmed away: what is kept follows it.
-    await storage.addEvents({ items: [bytes("e")], maxLength: 1 });
+    await storage.addEvents({ items: ["e"], maxLength: 1 });
     assert.deepEqual(await entrySizes(key), [1]);
     assert.equal(await storage.waitForEvents(a.seq, 0), true);
     const [e] = await storage.readEvents({ after: a.seq, limit: 10 });

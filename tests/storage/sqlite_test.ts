@@ -127,7 +127,7 @@ test("sqlite: migrateSqliteSchema brings an empty database forward once", () => 
     assert.deepEqual(tables, [
       "counter",
       "dead_letter",
-      "event",
+      "event_log",
       "failure",
       "heartbeat",
       "kv",
@@ -254,14 +254,47 @@ test("sqlite: a file of schema version 4 is migrated: it keeps its data and gain
     assert.deepEqual(texts(await storage.enqueuedItems()), ["job"]);
     assert.equal(text(await storage.peekData("key")), "v");
     assert.equal(await storage.lastEventSeq(), null);
-    await storage.addEvents({ items: [bytes("event")], maxLength: 10 });
+    await storage.addEvents({ items: ["event"], maxLength: 10 });
     await storage.putHeartbeat("host:1", bytes("beat"), 60);
-    assert.deepEqual(texts((await storage.readEvents({ limit: 10 })).map((event) => event.data)), [
+    assert.deepEqual((await storage.readEvents({ limit: 10 })).map((event) => event.data), [
       "event",
     ]);
     assert.deepEqual(texts(await storage.heartbeats()), ["beat"]);
   } finally {
     await storage.close();
+  }
+});
+
+test("sqlite: a file of schema version 5 is migrated: its events keep their seqs, as rows of one", async () => {
+  const filename = newFile();
+  const storage = new SqliteStorage("queue", { filename });
+  await storage.close();
+  withDatabase(filename, (db) => {
+    // Version 5 as the fifth release wrote it: a row per event, seq the row's.
+    db.exec(`DROP TABLE event_log;
+      DELETE FROM sqlite_sequence WHERE name = 'event_log';
+      CREATE TABLE event (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,
+        pos INTEGER NOT NULL, at REAL NOT NULL, data BLOB NOT NULL, UNIQUE (queue, pos));
+      CREATE INDEX event_queue ON event (queue);
+      INSERT INTO event (queue, pos, at, data) VALUES ('queue', 1, 1000, X'6131'),
+        ('other', 1, 1000, X'6f31'), ('queue', 2, 2000, X'6132');
+      PRAGMA user_version = 5;`);
+  });
+  const migrated = new SqliteStorage("queue", { filename });
+  try {
+    assert.equal(await migrated.pragma("user_version"), SQLITE_SCHEMA_VERSION);
+    const events = await migrated.readEvents({ limit: 10 });
+    assert.deepEqual(events.map((event) => event.data), ["a1", "a2"]);
+    assert.deepEqual(events.map((event) => event.at), [1000, 2000]);
+    // A cursor of version 5 (a row's seq) still reads what follows it.
+    const after = await migrated.readEvents({ after: "1", limit: 10 });
+    assert.deepEqual(after.map((event) => event.data), ["a2"]);
+    await migrated.addEvents({ items: ["a3", "a4"], maxLength: 3 });
+    const kept = await migrated.readEvents({ after: "1", limit: 10 });
+    assert.deepEqual(kept.map((event) => event.data), ["a2", "a3", "a4"], "the cap counts on");
+    assert.equal(await migrated.lastEventSeq(), kept[2].seq);
+  } finally {
+    await migrated.close();
   }
 });
 
@@ -490,21 +523,18 @@ test("sqlite: waitForEvents wakes on an event that another program writes to the
   const filename = newFile();
   const storage = new SqliteStorage("queue", { filename });
   try {
-    await storage.addEvents({ items: [bytes("first")], maxLength: 10 });
+    await storage.addEvents({ items: ["first"], maxLength: 10 });
     const last = await storage.lastEventSeq();
     const waiting = storage.waitForEvents(last, 20_000);
     await delay(50);
     // A plain connection: only the watch on the file can tell the storage about this write.
     withDatabase(filename, (db) => {
-      db.prepare("INSERT INTO event (queue, pos, at, data) VALUES (?, 2, ?, ?)").run(
-        "queue",
-        Date.now(),
-        bytes("second"),
-      );
+      db.prepare("INSERT INTO event_log (queue, last_pos, count, at, data) VALUES (?, 2, 1, ?, ?)")
+        .run("queue", Date.now(), "second");
     });
     assert.equal(await waiting, true);
     const events = await storage.readEvents({ after: last!, limit: 10 });
-    assert.deepEqual(texts(events.map((event) => event.data)), ["second"]);
+    assert.deepEqual(events.map((event) => event.data), ["second"]);
   } finally {
     await storage.close();
   }
