@@ -100,6 +100,43 @@ export interface HueyEvent extends EventRecord {
 /** A string as a JSON string literal. */
 const quote = JSON.stringify as (value: string) => string;
 
+/** The `type` fields of the event types met so far, e.g. `{"type":"complete"`. */
+const typeFields = new Map<string, string>();
+
+/** The text an event's JSON starts with: its `type` (the texts are kept, the types are few). */
+export function typeField(type: EventType): string {
+  let text = typeFields.get(type);
+  if (text === undefined) typeFields.set(type, text = `{"type":${quote(type)}`);
+  return text;
+}
+
+/** The `id` and `name` fields of an event's text: the same for every event of a task run. */
+export function taskFields(id: string, name: string): string {
+  return `,"id":${quote(id)},"name":${quote(name)}`;
+}
+
+/** The `consumer` and `worker` fields of an event's text: the same for every event of a worker. */
+export function placeFields(consumer: string, worker: string): string {
+  return `,"consumer":${quote(consumer)},"worker":${quote(worker)}`;
+}
+
+/**
+ * An event's text from its parts: {@linkcode typeField},
+ * {@linkcode taskFields}, `retries` and `at` (epoch ms) as JSON numbers,
+ * {@linkcode placeFields}, then `rest` (more fields, each with its leading
+ * comma, or `""`). Field order: as {@linkcode EventRecord} lists them.
+ */
+export function eventText(
+  type: string,
+  task: string,
+  retries: number | string,
+  at: number | string,
+  place: string,
+  rest: string,
+): string {
+  return `${type}${task},"retries":${retries},"at":${at}${place}${rest}}`;
+}
+
 /**
  * An event record as the text that is stored: one line of JSON, times as
  * epoch ms. Built field by field as text (a consumer encodes two events per
@@ -114,18 +151,23 @@ const quote = JSON.stringify as (value: string) => string;
  * ```
  */
 export function encodeEvent(event: EventRecord): string {
-  let text = `{"type":${quote(event.type)},"id":${quote(event.id)},"name":${quote(event.name)}` +
-    `,"retries":${number(event.retries)},"at":${number(event.at.getTime())}` +
-    `,"consumer":${quote(event.consumer)},"worker":${quote(event.worker)}`;
-  if (event.duration !== undefined) text += `,"duration":${number(event.duration)}`;
-  if (event.eta !== undefined) text += `,"eta":${number(event.eta.getTime())}`;
-  if (event.error !== undefined) text += `,"error":${quote(event.error)}`;
-  if (event.traceback !== undefined) text += `,"traceback":${quote(event.traceback)}`;
+  let rest = "";
+  if (event.duration !== undefined) rest += `,"duration":${number(event.duration)}`;
+  if (event.eta !== undefined) rest += `,"eta":${number(event.eta.getTime())}`;
+  if (event.error !== undefined) rest += `,"error":${quote(event.error)}`;
+  if (event.traceback !== undefined) rest += `,"traceback":${quote(event.traceback)}`;
   if (event.progress !== undefined) {
     const progress = JSON.stringify(event.progress);
-    if (progress !== undefined) text += `,"progress":${progress}`;
+    if (progress !== undefined) rest += `,"progress":${progress}`;
   }
-  return text + "}";
+  return eventText(
+    typeField(event.type),
+    taskFields(event.id, event.name),
+    number(event.retries),
+    number(event.at.getTime()),
+    placeFields(event.consumer, event.worker),
+    rest,
+  );
 }
 
 /** A number as JSON writes it (`null` for one that is not finite, as `JSON.stringify` does). */

@@ -27,7 +27,11 @@ import {
   EVENT_PROGRESS,
   type EVENT_WORKER_DIED,
   type EventRecord,
+  eventText,
   type EventType,
+  placeFields,
+  taskFields,
+  typeField,
 } from "./event.ts";
 import { getLogger } from "./logger.ts";
 import { checkInteger } from "./_options.ts";
@@ -91,6 +95,8 @@ interface TaskRun {
   error?: unknown;
   /** Its `complete` event went with its outcome already. */
   completed?: boolean;
+  /** The `id` and `name` fields of its events' text, once one was built. */
+  fields?: string;
 }
 
 const RUN: unique symbol = Symbol("huey.run");
@@ -128,6 +134,8 @@ export class EventPublisher implements SignalObserver, ProgressListener {
   #consumer: string | null = null;
   /** The worker whose events these are, unless a task's run names its own. */
   #worker = "";
+  /** The `consumer` and `worker` fields of the events, by worker (see `placeFields`). */
+  #places = new Map<string, string>();
   /** The events' texts, oldest first. */
   #buffer: string[] = [];
   #scheduled = false;
@@ -163,6 +171,7 @@ export class EventPublisher implements SignalObserver, ProgressListener {
     if (!this.#enabled) return;
     this.#consumer = consumer;
     this.#worker = worker;
+    this.#places.clear();
     this.#stopping = new AbortController();
     this.#signals.observe(this);
   }
@@ -275,10 +284,21 @@ export class EventPublisher implements SignalObserver, ProgressListener {
   /** Publishes a signal as an event (the {@linkcode SignalObserver} of the Huey's signals). */
   observe(signal: SignalName, task: Task, extra: readonly unknown[]): void {
     if (this.#consumer === null) return;
+    // The two events of every task that runs: their text is built from parts kept on the run.
+    if (signal === SIGNAL_EXECUTING) {
+      const started = this.#run(task);
+      started.started = performance.now();
+      return this.#push(this.#taskEvent(signal, task, started, ""));
+    }
     const run = (task as RunningTask)[RUN];
-    if (signal === SIGNAL_EXECUTING) this.#run(task).started = performance.now();
-    else if (signal === SIGNAL_COMPLETE && run?.completed) return;
-    else if ((signal === SIGNAL_ENQUEUED || signal === SIGNAL_SCHEDULED) && !run) return;
+    if (signal === SIGNAL_COMPLETE) {
+      if (run?.completed) return;
+      const rest = run?.started === undefined
+        ? ""
+        : `,"duration":${(performance.now() - run.started) / 1000}`;
+      return this.#push(this.#taskEvent(signal, task, run ?? this.#run(task), rest));
+    }
+    if ((signal === SIGNAL_ENQUEUED || signal === SIGNAL_SCHEDULED) && !run) return;
     const event: { -readonly [K in keyof EventRecord]: EventRecord[K] } = this.#about(signal, task);
     if (TIMED.has(signal) && run?.started !== undefined) {
       event.duration = (performance.now() - run.started) / 1000;
@@ -294,6 +314,22 @@ export class EventPublisher implements SignalObserver, ProgressListener {
       }
     }
     this.#publish(event);
+  }
+
+  /** The text of a task's event without an error, an eta or progress (`rest`: more fields). */
+  #taskEvent(type: EventType, task: Task, run: TaskRun, rest: string): string {
+    run.fields ??= taskFields(task.id, task.name);
+    return eventText(typeField(type), run.fields, task.retries, Date.now(), this.#place(run), rest);
+  }
+
+  /** The `consumer` and `worker` fields of a run's events (kept per worker). */
+  #place(run: TaskRun): string {
+    let place = this.#places.get(run.worker);
+    if (place === undefined) {
+      place = placeFields(this.#consumer!, run.worker);
+      this.#places.set(run.worker, place);
+    }
+    return place;
   }
 
   /** The fields of every event about a task. */
@@ -314,7 +350,7 @@ export class EventPublisher implements SignalObserver, ProgressListener {
     return (task as RunningTask)[RUN] ??= { worker: this.#worker };
   }
 
-  /** Buffers an event's text and makes sure a flush follows. */
+  /** Encodes an event and buffers its text (an event that cannot be encoded is logged and dropped). */
   #publish(event: EventRecord): void {
     let text: string;
     try {
@@ -323,6 +359,11 @@ export class EventPublisher implements SignalObserver, ProgressListener {
       logger.warning(`Could not publish the ${event.type} event of ${event.id}: ${error}`);
       return;
     }
+    this.#push(text);
+  }
+
+  /** Buffers an event's text and makes sure a flush follows. */
+  #push(text: string): void {
     this.#buffer.push(text);
     this.#trim();
     this.#schedule();

@@ -8,7 +8,9 @@
  * @module
  * @internal
  */
+import type { EventsToAdd } from "./base.ts";
 import type { Completion } from "./_completion.ts";
+import { mergeEvents } from "./_event_check.ts";
 import type { RedisArgument, RedisConnection } from "./_redis_client.ts";
 import type { QueueScripts } from "./_redis_queue_scripts.ts";
 import { packFields } from "./_redis_scripts.ts";
@@ -182,7 +184,10 @@ export function notifyKeys(context: RedisContext, items: readonly Completion[]):
 /**
  * The ARGV of a completion script (see `_redis_scripts.ts`): the result ttl,
  * then one record per task (or per `addEvents` call), packed in one
- * argument, with each key written as `name(key)`, then the notification ttl.
+ * argument, with each key written as `name(key)`, then the notification
+ * ttl, then the events of every record as one argument of lines (only those
+ * the cap keeps, see `mergeEvents`), how many, and how many the log keeps:
+ * the script copies the lines into the log whole.
  */
 export function completionArguments(
   context: RedisContext,
@@ -192,6 +197,7 @@ export function completionArguments(
 ): RedisArgument[] {
   const { notifyResult, keys } = context;
   const fields: RedisArgument[] = [];
+  const calls: EventsToAdd[] = [];
   for (const { receipt, deleteKeys = [], result, events } of items) {
     fields.push(receipt ?? "", String(deleteKeys.length));
     for (const key of deleteKeys) fields.push(name(key));
@@ -199,12 +205,17 @@ export function completionArguments(
       const notify = notifyResult ? keys.resultNotify + result.key : "";
       fields.push("1", name(result.key), result.value, notify);
     } else fields.push("0");
-    if (events && events.items.length > 0) {
-      // The events as one field of lines: the script copies it into the log whole.
-      fields.push(String(events.items.length), String(events.maxLength), events.items.join("\n"));
-    } else fields.push("0");
+    if (events && events.items.length > 0) calls.push(events);
   }
-  return [ttl, packFields(fields), String(milliseconds(NOTIFY_TTL))];
+  const { items: lines, keep } = mergeEvents(calls);
+  return [
+    ttl,
+    packFields(fields),
+    String(milliseconds(NOTIFY_TTL)),
+    lines.join("\n"),
+    String(lines.length),
+    String(keep === Infinity ? 0 : keep),
+  ];
 }
 
 /** Seconds to whole milliseconds (at least 1), as Redis takes a ttl. */

@@ -114,19 +114,18 @@ end
 `;
 
 /**
- * Lua: `append_events(log, counter, sizes, chunks, counts, total, keep)`
- * appends the events of `chunks` (texts of `counts[i]` lines each, `total`
- * in all) to the STREAM `log` as one entry, fields `n` (how many) and `d`
- * (their lines), only the newest `keep` of them (the older ones would be
- * dropped at once); then drops whole oldest entries while the others still
- * hold `keep` events: the log keeps at least `keep` events and fewer than
- * `keep` + those of its oldest entry. `counter` holds how many events the
- * log holds, the LIST `sizes` how many each entry holds, oldest first (so
- * the payloads of old entries are never read); when they do not match the
- * log (`flushAll` deletes them) they are counted again.
+ * Lua: `append_events(log, counter, sizes, lines, added, keep)` appends
+ * `added` events, the lines of `lines`, to the STREAM `log` as one entry,
+ * fields `n` (how many) and `d` (the lines, as given: no copy per event);
+ * then drops whole oldest entries while the others still hold `keep`
+ * events: the log keeps at least `keep` events and fewer than `keep` +
+ * those of its oldest entry. `counter` holds how many events the log holds,
+ * the LIST `sizes` how many each entry holds, oldest first (so the payloads
+ * of old entries are never read); when they do not match the log
+ * (`flushAll` deletes them) they are counted again.
  */
 const APPEND_EVENTS = `
-local function append_events(log, counter, sizes, chunks, counts, total, keep)
+local function append_events(log, counter, sizes, lines, added, keep)
   local count, entries = tonumber(redis.call('GET', counter)), redis.call('XLEN', log)
   if count == nil or redis.call('LLEN', sizes) ~= entries then
     count = 0
@@ -136,17 +135,9 @@ local function append_events(log, counter, sizes, chunks, counts, total, keep)
       count = count + tonumber(entry[2][2])
     end
   end
-  local first = 1
-  if total > keep then
-    local drop = total - keep
-    while drop >= counts[first] do drop, first = drop - counts[first], first + 1 end
-    local chunk, at = chunks[first], 1
-    for _ = 1, drop do at = string.find(chunk, '\\n', at, true) + 1 end
-    chunks[first], total = string.sub(chunk, at), keep
-  end
-  local old, added = entries, total
+  local old = entries
   count = count + added
-  redis.call('XADD', log, '*', 'n', added, 'd', table.concat(chunks, '\\n', first))
+  redis.call('XADD', log, '*', 'n', added, 'd', lines)
   redis.call('RPUSH', sizes, added)
   entries = entries + 1
   local dropped, page, needed = 0, 2, false
@@ -177,10 +168,10 @@ end
  * ARGV[1]: the result ttl ms; ARGV[2]: one record per task, packed by
  * {@linkcode packFields}: receipt ('' for none), how many keys to delete,
  * those keys, then '1' followed by a result key, its value and its
- * notification key ('' for none), or '0', then how many events, and when
- * there are some the log's max length and the events' texts as lines of one
- * field; ARGV[3]: the
- * notification ttl ms.
+ * notification key ('' for none), or '0'; ARGV[3]: the notification ttl
+ * ms; ARGV[4]: the events of every record as lines, only the newest the
+ * cap keeps; ARGV[5]: how many; ARGV[6]: how many the log keeps after them
+ * (as if each record had been appended and capped in turn).
  * For each record: deletes, stores (and notifies), then ends the lease.
  * Then appends the events of every record, in order, as one stream entry,
  * and drops the oldest beyond the caps, as if each record had been
@@ -190,7 +181,7 @@ end
  */
 function completeScript(layout: string): Script {
   return script(`${layout}${READ_PACKED}${NOTIFY}${APPEND_EVENTS}
-local field, count, chunks, counts, total, keep = reader(ARGV[2]), 0, {}, {}, 0, math.huge
+local field, count = reader(ARGV[2]), 0
 while true do
   local receipt = field()
   if receipt == nil then break end
@@ -202,18 +193,14 @@ while true do
     local waiters = field()
     if waiters ~= '' then notify(waiters, ARGV[3]) end
   end
-  local added = tonumber(field())
-  if added > 0 then
-    keep = math.min(keep + added, tonumber(field()))
-    chunks[#chunks + 1], counts[#counts + 1], total = field(), added, total + added
-  end
   if receipt ~= '' then
     redis.call('HDEL', KEYS[2], receipt)
     redis.call('ZREM', KEYS[1], receipt)
   end
   count = count + 1
 end
-if total > 0 then append_events(KEYS[3], KEYS[4], KEYS[5], chunks, counts, total, keep) end
+local added = tonumber(ARGV[5])
+if added > 0 then append_events(KEYS[3], KEYS[4], KEYS[5], ARGV[4], added, tonumber(ARGV[6])) end
 return count
 `);
 }
