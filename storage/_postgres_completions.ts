@@ -2,7 +2,8 @@
  * The completions of one turn of the event loop (`ack` and `finish` calls),
  * folded into the parameters of one statement of the Postgres storage: the
  * keys to delete, the results to store, the leases to end and the events to
- * append (with `addEvents` calls, in call order). Folding keeps
+ * append (with `addEvents` calls, in call order, as the lines of one row of
+ * the log: `mergeEvents`). Folding keeps
  * the calls' order: a key deleted by one completion and stored by a later
  * one is stored, and the other way round deleted; the last value stored
  * under a key wins.
@@ -10,18 +11,21 @@
  * @module
  * @internal
  */
+import type { EventsToAdd } from "./base.ts";
 import type { Completion } from "./_completion.ts";
+import { mergeEvents } from "./_event_check.ts";
 import { parseReceipt } from "./_postgres_rows.ts";
 
-/** The parameters of the `finish` statement: `$1` to `$7`. */
+/** The parameters of the `finish` statement: `$1` to `$8`. */
 export type FinishParameters = [
   deleted: string[],
   keys: string[],
   values: Uint8Array[],
   ids: string[],
   tokens: string[],
-  events: string[],
-  maxLength: number,
+  lines: string,
+  count: number,
+  keep: number,
 ];
 
 /**
@@ -42,15 +46,11 @@ export function foldCompletions(completions: readonly Completion[]): FinishParam
   const writes = new Map<string, Uint8Array | null>();
   const ids: string[] = [];
   const tokens: string[] = [];
-  const events: string[] = [];
-  let maxLength = 1;
-  for (const { receipt, deleteKeys = [], result, events: added } of completions) {
+  const calls: EventsToAdd[] = [];
+  for (const { receipt, deleteKeys = [], result, events } of completions) {
     for (const key of deleteKeys) writes.set(key, null);
     if (result) writes.set(result.key, result.value);
-    if (added) {
-      for (const item of added.items) events.push(item);
-      maxLength = added.maxLength; // the cap of the latest call
-    }
+    if (events) calls.push(events);
     const [id, token] = parseReceipt(receipt);
     if (id !== null) {
       ids.push(id);
@@ -67,5 +67,7 @@ export function foldCompletions(completions: readonly Completion[]): FinishParam
       values.push(value);
     }
   }
-  return [deleted, keys, values, ids, tokens, events, maxLength];
+  const { items, keep } = mergeEvents(calls);
+  const count = items.length; // 0: the counter is left alone, and `keep` unused
+  return [deleted, keys, values, ids, tokens, items.join("\n"), count, count === 0 ? 0 : keep];
 }

@@ -1,22 +1,28 @@
 /**
- * The event log of the Postgres storage. Events are appended by the
- * `finish` statement (`_postgres_sql.ts`), with the outcomes of a turn's `finish` calls or alone (`addEvents`), which takes
- * each event's `seq` from a counter row it holds until it commits: events
- * commit in `seq` order across clients. Within one client, the completion
- * statements run one at a time (a serial `Batcher` in `_postgres_queue.ts`:
- * the calls made meanwhile go out together next): two on two pooled
- * connections could take the counter in the wrong order. Followers
- * wait for the `NOTIFY` (`e`) of an insert into the log.
+ * The event log of the Postgres storage: rows of `event_log`, each the
+ * events of one statement as lines of text (`_event_rows.ts` reads them).
+ * The rows are appended by the `finish` statement (`_postgres_sql.ts`),
+ * with the outcomes of a turn's `finish` calls or alone (`addEvents`),
+ * which takes the row's `seq` from a counter row it holds until it commits:
+ * rows commit in `seq` order across clients. Within one client, the
+ * completion statements run one at a time (a serial `Batcher` in
+ * `_postgres_queue.ts`: the calls made meanwhile go out together next): two
+ * on two pooled connections could take the counter in the wrong order.
+ * Followers wait for the `NOTIFY` (`e`) of an insert into the log.
  *
  * @module
  * @internal
  */
 import type { ReadEventsOptions, StoredEvent } from "./base.ts";
-import { checkReadEvents, checkWaitTimeout, counterSeq } from "./_event_check.ts";
-import { bytes } from "./_postgres_rows.ts";
+import { checkReadEvents, checkWaitTimeout, rowSeq } from "./_event_check.ts";
+import {
+  type EventRow,
+  hasEventAfter,
+  type LastEventRow,
+  lastRowSeq,
+  RowEvents,
+} from "./_event_rows.ts";
 import type { PostgresSession } from "./_postgres_session.ts";
-
-const decoder = new TextDecoder();
 
 /** The longest a `waitForEvents` waits for a notification before it looks again, in ms. */
 const MAX_EVENT_WAIT = 5000;
@@ -33,21 +39,37 @@ export class PostgresEvents {
   /** The kept events after `after` or since `since` (all when neither), oldest first, at most `limit`. */
   async read(options: ReadEventsOptions): Promise<StoredEvent[]> {
     const { after, since, limit } = checkReadEvents(options);
-    const parameters = after === undefined
-      ? ["0", since ?? null, limit]
-      : [String(counterSeq(after)), null, limit];
-    const rows = await this.#session.query("readEvents", parameters);
-    return rows.map((row) => ({
-      seq: row.seq as string,
-      at: row.at as number,
-      data: decoder.decode(bytes(row.data)),
-    }));
+    const from = after === undefined ? null : rowSeq(after);
+    const read = new RowEvents(from, limit);
+    let next = read.add(
+      await (after === undefined && since !== undefined
+        ? this.#rows("eventsSince", since, read.firstPage)
+        : this.#rows("eventsFrom", from?.row ?? 0, read.firstPage)),
+      read.firstPage,
+    );
+    while (next !== null) {
+      next = read.add(await this.#rows("eventsFrom", next.from, next.count), next.count);
+    }
+    return read.events;
+  }
+
+  async #rows(
+    statement: "eventsFrom" | "eventsSince",
+    start: number,
+    count: number,
+  ): Promise<EventRow[]> {
+    return await this.#session.query(statement, [start, count]) as unknown as EventRow[];
+  }
+
+  /** The newest row's seq and count, or `undefined`. */
+  async #lastRow(): Promise<LastEventRow | undefined> {
+    const [row] = await this.#session.query("lastEvent");
+    return row as unknown as LastEventRow | undefined;
   }
 
   /** The `seq` of the newest kept event, or `null`. */
   async last(): Promise<string | null> {
-    const [row] = await this.#session.query("lastEventSeq");
-    return (row?.seq as string | null | undefined) ?? null;
+    return lastRowSeq(await this.#lastRow());
   }
 
   /**
@@ -58,12 +80,9 @@ export class PostgresEvents {
    * storage closes.
    */
   async wait(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
-    const seq = after === null ? "0" : String(counterSeq(after));
+    const from = after === null ? null : rowSeq(after);
     const deadline = Date.now() + checkWaitTimeout(timeout);
-    const has = async (): Promise<boolean> => {
-      const [row] = await this.#session.query("hasEventAfter", [seq]);
-      return row?.found === true;
-    };
+    const has = async (): Promise<boolean> => hasEventAfter(await this.#lastRow(), from);
     await this.#session.listen();
     // Ends the wait registered last, once this call returns.
     const done = new AbortController();

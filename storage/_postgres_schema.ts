@@ -4,7 +4,7 @@
  * (the version lives in the schema's `meta` table). Wake-ups are triggers:
  * every insert into `task` and every release of a lease notifies the
  * schema's channel with `q`, every write of a key with `k:<key>` (keys up
- * to 4000 bytes), every insert of events with `e`, whoever writes.
+ * to 4000 bytes), every insert into the event log with `e`, whoever writes.
  *
  * @module
  * @internal
@@ -123,11 +123,34 @@ function createVersion3(s: string): string {
       expires timestamptz NOT NULL)`;
 }
 
+/**
+ * Version 3 to 4: the event log keeps the events of one statement (a turn's
+ * completions and `addEvents` calls) as one row of `event_log`, its events
+ * a line each: a task's events cost a line, not rows and index entries.
+ * `event_counter.last` still counts the events ever added, and a row's
+ * `seq` is the count its last event brought it to (so the cap drops whole
+ * oldest rows as a range of the primary key: `seq <= last - cap`); an
+ * event's `seq` is `<row seq>.<its index in the row>`. The rows of version
+ * 3 become rows of one event, their `seq` kept: a cursor of version 3 names
+ * its row. A line break between JSON tokens becomes a space (one line, one
+ * event). Every insert into `event_log` notifies the channel with `e`.
+ */
+function createVersion4(s: string): string {
+  return `CREATE TABLE ${s}.event_log (seq bigint PRIMARY KEY, count integer NOT NULL,
+      at timestamptz NOT NULL DEFAULT clock_timestamp(), data text NOT NULL);
+    INSERT INTO ${s}.event_log (seq, count, at, data)
+      SELECT seq, 1, at, replace(convert_from(data, 'UTF8'), chr(10), ' ') FROM ${s}.event;
+    DROP TABLE ${s}.event;
+    CREATE TRIGGER event_added AFTER INSERT ON ${s}.event_log REFERENCING NEW TABLE AS added
+      FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_event()`;
+}
+
 /** `MIGRATIONS[v]` brings a schema at version `v` to `v + 1` (given the quoted schema name). */
 const MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
   createVersion1,
   createVersion2,
   createVersion3,
+  createVersion4,
 ];
 
 /** The schema version this module writes, kept in the `meta` table of the schema. */

@@ -33,15 +33,19 @@ export function postgresStatements(s: string) {
   const next = `SELECT id FROM ${s}.task WHERE ${waiting} ORDER BY priority DESC, id LIMIT $1 ` +
     "FOR UPDATE SKIP LOCKED";
   // A listing ends the expired leases it counts as waiting: their old receipts name nothing since.
-  // Only a statement with events takes the counter's row (it holds it until it commits):
-  // events commit in seq order. Events beyond the cap `$7` are not inserted at all.
-  const count = "cardinality($6::text[])";
-  const appendEvents = `counter AS (UPDATE ${s}.event_counter SET last = last + ${count} ` +
-    `WHERE ${count} > 0 RETURNING last), ` +
-    `logged AS (INSERT INTO ${s}.event (seq, data) SELECT c.last - ${count} + m.n, ` +
-    "convert_to(m.d, 'UTF8') FROM counter AS c, unnest($6::text[]) WITH ORDINALITY AS m(d, n) " +
-    `WHERE m.n > ${count} - $7::bigint ORDER BY m.n), ` +
-    `trimmed AS (DELETE FROM ${s}.event WHERE seq <= (SELECT last - $7::bigint FROM counter))`;
+  // The events of a statement are one row of lines, `$6` (`$7` events, the newest of the calls:
+  // see `mergeEvents`), whose seq is the event count after them; rows whose last event is older
+  // than the newest `$8` go. Only a statement with events takes the counter's row, and only after
+  // its other writes are done (its one-time filter needs their `RETURNING` counts first): it holds
+  // the row until it commits, so events commit in seq order, and writers queue on it for no more
+  // than the insert of a row and the commit.
+  const writesDone = "(SELECT count(*) FROM gone) + (SELECT count(*) FROM stored) + " +
+    "(SELECT count(*) FROM acked) >= 0";
+  const appendEvents = `counter AS (UPDATE ${s}.event_counter SET last = last + $7::int ` +
+    `WHERE $7::int > 0 AND ${writesDone} RETURNING last), ` +
+    `logged AS (INSERT INTO ${s}.event_log (seq, count, data) SELECT last, $7::int, $6::text ` +
+    "FROM counter), " +
+    `trimmed AS (DELETE FROM ${s}.event_log WHERE seq <= (SELECT last - $8::bigint FROM counter))`;
   const recover = `WITH recovered AS (UPDATE ${s}.task SET lease_until = NULL, receipt = NULL ` +
     "WHERE lease_until <= clock_timestamp())";
   return {
@@ -69,14 +73,15 @@ export function postgresStatements(s: string) {
     /**
      * Ends deliveries (see `foldCompletions`): deletes the keys `$1`, stores
      * the values `$3` under the keys `$2`, ends the leases `$4`/`$5`, and
-     * appends the events `$6` keeping the newest `$7` (see `appendEvents`),
-     * in one statement.
+     * appends the `$7` events `$6` (lines) as a row keeping the newest `$8`
+     * (see `appendEvents`), in one statement.
      */
-    finish: `WITH gone AS (DELETE FROM ${s}.kv WHERE key = ANY($1::text[])), ` +
+    finish: `WITH gone AS (DELETE FROM ${s}.kv WHERE key = ANY($1::text[]) RETURNING 1), ` +
       `stored AS (INSERT INTO ${s}.kv (key, value) SELECT * FROM unnest($2::text[], $3::bytea[]) ` +
-      "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = NULL), " +
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = NULL RETURNING 1), " +
       `acked AS (DELETE FROM ${s}.task AS t USING unnest($4::bigint[], $5::text[]) ` +
-      `AS r(id, receipt) WHERE t.id = r.id AND t.receipt = r.receipt), ${appendEvents} SELECT 1`,
+      "AS r(id, receipt) WHERE t.id = r.id AND t.receipt = r.receipt RETURNING 1), " +
+      `${appendEvents} SELECT 1`,
 
     schedule: `INSERT INTO ${s}.schedule (data, eta, priority) VALUES ($1, $2, $3)`,
     readSchedule: `DELETE FROM ${s}.schedule WHERE eta <= $1 RETURNING id, data, eta`,
@@ -164,13 +169,16 @@ export function postgresStatements(s: string) {
     flushFailures: `WITH gone AS (DELETE FROM ${s}.failure RETURNING 1) ` +
       "SELECT count(*)::int AS n FROM gone",
 
-    /** At most `$3` events after seq `$1`, added at or after `$2` (epoch ms; `NULL`: any time). */
-    readEvents: "SELECT seq::text AS seq, floor(extract(epoch FROM at) * 1000)::float8 AS at, " +
-      `data FROM ${s}.event AS e WHERE e.seq > $1::bigint AND ($2::float8 IS NULL OR ` +
-      "e.at >= to_timestamp(ceil($2::float8) / 1000)) ORDER BY e.seq LIMIT $3",
-    lastEventSeq: `SELECT max(seq)::text AS seq FROM ${s}.event`,
-    hasEventAfter: `SELECT EXISTS (SELECT 1 FROM ${s}.event WHERE seq > $1::bigint) AS found`,
-    flushEvents: `DELETE FROM ${s}.event`,
+    /** At most `$2` rows of the event log from seq `$1` on. */
+    eventsFrom: `SELECT seq::float8 AS seq, floor(extract(epoch FROM at) * 1000)::float8 AS at, ` +
+      `data FROM ${s}.event_log WHERE seq >= $1::bigint ORDER BY seq LIMIT $2`,
+    /** At most `$2` rows of the event log added at or after `$1` (epoch ms). */
+    eventsSince: `SELECT seq::float8 AS seq, floor(extract(epoch FROM at) * 1000)::float8 AS at, ` +
+      `data FROM ${s}.event_log WHERE at >= to_timestamp(ceil($1::float8) / 1000) ` +
+      "ORDER BY seq LIMIT $2",
+    /** The newest row of the event log: its seq and how many events it holds. */
+    lastEvent: `SELECT seq::float8 AS seq, count FROM ${s}.event_log ORDER BY seq DESC LIMIT 1`,
+    flushEvents: `DELETE FROM ${s}.event_log`,
     /** Stores heartbeat `$2` of consumer `$1`, expiring `$3` seconds from now. */
     putHeartbeat: `INSERT INTO ${s}.heartbeat (id, record, expires) VALUES ($1, $2, ` +
       "clock_timestamp() + $3::float8 * interval '1 second') ON CONFLICT (id) DO UPDATE " +

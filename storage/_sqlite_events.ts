@@ -13,6 +13,13 @@
  */
 import type { EventsToAdd, ReadEventsOptions, StoredEvent } from "./base.ts";
 import { checkReadEvents, mergeEvents, type RowPosition, rowSeq } from "./_event_check.ts";
+import {
+  type EventRow,
+  hasEventAfter,
+  type LastEventRow,
+  lastRowSeq,
+  RowEvents,
+} from "./_event_rows.ts";
 import { waitForEvent } from "./_event_wait.ts";
 import { settle } from "./_check.ts";
 import type { SqliteConnection } from "./_sqlite_connection.ts";
@@ -41,21 +48,9 @@ export function eventWrites(events: EventsToAdd | undefined): number {
   return events === undefined || events.items.length === 0 ? 0 : 2;
 }
 
-interface EventRow {
-  seq: number;
-  at: number;
-  data: string;
-}
-
-/** Rows the first query of a read asks for; later pages follow the events per row seen. */
-const FIRST_PAGE = 16;
-/** Rows one query of a read asks for at most. */
-const MAX_PAGE = 1000;
-
 /**
  * Reads events from rows, page by page: the first page from `first`, the
- * next ones after the last row read; skips the events of `from`'s row up to
- * its index. At most `limit` events.
+ * next ones after the last row read.
  */
 function readRows(
   sql: Statements,
@@ -64,25 +59,13 @@ function readRows(
   from: RowPosition | null,
   limit: number,
 ): StoredEvent[] {
-  const events: StoredEvent[] = [];
-  let rowsRead = 0;
-  let count = Math.min(limit + 1, FIRST_PAGE);
-  let rows = first(count);
-  for (;;) {
-    for (const { seq, at, data } of rows) {
-      const lines = data.split("\n");
-      const start = seq === from?.row ? from.index + 1 : 0;
-      for (let index = start; index < lines.length; index++) {
-        if (events.length === limit) return events;
-        events.push({ seq: `${seq}.${index}`, at, data: lines[index] });
-      }
-    }
-    if (rows.length < count || events.length === limit) return events;
-    rowsRead += rows.length;
-    const perRow = Math.max(1, events.length / rowsRead);
-    count = Math.min(Math.ceil((limit - events.length) / perRow), MAX_PAGE);
-    rows = sql.eventsFrom.all(queue, rows[rows.length - 1].seq + 1, count) as unknown as EventRow[];
+  const read = new RowEvents(from, limit);
+  let next = read.add(first(read.firstPage), read.firstPage);
+  while (next !== null) {
+    const rows = sql.eventsFrom.all(queue, next.from, next.count) as unknown as EventRow[];
+    next = read.add(rows, next.count);
   }
+  return read.events;
 }
 
 /** The event log of one queue name, read on one connection. */
@@ -118,7 +101,7 @@ export class SqliteEvents {
 
   /** The `seq` of the newest event, or `null`. */
   last(): Promise<string | null> {
-    return this.#connection.run((sql) => this.#lastSeq(sql));
+    return this.#connection.run((sql) => lastRowSeq(this.#lastRow(sql)));
   }
 
   /** Resolves `true` once an event after `after` (`null`: any) is kept, `false` on timeout, abort or close. */
@@ -127,7 +110,7 @@ export class SqliteEvents {
       waitForEvent(
         {
           wake: this.#wake,
-          hasEvent: () => this.#connection.run((sql) => this.#hasAfter(sql, from)),
+          hasEvent: () => this.#connection.run((sql) => hasEventAfter(this.#lastRow(sql), from)),
           closed: () => this.#connection.closed,
         },
         timeout,
@@ -137,20 +120,7 @@ export class SqliteEvents {
   }
 
   /** The newest row's seq and count, or `undefined`. */
-  #lastRow(sql: Statements): { seq: number; count: number } | undefined {
-    return sql.lastEvent.get(this.#name) as { seq: number; count: number } | undefined;
-  }
-
-  #lastSeq(sql: Statements): string | null {
-    const last = this.#lastRow(sql);
-    return last === undefined ? null : `${last.seq}.${last.count - 1}`;
-  }
-
-  /** Whether the log holds an event after `from` (`null`: any). */
-  #hasAfter(sql: Statements, from: RowPosition | null): boolean {
-    const last = this.#lastRow(sql);
-    if (last === undefined) return false;
-    return from === null || last.seq > from.row ||
-      (last.seq === from.row && last.count - 1 > from.index);
+  #lastRow(sql: Statements): LastEventRow | undefined {
+    return sql.lastEvent.get(this.#name) as LastEventRow | undefined;
   }
 }

@@ -59,6 +59,11 @@ async function downgrade(sql: postgres.Sql, queue: string, version: number): Pro
     2: `DROP TABLE ${s}.failure`,
     3: `DROP TABLE ${s}.event, ${s}.event_counter, ${s}.heartbeat; ` +
       `DROP FUNCTION ${s}.notify_event()`,
+    // Back to version 3's log of one row per event (empty: a test fills it).
+    4: `DROP TABLE ${s}.event_log; CREATE TABLE ${s}.event (seq bigint PRIMARY KEY, ` +
+      "at timestamptz NOT NULL DEFAULT clock_timestamp(), data bytea NOT NULL); " +
+      `CREATE TRIGGER event_added AFTER INSERT ON ${s}.event REFERENCING NEW TABLE AS added ` +
+      `FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_event()`,
   };
   for (let undone = POSTGRES_SCHEMA_VERSION; undone > version; undone--) {
     await sql.unsafe(added[undone]).simple();
@@ -97,8 +102,8 @@ function registerPostgresTests(): void {
       assert.deepEqual(tables.map((row) => row.table_name), [
         "counter",
         "dead_letter",
-        "event",
         "event_counter",
+        "event_log",
         "failure",
         "heartbeat",
         "kv",
@@ -179,8 +184,8 @@ function registerPostgresTests(): void {
     assert.deepEqual(texts(await second.failures()), ["record"]);
     await second.addEvents({ items: ["e1", "e2"], maxLength: 10 });
     const events = await second.readEvents({ limit: 10 });
-    assert.deepEqual(events.map((event) => [event.seq, event.data]), [["1", "e1"], [
-      "2",
+    assert.deepEqual(events.map((event) => [event.seq, event.data]), [["2.0", "e1"], [
+      "2.1",
       "e2",
     ]]);
     await second.putHeartbeat("host:1", bytes("alive"), 30);
@@ -188,6 +193,46 @@ function registerPostgresTests(): void {
     await inspecting(async (sql) => {
       const [meta] = await sql.unsafe(`SELECT version FROM "${queue}".meta`);
       assert.equal(meta.version, POSTGRES_SCHEMA_VERSION);
+    });
+  });
+
+  test("postgres: a schema of version 3 is migrated: its events keep their seqs, as rows of one", async () => {
+    const queue = name();
+    const s = `"${queue}"`;
+    await using first = open(queue, { blocking: false });
+    await first.queueSize();
+    await inspecting(async (sql) => {
+      await downgrade(sql, queue, 3);
+      // Version 3's log: a row per event, seq from the counter; the oldest already trimmed.
+      await sql.unsafe(`INSERT INTO ${s}.event (seq, at, data) VALUES
+          (2, to_timestamp(1), convert_to('{"a":1}', 'UTF8')),
+          (3, to_timestamp(2), convert_to(E'{"a":\n2}', 'UTF8'));
+        UPDATE ${s}.event_counter SET last = 3`).simple();
+    });
+    await using migrated = open(queue, { blocking: false });
+    const events = await migrated.readEvents({ limit: 10 });
+    // A line break between JSON tokens becomes a space: one line, one event.
+    assert.deepEqual(events.map((event) => [event.seq, event.at, event.data]), [
+      ["2.0", 1000, '{"a":1}'],
+      ["3.0", 2000, '{"a": 2}'],
+    ]);
+    // A cursor of version 3 (an event's seq, now its row's) still reads what follows it.
+    const after = await migrated.readEvents({ after: "2", limit: 10 });
+    assert.deepEqual(after.map((event) => event.seq), ["3.0"]);
+    assert.equal(await migrated.waitForEvents("3", 10), false, "nothing after the newest");
+    await migrated.addEvents({ items: ["a3", "a4"], maxLength: 3 });
+    const kept = await migrated.readEvents({ after: "2", limit: 10 });
+    assert.deepEqual(kept.map((event) => event.seq), ["3.0", "5.0", "5.1"], "the count goes on");
+    assert.deepEqual(kept.map((event) => event.data), ['{"a": 2}', "a3", "a4"]);
+    assert.equal(await migrated.lastEventSeq(), "5.1");
+    assert.deepEqual(await migrated.readEvents({ after: "1", limit: 10 }), [
+      ...kept,
+    ], "the trimmed row is gone");
+    await inspecting(async (sql) => {
+      const [meta] = await sql.unsafe(`SELECT version FROM ${s}.meta`);
+      assert.equal(meta.version, POSTGRES_SCHEMA_VERSION);
+      const [{ found }] = await sql.unsafe(`SELECT to_regclass('${s}.event') IS NULL AS found`);
+      assert.equal(found, true, "version 3's table is dropped");
     });
   });
 
@@ -531,7 +576,7 @@ function registerEventTests(): void {
       const result = { key: "outcome", value: bytes("done") };
       await storage.finish(stale.receipt, { result, events });
       assert.equal(statements.length, 1, statements.join("\n"));
-      assert.match(statements[0], /INSERT INTO "[^"]+"\.event /);
+      assert.match(statements[0], /INSERT INTO "[^"]+"\.event_log /);
       // As a finish without events: the outcome is stored, the stale receipt acks nothing.
       assert.equal(text(await storage.peekData("outcome")), "done");
       assert.deepEqual((await storage.readEvents({ limit: 10 })).map((e) => e.data), [
@@ -573,7 +618,7 @@ function registerEventTests(): void {
       await sql.begin(async (tx) => {
         // Another writer takes the counter and adds an event, and commits late.
         await tx.unsafe(`WITH c AS (UPDATE ${s}.event_counter SET last = last + 1 RETURNING last)
-          INSERT INTO ${s}.event (seq, data) SELECT last, 'late'::bytea FROM c`);
+          INSERT INTO ${s}.event_log (seq, count, data) SELECT last, 1, 'late' FROM c`);
         later = storage.addEvents({ items: ["after"], maxLength: 100 });
         await until(async () => {
           const waiting = await sql`SELECT 1 FROM pg_stat_activity
@@ -588,9 +633,47 @@ function registerEventTests(): void {
       await sql.end({ timeout: 1 });
     }
     const read = await storage.readEvents({ after: "1", limit: 10 });
-    assert.deepEqual(read.map((event) => [event.seq, event.data]), [["2", "late"], [
-      "3",
+    assert.deepEqual(read.map((event) => [event.seq, event.data]), [["2.0", "late"], [
+      "3.0",
       "after",
+    ]]);
+  });
+
+  test("postgres: a statement takes the event counter after its other writes: a writer blocked on them holds up no other's events", async () => {
+    const queue = name();
+    await using blocked = open(queue, { blocking: false });
+    await using other = open(queue, { blocking: false });
+    await blocked.putData("outcome", bytes("old"));
+    const sql = postgres(server!.url, { onnotice: () => {}, max: 2 });
+    try {
+      let finishing: Promise<void> | undefined;
+      await sql.begin(async (tx) => {
+        // Another transaction holds the row of the key the finish stores its result under.
+        await tx.unsafe(`SELECT 1 FROM "${queue}".kv WHERE key = 'outcome' FOR UPDATE`);
+        const result = { key: "outcome", value: bytes("new") };
+        finishing = blocked.finish(null, { result, events: { items: ["late"], maxLength: 100 } });
+        await until(async () => {
+          const waiting = await sql`SELECT 1 FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND query LIKE ${`%${queue}%event_counter%`}`;
+          return waiting.length > 0;
+        });
+        // The blocked statement has not taken the counter yet: another client's events go in.
+        const events = { items: ["early"], maxLength: 100 };
+        let added = false;
+        const adding = other.addEvents(events).then(() => void (added = true));
+        await until(() => Promise.resolve(added));
+        await adding;
+        assert.deepEqual((await other.readEvents({ limit: 10 })).map((e) => e.data), ["early"]);
+      });
+      await finishing;
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+    assert.equal(text(await other.peekData("outcome")), "new");
+    const read = await other.readEvents({ limit: 10 });
+    assert.deepEqual(read.map((event) => [event.seq, event.data]), [["1.0", "early"], [
+      "2.0",
+      "late",
     ]]);
   });
 
@@ -615,17 +698,34 @@ function registerEventTests(): void {
     await assert.rejects(waiter.waitForEvents("1-0", 10), ConfigurationError);
   });
 
-  test("postgres: the event log keeps the newest maxLength events; at is the server's clock", async () => {
-    await using storage = open(name(), { blocking: false });
+  test("postgres: the event log keeps the newest maxLength events, by whole rows; at is the server's clock", async () => {
+    const queue = name();
+    await using storage = open(queue, { blocking: false });
     const before = Date.now();
     await storage.addEvents({ items: ["a", "b", "c", "d", "e"], maxLength: 3 });
     await storage.finish(null, { events: { items: ["f"], maxLength: 3 } });
     const read = await storage.readEvents({ limit: 10 });
-    assert.deepEqual(read.map((event) => event.data), ["d", "e", "f"]);
-    assert.deepEqual(read.map((event) => event.seq), ["4", "5", "6"]);
+    // A statement's events are one row, `seq` the event count after them; a row goes once its
+    // events are all older than the newest maxLength.
+    assert.deepEqual(read.map((event) => event.data), ["c", "d", "e", "f"]);
+    assert.deepEqual(read.map((event) => event.seq), ["3.0", "3.1", "3.2", "4.0"]);
     for (const { at } of read) assert.ok(Math.abs(at - before) < 60_000, String(at));
-    assert.equal((await storage.readEvents({ since: read[0].at, limit: 10 })).length, 3);
-    assert.equal(await storage.lastEventSeq(), "6");
+    assert.equal((await storage.readEvents({ since: read[0].at, limit: 10 })).length, 4);
+    assert.equal(await storage.lastEventSeq(), "4.0");
+    await storage.addEvents({ items: ["g", "h"], maxLength: 3 });
+    assert.deepEqual((await storage.readEvents({ limit: 10 })).map((event) => event.data), [
+      "f",
+      "g",
+      "h",
+    ]);
+    await inspecting(async (sql) => {
+      const rows = await sql.unsafe(`SELECT seq::int, count, data FROM "${queue}".event_log`);
+      assert.deepEqual(rows.map((row) => [row.seq, row.count, row.data]), [[4, 1, "f"], [
+        6,
+        2,
+        "g\nh",
+      ]]);
+    });
   });
 
   test("postgres: heartbeats expire on the server's clock, and expired rows are deleted", async () => {
