@@ -8,7 +8,12 @@
  * (retries, next stages, error handlers, the scheduler's) publish their
  * `enqueued` and `scheduled` events, not those the process's own code enqueues.
  *
- * Events are buffered as their texts. The executor hands the buffer to the
+ * Events are buffered as their texts. A task's `executing` event waits
+ * (its run is "pending") until its `complete` event, so that both are
+ * stored as one pair line (`pairText`, half the bytes), unless something
+ * else comes first: another event of the task, or the flush of the next
+ * turn of the event loop (a task that runs longer than a turn has its
+ * `executing` event stored while it runs). The executor hands the buffer to the
  * `finish` step that stores an outcome (the outcome's event rides in the
  * outcome's round trip); what is left is flushed with one `addEvents` per
  * turn of the event loop, one flush at a time, so the storage receives the
@@ -29,6 +34,7 @@ import {
   type EventRecord,
   eventText,
   type EventType,
+  pairText,
   placeFields,
   taskFields,
   typeField,
@@ -53,6 +59,8 @@ import {
 } from "./signals.ts";
 import type { ProgressListener, ProgressTask } from "./progress.ts";
 import type { FinishOptions, Storage } from "./storage/base.ts";
+import { PublishedEvents } from "./storage/_event_check.ts";
+import { isPairLine } from "./storage/_event_lines.ts";
 import type { Task } from "./task.ts";
 
 /** The most events the log keeps, unless `eventsMaxLength` says otherwise. */
@@ -90,13 +98,19 @@ interface TaskRun {
   /** The worker that runs it. */
   worker: string;
   /** When it started (`performance.now()`), once `executing` was emitted. */
-  started?: number;
+  started: number | undefined;
+  /** When it started (epoch ms), the `at` of its `executing` event. */
+  startedAt: number;
+  /** Its retries left when it started. */
+  retries: number;
+  /** Its `executing` event is not in the buffer yet: it waits for the `complete` one (see the module). */
+  pending: boolean;
   /** What it threw, for the failure's event. */
-  error?: unknown;
+  error: unknown;
   /** Its `complete` event went with its outcome already. */
-  completed?: boolean;
+  completed: boolean;
   /** The `id` and `name` fields of its events' text, once one was built. */
-  fields?: string;
+  fields: string | undefined;
 }
 
 const RUN: unique symbol = Symbol("huey.run");
@@ -138,6 +152,10 @@ export class EventPublisher implements SignalObserver, ProgressListener {
   #places = new Map<string, string>();
   /** The events' texts, oldest first. */
   #buffer: string[] = [];
+  /** How many events the buffer holds (a pair line holds two). */
+  #count = 0;
+  /** The runs whose `executing` event waited, since the last flush (some since stored with their `complete`). */
+  #pending: TaskRun[] = [];
   #scheduled = false;
   #flushing: Promise<void> | null = null;
   /** Events dropped since the last line that said so. */
@@ -199,8 +217,8 @@ export class EventPublisher implements SignalObserver, ProgressListener {
     } finally {
       this.#flushing = null;
     }
-    this.#dropped += this.#buffer.length;
-    this.#buffer = [];
+    this.#dropped += this.#count;
+    this.#take();
     this.#reportDropped();
     this.#consumer = null;
   }
@@ -245,11 +263,9 @@ export class EventPublisher implements SignalObserver, ProgressListener {
    */
   finish(storage: Storage, receipt: string | null, options: FinishOptions): Promise<void> {
     if (this.#buffer.length === 0) return storage.finish!(receipt, options);
-    const items = this.#buffer;
-    this.#buffer = [];
-    const events = { items, maxLength: this.#maxLength };
+    const events = this.#take();
     return storage.finish!(receipt, { ...options, events }).catch((error) => {
-      this.#keep(items);
+      this.#keep(events);
       throw error;
     });
   }
@@ -257,6 +273,7 @@ export class EventPublisher implements SignalObserver, ProgressListener {
   /** Publishes a task's progress (`task.progress(value)`, once it is stored). */
   progress(task: ProgressTask, value: unknown): void {
     if (this.#consumer === null) return;
+    this.#settle((task as RunningTask)[RUN]);
     this.#publish({ ...this.#about(EVENT_PROGRESS, task), progress: value });
   }
 
@@ -286,18 +303,38 @@ export class EventPublisher implements SignalObserver, ProgressListener {
     if (this.#consumer === null) return;
     // The two events of every task that runs: their text is built from parts kept on the run.
     if (signal === SIGNAL_EXECUTING) {
-      const started = this.#run(task);
-      started.started = performance.now();
-      return this.#push(this.#taskEvent(signal, task, started, ""));
+      const run = this.#run(task);
+      this.#settle(run);
+      run.started = performance.now();
+      run.startedAt = Date.now();
+      run.retries = task.retries;
+      run.fields ??= taskFields(task.id, task.name);
+      run.pending = true;
+      this.#pending.push(run);
+      return this.#schedule();
     }
     const run = (task as RunningTask)[RUN];
     if (signal === SIGNAL_COMPLETE) {
       if (run?.completed) return;
+      if (run?.pending) {
+        run.pending = false;
+        const duration = (performance.now() - run.started!) / 1000;
+        const text = pairText(
+          run.fields!,
+          run.retries,
+          run.startedAt,
+          this.#place(run),
+          duration,
+          Date.now(),
+        );
+        return this.#push(text, 2);
+      }
       const rest = run?.started === undefined
         ? ""
         : `,"duration":${(performance.now() - run.started) / 1000}`;
       return this.#push(this.#taskEvent(signal, task, run ?? this.#run(task), rest));
     }
+    this.#settle(run);
     if ((signal === SIGNAL_ENQUEUED || signal === SIGNAL_SCHEDULED) && !run) return;
     const event: { -readonly [K in keyof EventRecord]: EventRecord[K] } = this.#about(signal, task);
     if (TIMED.has(signal) && run?.started !== undefined) {
@@ -347,7 +384,17 @@ export class EventPublisher implements SignalObserver, ProgressListener {
 
   /** The run recorded on a task, made when there is none. */
   #run(task: Task): TaskRun {
-    return (task as RunningTask)[RUN] ??= { worker: this.#worker };
+    // Every field set now: runs keep one shape (the hot path reads and writes them).
+    return (task as RunningTask)[RUN] ??= {
+      worker: this.#worker,
+      started: undefined,
+      startedAt: 0,
+      retries: 0,
+      pending: false,
+      error: undefined,
+      completed: false,
+      fields: undefined,
+    };
   }
 
   /** Encodes an event and buffers its text (an event that cannot be encoded is logged and dropped). */
@@ -362,26 +409,66 @@ export class EventPublisher implements SignalObserver, ProgressListener {
     this.#push(text);
   }
 
-  /** Buffers an event's text and makes sure a flush follows. */
-  #push(text: string): void {
+  /**
+   * Buffers the `executing` event of a run that waited for its `complete`
+   * one (see the module), before anything else of the task is buffered.
+   */
+  #settle(run: TaskRun | undefined): void {
+    if (!run?.pending) return;
+    run.pending = false;
+    const text = eventText(
+      typeField(SIGNAL_EXECUTING),
+      run.fields!,
+      run.retries,
+      run.startedAt,
+      this.#place(run),
+      "",
+    );
     this.#buffer.push(text);
+    this.#count++;
+    this.#trim();
+  }
+
+  /** Buffers the `executing` events that still wait (before the buffer is flushed). */
+  #settleAll(): void {
+    for (const run of this.#pending) this.#settle(run);
+    this.#pending = [];
+  }
+
+  /** Buffers an event's text (`events`: 2 for a pair line) and makes sure a flush follows. */
+  #push(text: string, events = 1): void {
+    this.#buffer.push(text);
+    this.#count += events;
     this.#trim();
     this.#schedule();
+  }
+
+  /** Takes the buffered events, to be stored. */
+  #take(): PublishedEvents {
+    const events = new PublishedEvents(this.#buffer, this.#count, this.#maxLength);
+    this.#buffer = [];
+    this.#count = 0;
+    return events;
   }
 
   /** Puts back events a failed step did not store, ahead of those buffered since. */
-  #keep(items: string[]): void {
-    this.#buffer = items.concat(this.#buffer);
+  #keep(events: PublishedEvents): void {
+    this.#buffer = events.items.concat(this.#buffer);
+    this.#count += events.count;
     this.#trim();
     this.#schedule();
   }
 
-  /** Drops the oldest buffered events beyond `maxLength`, and counts them. */
+  /** Drops the oldest buffered events beyond `maxLength` (a whole pair line at a time), and counts them. */
   #trim(): void {
-    const over = this.#buffer.length - this.#maxLength;
-    if (over <= 0) return;
-    this.#buffer.splice(0, over);
-    this.#dropped += over;
+    if (this.#count <= this.#maxLength) return;
+    let drop = 0;
+    while (this.#count > this.#maxLength) {
+      const events = isPairLine(this.#buffer[drop++]) ? 2 : 1;
+      this.#count -= events;
+      this.#dropped += events;
+    }
+    this.#buffer.splice(0, drop);
   }
 
   /** A flush in the next turn of the event loop, unless one is due or under way. */
@@ -403,23 +490,24 @@ export class EventPublisher implements SignalObserver, ProgressListener {
     } finally {
       this.#flushing = null;
     }
-    if (this.#buffer.length > 0 && !this.#stopping.signal.aborted) this.#schedule();
+    const more = this.#buffer.length > 0 || this.#pending.length > 0;
+    if (more && !this.#stopping.signal.aborted) this.#schedule();
   }
 
   /** Stores the buffered events with one `addEvents`; on failure keeps them and waits a while. */
   async #flush(): Promise<void> {
+    this.#settleAll();
     if (this.#buffer.length === 0) return;
-    const items = this.#buffer;
-    this.#buffer = [];
+    const events = this.#take();
     try {
-      await this.#storage().addEvents({ items, maxLength: this.#maxLength });
+      await this.#storage().addEvents(events);
       if (this.#failing) logger.info("Publishing events again");
       this.#failing = false;
       this.#reportDropped();
     } catch (error) {
-      this.#keep(items);
+      this.#keep(events);
       if (!this.#failing) {
-        logger.warning(`Could not publish ${items.length} event(s), trying again: ${error}`);
+        logger.warning(`Could not publish ${events.count} event(s), trying again: ${error}`);
       }
       this.#failing = true;
       await sleep(RETRY_DELAY, this.#stopping.signal, true);

@@ -9,6 +9,38 @@
 import type { EventsToAdd, ReadEventsOptions } from "./base.ts";
 import { checkInteger, checkNumber, checkOption } from "../_options.ts";
 import { checkMaxLength } from "./_check.ts";
+import { eventCount, expandEventLines } from "./_event_lines.ts";
+
+/**
+ * The events a consumer's publisher stores (`event_publisher.ts`), with
+ * their count: their texts are built by `event.ts`, so the checks and the
+ * count of {@linkcode checkEventsToAdd} and {@linkcode mergeEvents} skip
+ * the scan of each text (it would flatten every text once more).
+ */
+export class PublishedEvents implements EventsToAdd {
+  /** The events' texts (pair lines among them). */
+  readonly items: readonly string[];
+  /** How many events they hold (a pair line holds two). */
+  readonly count: number;
+  /** The most events the log keeps. */
+  readonly maxLength: number;
+
+  /**
+   * @param items The events' texts.
+   * @param count How many events they hold.
+   * @param maxLength The most events the log keeps.
+   */
+  constructor(items: readonly string[], count: number, maxLength: number) {
+    this.items = items;
+    this.count = count;
+    this.maxLength = maxLength;
+  }
+}
+
+/** How many events the items of a call hold (a pair line holds two). */
+function countOf(call: EventsToAdd): number {
+  return call instanceof PublishedEvents ? call.count : eventCount(call.items);
+}
 
 /**
  * Checks the events of `addEvents` or `FinishOptions.events`.
@@ -24,6 +56,7 @@ import { checkMaxLength } from "./_check.ts";
  * @throws {ConfigurationError} `items` is not an array of strings without line breaks, or `maxLength` is not a whole number > 0.
  */
 export function checkEventsToAdd(events: EventsToAdd): EventsToAdd {
+  if (events instanceof PublishedEvents) return events;
   const items = events?.items;
   const ok = Array.isArray(items) &&
     items.every((item) => typeof item === "string" && !item.includes("\n"));
@@ -122,26 +155,34 @@ export function rowSeq(after: string): RowPosition {
 }
 
 /**
- * The events a log of rows appends for the event calls of one write, as
- * one row: every call's items in order, of which only the newest `keep`
- * (the older ones would be dropped at once), `keep` being what the log must
- * keep after them, as if each call had been appended and capped in turn:
- * the minimum over calls c of (c's max length + the events of the calls
- * after c).
+ * The events a log appends for the event calls of one write, as one
+ * record: every call's items in order, of which only the newest `keep`
+ * events (the older ones would be dropped at once), `keep` being what the
+ * log must keep after them, as if each call had been appended and capped
+ * in turn: the minimum over calls c of (c's max length + the events of the
+ * calls after c). `count` is how many events `items` hold (a pair line of
+ * `event.ts` holds two; a pair cut by the cap is given as its two events).
  *
  * @example
  * ```ts
  * import { mergeEvents } from "./_event_check.ts";
  * const merged = mergeEvents([{ items: ["a", "b"], maxLength: 5 }, { items: ["c"], maxLength: 1 }]);
- * console.assert(merged.items.join() === "c" && merged.keep === 1);
+ * console.assert(merged.items.join() === "c" && merged.keep === 1 && merged.count === 1);
  * ```
  */
-export function mergeEvents(calls: readonly EventsToAdd[]): { items: string[]; keep: number } {
+export function mergeEvents(
+  calls: readonly EventsToAdd[],
+): { items: string[]; count: number; keep: number } {
   let keep = Infinity;
+  let count = 0;
   const items: string[] = [];
   for (const call of calls) {
-    keep = Math.min(keep + call.items.length, call.maxLength);
+    const events = countOf(call);
+    keep = Math.min(keep + events, call.maxLength);
+    count += events;
     for (const item of call.items) items.push(item);
   }
-  return { items: items.length > keep ? items.slice(items.length - keep) : items, keep };
+  if (count <= keep) return { items, count, keep };
+  const kept = expandEventLines(items);
+  return { items: kept.slice(kept.length - keep), count: keep, keep };
 }

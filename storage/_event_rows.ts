@@ -11,6 +11,7 @@
  * @internal
  */
 import type { StoredEvent } from "./base.ts";
+import { expandEventLines } from "./_event_lines.ts";
 import type { RowPosition } from "./_event_check.ts";
 
 /** A row of the log: its seq, when it was added (epoch ms) and its events, a line each. */
@@ -78,7 +79,7 @@ export class RowEvents {
   add(rows: readonly EventRow[], asked: number): NextPage | null {
     const events = this.events;
     for (const { seq, at, data } of rows) {
-      const lines = data.split("\n");
+      const lines = expandEventLines(data.split("\n"));
       const start = seq === this.#from?.row ? this.#from.index + 1 : 0;
       for (let index = start; index < lines.length; index++) {
         if (events.length === this.#limit) return null;

@@ -20,6 +20,7 @@
 import { unlink } from "node:fs/promises";
 import type { EventsToAdd, ReadEventsOptions, StoredEvent } from "./base.ts";
 import { checkOption } from "../_options.ts";
+import { expandEventLines } from "./_event_lines.ts";
 import { checkEventsToAdd, checkReadEvents } from "./_event_check.ts";
 import { attempt, list, type QueueFolder, readOrNull } from "./_file_folder.ts";
 import { isStamp, stamp, timeOf } from "./_file_names.ts";
@@ -66,7 +67,8 @@ export class FileEvents {
    * @throws {ConfigurationError} `maxLength` or `items` is not allowed.
    */
   name(events: EventsToAdd): NamedEvents {
-    const { items, maxLength } = checkEventsToAdd(events);
+    const { maxLength } = checkEventsToAdd(events);
+    const items = expandEventLines(events.items as string[]);
     return { names: items.map(() => stamp()), items, maxLength };
   }
 

@@ -8,6 +8,7 @@
  * @internal
  */
 import type { EventsToAdd, ReadEventsOptions, StoredEvent } from "./base.ts";
+import { expandEventLines } from "./_event_lines.ts";
 import { checkEventsToAdd, checkReadEvents, counterSeq } from "./_event_check.ts";
 import { waitForEvent } from "./_event_wait.ts";
 import { FileSignal } from "./_sqlite_wait.ts";
@@ -46,7 +47,8 @@ export class MemoryEvents {
 
   /** Appends the events in order, drops the oldest beyond `maxLength`, wakes followers. */
   add(events: EventsToAdd): void {
-    const { items, maxLength } = checkEventsToAdd(events);
+    const { maxLength } = checkEventsToAdd(events);
+    const items = expandEventLines(events.items as string[]);
     if (items.length === 0) return;
     const at = this.#clock();
     for (const data of items) this.#entries.push({ seq: ++this.#seq, at, data });

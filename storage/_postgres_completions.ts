@@ -67,7 +67,6 @@ export function foldCompletions(completions: readonly Completion[]): FinishParam
       values.push(value);
     }
   }
-  const { items, keep } = mergeEvents(calls);
-  const count = items.length; // 0: the counter is left alone, and `keep` unused
+  const { items, count, keep } = mergeEvents(calls); // count 0: the counter is left alone, and `keep` unused
   return [deleted, keys, values, ids, tokens, items.join("\n"), count, count === 0 ? 0 : keep];
 }

@@ -15,6 +15,7 @@
  */
 import type { ReadEventsOptions, StoredEvent } from "./base.ts";
 import { checkOption } from "../_options.ts";
+import { expandEventLines } from "./_event_lines.ts";
 import { checkReadEvents, checkWaitTimeout } from "./_event_check.ts";
 import type { RedisKeys } from "./_redis_layout.ts";
 import type { RedisSession } from "./_redis_session.ts";
@@ -64,7 +65,7 @@ function size([, fields]: RedisStreamEntry): number {
 /** The events of a stream entry from `index` on (its field `d`, a line each). */
 function eventsOf([id, fields]: RedisStreamEntry, index: number): StoredEvent[] {
   const at = Number(id.slice(0, id.indexOf("-")));
-  const lines = decoder.decode(fields[3]).split("\n");
+  const lines = expandEventLines(decoder.decode(fields[3]).split("\n"));
   return lines.slice(index).map((data, i) => ({ seq: `${id}.${index + i}`, at, data }));
 }
 

@@ -207,13 +207,13 @@ export function completionArguments(
     } else fields.push("0");
     if (events && events.items.length > 0) calls.push(events);
   }
-  const { items: lines, keep } = mergeEvents(calls);
+  const { items: lines, count, keep } = mergeEvents(calls);
   return [
     ttl,
     packFields(fields),
     String(milliseconds(NOTIFY_TTL)),
     lines.join("\n"),
-    String(lines.length),
+    String(count),
     String(keep === Infinity ? 0 : keep),
   ];
 }

@@ -36,10 +36,10 @@ import type { FileSignal } from "./_sqlite_wait.ts";
  * @param calls The `addEvents` calls and completions' events, in call order (checked with `checkEventsToAdd`).
  */
 export function appendEvents(sql: Statements, queue: string, calls: readonly EventsToAdd[]): void {
-  const { items, keep } = mergeEvents(calls);
-  if (items.length === 0) return;
-  const pos = (sql.eventPos.get(queue) as { pos: number }).pos + items.length;
-  sql.addEvents.run(queue, pos, items.length, Date.now(), items.join("\n"));
+  const { items, count, keep } = mergeEvents(calls);
+  if (count === 0) return;
+  const pos = (sql.eventPos.get(queue) as { pos: number }).pos + count;
+  sql.addEvents.run(queue, pos, count, Date.now(), items.join("\n"));
   if (pos > keep) sql.trimEvents.run(queue, pos - keep);
 }
 

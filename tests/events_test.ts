@@ -2,7 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CancelExecution, ConfigurationError, RetryTask } from "../errors.ts";
-import { decodeEvent, type HueyEvent } from "../event.ts";
+import { decodeEvent, type HueyEvent, pairText, placeFields, taskFields } from "../event.ts";
+import { eventCount, expandEventLines } from "../storage/_event_lines.ts";
+import { mergeEvents } from "../storage/_event_check.ts";
 import type { Huey } from "../huey.ts";
 import { MemoryHuey } from "../mod.ts";
 import type { EventsToAdd, FinishOptions } from "../storage/base.ts";
@@ -138,11 +140,88 @@ test("the outcome's event goes to the storage with the outcome (finish), not in 
   const events = await logged(huey);
   assert.deepEqual(typesOf(events), ["executing", "complete"]);
   const types = (batches: EventsToAdd[]): string[] =>
-    batches.flatMap((batch) => batch.items.map((item) => JSON.parse(item).type));
+    batches.flatMap((batch) =>
+      expandEventLines([...batch.items]).map((item) => JSON.parse(item).type)
+    );
   assert.deepEqual(types(finished), ["executing", "complete"], "both rode in the finish step");
+  assert.deepEqual(finished.map((batch) => batch.items.length), [1], "as one pair line");
   assert.deepEqual(types(added), []);
   assert.equal(finished[0].maxLength, 10_000);
   assert.equal(await result.get(), 3);
+});
+
+test("a task that runs longer than a turn has its executing event stored while it runs", async () => {
+  const huey = makeHuey();
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => release = resolve);
+  const slow = huey.task(async function slow() {
+    await released;
+    return "done";
+  });
+  publishing(huey);
+  const result = await slow();
+  const running = executeNext(huey);
+  await until(async () => (await huey.storage.readEvents({ limit: 10 })).length > 0, "an event");
+  const stored = await huey.storage.readEvents({ limit: 10 });
+  assert.deepEqual(typesOf(stored.map(({ seq, data }) => decodeEvent(seq, data))), ["executing"]);
+  release();
+  await running;
+  const events = await logged(huey);
+  assert.deepEqual(typesOf(events, result.id), ["executing", "complete"]);
+  assert.ok(events[1].at.getTime() >= events[0].at.getTime());
+  assert.ok(events[1].duration! > 0);
+});
+
+test("pair lines: expanded into executing and complete, counted as two, cut by a cap", () => {
+  const task = taskFields("t1", 'a "quoted" name');
+  const pair = pairText(task, 1, 1000, placeFields("h:1", "2"), 0.5, 1500);
+  const [executing, complete] = expandEventLines([pair]).map((text, index) =>
+    decodeEvent(`${index}`, text)
+  );
+  assert.deepEqual(
+    { ...executing, at: executing.at.getTime() },
+    {
+      seq: "0",
+      type: "executing",
+      id: "t1",
+      name: 'a "quoted" name',
+      retries: 1,
+      at: 1000,
+      consumer: "h:1",
+      worker: "2",
+    },
+  );
+  assert.deepEqual(
+    { ...complete, at: complete.at.getTime() },
+    {
+      seq: "1",
+      type: "complete",
+      id: "t1",
+      name: 'a "quoted" name',
+      retries: 1,
+      at: 1500,
+      consumer: "h:1",
+      worker: "2",
+      duration: 0.5,
+    },
+  );
+  const lines = ["a", pair, "b"];
+  assert.equal(expandEventLines(["a", "b"]).length, 2);
+  assert.equal(eventCount(lines), 4);
+  assert.deepEqual(mergeEvents([{ items: lines, maxLength: 10 }]), {
+    items: lines,
+    count: 4,
+    keep: 10,
+  });
+  const cut = mergeEvents([{ items: lines, maxLength: 2 }]);
+  assert.deepEqual(cut.items.map((line) => line[0] === "{" ? JSON.parse(line).type : line), [
+    "complete",
+    "b",
+  ]);
+  assert.equal(cut.count, 2);
+  // A line that looks like a pair but is not JSON is left for decodeEvent to refuse.
+  const broken = pair.slice(0, 40);
+  assert.deepEqual(expandEventLines([broken]), [broken]);
 });
 
 test("a greenlet consumer publishes its start, every task's events in order, and its stop", async () => {
