@@ -28,8 +28,9 @@ import type { FileSignal } from "./_sqlite_wait.ts";
 
 /**
  * Appends the checked events of one transaction's calls to the log of
- * `queue` as one row, in order, then drops the oldest rows beyond the cap:
- * run it inside the transaction of the writes the events report.
+ * `queue` as one row, in order, then drops the oldest rows beyond the cap
+ * each time a tenth of the cap was added (see {@linkcode trimsNow}): run it
+ * inside the transaction of the writes the events report.
  *
  * @param sql The connection's statements.
  * @param queue The queue name.
@@ -40,7 +41,28 @@ export function appendEvents(sql: Statements, queue: string, calls: readonly Eve
   if (count === 0) return;
   const pos = (sql.eventPos.get(queue) as { pos: number }).pos + count;
   sql.addEvents.run(queue, pos, count, Date.now(), items.join("\n"));
-  if (pos > keep) sql.trimEvents.run(queue, pos - keep);
+  if (trimsNow(pos - keep, count, keep)) sql.trimEvents.run(queue, pos - keep);
+}
+
+/**
+ * Whether a write that moves the log's trim bound (its newest position
+ * minus the cap: rows ending at or before it may go) to `bound` by adding
+ * `count` events trims: when the bound crosses a multiple of a tenth of the
+ * cap `keep`. Deleting a tenth of the cap in one statement writes far fewer
+ * pages than deleting a row per write, and the log keeps at most a tenth
+ * more than the cap (besides whole rows); every client agrees on which
+ * writes trim, without sharing any state.
+ *
+ * @example
+ * ```ts
+ * import { trimsNow } from "./_sqlite_events.ts";
+ * console.assert(trimsNow(1000, 50, 10_000) && !trimsNow(1050, 50, 10_000));
+ * ```
+ */
+export function trimsNow(bound: number, count: number, keep: number): boolean {
+  if (bound <= 0) return false;
+  const step = Math.max(1, Math.floor(keep / 10));
+  return Math.floor(bound / step) !== Math.floor((bound - count) / step);
 }
 
 /** How many statements that write {@linkcode appendEvents} runs for these calls' events. */

@@ -106,8 +106,9 @@ export interface EventsToAdd {
   /**
    * The most events the log keeps (a whole number > 0); the oldest beyond it
    * are dropped. Redis drops whole stream entries (the events of a call
-   * each), the file storage every tenth of `maxLength` (at most 100) events
-   * a client writes: they may keep a little more, never fewer.
+   * each), SQLite whole rows each time a tenth of `maxLength` was added, the
+   * file storage every tenth of `maxLength` (at most 100) events a client
+   * writes: they may keep a little more, never fewer.
    */
   readonly maxLength: number;
 }

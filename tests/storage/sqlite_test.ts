@@ -63,6 +63,24 @@ function withDatabase<T>(filename: string, body: (db: DatabaseSync) => T): T {
   }
 }
 
+test("sqlite: the event log is trimmed each time a tenth of the cap was added, keeping at least the cap", async () => {
+  await withStorage({}, async (storage) => {
+    const sizes: number[] = [];
+    for (let index = 0; index < 250; index++) {
+      await storage.addEvents({ items: [`e${index}`], maxLength: 100 });
+      sizes.push((await storage.readEvents({ limit: 1000 })).length);
+    }
+    assert.ok(
+      sizes.every((size, index) => size >= Math.min(index + 1, 100)),
+      "never fewer than the cap",
+    );
+    assert.ok(Math.max(...sizes) <= 110, `at most a tenth more: ${Math.max(...sizes)}`);
+    assert.ok(sizes.slice(100).some((size) => size === 100), "trimmed down to the cap at times");
+    const kept = await storage.readEvents({ limit: 1000 });
+    assert.equal(kept.at(-1)!.data, "e249", "the newest kept");
+  });
+});
+
 test("sqlite: busy_timeout is timeout * 1000 (huey's test_timeout)", async () => {
   await withStorage({ timeout: 3 }, async (storage) => {
     assert.equal(await storage.pragma("busy_timeout"), 3000);
