@@ -125,9 +125,9 @@ export function counterSeq(after: string): number {
 }
 
 /** A place in a log kept as rows of several events: a row, and an event's index in it. */
-export interface RowPosition {
-  /** The row's number. */
-  readonly row: number;
+export interface RowPosition<Seq = number> {
+  /** The row's seq (a number in SQL tables, an entry id in a Redis stream). */
+  readonly row: Seq;
   /** The event's index in the row; a seq of one number names the whole row (its last event). */
   readonly index: number;
 }

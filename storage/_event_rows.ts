@@ -1,11 +1,11 @@
 /**
  * Reading a log kept as rows of lines (SQLite's and PostgreSQL's
- * `event_log`): each row holds the events of one write as lines of text,
- * and an event's `seq` is `<row seq>.<its index in the row>`. A read asks
- * for rows page by page, the first page small and the next ones sized by
- * the events per row seen so far, and expands them into events here; the
- * queries stay with each backend (SQLite's are synchronous, PostgreSQL's
- * are not).
+ * `event_log`, Redis's stream entries): each row holds the events of one
+ * write as lines of text, and an event's `seq` is `<row seq>.<its index in
+ * the row>`. A read asks for rows page by page, the first page small and
+ * the next ones sized by the events per row seen so far, and expands them
+ * into events here; the queries stay with each backend (SQLite's are
+ * synchronous, PostgreSQL's and Redis's are not).
  *
  * @module
  * @internal
@@ -14,9 +14,12 @@ import type { StoredEvent } from "./base.ts";
 import { expandEventLines } from "./_event_lines.ts";
 import type { RowPosition } from "./_event_check.ts";
 
-/** A row of the log: its seq, when it was added (epoch ms) and its events, a line each. */
-export interface EventRow {
-  readonly seq: number;
+/**
+ * A row of the log: its seq (a number in SQL tables, an entry id in a
+ * Redis stream), when it was added (epoch ms) and its events, a line each.
+ */
+export interface EventRow<Seq = number> {
+  readonly seq: Seq;
   readonly at: number;
   readonly data: string;
 }
@@ -32,9 +35,9 @@ const FIRST_PAGE = 16;
 /** Rows one query of a read asks for at most. */
 const MAX_PAGE = 1000;
 
-/** The next page of a read: the rows from seq `from` on, at most `count`. */
-export interface NextPage {
-  readonly from: number;
+/** The next page of a read: the rows after seq `after`, at most `count`. */
+export interface NextPage<Seq = number> {
+  readonly after: Seq;
   readonly count: number;
 }
 
@@ -45,17 +48,17 @@ export interface NextPage {
  * @example
  * ```ts
  * import { RowEvents } from "./_event_rows.ts";
- * const read = new RowEvents({ row: 3, index: 0 }, 10);
+ * const read = new RowEvents<number>({ row: 3, index: 0 }, 10);
  * const next = read.add([{ seq: 3, at: 1, data: "a\nb" }], read.firstPage);
  * console.assert(next === null && read.events[0].seq === "3.1");
  * ```
  */
-export class RowEvents {
+export class RowEvents<Seq = number> {
   /** The events read so far, oldest first. */
   readonly events: StoredEvent[] = [];
   /** How many rows the first page asks for. */
   readonly firstPage: number;
-  #from: RowPosition | null;
+  #from: RowPosition<Seq> | null;
   #limit: number;
   #rowsRead = 0;
 
@@ -63,7 +66,7 @@ export class RowEvents {
    * @param from The cursor's place (`null`: from the first row asked for).
    * @param limit The most events the read returns.
    */
-  constructor(from: RowPosition | null, limit: number) {
+  constructor(from: RowPosition<Seq> | null, limit: number) {
     this.#from = from;
     this.#limit = limit;
     this.firstPage = Math.min(limit + 1, FIRST_PAGE);
@@ -76,7 +79,7 @@ export class RowEvents {
    * @param asked How many rows the page asked for (fewer: the log ends there).
    * @returns The page to read next, or `null` when the read is complete.
    */
-  add(rows: readonly EventRow[], asked: number): NextPage | null {
+  add(rows: readonly EventRow<Seq>[], asked: number): NextPage<Seq> | null {
     const events = this.events;
     for (const { seq, at, data } of rows) {
       const lines = expandEventLines(data.split("\n"));
@@ -90,7 +93,7 @@ export class RowEvents {
     this.#rowsRead += rows.length;
     const perRow = Math.max(1, events.length / this.#rowsRead);
     const count = Math.min(Math.ceil((this.#limit - events.length) / perRow), MAX_PAGE);
-    return { from: rows[rows.length - 1].seq + 1, count };
+    return { after: rows[rows.length - 1].seq, count };
   }
 }
 

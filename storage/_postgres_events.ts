@@ -48,7 +48,7 @@ export class PostgresEvents {
       read.firstPage,
     );
     while (next !== null) {
-      next = read.add(await this.#rows("eventsFrom", next.from, next.count), next.count);
+      next = read.add(await this.#rows("eventsFrom", next.after + 1, next.count), next.count);
     }
     return read.events;
   }

@@ -4,19 +4,20 @@
  * completion script that adds events (`_redis_scripts.ts`: `finish`'s
  * outcome or `addEvents`, a turn's calls together), with two fields: `n`,
  * how many events it holds, and `d`, their texts, one per line (the script
- * copies the line block it is given, whatever the number of events); beside it, for the cap, a count of the events it holds
- * and a LIST of the size of each entry. An event's `seq` is
- * `<entry id>.<its index in the entry>`, its `at` the id's millisecond part
- * (the Redis server's clock). Followers wait with a blocking `XREAD` on a
- * connection of their own.
+ * copies the line block it is given, whatever the number of events);
+ * beside it, for the cap, a count of the events it holds and a LIST of the
+ * size of each entry. An event's `seq` is `<entry id>.<its index in the
+ * entry>`, its `at` the id's millisecond part (the Redis server's clock): a
+ * read takes the entries as rows (`_event_rows.ts`). Followers wait with a
+ * blocking `XREAD` on a connection of their own.
  *
  * @module
  * @internal
  */
 import type { ReadEventsOptions, StoredEvent } from "./base.ts";
 import { checkOption } from "../_options.ts";
-import { expandEventLines } from "./_event_lines.ts";
-import { checkReadEvents, checkWaitTimeout } from "./_event_check.ts";
+import { checkReadEvents, checkWaitTimeout, type RowPosition } from "./_event_check.ts";
+import { type EventRow, RowEvents } from "./_event_rows.ts";
 import type { RedisKeys } from "./_redis_layout.ts";
 import type { RedisSession } from "./_redis_session.ts";
 import type { RedisStreamEntry } from "./_redis_client.ts";
@@ -36,23 +37,11 @@ return redis.call('XTRIM', KEYS[1], 'MAXLEN', 0)
 /** The longest single blocking read, in ms: a longer wait reads again this often. */
 const MAX_EVENT_WAIT = 60_000;
 
-/** Entries the first `XRANGE` of a read asks for; later pages follow the events per entry seen. */
-const FIRST_PAGE = 16;
-
-/** Entries one `XRANGE` of a read asks for at most. */
-const MAX_PAGE = 1000;
-
-/** A position in the log: an entry id and the index of an event in it. */
-interface Position {
-  readonly id: string;
-  readonly index: number;
-}
-
 /** Reads a cursor given back by a caller: `<entry id>.<index>`. */
-function position(seq: string): Position {
+function position(seq: string): RowPosition<string> {
   const match = /^(\d+-\d+)\.(\d+)$/.exec(seq);
   checkOption(match !== null, "after", seq, "a seq of this log (`<ms>-<n>.<i>`)");
-  return { id: match![1], index: Number(match![2]) };
+  return { row: match![1], index: Number(match![2]) };
 }
 
 const decoder = new TextDecoder();
@@ -62,11 +51,9 @@ function size([, fields]: RedisStreamEntry): number {
   return Number(decoder.decode(fields[1]));
 }
 
-/** The events of a stream entry from `index` on (its field `d`, a line each). */
-function eventsOf([id, fields]: RedisStreamEntry, index: number): StoredEvent[] {
-  const at = Number(id.slice(0, id.indexOf("-")));
-  const lines = expandEventLines(decoder.decode(fields[3]).split("\n"));
-  return lines.slice(index).map((data, i) => ({ seq: `${id}.${index + i}`, at, data }));
+/** A stream entry as a row of the log: its id, its time (the id's ms) and its field `d`. */
+function rowOf([id, fields]: RedisStreamEntry): EventRow<string> {
+  return { seq: id, at: Number(id.slice(0, id.indexOf("-"))), data: decoder.decode(fields[3]) };
 }
 
 /** The event log of one queue. */
@@ -88,28 +75,15 @@ export class RedisEvents {
     const { after, since, limit } = checkReadEvents(options);
     const from = after === undefined ? null : position(after);
     let start = "-";
-    if (from !== null) start = from.id;
+    if (from !== null) start = from.row;
     else if (since !== undefined) start = `${Math.max(0, Math.ceil(since))}-0`;
     const connection = await this.#session.connection();
-    const events: StoredEvent[] = [];
-    let entriesRead = 0;
-    let count = Math.min(limit + 1, FIRST_PAGE);
-    for (;;) {
-      const entries = await connection.xrange(this.#keys.events, start, "+", count);
-      for (const entry of entries) {
-        const index = entry[0] === from?.id ? from.index + 1 : 0;
-        for (const event of eventsOf(entry, index)) {
-          if (events.length === limit) return events;
-          events.push(event);
-        }
-        if (events.length === limit) return events;
-      }
-      if (entries.length < count) return events;
-      entriesRead += entries.length;
-      start = `(${entries[entries.length - 1][0]}`;
-      const perEntry = Math.max(1, events.length / entriesRead);
-      count = Math.min(Math.ceil((limit - events.length) / perEntry), MAX_PAGE);
-    }
+    const entries = async (start: string, count: number) =>
+      (await connection.xrange(this.#keys.events, start, "+", count)).map(rowOf);
+    const read = new RowEvents<string>(from, limit);
+    let next = read.add(await entries(start, read.firstPage), read.firstPage);
+    while (next !== null) next = read.add(await entries(`(${next.after}`, next.count), next.count);
+    return read.events;
   }
 
   /** The `seq` of the newest kept event, or `null`. */
@@ -134,7 +108,7 @@ export class RedisEvents {
    * first, as a blocking read only sees later entries.
    */
   async wait(after: string | null, timeout: number, signal?: AbortSignal): Promise<boolean> {
-    const { id, index } = after === null ? { id: "0-0", index: -1 } : position(after);
+    const { row: id, index } = after === null ? { row: "0-0", index: -1 } : position(after);
     const deadline = Date.now() + checkWaitTimeout(timeout);
     const key = this.#keys.events;
     const connection = await this.#session.connection();

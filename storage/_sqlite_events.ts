@@ -84,7 +84,7 @@ function readRows(
   const read = new RowEvents(from, limit);
   let next = read.add(first(read.firstPage), read.firstPage);
   while (next !== null) {
-    const rows = sql.eventsFrom.all(queue, next.from, next.count) as unknown as EventRow[];
+    const rows = sql.eventsFrom.all(queue, next.after + 1, next.count) as unknown as EventRow[];
     next = read.add(rows, next.count);
   }
   return read.events;
