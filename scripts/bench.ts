@@ -35,6 +35,7 @@ import type { BenchJob, BenchSystem } from "./_bench_child.ts";
 import { cliEndToEnd, type CliSetup } from "./_bench_cli.ts";
 import type { BenchConfig, Measurement, WorkerSetup } from "./_bench_common.ts";
 import { consumerMemory } from "./_bench_memory.ts";
+import { freshPostgres } from "./_bench_postgres.ts";
 import { pythonEndToEnd, type PythonHuey, pythonHuey } from "./_bench_python.ts";
 import { buildRows, formatSideBySide, formatTable, report, type Sample } from "./_bench_report.ts";
 import { type BenchRuntime, runtimeCommand, runtimeList, thisRuntime } from "./_bench_runtimes.ts";
@@ -155,7 +156,10 @@ function comparisons(
   const list: Comparison[] = [];
   const child = (job: Omit<BenchJob, "config" | "warmUp">): Contender => ({
     system: SYSTEM_NAMES[job.system],
-    measure: (runtime) => runChild(runtime, { ...job, config, warmUp }, logFile),
+    measure: async (runtime) => {
+      if (job.storage === "postgres") await freshPostgres(config.postgresUrl);
+      return await runChild(runtime, { ...job, config, warmUp }, logFile);
+    },
   });
   /** huey on `storage`, with its rival there (BullMQ on Redis, pg-boss on PostgreSQL). */
   const pair = (

@@ -3,8 +3,10 @@
  * the migrations that bring a schema written by an older version forward
  * (the version lives in the schema's `meta` table). Wake-ups are triggers:
  * every insert into `task` and every release of a lease notifies the
- * schema's channel with `q`, every write of a key with `k:<key>` (keys up
- * to 4000 bytes), every insert into the event log with `e`, whoever writes.
+ * schema's channel with `q`, every statement that writes keys with
+ * `K<JSON array of the keys>` (keys whose JSON text is up to 4000 bytes;
+ * split into payloads of less than 8000 bytes), every insert into the event
+ * log with `e`, whoever writes.
  *
  * @module
  * @internal
@@ -17,10 +19,18 @@ import type { PostgresSql } from "./_postgres_client.ts";
 const MAX_IDENTIFIER_BYTES = 63;
 
 /**
- * The longest key whose writes are notified: a `NOTIFY` payload holds less
- * than 8000 bytes. Waiters for longer keys look again every few seconds.
+ * The longest key whose writes are notified (its length up to version 4,
+ * the length of its JSON text since version 5): a `NOTIFY` payload holds
+ * less than 8000 bytes. Waiters for longer keys look again every few seconds.
  */
 const MAX_NOTIFIED_KEY = 4000;
+
+/**
+ * Bytes of JSON text (a key and its comma) after which a statement's keys
+ * go on in another payload: with the last key up to
+ * {@linkcode MAX_NOTIFIED_KEY}, a payload stays under 8000 bytes.
+ */
+const NOTIFIED_KEYS_CHUNK = 3900;
 
 /**
  * Checks that a queue name can name a schema and a `LISTEN` channel: at most
@@ -145,12 +155,39 @@ function createVersion4(s: string): string {
       FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_event()`;
 }
 
+/**
+ * Version 4 to 5: a statement that writes keys notifies them together, one
+ * `K<JSON array>` payload per {@linkcode NOTIFIED_KEYS_CHUNK} bytes of keys,
+ * instead of one `k:<key>` per row: a turn's results are one
+ * notification for the notify queue and for every listener, not one per
+ * task. Statement triggers with a transition table (`INSERT ... ON CONFLICT
+ * DO UPDATE` fires both: its new rows and its updated ones).
+ */
+function createVersion5(s: string): string {
+  return `DROP TRIGGER kv_stored ON ${s}.kv;
+    DROP FUNCTION ${s}.notify_key();
+    CREATE FUNCTION ${s}.notify_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify(TG_TABLE_SCHEMA, 'K' || json_agg(key)::text)
+          FROM (SELECT key, sum(octet_length(json) + 1) OVER (ROWS UNBOUNDED PRECEDING) AS upto
+            FROM (SELECT key, to_json(key)::text AS json FROM stored) AS keys
+            WHERE octet_length(json) <= ${MAX_NOTIFIED_KEY}) AS chunked
+          GROUP BY upto / ${NOTIFIED_KEYS_CHUNK};
+        RETURN NULL;
+      END $$;
+    CREATE TRIGGER kv_inserted AFTER INSERT ON ${s}.kv REFERENCING NEW TABLE AS stored
+      FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_keys();
+    CREATE TRIGGER kv_updated AFTER UPDATE ON ${s}.kv REFERENCING NEW TABLE AS stored
+      FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_keys()`;
+}
+
 /** `MIGRATIONS[v]` brings a schema at version `v` to `v + 1` (given the quoted schema name). */
 const MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
   createVersion1,
   createVersion2,
   createVersion3,
   createVersion4,
+  createVersion5,
 ];
 
 /** The schema version this module writes, kept in the `meta` table of the schema. */

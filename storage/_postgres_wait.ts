@@ -2,8 +2,8 @@
  * The wake-ups of a Postgres storage: one `LISTEN` on the schema's channel
  * (postgres.js keeps it on a connection of its own, and puts it back after a
  * reconnection) dispatches the notifications of the schema's triggers: `q`
- * wakes the blocked `dequeue` calls, `k:<key>` the `waitForData` calls of
- * that key. Each wait also ends at its timeout, so a notification lost while
+ * wakes the blocked `dequeue` calls, `K<JSON array of keys>` the
+ * `waitForData` calls of those keys, `e` the event followers. Each wait also ends at its timeout, so a notification lost while
  * the listening connection reconnects costs at most one timeout (and every
  * reconnection wakes every waiter, to look again).
  *
@@ -75,8 +75,11 @@ export class PostgresWakeups {
     if (payload === "q") {
       this.#version++;
       for (const wake of [...this.#queueWaiters]) wake();
-    } else if (payload.startsWith("k:")) {
-      for (const wake of [...this.#keyWaiters.get(payload.slice(2)) ?? []]) wake();
+    } else if (payload.startsWith("K")) {
+      if (this.#keyWaiters.size === 0) return;
+      for (const key of JSON.parse(payload.slice(1)) as string[]) {
+        for (const wake of [...this.#keyWaiters.get(key) ?? []]) wake();
+      }
     } else if (payload === "e") {
       for (const wake of [...this.#eventWaiters]) wake();
     }

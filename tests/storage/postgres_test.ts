@@ -52,6 +52,26 @@ async function inspecting(body: (sql: postgres.Sql) => Promise<void>): Promise<v
   }
 }
 
+/**
+ * The payloads notified on a queue's channel while `body` runs, up to a
+ * sentinel notified after it (notifications arrive in commit order).
+ */
+async function notified(queue: string, body: () => Promise<void>): Promise<string[]> {
+  const payloads: string[] = [];
+  const sql = postgres(server!.url, { onnotice: () => {}, max: 1 });
+  try {
+    let ended: () => void = () => {};
+    const end = new Promise<void>((resolve) => (ended = resolve));
+    await sql.listen(queue, (payload) => payload === "end" ? ended() : payloads.push(payload));
+    await body();
+    await sql`SELECT pg_notify(${queue}, 'end')`;
+    await end;
+    return payloads;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
 /** Takes a queue's schema back to `version`: drops what later versions added. */
 async function downgrade(sql: postgres.Sql, queue: string, version: number): Promise<void> {
   const s = `"${queue}"`;
@@ -64,6 +84,13 @@ async function downgrade(sql: postgres.Sql, queue: string, version: number): Pro
       "at timestamptz NOT NULL DEFAULT clock_timestamp(), data bytea NOT NULL); " +
       `CREATE TRIGGER event_added AFTER INSERT ON ${s}.event REFERENCING NEW TABLE AS added ` +
       `FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_event()`,
+    // Back to version 4's notification per stored row.
+    5: `DROP TRIGGER kv_inserted ON ${s}.kv; DROP TRIGGER kv_updated ON ${s}.kv; ` +
+      `DROP FUNCTION ${s}.notify_keys(); ` +
+      `CREATE FUNCTION ${s}.notify_key() RETURNS trigger LANGUAGE plpgsql AS $$ ` +
+      "BEGIN PERFORM pg_notify(TG_TABLE_SCHEMA, 'k:' || NEW.key); RETURN NULL; END $$; " +
+      `CREATE TRIGGER kv_stored AFTER INSERT OR UPDATE ON ${s}.kv FOR EACH ROW ` +
+      `WHEN (octet_length(NEW.key) <= 4000) EXECUTE FUNCTION ${s}.notify_key()`,
   };
   for (let undone = POSTGRES_SCHEMA_VERSION; undone > version; undone--) {
     await sql.unsafe(added[undone]).simple();
@@ -236,6 +263,23 @@ function registerPostgresTests(): void {
     });
   });
 
+  test("postgres: a schema of version 4 is migrated: a statement's stored keys are notified together", async () => {
+    const queue = name();
+    await using first = open(queue, { blocking: false });
+    await first.putData("kept", bytes("1"));
+    await inspecting((sql) => downgrade(sql, queue, 4));
+    await using migrated = open(queue);
+    assert.equal(text(await migrated.peekData("kept")), "1");
+    const payloads = await notified(queue, async () => {
+      await migrated.putData("kept", bytes("2"));
+    });
+    assert.deepEqual(payloads, ['K["kept"]']);
+    await inspecting(async (sql) => {
+      const [meta] = await sql.unsafe(`SELECT version FROM "${queue}".meta`);
+      assert.equal(meta.version, POSTGRES_SCHEMA_VERSION);
+    });
+  });
+
   registerEventTests();
 
   test("postgres: bad options throw ConfigurationError naming the option and the value", () => {
@@ -387,6 +431,46 @@ function registerPostgresTests(): void {
     const aborted = waiter.waitForData("task-3", 30_000, controller.signal);
     controller.abort();
     assert.equal(await aborted, false);
+  });
+
+  test("postgres: the keys a statement stores are one notification, not one per key", async () => {
+    const queue = name();
+    await using storage = open(queue, { blocking: false });
+    await storage.enqueueMany(["a", "b", "c"].map((item) => ({ data: bytes(item) })));
+    const deliveries = await Promise.all([1, 2, 3].map(() => storage.dequeue({ lease: 30 })));
+    const payloads = await notified(queue, async () => {
+      // Made together: one statement stores the three results.
+      await Promise.all(deliveries.map((delivery, i) => {
+        return storage.finish(delivery!.receipt, { result: { key: `r${i}`, value: bytes("v") } });
+      }));
+      await storage.putData("r0", bytes("again")); // an update notifies too
+    });
+    assert.deepEqual(payloads.map((payload) => payload[0]), ["K", "K"]);
+    assert.deepEqual(JSON.parse(payloads[0].slice(1)).sort(), ["r0", "r1", "r2"]);
+    assert.deepEqual(JSON.parse(payloads[1].slice(1)), ["r0"]);
+  });
+
+  test("postgres: a statement's long keys are notified in payloads under 8000 bytes", async () => {
+    const queue = name();
+    await using storage = open(queue, { blocking: false });
+    const keys = ["a", "b", "c", "d", "e"].map((letter) => letter.repeat(3000));
+    // Its JSON text (escapes) is too long to notify: stored all the same, not notified.
+    const escaped = "\u0001".repeat(1000);
+    await storage.queueSize(); // creates the tables
+    const payloads = await notified(queue, async () => {
+      await inspecting(async (sql) => {
+        await sql.unsafe(
+          `INSERT INTO "${queue}".kv (key, value)
+          SELECT key, '\\x00' FROM unnest($1::text[]) AS key`,
+          [[...keys, escaped]],
+        );
+      });
+    });
+    assert.ok(payloads.length >= 2, `${payloads.length} payload(s)`);
+    for (const payload of payloads) assert.ok(new TextEncoder().encode(payload).length < 8000);
+    const notifiedKeys = payloads.flatMap((payload) => JSON.parse(payload.slice(1)) as string[]);
+    assert.deepEqual(notifiedKeys.sort(), keys);
+    assert.equal(await storage.hasDataForKey(escaped), true);
   });
 
   test("postgres: a key too long for a NOTIFY payload is stored all the same", async () => {
