@@ -24,7 +24,7 @@ import {
   SIGNAL_TIMEOUT,
   type SignalName,
 } from "./signals.ts";
-import { PAIR_TYPE } from "./storage/_event_lines.ts";
+import { PAIR_START } from "./storage/_event_lines.ts";
 
 /** A consumer started (its workers are running). */
 export const EVENT_CONSUMER_STARTED = "consumer-started";
@@ -203,9 +203,6 @@ export function pairText(
     `,"duration":${duration},"end":${end}`,
   );
 }
-
-/** The start of a pair line's text: its `type`. */
-const PAIR_START = typeField(PAIR_TYPE as EventType);
 
 /** A number as JSON writes it (`null` for one that is not finite, as `JSON.stringify` does). */
 function number(value: number): string {

@@ -161,7 +161,7 @@ export function rowSeq(after: string): RowPosition {
  * log must keep after them, as if each call had been appended and capped
  * in turn: the minimum over calls c of (c's max length + the events of the
  * calls after c). `count` is how many events `items` hold (a pair line of
- * `event.ts` holds two; a pair cut by the cap is given as its two events).
+ * `_event_lines.ts` holds two; a pair cut by the cap is given as its two events).
  *
  * @example
  * ```ts

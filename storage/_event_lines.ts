@@ -17,8 +17,8 @@
 /** The `type` of a pair line: never an event's type. */
 export const PAIR_TYPE = "executing+complete";
 
-/** What a pair line's text starts with. */
-const PAIR_START = `{"type":"${PAIR_TYPE}"`;
+/** What a pair line's text starts with: its `type` field. */
+export const PAIR_START = `{"type":"${PAIR_TYPE}"`;
 
 /** Whether a line of the log is a pair line: it holds two events. */
 export function isPairLine(line: string): boolean {
