@@ -24,7 +24,6 @@ import {
   SIGNAL_TIMEOUT,
   type SignalName,
 } from "./signals.ts";
-import { PAIR_START } from "./storage/_event_lines.ts";
 
 /** A consumer started (its workers are running). */
 export const EVENT_CONSUMER_STARTED = "consumer-started";
@@ -168,39 +167,6 @@ export function encodeEvent(event: EventRecord): string {
     number(event.at.getTime()),
     placeFields(event.consumer, event.worker),
     rest,
-  );
-}
-
-/**
- * A task's `executing` and `complete` events as one line of the log (a
- * pair line, see `storage/_event_lines.ts`): what a consumer stores for a
- * task that ran and completed before its `executing` event was stored, at
- * half the bytes of two events. It is the `executing` event's text with
- * the pair's type and two more fields, the run's `duration` and `end` (the
- * `complete` event's `at`, epoch ms).
- *
- * @param task The run's {@linkcode taskFields}.
- * @param retries The task's retries left.
- * @param started When it started (the `executing` event's `at`, epoch ms).
- * @param place The worker's {@linkcode placeFields}.
- * @param duration Seconds it ran.
- * @param end When it completed (epoch ms).
- */
-export function pairText(
-  task: string,
-  retries: number,
-  started: number,
-  place: string,
-  duration: number,
-  end: number,
-): string {
-  return eventText(
-    PAIR_START,
-    task,
-    retries,
-    started,
-    place,
-    `,"duration":${duration},"end":${end}`,
   );
 }
 

@@ -10,7 +10,8 @@
  *
  * Events are buffered as their texts. A task's `executing` event waits
  * (its run is "pending") until its `complete` event, so that both are
- * stored as one pair line (`pairText`, half the bytes), unless something
+ * stored in a pairs line with those of other runs (`_event_lines.ts`: the
+ * run's values, no text per event, half the bytes), unless something
  * else comes first: another event of the task, or the flush of the next
  * turn of the event loop (a task that runs longer than a turn has its
  * `executing` event stored while it runs). The executor hands the buffer to the
@@ -34,7 +35,6 @@ import {
   type EventRecord,
   eventText,
   type EventType,
-  pairText,
   placeFields,
   taskFields,
   typeField,
@@ -59,8 +59,8 @@ import {
 } from "./signals.ts";
 import type { ProgressListener, ProgressTask } from "./progress.ts";
 import type { FinishOptions, Storage } from "./storage/base.ts";
-import { PublishedEvents } from "./storage/_event_check.ts";
-import { isPairLine } from "./storage/_event_lines.ts";
+import { type EventSegment, PublishedEvents } from "./storage/_event_check.ts";
+import { RUN_FIELDS } from "./storage/_event_lines.ts";
 import type { Task } from "./task.ts";
 
 /** The most events the log keeps, unless `eventsMaxLength` says otherwise. */
@@ -95,6 +95,10 @@ export interface EventPublisherOptions {
 
 /** What the publisher records on a task while it runs. */
 interface TaskRun {
+  /** The task's id. */
+  id: string;
+  /** The task's name. */
+  name: string;
   /** The worker that runs it. */
   worker: string;
   /** When it started (`performance.now()`), once `executing` was emitted. */
@@ -109,8 +113,6 @@ interface TaskRun {
   error: unknown;
   /** Its `complete` event went with its outcome already. */
   completed: boolean;
-  /** The `id` and `name` fields of its events' text, once one was built. */
-  fields: string | undefined;
 }
 
 const RUN: unique symbol = Symbol("huey.run");
@@ -158,9 +160,9 @@ export class EventPublisher implements SignalObserver, ProgressListener {
   #worker = "";
   /** The `consumer` and `worker` fields of the events, by worker (see `placeFields`). */
   #places = new Map<string, string>();
-  /** The events' texts, oldest first. */
-  #buffer: string[] = [];
-  /** How many events the buffer holds (a pair line holds two). */
+  /** The events, oldest first: texts, and runs whose events go as a pairs line. */
+  #buffer: EventSegment[] = [];
+  /** How many events the buffer holds (two a run). */
   #count = 0;
   /** The runs whose `executing` event waited, since the last flush (some since stored with their `complete`). */
   #pending: TaskRun[] = [];
@@ -316,7 +318,6 @@ export class EventPublisher implements SignalObserver, ProgressListener {
       run.started = performance.now();
       run.startedAt = Date.now();
       run.retries = task.retries;
-      run.fields ??= taskFields(task.id, task.name);
       run.pending = true;
       this.#pending.push(run);
       return this.#schedule();
@@ -326,16 +327,7 @@ export class EventPublisher implements SignalObserver, ProgressListener {
       if (run?.completed) return;
       if (run?.pending) {
         run.pending = false;
-        const duration = secondsSince(run.started!);
-        const text = pairText(
-          run.fields!,
-          run.retries,
-          run.startedAt,
-          this.#place(run),
-          duration,
-          Date.now(),
-        );
-        return this.#push(text, 2);
+        return this.#pushRun(run);
       }
       const rest = run?.started === undefined ? "" : `,"duration":${secondsSince(run.started)}`;
       return this.#push(this.#taskEvent(signal, task, run ?? this.#run(task), rest));
@@ -361,8 +353,8 @@ export class EventPublisher implements SignalObserver, ProgressListener {
 
   /** The text of a task's event without an error, an eta or progress (`rest`: more fields). */
   #taskEvent(type: EventType, task: Task, run: TaskRun, rest: string): string {
-    run.fields ??= taskFields(task.id, task.name);
-    return eventText(typeField(type), run.fields, task.retries, Date.now(), this.#place(run), rest);
+    const fields = taskFields(task.id, task.name);
+    return eventText(typeField(type), fields, task.retries, Date.now(), this.#place(run), rest);
   }
 
   /** The `consumer` and `worker` fields of a run's events (kept per worker). */
@@ -392,6 +384,8 @@ export class EventPublisher implements SignalObserver, ProgressListener {
   #run(task: Task): TaskRun {
     // Every field set now: runs keep one shape (the hot path reads and writes them).
     return (task as RunningTask)[RUN] ??= {
+      id: task.id,
+      name: task.name,
       worker: this.#worker,
       started: undefined,
       startedAt: 0,
@@ -399,7 +393,6 @@ export class EventPublisher implements SignalObserver, ProgressListener {
       pending: false,
       error: undefined,
       completed: false,
-      fields: undefined,
     };
   }
 
@@ -424,7 +417,7 @@ export class EventPublisher implements SignalObserver, ProgressListener {
     run.pending = false;
     const text = eventText(
       typeField(SIGNAL_EXECUTING),
-      run.fields!,
+      taskFields(run.id, run.name),
       run.retries,
       run.startedAt,
       this.#place(run),
@@ -441,17 +434,44 @@ export class EventPublisher implements SignalObserver, ProgressListener {
     this.#pending = [];
   }
 
-  /** Buffers an event's text (`events`: 2 for a pair line) and makes sure a flush follows. */
-  #push(text: string, events = 1): void {
+  /** Buffers an event's text and makes sure a flush follows. */
+  #push(text: string): void {
     this.#buffer.push(text);
-    this.#count += events;
+    this.#count++;
+    this.#trim();
+    this.#schedule();
+  }
+
+  /**
+   * Buffers a run that completed while its `executing` event waited: its
+   * two events go in a pairs line (see `PairRuns` of `storage/_event_lines.ts`).
+   */
+  #pushRun(run: TaskRun): void {
+    let last = this.#buffer[this.#buffer.length - 1];
+    if (typeof last !== "object") this.#buffer.push(last = { at: run.startedAt, runs: [] });
+    const micros = Math.round((performance.now() - run.started!) * 1000);
+    last.runs.push(
+      run.id,
+      run.name,
+      run.retries,
+      run.worker,
+      run.startedAt - last.at,
+      micros,
+      Date.now() - run.startedAt,
+    );
+    this.#count += 2;
     this.#trim();
     this.#schedule();
   }
 
   /** Takes the buffered events, to be stored. */
   #take(): PublishedEvents {
-    const events = new PublishedEvents(this.#buffer, this.#count, this.#maxLength);
+    const events = new PublishedEvents(
+      this.#buffer,
+      this.#count,
+      this.#maxLength,
+      this.#consumer ?? "",
+    );
     this.#buffer = [];
     this.#count = 0;
     return events;
@@ -459,22 +479,26 @@ export class EventPublisher implements SignalObserver, ProgressListener {
 
   /** Puts back events a failed step did not store, ahead of those buffered since. */
   #keep(events: PublishedEvents): void {
-    this.#buffer = events.items.concat(this.#buffer);
+    this.#buffer = events.segments.concat(this.#buffer);
     this.#count += events.count;
     this.#trim();
     this.#schedule();
   }
 
-  /** Drops the oldest buffered events beyond `maxLength` (a whole pair line at a time), and counts them. */
+  /** Drops the oldest buffered events beyond `maxLength` (both events of a run at a time), and counts them. */
   #trim(): void {
-    if (this.#count <= this.#maxLength) return;
-    let drop = 0;
     while (this.#count > this.#maxLength) {
-      const events = isPairLine(this.#buffer[drop++]) ? 2 : 1;
+      const oldest = this.#buffer[0];
+      let events = 1;
+      if (typeof oldest !== "object") this.#buffer.shift();
+      else {
+        events = 2;
+        this.#buffer[0] = { at: oldest.at, runs: oldest.runs.slice(RUN_FIELDS) };
+        if (oldest.runs.length === RUN_FIELDS) this.#buffer.shift();
+      }
       this.#count -= events;
       this.#dropped += events;
     }
-    this.#buffer.splice(0, drop);
   }
 
   /** A flush in the next turn of the event loop, unless one is due or under way. */

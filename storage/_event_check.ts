@@ -9,35 +9,67 @@
 import type { EventsToAdd, ReadEventsOptions } from "./base.ts";
 import { checkInteger, checkNumber, checkOption } from "../_options.ts";
 import { checkMaxLength } from "./_check.ts";
-import { eventCount, expandEventLines } from "./_event_lines.ts";
+import {
+  eventCount,
+  expandEventLines,
+  type PairRuns,
+  pairsLine,
+  RUN_FIELDS,
+  RUN_START,
+  type TimedRuns,
+} from "./_event_lines.ts";
+
+/**
+ * A part of the events a publisher stores: an event's text, or runs of the
+ * publisher's consumer whose `executing` and `complete` events go as a
+ * pairs line (see `_event_lines.ts`).
+ */
+export type EventSegment = string | TimedRuns;
 
 /**
  * The events a consumer's publisher stores (`event_publisher.ts`), with
  * their count: their texts are built by `event.ts`, so the checks and the
  * count of {@linkcode checkEventsToAdd} and {@linkcode mergeEvents} skip
- * the scan of each text (it would flatten every text once more).
+ * the scan of each text (it would flatten every text once more), and the
+ * runs of consecutive calls are stored as one pairs line.
  */
 export class PublishedEvents implements EventsToAdd {
-  /** The events' texts (pair lines among them). */
-  readonly items: readonly string[];
-  /** How many events they hold (a pair line holds two). */
+  /** The events, in order: texts, and runs that a pairs line holds. */
+  readonly segments: readonly EventSegment[];
+  /** How many events they hold (two a run). */
   readonly count: number;
   /** The most events the log keeps. */
   readonly maxLength: number;
+  /** `host:pid` of the consumer whose runs they hold. */
+  readonly consumer: string;
 
   /**
-   * @param items The events' texts.
+   * @param segments The events, in order.
    * @param count How many events they hold.
    * @param maxLength The most events the log keeps.
+   * @param consumer `host:pid` of the consumer whose runs they hold.
    */
-  constructor(items: readonly string[], count: number, maxLength: number) {
-    this.items = items;
+  constructor(
+    segments: readonly EventSegment[],
+    count: number,
+    maxLength: number,
+    consumer: string,
+  ) {
+    this.segments = segments;
     this.count = count;
     this.maxLength = maxLength;
+    this.consumer = consumer;
+  }
+
+  /** The lines of the events (a pairs line for each segment of runs). */
+  get items(): string[] {
+    return this.segments.map((segment) =>
+      typeof segment === "string" ? segment : pairsLine(this.consumer, segment)
+    );
   }
 }
 
-/** How many events the items of a call hold (a pair line holds two). */
+/** How many events the items of a call hold (a pairs line holds two a run). */
 function countOf(call: EventsToAdd): number {
   return call instanceof PublishedEvents ? call.count : eventCount(call.items);
 }
@@ -160,8 +192,10 @@ export function rowSeq(after: string): RowPosition {
  * events (the older ones would be dropped at once), `keep` being what the
  * log must keep after them, as if each call had been appended and capped
  * in turn: the minimum over calls c of (c's max length + the events of the
- * calls after c). `count` is how many events `items` hold (a pair line of
- * `_event_lines.ts` holds two; a pair cut by the cap is given as its two events).
+ * calls after c). The runs of consecutive {@linkcode PublishedEvents} of a
+ * consumer become one pairs line (see `_event_lines.ts`). `count` is how
+ * many events `items` hold (a pairs line holds two a run; runs cut by the
+ * cap are given as their events).
  *
  * @example
  * ```ts
@@ -176,13 +210,59 @@ export function mergeEvents(
   let keep = Infinity;
   let count = 0;
   const items: string[] = [];
+  const lines = new PairsLines(items);
   for (const call of calls) {
     const events = countOf(call);
     keep = Math.min(keep + events, call.maxLength);
     count += events;
-    for (const item of call.items) items.push(item);
+    if (call instanceof PublishedEvents) {
+      for (const segment of call.segments) {
+        if (typeof segment === "string") lines.add(segment);
+        else lines.addRuns(call.consumer, segment);
+      }
+    } else for (const item of call.items) lines.add(item);
   }
+  lines.end();
   if (count <= keep) return { items, count, keep };
   const kept = expandEventLines(items);
   return { items: kept.slice(kept.length - keep), count: keep, keep };
+}
+
+/** Lines being written: runs are gathered into one pairs line until another line or consumer comes. */
+class PairsLines {
+  #lines: string[];
+  #runs: PairRuns = [];
+  #at = 0;
+  #consumer = "";
+
+  /** @param lines Where the lines go. */
+  constructor(lines: string[]) {
+    this.#lines = lines;
+  }
+
+  /** Adds a line (after the runs gathered so far). */
+  add(line: string): void {
+    this.end();
+    this.#lines.push(line);
+  }
+
+  /** Adds runs of a consumer (their times counted again from the line's `at` when it differs). */
+  addRuns(consumer: string, { at, runs }: TimedRuns): void {
+    if (consumer !== this.#consumer) this.end();
+    this.#consumer = consumer;
+    if (this.#runs.length === 0) this.#at = at;
+    const shift = at - this.#at;
+    for (let index = 0; index < runs.length; index++) {
+      const value = runs[index];
+      const start = shift !== 0 && index % RUN_FIELDS === RUN_START;
+      this.#runs.push(start ? (value as number) + shift : value);
+    }
+  }
+
+  /** Writes the runs gathered so far as a pairs line. */
+  end(): void {
+    if (this.#runs.length === 0) return;
+    this.#lines.push(pairsLine(this.#consumer, { at: this.#at, runs: this.#runs }));
+    this.#runs = [];
+  }
 }

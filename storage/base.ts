@@ -97,10 +97,10 @@ export interface EventsToAdd {
    * The events, oldest first: each the JSON text of one event (see
    * `event.ts` for what it holds): no line break nor other raw control
    * character, so that a storage may keep the events of one call as one
-   * record of lines. A pair line (`pairText` of `event.ts`, which a
-   * consumer writes for a task that ran and completed in one go) holds the
-   * task's `executing` and `complete` events: it counts as two events, and
-   * `readEvents` gives back the two.
+   * record of lines. A pairs line (`storage/_event_lines.ts`, which a
+   * consumer writes for tasks that ran and completed in one go) holds the
+   * `executing` and `complete` events of runs: it counts as two events a
+   * run, and `readEvents` gives back those events.
    */
   readonly items: readonly string[];
   /**

@@ -2,9 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CancelExecution, ConfigurationError, RetryTask } from "../errors.ts";
-import { decodeEvent, type HueyEvent, pairText, placeFields, taskFields } from "../event.ts";
-import { eventCount, expandEventLines } from "../storage/_event_lines.ts";
-import { mergeEvents } from "../storage/_event_check.ts";
+import { decodeEvent, type HueyEvent } from "../event.ts";
+import { eventCount, expandEventLines, pairsLine } from "../storage/_event_lines.ts";
+import { type EventSegment, mergeEvents, PublishedEvents } from "../storage/_event_check.ts";
 import type { Huey } from "../huey.ts";
 import { MemoryHuey } from "../mod.ts";
 import type { EventsToAdd, FinishOptions } from "../storage/base.ts";
@@ -144,7 +144,7 @@ test("the outcome's event goes to the storage with the outcome (finish), not in 
       expandEventLines([...batch.items]).map((item) => JSON.parse(item).type)
     );
   assert.deepEqual(types(finished), ["executing", "complete"], "both rode in the finish step");
-  assert.deepEqual(finished.map((batch) => batch.items.length), [1], "as one pair line");
+  assert.deepEqual(finished.map((batch) => batch.items.length), [1], "as one pairs line");
   assert.deepEqual(types(added), []);
   assert.equal(finished[0].maxLength, 10_000);
   assert.equal(await result.get(), 3);
@@ -172,9 +172,11 @@ test("a task that runs longer than a turn has its executing event stored while i
   assert.ok(events[1].duration! > 0);
 });
 
-test("pair lines: expanded into executing and complete, counted as two, cut by a cap", () => {
-  const task = taskFields("t1", 'a "quoted" name');
-  const pair = pairText(task, 1, 1000, placeFields("h:1", "2"), 0.5, 1500);
+test("pairs lines: expanded into executing and complete, counted as two a run, cut by a cap", () => {
+  const pair = pairsLine("h:1", {
+    at: 900,
+    runs: ["t1", 'a "quoted" name', 1, "2", 100, 500_000, 500],
+  });
   const [executing, complete] = expandEventLines([pair]).map((text, index) =>
     decodeEvent(`${index}`, text)
   );
@@ -219,9 +221,72 @@ test("pair lines: expanded into executing and complete, counted as two, cut by a
     "b",
   ]);
   assert.equal(cut.count, 2);
-  // A line that looks like a pair but is not JSON is left for decodeEvent to refuse.
-  const broken = pair.slice(0, 40);
-  assert.deepEqual(expandEventLines([broken]), [broken]);
+  // A line that looks like a pairs line but is not one is left for decodeEvent to refuse.
+  for (
+    const broken of [
+      pair.slice(0, 40),
+      pairsLine("h:1", { at: 0, runs: ["t1", "add", 0, "2", 1000, 5] }),
+    ]
+  ) {
+    assert.deepEqual(expandEventLines([broken]), [broken]);
+    assert.equal(eventCount([broken]), 1);
+  }
+});
+
+test("a publisher's runs of consecutive calls go as one pairs line, in order among other events", () => {
+  const run = (id: string, start = 0) => [id, "add", 0, "1", start, 1000, 1];
+  const timed = (at: number, ...runs: (string | number)[][]) => ({ at, runs: runs.flat() });
+  const published = (segments: EventSegment[], count: number, consumer = "h:1") =>
+    new PublishedEvents(segments, count, 100, consumer);
+  const merged = mergeEvents([
+    published([timed(1000, run("t1"))], 2),
+    published([timed(2000, run("t2"), run("t3", 5))], 4),
+    published(["x", timed(3000, run("t4"))], 3),
+    { items: ["y"], maxLength: 100 },
+    published([timed(4000, run("t5"))], 2, "h:2"),
+  ]);
+  assert.equal(merged.count, 12);
+  assert.equal(merged.items.length, 5, "t1-t3 | x | t4 | y | t5 (another consumer)");
+  const events = expandEventLines(merged.items).map((text) =>
+    text[0] === "{" ? JSON.parse(text) : text
+  );
+  assert.deepEqual(events.map((event) => event.id ?? event), [
+    "t1",
+    "t1",
+    "t2",
+    "t2",
+    "t3",
+    "t3",
+    "x",
+    "t4",
+    "t4",
+    "y",
+    "t5",
+    "t5",
+  ]);
+  assert.deepEqual(
+    events.filter((event) => event.type === "executing").map((event) => event.at),
+    [1000, 2000, 2005, 3000, 4000],
+    "each run's start counted from its own call's time",
+  );
+  assert.deepEqual(events.filter((event) => event.type === "complete").map((event) => event.at), [
+    1001,
+    2001,
+    2006,
+    3001,
+    4001,
+  ]);
+  assert.equal(events[1].duration, 0.001);
+  assert.equal(events.at(-1).consumer, "h:2");
+  // Cut by the cap inside a pairs line: the newest events are kept, a run's complete alone.
+  const cut = mergeEvents([published([timed(0, run("t1"), run("t2"))], 4), published(["x"], 1)]);
+  assert.equal(cut.count, 5);
+  const kept = mergeEvents([{ items: cut.items, maxLength: 2 }, published(["z"], 1)]);
+  assert.deepEqual(
+    expandEventLines(kept.items).map((text) => text[0] === "{" ? JSON.parse(text).type : text),
+    ["complete", "x", "z"],
+    "the first call keeps 2 events, then z",
+  );
 });
 
 test("a greenlet consumer publishes its start, every task's events in order, and its stop", async () => {

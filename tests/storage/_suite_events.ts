@@ -11,8 +11,8 @@
 import assert from "node:assert/strict";
 import { setTimeout as delay } from "node:timers/promises";
 import { ConfigurationError } from "../../errors.ts";
-import { decodeEvent, pairText, placeFields, taskFields } from "../../event.ts";
-import { expandEventLines } from "../../storage/_event_lines.ts";
+import { decodeEvent } from "../../event.ts";
+import { expandEventLines, pairsLine } from "../../storage/_event_lines.ts";
 import type { Storage, StoredEvent } from "../../storage/base.ts";
 import { finishOf } from "./_suite_finish.ts";
 import { bytes, type Check, leased, text, texts } from "./_suite_helpers.ts";
@@ -183,37 +183,63 @@ export function eventChecks(check: Check, features: EventFeatures): void {
     );
   });
 
-  check("a pair line reads back as its executing and complete events, and counts as two", async ({
-    open,
-  }) => {
+  check(
+    "a pairs line reads back as its executing and complete events, and counts as two a run",
+    async ({
+      open,
+    }) => {
+      const [storage, other] = await Promise.all([open(), open()]);
+      const pair = pairsLine("h:1", { at: 1000, runs: ["t1", "add", 2, "3", 0, 250_000, 250] });
+      const [executing, complete] = expandEventLines([pair]);
+      await storage.addEvents({ items: ["a", pair, "b"], maxLength: 100 });
+      await finishOf(storage)(null, { events: { items: [pair], maxLength: 100 } });
+      const all = await other.readEvents({ limit: ALL });
+      assert.deepEqual(payloads(all), ["a", executing, complete, "b", executing, complete]);
+      assert.equal(new Set(all.map((event) => event.seq)).size, 6, "a seq each");
+      assert.deepEqual(payloads(await other.readEvents({ after: all[1].seq, limit: 2 })), [
+        complete,
+        "b",
+      ]);
+      assert.deepEqual(payloads(await other.readEvents({ after: all[0].seq, limit: 1 })), [
+        executing,
+      ]);
+      assert.equal(await other.lastEventSeq(), all[5].seq);
+      const decoded = decodeEvent(all[2].seq, complete);
+      assert.deepEqual([decoded.type, decoded.id, decoded.retries, decoded.at.getTime()], [
+        "complete",
+        "t1",
+        2,
+        1250,
+      ]);
+      // The cap counts a pair as two events: one kept of a pair is its complete event.
+      await storage.addEvents({ items: ["c", pair], maxLength: 1 + eventsSlack });
+      const kept = payloads(await other.readEvents({ limit: ALL }));
+      assert.deepEqual(kept.slice(-1), [complete]);
+      if (eventsSlack === 0) assert.deepEqual(kept, [complete]);
+    },
+  );
+
+  check("a pairs line of several runs pages event by event", async ({ open }) => {
     const [storage, other] = await Promise.all([open(), open()]);
-    const pair = pairText(taskFields("t1", "add"), 2, 1000, placeFields("h:1", "3"), 0.25, 1250);
-    const [executing, complete] = expandEventLines([pair]);
-    await storage.addEvents({ items: ["a", pair, "b"], maxLength: 100 });
-    await finishOf(storage)(null, { events: { items: [pair], maxLength: 100 } });
-    const all = await other.readEvents({ limit: ALL });
-    assert.deepEqual(payloads(all), ["a", executing, complete, "b", executing, complete]);
-    assert.equal(new Set(all.map((event) => event.seq)).size, 6, "a seq each");
-    assert.deepEqual(payloads(await other.readEvents({ after: all[1].seq, limit: 2 })), [
-      complete,
-      "b",
-    ]);
-    assert.deepEqual(payloads(await other.readEvents({ after: all[0].seq, limit: 1 })), [
-      executing,
-    ]);
-    assert.equal(await other.lastEventSeq(), all[5].seq);
-    const decoded = decodeEvent(all[2].seq, complete);
-    assert.deepEqual([decoded.type, decoded.id, decoded.retries, decoded.at.getTime()], [
-      "complete",
-      "t1",
-      2,
-      1250,
-    ]);
-    // The cap counts a pair as two events: one kept of a pair is its complete event.
-    await storage.addEvents({ items: ["c", pair], maxLength: 1 + eventsSlack });
-    const kept = payloads(await other.readEvents({ limit: ALL }));
-    assert.deepEqual(kept.slice(-1), [complete]);
-    if (eventsSlack === 0) assert.deepEqual(kept, [complete]);
+    const run = (id: string, index: number) => [id, "add", 0, "1", index, 1000, 1];
+    const line = pairsLine("h:1", { at: 1000, runs: ["t1", "t2", "t3"].flatMap(run) });
+    const events = expandEventLines([line]);
+    assert.equal(events.length, 6);
+    await finishOf(storage)(null, { events: { items: ["a", line], maxLength: 100 } });
+    const paged: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await other.readEvents({ after, limit: 4 });
+      if (page.length === 0) break;
+      paged.push(...payloads(page));
+      after = page.at(-1)!.seq;
+    }
+    assert.deepEqual(paged, ["a", ...events]);
+    assert.equal(await other.lastEventSeq(), after);
+    assert.deepEqual(
+      events.map((text) => [JSON.parse(text).type, JSON.parse(text).id]),
+      ["t1", "t2", "t3"].flatMap((id) => [["executing", id], ["complete", id]]),
+    );
   });
 
   check("paging with after reads every event once, in order", async ({ open }) => {
