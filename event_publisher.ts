@@ -487,18 +487,24 @@ export class EventPublisher implements SignalObserver, ProgressListener {
 
   /** Drops the oldest buffered events beyond `maxLength` (both events of a run at a time), and counts them. */
   #trim(): void {
+    let drop = 0;
     while (this.#count > this.#maxLength) {
-      const oldest = this.#buffer[0];
+      const oldest = this.#buffer[drop];
       let events = 1;
-      if (typeof oldest !== "object") this.#buffer.shift();
+      if (typeof oldest === "string") drop++;
       else {
-        events = 2;
-        this.#buffer[0] = { at: oldest.at, runs: oldest.runs.slice(RUN_FIELDS) };
-        if (oldest.runs.length === RUN_FIELDS) this.#buffer.shift();
+        const runs = Math.min(
+          oldest.runs.length / RUN_FIELDS,
+          Math.ceil((this.#count - this.#maxLength) / 2),
+        );
+        events = 2 * runs;
+        if (runs * RUN_FIELDS === oldest.runs.length) drop++;
+        else this.#buffer[drop] = { at: oldest.at, runs: oldest.runs.slice(runs * RUN_FIELDS) };
       }
       this.#count -= events;
       this.#dropped += events;
     }
+    if (drop > 0) this.#buffer.splice(0, drop);
   }
 
   /** A flush in the next turn of the event loop, unless one is due or under way. */

@@ -46,7 +46,7 @@ async function runHuey(job: BenchJob): Promise<Measurement[]> {
   if (job.workload === "enqueue") return [await enqueueRate(config, storage, mode)];
   if (job.workload === "latency") return await latency(config, storage);
   const variant = { enqueue: mode, logging: job.logging, events: job.events };
-  return [await endToEnd(config, storage, job.setup!, variant)];
+  return await endToEnd(config, storage, job.setup!, variant);
 }
 
 async function runBull(job: BenchJob): Promise<Measurement[]> {

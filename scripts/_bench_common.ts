@@ -35,7 +35,7 @@ export interface BenchConfig {
 }
 
 /** What a measurement is in: higher is better for rates, lower for the others. */
-export type Unit = "tasks/s" | "ms" | "MB";
+export type Unit = "tasks/s" | "ms" | "MB" | "us/task";
 
 /** One figure of one system. */
 export interface Measurement {
@@ -137,6 +137,28 @@ export function endToEndFigure(
     label += ", events off";
   }
   return { key, label, storage, unit: "tasks/s", value };
+}
+
+/**
+ * huey's end-to-end figures: the rate ({@linkcode endToEndFigure}) and the
+ * processor time per task of the process that ran the consumer (key
+ * `cpu.<the rate's key>`), which a busy machine moves far less than the rate.
+ */
+export function endToEndFigures(
+  storage: Measurement["storage"],
+  setup: WorkerSetup,
+  value: number,
+  cpu: number,
+  variant: EndToEndVariant = {},
+): Measurement[] {
+  const figure = endToEndFigure(storage, setup, value, variant);
+  return [figure, {
+    key: `cpu.${figure.key}`,
+    label: `processor time per task, ${figure.label}`,
+    storage,
+    unit: "us/task",
+    value: cpu,
+  }];
 }
 
 /**

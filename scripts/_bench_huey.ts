@@ -20,7 +20,7 @@ import {
   type BenchConfig,
   bounded,
   COMPLETION_POLL_MS,
-  endToEndFigure,
+  endToEndFigures,
   type EndToEndVariant,
   enqueueFigure,
   type EnqueueMode,
@@ -101,14 +101,17 @@ function enqueueAll(
  * until the result store holds every result, read every
  * {@linkcode COMPLETION_POLL_MS} ms. With `variant.logging` `"info"` the
  * consumer logs at huey's default level (two lines per task) to this
- * process's standard error; `"quiet"` is WARNING, as `-q`.
+ * process's standard error; `"quiet"` is WARNING, as `-q`. Gives the rate
+ * and the processor time this process spent per task meanwhile (its
+ * threads' too: the consumer, its thread workers, SQLite; not a storage
+ * server's, nor process workers').
  */
 export async function endToEnd(
   config: BenchConfig,
   storage: StorageKind,
   setup: WorkerSetup,
   variant: EndToEndVariant = {},
-): Promise<Measurement> {
+): Promise<Measurement[]> {
   const { tasks } = config;
   const { workerType, workers } = setup;
   const quiet = (variant.logging ?? "quiet") === "quiet";
@@ -123,6 +126,7 @@ export async function endToEnd(
       module: workerType === "greenlet" ? undefined : { url: appUrl },
     }, quiet ? { verbose: false } : {});
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const running = consumer.run();
     try {
       const { storage } = app.huey;
@@ -131,12 +135,14 @@ export async function endToEnd(
         async () => (await storage.resultStoreSize()) >= tasks,
         COMPLETION_POLL_MS,
       );
-      return rate(tasks, (performance.now() - started) / 1000);
+      const { user, system } = process.cpuUsage(cpu);
+      const tasksPerSecond = rate(tasks, (performance.now() - started) / 1000);
+      return { tasksPerSecond, cpu: (user + system) / tasks };
     } finally {
       await stopConsumer(consumer, running);
     }
   }, variant.events ?? true);
-  return endToEndFigure(storage, setup, value, variant);
+  return endToEndFigures(storage, setup, value.tasksPerSecond, value.cpu, variant);
 }
 
 async function stopConsumer(consumer: Consumer, running: Promise<void>): Promise<void> {

@@ -156,15 +156,23 @@ export function buildRows(samples: Sample[]): Row[] {
       each.key === row.key.slice(0, -".noevents".length)
     );
     if (!on) continue;
+    // The rate falls by the cost; the processor time per task grows by it.
+    const cpu = on.key.startsWith("cpu.");
     derived.push(percentRow(
       on,
-      `eventcost.${on.key}`,
-      `events cost, ${on.label} (1 - events on / off)`,
-      (_, side) => side === "huey" ? (1 - on.huey.median / row.huey.median) * 100 : null,
+      cpu ? `eventcpu.${on.key.slice("cpu.".length)}` : `eventcost.${on.key}`,
+      cpu
+        ? `events cost, ${on.label} (events on / off - 1)`
+        : `events cost, ${on.label} (1 - events on / off)`,
+      (_, side) => {
+        if (side !== "huey") return null;
+        const ratio = on.huey.median / row.huey.median;
+        return (cpu ? ratio - 1 : 1 - ratio) * 100;
+      },
     ));
   }
   for (const row of rows) {
-    if (!row.key.endsWith(".info")) continue;
+    if (!row.key.endsWith(".info") || row.key.startsWith("cpu.")) continue;
     const quiet = rows.find((each) =>
       each.runtime === row.runtime && each.storage === row.storage &&
       each.key === row.key.slice(0, -".info".length)

@@ -56,3 +56,29 @@ test("a workload measured quiet and at INFO gets a logging-cost row (1 - INFO / 
   const cli = rows.find((row) => row.key === "cli.thread.4")!;
   assert.deepEqual(cli.target, { text: ">= 10x Python huey", met: true });
 });
+
+test("a workload measured with events on and off gets events-cost rows: rate and processor time", () => {
+  const cpu = (key: string, value: number): Sample => ({
+    ...sample("huey", key, value),
+    unit: "us/task",
+  });
+  const rows = buildRows([
+    sample("huey", "e2e.greenlet.50", 90),
+    sample("huey", "e2e.greenlet.50.noevents", 100),
+    cpu("cpu.e2e.greenlet.50", 11),
+    cpu("cpu.e2e.greenlet.50.noevents", 10),
+    cpu("cpu.e2e.greenlet.50.info", 20),
+  ]);
+  const rate = rows.find((row) => row.key === "eventcost.e2e.greenlet.50")!;
+  assert.ok(Math.abs(rate.huey.median - 10) < 1e-9, "1 - on / off");
+  assert.deepEqual(rate.target, { text: "<= 10 %", met: true });
+  const time = rows.find((row) => row.key === "eventcpu.e2e.greenlet.50")!;
+  assert.ok(Math.abs(time.huey.median - 10) < 1e-9, "on / off - 1");
+  assert.equal(time.unit, "%");
+  assert.equal(time.target, null);
+  assert.equal(
+    rows.filter((row) => row.key.startsWith("logcost.")).length,
+    0,
+    "no logging row from times",
+  );
+});

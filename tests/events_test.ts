@@ -446,6 +446,33 @@ test("huey.events() filters by type, skips undecodable events, and ends on abort
   assert.throws(() => huey.events({ since: new Date(Number.NaN) }), /Option 'since'/);
 });
 
+test("while the storage refuses events, the capped buffer drops the oldest runs whole", async () => {
+  const huey = makeHuey({ eventsMaxLength: 5 });
+  const add = huey.task(function add(a: number, b: number) {
+    return a + b;
+  });
+  const storage = huey.storage;
+  const addEvents = storage.addEvents.bind(storage);
+  let down = true;
+  storage.addEvents = (events) => down ? Promise.reject(new Error("down")) : addEvents(events);
+  // No finish step: the runs' events wait in the buffer for a flush.
+  (storage as { finish?: unknown }).finish = undefined;
+  publishing(huey);
+  const results = [];
+  for (let i = 0; i < 4; i++) results.push(await add(i, i));
+  for (let i = 0; i < 4; i++) await executeNext(huey);
+  await until(() => logs.some((line) => line.includes("Could not publish")), "the warning");
+  down = false;
+  const events = await logged(huey);
+  const [, , third, fourth] = results.map((result) => result.id);
+  assert.deepEqual(
+    events.map((event) => [event.type, event.id]),
+    [["executing", third], ["complete", third], ["executing", fourth], ["complete", fourth]],
+    "two runs of the four: four events, the most of five that whole runs fill",
+  );
+  assert.ok(logs.some((line) => line.includes("Dropped 4 event(s)")), logs.join("\n"));
+});
+
 test("a storage that refuses events costs no task; the buffer is capped and the drop is logged", async () => {
   const huey = makeHuey({ eventsMaxLength: 5 });
   const add = huey.task(function add(a: number, b: number) {
