@@ -144,16 +144,39 @@ async function loadPostgres(): Promise<PostgresModule> {
 }
 
 /**
+ * The settings the storage's own connections start with. `plan_cache_mode`
+ * `force_custom_plan`: a prepared statement is planned at every execution,
+ * for its parameters and the tables' current size, instead of once for all
+ * with a generic plan. A queue's tables go from empty to many thousand rows
+ * within seconds, and a generic plan made while one was small stays in a
+ * connection's cache until the table is next analyzed: one made while the
+ * result table was empty read it by a sequential scan in every `finish`
+ * (its keys to delete are a list, `key = ANY($1)`), 0.1 to 0.6 s each once
+ * it held tens of thousands of results, and its snapshot held up the
+ * clean-up of every other statement's dead index entries meanwhile.
+ * Planning every execution costs far less than that.
+ */
+export const POSTGRES_SESSION_SETTINGS: Readonly<Record<string, string>> = {
+  plan_cache_mode: "force_custom_plan",
+};
+
+/**
  * The instance a plan describes: the user's, or a new pool (loading
  * postgres.js) that connects on its first query, gives up on a connection
- * attempt after 5 s, and stays quiet about server notices.
+ * attempt after 5 s, stays quiet about server notices, and starts its
+ * connections with {@linkcode POSTGRES_SESSION_SETTINGS}.
  *
  * @throws {ConfigurationError} postgres.js cannot be loaded.
  */
 export async function openPostgres(plan: PostgresPlan): Promise<PostgresSql> {
   if (plan.sql !== undefined) return plan.sql;
   const { default: postgres } = await loadPostgres();
-  const options = { onnotice: () => {}, connect_timeout: 5, max: 10 };
+  const options = {
+    onnotice: () => {},
+    connect_timeout: 5,
+    max: 10,
+    connection: { ...POSTGRES_SESSION_SETTINGS },
+  };
   return plan.url === undefined ? postgres(undefined, options) : postgres(plan.url, options);
 }
 

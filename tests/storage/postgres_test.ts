@@ -626,6 +626,51 @@ function registerPostgresTests(): void {
       await sql.end({ timeout: 1 });
     }
   });
+
+  test("postgres: statements first run on a small table read it by its index once it has grown", async () => {
+    const queue = name();
+    const table = `"${queue}".kv`;
+    const storage = open(queue, { blocking: false });
+    let statements = 0;
+    /** A finish that deletes a key (a list of keys: `key = ANY($1)`) and a read of two keys. */
+    const round = async (n: number): Promise<void> => {
+      const result = { key: `kept-${n}`, value: bytes("v") };
+      await storage.finish(null, { deleteKeys: [`gone-${n}`], result });
+      assert.deepEqual((await storage.peekMany([`kept-${n}`, `missing-${n}`])).map(text), [
+        "v",
+        null,
+      ]);
+      statements += 2;
+    };
+    try {
+      await storage.queueSize(); // creates the schema
+      await inspecting(async (sql) => {
+        // Empty and analyzed so, never analyzed again: a plan cached now reads it whole.
+        await sql.unsafe(`ALTER TABLE ${table} SET (autovacuum_enabled = off)`);
+        await sql.unsafe(`VACUUM ANALYZE ${table}`);
+      });
+      for (let n = 0; n < 8; n++) await round(n);
+      await inspecting(async (sql) => {
+        await sql.unsafe(
+          `INSERT INTO ${table} (key, value) ` +
+            "SELECT 'filler-' || n, '\\x00'::bytea FROM generate_series(1, 20000) AS n",
+        );
+      });
+      for (let n = 8; n < 28; n++) await round(n);
+    } finally {
+      await storage.close(); // its connections end, and report their scans
+    }
+    await inspecting(async (sql) => {
+      const scans = await until(async () => {
+        const [row] = await sql`SELECT seq_scan::int AS seq, idx_scan::int AS idx,
+            seq_tup_read::int AS read FROM pg_stat_user_tables
+          WHERE schemaname = ${queue} AND relname = 'kv'`;
+        return row && row.seq + row.idx >= statements ? row : null;
+      });
+      // A sequential scan of the grown table reads its 20,000 rows; before it grew, it held 8.
+      assert.ok(scans.read < 20_000, `sequential scans read ${scans.read} rows`);
+    });
+  });
 }
 
 /** Runs `attempt` until it gives a truthy value, for up to 30 s. */
