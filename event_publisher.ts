@@ -268,16 +268,19 @@ export class EventPublisher implements SignalObserver, ProgressListener {
   }
 
   /**
-   * `storage.finish()` with the buffered events: they are stored in the
-   * same step as the outcome. When it fails they are kept for a flush.
+   * The options of a `storage.finish()` call given the buffered events (in
+   * `options` itself, which the caller made for this call): they are
+   * stored in the same step as the outcome. When it fails, the caller
+   * hands them back ({@linkcode keepUnstored}).
    */
-  finish(storage: Storage, receipt: string | null, options: FinishOptions): Promise<void> {
-    if (this.#buffer.length === 0) return storage.finish!(receipt, options);
-    const events = this.#take();
-    return storage.finish!(receipt, { ...options, events }).catch((error) => {
-      this.#keep(events);
-      throw error;
-    });
+  withEvents(options: FinishOptions): FinishOptions {
+    if (this.#buffer.length > 0) options.events = this.#take();
+    return options;
+  }
+
+  /** Keeps the events of a `finish` call that failed, for a flush. */
+  keepUnstored(options: FinishOptions): void {
+    if (options.events instanceof PublishedEvents) this.#keep(options.events);
   }
 
   /** Publishes a task's progress (`task.progress(value)`, once it is stored). */

@@ -331,11 +331,17 @@ export class Executor {
     if (lease !== undefined) this.#leases.settle(lease);
     if (acked) {
       if (!failed) this.#events.completing(task); // its event goes with the outcome
-      const storing = this.#events.finish(storage, lease?.receipt ?? null, { deleteKeys, result });
+      const options = this.#events.withEvents({ deleteKeys, result });
+      const storing = storage.finish!(lease?.receipt ?? null, options);
       if (hooks.length === 0 && (failed || !this.#signals.hasHandlers(SIGNAL_COMPLETE))) {
         execution.onStoring?.();
       }
-      await storing;
+      try {
+        await storing;
+      } catch (error) {
+        this.#events.keepUnstored(options); // stored with a later step
+        throw error;
+      }
       execution.acked = true;
     } else {
       for (const key of deleteKeys) await storage.deleteData(key);

@@ -446,6 +446,23 @@ test("huey.events() filters by type, skips undecodable events, and ends on abort
   assert.throws(() => huey.events({ since: new Date(Number.NaN) }), /Option 'since'/);
 });
 
+test("the events of a finish step that fails are kept, and stored by a later flush", async () => {
+  const huey = makeHuey();
+  const add = huey.task(function add(a: number, b: number) {
+    return a + b;
+  });
+  const storage = huey.storage;
+  const finish = storage.finish!.bind(storage);
+  let failures = 1;
+  storage.finish = (receipt: string | null, options: FinishOptions) =>
+    failures-- > 0 ? Promise.reject(new Error("down")) : finish(receipt, options);
+  publishing(huey);
+  const result = await add(1, 2);
+  await assert.rejects(executeNext(huey), /down/);
+  const events = await logged(huey);
+  assert.deepEqual(typesOf(events, result.id), ["executing", "complete"]);
+});
+
 test("while the storage refuses events, the capped buffer drops the oldest runs whole", async () => {
   const huey = makeHuey({ eventsMaxLength: 5 });
   const add = huey.task(function add(a: number, b: number) {
