@@ -6,7 +6,7 @@
  * stored: see `event_publisher.ts`). A pairs line is
  * `{"type":"executing+complete","consumer":C,"at":T,"runs":[...]}`, the
  * runs as a flat array of {@linkcode PairRuns}, their times counted from
- * `T` (epoch ms) in small whole numbers: about 70 bytes a run instead of
+ * `T` (epoch ms) in small whole numbers: about 60 bytes a run instead of
  * two events of 170, and quick to write. The storages count it as two events a run (for the cap
  * and the seqs) and their readers give back those events, so no reader of
  * the log ever meets one.
