@@ -69,6 +69,15 @@ export class PublishedEvents implements EventsToAdd {
   }
 }
 
+/**
+ * Whether a call holds no event (for a publisher's, without writing its
+ * lines, which `items` would).
+ */
+export function holdsNoEvent(events: EventsToAdd | undefined): boolean {
+  if (events === undefined) return true;
+  return events instanceof PublishedEvents ? events.count === 0 : events.items.length === 0;
+}
+
 /** How many events the items of a call hold (a pairs line holds two a run). */
 function countOf(call: EventsToAdd): number {
   return call instanceof PublishedEvents ? call.count : eventCount(call.items);

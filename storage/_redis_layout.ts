@@ -10,7 +10,7 @@
  */
 import type { EventsToAdd } from "./base.ts";
 import type { Completion } from "./_completion.ts";
-import { mergeEvents } from "./_event_check.ts";
+import { holdsNoEvent, mergeEvents } from "./_event_check.ts";
 import type { RedisArgument, RedisConnection } from "./_redis_client.ts";
 import type { QueueScripts } from "./_redis_queue_scripts.ts";
 import { packFields } from "./_redis_scripts.ts";
@@ -205,7 +205,7 @@ export function completionArguments(
       const notify = notifyResult ? keys.resultNotify + result.key : "";
       fields.push("1", name(result.key), result.value, notify);
     } else fields.push("0");
-    if (events && events.items.length > 0) calls.push(events);
+    if (!holdsNoEvent(events)) calls.push(events!);
   }
   const { items: lines, count, keep } = mergeEvents(calls);
   return [

@@ -12,7 +12,13 @@
  * @internal
  */
 import type { EventsToAdd, ReadEventsOptions, StoredEvent } from "./base.ts";
-import { checkReadEvents, mergeEvents, type RowPosition, rowSeq } from "./_event_check.ts";
+import {
+  checkReadEvents,
+  holdsNoEvent,
+  mergeEvents,
+  type RowPosition,
+  rowSeq,
+} from "./_event_check.ts";
 import {
   type EventRow,
   hasEventAfter,
@@ -67,7 +73,7 @@ export function trimsNow(bound: number, count: number, keep: number): boolean {
 
 /** How many statements that write {@linkcode appendEvents} runs for these calls' events. */
 export function eventWrites(events: EventsToAdd | undefined): number {
-  return events === undefined || events.items.length === 0 ? 0 : 2;
+  return holdsNoEvent(events) ? 0 : 2;
 }
 
 /**
