@@ -463,7 +463,11 @@ test("the events of a finish step that fails are kept, and stored by a later flu
   assert.deepEqual(typesOf(events, result.id), ["executing", "complete"]);
 });
 
-test("while the storage refuses events, the capped buffer drops the oldest runs whole", async () => {
+/**
+ * A Huey that keeps at most five events, whose storage refuses `addEvents`
+ * until `up()`, with a task `add`.
+ */
+function refusingEvents() {
   const huey = makeHuey({ eventsMaxLength: 5 });
   const add = huey.task(function add(a: number, b: number) {
     return a + b;
@@ -472,6 +476,11 @@ test("while the storage refuses events, the capped buffer drops the oldest runs 
   const addEvents = storage.addEvents.bind(storage);
   let down = true;
   storage.addEvents = (events) => down ? Promise.reject(new Error("down")) : addEvents(events);
+  return { huey, add, storage, up: () => down = false };
+}
+
+test("while the storage refuses events, the capped buffer drops the oldest runs whole", async () => {
+  const { huey, add, storage, up } = refusingEvents();
   // No finish step: the runs' events wait in the buffer for a flush.
   (storage as { finish?: unknown }).finish = undefined;
   publishing(huey);
@@ -479,7 +488,7 @@ test("while the storage refuses events, the capped buffer drops the oldest runs 
   for (let i = 0; i < 4; i++) results.push(await add(i, i));
   for (let i = 0; i < 4; i++) await executeNext(huey);
   await until(() => logs.some((line) => line.includes("Could not publish")), "the warning");
-  down = false;
+  up();
   const events = await logged(huey);
   const [, , third, fourth] = results.map((result) => result.id);
   assert.deepEqual(
@@ -491,18 +500,11 @@ test("while the storage refuses events, the capped buffer drops the oldest runs 
 });
 
 test("a storage that refuses events costs no task; the buffer is capped and the drop is logged", async () => {
-  const huey = makeHuey({ eventsMaxLength: 5 });
-  const add = huey.task(function add(a: number, b: number) {
-    return a + b;
-  });
-  const storage = huey.storage;
-  const addEvents = storage.addEvents.bind(storage);
-  let down = true;
-  storage.addEvents = (events) => down ? Promise.reject(new Error("down")) : addEvents(events);
+  const { huey, add, up } = refusingEvents();
   publishing(huey);
   for (let i = 0; i < 20; i++) huey[WORKER].events.lifecycle("worker-died", "Worker-1", `${i}`);
   await until(() => logs.some((line) => line.includes("Could not publish")), "the warning");
-  down = false;
+  up();
   const result = await add(2, 3);
   await executeNext(huey);
   assert.equal(await result.get(), 5, "the task ran and its result is stored");
