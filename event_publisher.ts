@@ -516,7 +516,9 @@ export class EventPublisher implements SignalObserver, ProgressListener {
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      void this.#flushAndGoOn();
+      // Mostly, the turn's events went with the outcomes (`withEvents`): then no flush, no promise.
+      this.#settleAll();
+      if (this.#buffer.length > 0) void this.#flushAndGoOn();
     });
   }
 

@@ -142,7 +142,9 @@ export function endToEndFigure(
 /**
  * huey's end-to-end figures: the rate ({@linkcode endToEndFigure}) and the
  * processor time per task of the process that ran the consumer (key
- * `cpu.<the rate's key>`), which a busy machine moves far less than the rate.
+ * `cpu.<the rate's key>`): where the rate's time goes. On a shared virtual
+ * machine it moves from run to run too (it counts V8's helper threads and
+ * the host's steal time: see docs/performance.md, "What events cost").
  */
 export function endToEndFigures(
   storage: Measurement["storage"],

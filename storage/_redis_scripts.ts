@@ -116,30 +116,38 @@ end
 /**
  * Lua: `append_events(log, counter, sizes, lines, added, keep)` appends
  * `added` events, the lines of `lines`, to the STREAM `log` as one entry,
- * fields `n` (how many) and `d` (the lines, as given: no copy per event);
- * then drops whole oldest entries while the others still hold `keep`
- * events: the log keeps at least `keep` events and fewer than `keep` +
- * those of its oldest entry. `counter` holds how many events the log holds,
- * the LIST `sizes` how many each entry holds, oldest first (so the payloads
- * of old entries are never read); when they do not match the log
- * (`flushAll` deletes them) they are counted again.
+ * fields `n` (how many) and `d` (the lines, as given: no copy per event).
+ * `counter` holds how many events the log holds, the LIST `sizes` how many
+ * each entry holds, oldest first (so the payloads of old entries are never
+ * read); when they do not match the log (`flushAll` deletes them, or one
+ * was lost) they are counted again. Once the log holds more than `keep` and
+ * a tenth of it (approximate trimming: most appends are an XADD, an INCRBY
+ * and an RPUSH), whole oldest entries are dropped while the others still
+ * hold `keep` events: the log keeps at least `keep` events (once that many
+ * were added) and at most a tenth more, or, when its oldest entry holds
+ * more than a tenth, fewer than `keep` plus the events of that entry.
  */
 const APPEND_EVENTS = `
-local function append_events(log, counter, sizes, lines, added, keep)
-  local count, entries = tonumber(redis.call('GET', counter)), redis.call('XLEN', log)
-  if count == nil or redis.call('LLEN', sizes) ~= entries then
-    count = 0
-    redis.call('DEL', sizes)
-    for _, entry in ipairs(redis.call('XRANGE', log, '-', '+')) do
-      redis.call('RPUSH', sizes, entry[2][2])
-      count = count + tonumber(entry[2][2])
-    end
+local function count_again(log, sizes)
+  local count = 0
+  redis.call('DEL', sizes)
+  for _, entry in ipairs(redis.call('XRANGE', log, '-', '+')) do
+    redis.call('RPUSH', sizes, entry[2][2])
+    count = count + tonumber(entry[2][2])
   end
-  local old = entries
-  count = count + added
+  return count
+end
+
+local function append_events(log, counter, sizes, lines, added, keep)
+  local old = redis.call('XLEN', log)
+  local count = redis.call('INCRBY', counter, added)
   redis.call('XADD', log, '*', 'n', added, 'd', lines)
-  redis.call('RPUSH', sizes, added)
-  entries = entries + 1
+  local lost = (count == added and old > 0) or redis.call('LLEN', sizes) ~= old
+  if lost then count = count_again(log, sizes) else redis.call('RPUSH', sizes, added) end
+  if count <= keep + math.floor(keep / 10) then
+    if lost then redis.call('SET', counter, count) end
+    return
+  end
   local dropped, page, needed = 0, 2, false
   while count > keep and dropped < old and not needed do
     for _, size in ipairs(redis.call('LRANGE', sizes, dropped, math.min(dropped + page, old) - 1)) do
@@ -153,7 +161,7 @@ local function append_events(log, counter, sizes, lines, added, keep)
   if dropped == old then count = added end
   if dropped > 0 then
     redis.call('LTRIM', sizes, dropped, -1)
-    redis.call('XTRIM', log, 'MAXLEN', entries - dropped)
+    redis.call('XTRIM', log, 'MAXLEN', old + 1 - dropped)
   end
   redis.call('SET', counter, count)
 end

@@ -105,7 +105,9 @@ if (redisSkip) {
         events.length >= Math.min(cap, added.length),
         `${events.length} kept of cap ${cap}`,
       );
-      assert.ok(events.length < cap + sizes[0], `${events.length} kept, oldest entry ${sizes[0]}`);
+      // Trimmed once a tenth over the cap, down to the fewest whole entries that hold the cap.
+      const bound = Math.max(cap + Math.floor(cap / 10), cap + sizes[0] - 1);
+      assert.ok(events.length <= bound, `${events.length} kept, oldest entry ${sizes[0]}`);
       assert.equal(sizes.reduce((sum, size) => sum + size, 0), events.length);
       await withClient(async (client) => {
         assert.equal(await client.get(`${key}-count`), String(events.length));
@@ -148,6 +150,21 @@ if (redisSkip) {
     added.push(...last);
     await storage.addEvents({ items: last, maxLength: 5 });
     await check(5);
+  });
+
+  test("redis events: the log is trimmed once it holds a tenth more than the cap, to the cap", async () => {
+    const { storage, key } = openLog();
+    await using _ = storage;
+    const added = numbered(0, 111);
+    for (const [index, item] of added.entries()) {
+      await storage.addEvents({ items: [item], maxLength: 100 });
+      const expected = index < 110 ? index + 1 : 100;
+      assert.equal((await entrySizes(key)).length, expected, `after ${index + 1} events`);
+    }
+    assert.deepEqual(await kept(storage), added.slice(-100));
+    await withClient(async (client) => {
+      assert.equal(await client.get(`${key}-count`), "100");
+    });
   });
 
   test("redis events: paging with small limits through multi-event entries reads every event once, in order", async () => {
