@@ -45,8 +45,7 @@ import type { FileSignal } from "./_sqlite_wait.ts";
 export function appendEvents(sql: Statements, queue: string, calls: readonly EventsToAdd[]): void {
   const { items, count, keep } = mergeEvents(calls);
   if (count === 0) return;
-  const pos = (sql.eventPos.get(queue) as { pos: number }).pos + count;
-  sql.addEvents.run(queue, pos, count, Date.now(), items.join("\n"));
+  const { pos } = sql.addEvents.get(queue, count, Date.now(), items.join("\n")) as { pos: number };
   if (trimsNow(pos - keep, count, keep)) sql.trimEvents.run(queue, pos - keep);
 }
 
@@ -73,7 +72,7 @@ export function trimsNow(bound: number, count: number, keep: number): boolean {
 
 /** How many statements that write {@linkcode appendEvents} runs for these calls' events. */
 export function eventWrites(events: EventsToAdd | undefined): number {
-  return holdsNoEvent(events) ? 0 : 2;
+  return holdsNoEvent(events) ? 0 : 1;
 }
 
 /**

@@ -256,8 +256,10 @@ const SQL = {
   takeFailure: "DELETE FROM failure WHERE queue = ? AND task_id = ? RETURNING data",
   failureCount: "SELECT count(*) AS n FROM failure WHERE queue = ?",
   flushFailures: "DELETE FROM failure WHERE queue = ?",
-  eventPos: "SELECT coalesce(max(last_pos), 0) AS pos FROM event_log WHERE queue = ?",
-  addEvents: "INSERT INTO event_log (queue, last_pos, count, at, data) VALUES (?, ?, ?, ?, ?)",
+  // One row of ?2 events after the newest of queue ?1 (one statement: the max by event_log_pos).
+  addEvents: "INSERT INTO event_log (queue, last_pos, count, at, data) " +
+    "SELECT ?1, coalesce(max(last_pos), 0) + ?2, ?2, ?3, ?4 FROM event_log WHERE queue = ?1 " +
+    "RETURNING last_pos AS pos",
   // Whole rows whose events are all older than the newest ?2 of queue ?1.
   trimEvents: "DELETE FROM event_log WHERE queue = ? AND last_pos <= ?",
   eventsFrom: "SELECT seq, at, data FROM event_log WHERE queue = ? AND seq >= ? " +
