@@ -135,6 +135,9 @@ const FAILURES = new Set<SignalName>([
   SIGNAL_RETRYING,
 ]);
 
+/** The extra arguments of a signal that has none. */
+const NO_EXTRA: readonly unknown[] = Object.freeze([]);
+
 /** Seconds before a flush that failed is tried again. */
 const RETRY_DELAY = 1;
 
@@ -263,7 +266,7 @@ export class EventPublisher implements SignalObserver, ProgressListener {
    */
   completing(task: Task): void {
     if (this.#consumer === null) return;
-    this.observe(SIGNAL_COMPLETE, task, []);
+    this.observe(SIGNAL_COMPLETE, task, NO_EXTRA);
     this.#run(task).completed = true;
   }
 

@@ -150,7 +150,7 @@ export async function readCounts(storage: Storage): Promise<StorageCounts> {
     storage.queueSize(),
     storage.scheduleSize(),
     storage.resultStoreSize(),
-    storage.deadLetters().then((letters) => letters.length),
+    storage.deadLetterCount(),
     storage.failureCount(),
     storage.heartbeats(),
   ]);

@@ -40,6 +40,8 @@ export interface DeadLetterPart {
   take(id: string): Answer<Uint8Array | null>;
   /** Removes every dead letter; answers how many there were. */
   flush(): Answer<number>;
+  /** How many dead letters are kept. */
+  count(): Answer<number>;
 }
 
 /** Failure records. */
@@ -157,6 +159,11 @@ export abstract class DelegatingStorage {
   /** Removes every dead letter; resolves to how many there were (files: how many this call removed). */
   async flushDeadLetters(): Promise<number> {
     return await this.#open().dead.flush();
+  }
+
+  /** How many dead letters are kept (without reading them). */
+  async deadLetterCount(): Promise<number> {
+    return await this.#open().dead.count();
   }
 
   /** Records a failure as the newest (replacing one of the same id), keeping at most `maxLength`, atomically. */

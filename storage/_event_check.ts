@@ -216,6 +216,11 @@ export function rowSeq(after: string): RowPosition {
 export function mergeEvents(
   calls: readonly EventsToAdd[],
 ): { items: string[]; count: number; keep: number } {
+  const [only] = calls;
+  // One publisher's call that the cap keeps whole (a turn of one task): its lines as they are.
+  if (calls.length === 1 && only instanceof PublishedEvents && only.count <= only.maxLength) {
+    return { items: only.items, count: only.count, keep: only.maxLength };
+  }
   let keep = Infinity;
   let count = 0;
   const items: string[] = [];
@@ -261,10 +266,15 @@ class PairsLines {
     this.#consumer = consumer;
     if (this.#runs.length === 0) this.#at = at;
     const shift = at - this.#at;
-    for (let index = 0; index < runs.length; index++) {
-      const value = runs[index];
-      const start = shift !== 0 && index % RUN_FIELDS === RUN_START;
-      this.#runs.push(start ? (value as number) + shift : value);
+    const gathered = this.#runs;
+    for (let index = 0; index < runs.length; index++) gathered.push(runs[index]);
+    if (shift === 0) return;
+    for (
+      let index = gathered.length - runs.length + RUN_START;
+      index < gathered.length;
+      index += RUN_FIELDS
+    ) {
+      gathered[index] = (gathered[index] as number) + shift;
     }
   }
 

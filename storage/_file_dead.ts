@@ -56,6 +56,11 @@ export class FileDeadLetters {
     return bytes && unpack(bytes).body;
   }
 
+  /** How many dead letters are kept (their files are counted, not read). */
+  async count(): Promise<number> {
+    return (await list(this.#folder.path(DEAD))).filter(isStamp).length;
+  }
+
   /** Removes every dead letter; resolves to how many this call removed. */
   async flush(): Promise<number> {
     return await this.#folder.empty(DEAD);

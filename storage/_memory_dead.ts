@@ -47,6 +47,11 @@ export class MemoryDeadLetters {
     return letter?.data ?? null;
   }
 
+  /** How many dead letters are kept. */
+  count(): number {
+    return this.#letters.size;
+  }
+
   /** Removes every dead letter; returns how many there were. */
   flush(): number {
     const count = this.#letters.size;

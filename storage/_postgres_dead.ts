@@ -44,6 +44,11 @@ export class PostgresDeadLetters {
     return row ? bytes(row.data) : null;
   }
 
+  /** How many dead letters are kept. */
+  count(): Promise<number> {
+    return this.#session.count("deadCount");
+  }
+
   /** Deletes every dead letter; resolves to how many there were. */
   flush(): Promise<number> {
     return this.#session.count("flushDead");

@@ -154,6 +154,7 @@ export function postgresStatements(s: string) {
     takeDead: `DELETE FROM ${s}.dead_letter WHERE id = $1 RETURNING data`,
     flushDead: `WITH gone AS (DELETE FROM ${s}.dead_letter RETURNING 1) ` +
       "SELECT count(*)::int AS n FROM gone",
+    deadCount: `SELECT count(*)::int AS n FROM ${s}.dead_letter`,
 
     /** Makes concurrent `addFailure` transactions take turns (reads go on). */
     lockFailures: `LOCK TABLE ${s}.failure IN SHARE ROW EXCLUSIVE MODE`,

@@ -117,6 +117,11 @@ export class RedisDeadLetters {
     return member instanceof Uint8Array ? unpackDeadLetter(member).data : null;
   }
 
+  /** How many dead letters are kept. */
+  async count(): Promise<number> {
+    return await (await this.#connection()).zcard(this.#keys.dead);
+  }
+
   /** Removes every dead letter; resolves to how many there were. */
   async flush(): Promise<number> {
     return await runScript(await this.#connection(), DEAD_FLUSH, [this.#keys.dead]) as number;

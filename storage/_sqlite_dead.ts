@@ -57,6 +57,11 @@ export class SqliteDeadLetters {
     });
   }
 
+  /** How many dead letters are kept. */
+  count(): Promise<number> {
+    return this.#connection.run((sql) => (sql.deadCount.get(this.#name) as { n: number }).n);
+  }
+
   /** Deletes every dead letter; resolves to how many there were. */
   flush(): Promise<number> {
     return this.#connection.run((sql) => Number(sql.flushDead.run(this.#name).changes));

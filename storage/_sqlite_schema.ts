@@ -248,6 +248,7 @@ const SQL = {
   deadLetters: "SELECT id, data, reason, at FROM dead_letter WHERE queue = ? ORDER BY id LIMIT ?",
   takeDead: "DELETE FROM dead_letter WHERE queue = ? AND id = ? RETURNING data",
   flushDead: "DELETE FROM dead_letter WHERE queue = ?",
+  deadCount: "SELECT count(*) AS n FROM dead_letter WHERE queue = ?",
   addFailure: "INSERT INTO failure (queue, task_id, data) VALUES (?, ?, ?)",
   // Keeps the newest ?2 records of queue ?1.
   trimFailures: "DELETE FROM failure WHERE queue = ?1 AND seq <= " +

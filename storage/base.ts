@@ -344,6 +344,8 @@ export interface Storage {
   takeDeadLetter(id: string): Promise<Uint8Array | null>;
   /** Removes every dead letter; resolves to how many there were. */
   flushDeadLetters(): Promise<number>;
+  /** How many dead letters are kept (without reading them: `stats()` and the metrics ask often). */
+  deadLetterCount(): Promise<number>;
 
   /**
    * Records a task that failed for good, under its task id, as the newest

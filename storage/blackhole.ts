@@ -254,6 +254,11 @@ export class BlackHoleStorage implements Storage {
     return this.#answer(0);
   }
 
+  /** Resolves to `0`. */
+  deadLetterCount(): Promise<number> {
+    return this.#answer(0);
+  }
+
   /** Discards the record. */
   addFailure(_id: string, _record: Uint8Array, _maxLength: number): Promise<void> {
     return this.#answer(undefined);

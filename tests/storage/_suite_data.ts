@@ -173,14 +173,16 @@ export function dataChecks(check: Check, features: Features): void {
     }
   });
 
-  check("dead letters are listed oldest first, taken and flushed", async ({ open }) => {
+  check("dead letters are listed oldest first, counted, taken and flushed", async ({ open }) => {
     const storage = await open();
+    assert.equal(await storage.deadLetterCount(), 0);
     const before = Date.now();
     const a = await storage.addDeadLetter(bytes("a"), 'unknown task "a"');
     const b = await storage.addDeadLetter(bytes("b"), "bad message");
     const after = Date.now();
     assert.equal(typeof a, "string");
     assert.notEqual(a, b);
+    assert.equal(await storage.deadLetterCount(), 2);
     const letters = await storage.deadLetters();
     assert.deepEqual(
       letters.map(({ id, reason, data }) => ({ id, reason, data: text(data) })),
@@ -199,9 +201,12 @@ export function dataChecks(check: Check, features: Features): void {
     assert.equal(await storage.takeDeadLetter(a), null);
     assert.equal(await storage.takeDeadLetter("unknown-id"), null);
     assert.deepEqual((await storage.deadLetters()).map((letter) => letter.id), [b]);
+    assert.equal(await storage.deadLetterCount(), 1);
     await storage.addDeadLetter(bytes("c"), "bad message");
+    assert.equal(await storage.deadLetterCount(), 2);
     assert.equal(await storage.flushDeadLetters(), 2);
     assert.deepEqual(await storage.deadLetters(), []);
+    assert.equal(await storage.deadLetterCount(), 0);
     assert.equal(await storage.flushDeadLetters(), 0);
   });
 }
