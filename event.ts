@@ -8,22 +8,7 @@
  *
  * @module
  */
-import {
-  SIGNAL_CANCELED,
-  SIGNAL_COMPLETE,
-  SIGNAL_ENQUEUED,
-  SIGNAL_ERROR,
-  SIGNAL_EXECUTING,
-  SIGNAL_EXPIRED,
-  SIGNAL_INTERRUPTED,
-  SIGNAL_LOCKED,
-  SIGNAL_RATE_LIMITED,
-  SIGNAL_RETRYING,
-  SIGNAL_REVOKED,
-  SIGNAL_SCHEDULED,
-  SIGNAL_TIMEOUT,
-  type SignalName,
-} from "./signals.ts";
+import { type SignalName, SIGNALS } from "./signals.ts";
 
 /** A consumer started (its workers are running). */
 export const EVENT_CONSUMER_STARTED = "consumer-started";
@@ -44,19 +29,7 @@ export type EventType =
 
 /** Every event type: the signals' names, then the lifecycle events and progress. */
 export const EVENT_TYPES: readonly EventType[] = [
-  SIGNAL_CANCELED,
-  SIGNAL_COMPLETE,
-  SIGNAL_ENQUEUED,
-  SIGNAL_ERROR,
-  SIGNAL_EXECUTING,
-  SIGNAL_EXPIRED,
-  SIGNAL_INTERRUPTED,
-  SIGNAL_LOCKED,
-  SIGNAL_RATE_LIMITED,
-  SIGNAL_RETRYING,
-  SIGNAL_REVOKED,
-  SIGNAL_SCHEDULED,
-  SIGNAL_TIMEOUT,
+  ...SIGNALS,
   EVENT_CONSUMER_STARTED,
   EVENT_CONSUMER_STOPPED,
   EVENT_WORKER_DIED,

@@ -83,6 +83,7 @@ export {
   SIGNAL_REVOKED,
   SIGNAL_SCHEDULED,
   SIGNAL_TIMEOUT,
+  SIGNALS,
 } from "./signals.ts";
 export type { SignalHandler, SignalName } from "./signals.ts";
 export {

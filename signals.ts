@@ -35,21 +35,25 @@ export const SIGNAL_TIMEOUT = "timeout";
 /** The task hit its rate limit (`RateLimitExceeded`); it runs again in the next window when the limit retries. */
 export const SIGNAL_RATE_LIMITED = "rate-limited";
 
+/** Every signal name, in alphabetical order. */
+export const SIGNALS = [
+  SIGNAL_CANCELED,
+  SIGNAL_COMPLETE,
+  SIGNAL_ENQUEUED,
+  SIGNAL_ERROR,
+  SIGNAL_EXECUTING,
+  SIGNAL_EXPIRED,
+  SIGNAL_INTERRUPTED,
+  SIGNAL_LOCKED,
+  SIGNAL_RATE_LIMITED,
+  SIGNAL_RETRYING,
+  SIGNAL_REVOKED,
+  SIGNAL_SCHEDULED,
+  SIGNAL_TIMEOUT,
+] as const;
+
 /** One of the signal names. */
-export type SignalName =
-  | typeof SIGNAL_CANCELED
-  | typeof SIGNAL_COMPLETE
-  | typeof SIGNAL_ERROR
-  | typeof SIGNAL_EXECUTING
-  | typeof SIGNAL_EXPIRED
-  | typeof SIGNAL_LOCKED
-  | typeof SIGNAL_RETRYING
-  | typeof SIGNAL_REVOKED
-  | typeof SIGNAL_SCHEDULED
-  | typeof SIGNAL_INTERRUPTED
-  | typeof SIGNAL_ENQUEUED
-  | typeof SIGNAL_TIMEOUT
-  | typeof SIGNAL_RATE_LIMITED;
+export type SignalName = typeof SIGNALS[number];
 
 /**
  * Receives a signal: `handler(signal, task, ...extra)`; `SIGNAL_ERROR` passes

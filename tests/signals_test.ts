@@ -271,3 +271,14 @@ test("SIGNAL_ERROR handlers receive the task and the error", async () => {
   assert.equal(errors.length, 1);
   assert.equal((errors[0] as Error).message, "boom");
 });
+
+test("SIGNALS names every signal once, and the event types start with them", async () => {
+  const signals = await import("../signals.ts");
+  const { EVENT_TYPES } = await import("../event.ts");
+  const constants = Object.entries(signals)
+    .filter(([name]) => name.startsWith("SIGNAL_"))
+    .map(([, value]) => value as string);
+  assert.deepEqual([...signals.SIGNALS].sort(), constants.sort());
+  assert.equal(new Set(signals.SIGNALS).size, signals.SIGNALS.length);
+  assert.deepEqual(EVENT_TYPES.slice(0, signals.SIGNALS.length), [...signals.SIGNALS]);
+});
