@@ -167,6 +167,12 @@ export class EventPublisher implements SignalObserver, ProgressListener {
   #buffer: EventSegment[] = [];
   /** How many events the buffer holds (two a run). */
   #count = 0;
+  /**
+   * The buffer as handed to the `finish` steps of this turn (the same
+   * object to each), while no write has taken it: the runs that complete
+   * meanwhile join it, and go with the first of those writes.
+   */
+  #open: PublishedEvents | null = null;
   /** The runs whose `executing` event waited, since the last flush (some since stored with their `complete`). */
   #pending: TaskRun[] = [];
   #scheduled = false;
@@ -230,6 +236,7 @@ export class EventPublisher implements SignalObserver, ProgressListener {
     } finally {
       this.#flushing = null;
     }
+    this.#release();
     this.#dropped += this.#count;
     this.#take();
     this.#reportDropped();
@@ -273,17 +280,49 @@ export class EventPublisher implements SignalObserver, ProgressListener {
   /**
    * The options of a `storage.finish()` call given the buffered events (in
    * `options` itself, which the caller made for this call): they are
-   * stored in the same step as the outcome. When it fails, the caller
-   * hands them back ({@linkcode keepUnstored}).
+   * stored in the same step as the outcome. The `finish` calls of a turn
+   * get the same events, which the first write that takes them stores
+   * (`PublishedEvents.take`): one object and one pairs line a turn, not a
+   * few objects a task. When a step fails, the caller hands them back
+   * ({@linkcode keepUnstored}).
    */
   withEvents(options: FinishOptions): FinishOptions {
-    if (this.#buffer.length > 0) options.events = this.#take();
+    if (this.#open?.taken) this.#release();
+    if (this.#buffer.length === 0) return options;
+    this.#open ??= new PublishedEvents(
+      this.#buffer,
+      this.#count,
+      this.#maxLength,
+      this.#consumer ?? "",
+    );
+    options.events = this.#open;
     return options;
   }
 
-  /** Keeps the events of a `finish` call that failed, for a flush. */
+  /**
+   * Keeps the events of a `finish` call that failed, for a flush (once,
+   * however many calls of the turn shared them; no later write takes them).
+   */
   keepUnstored(options: FinishOptions): void {
-    if (options.events instanceof PublishedEvents) this.#keep(options.events);
+    const events = options.events;
+    if (!(events instanceof PublishedEvents) || events.kept) return;
+    events.kept = true;
+    if (events !== this.#open) return this.#keep(events);
+    // Still this publisher's buffer: the next flush stores them.
+    this.#open = null;
+    this.#schedule();
+  }
+
+  /**
+   * Leaves the open events to the writes they go with: what is buffered
+   * from now on goes to a later write (a text, or a flush, never joins them:
+   * a flush must store what it was called for).
+   */
+  #release(): void {
+    if (this.#open === null) return;
+    this.#open = null;
+    this.#buffer = [];
+    this.#count = 0;
   }
 
   /** Publishes a task's progress (`task.progress(value)`, once it is stored). */
@@ -429,6 +468,7 @@ export class EventPublisher implements SignalObserver, ProgressListener {
       this.#place(run),
       "",
     );
+    this.#release();
     this.#buffer.push(text);
     this.#count++;
     this.#trim();
@@ -442,6 +482,7 @@ export class EventPublisher implements SignalObserver, ProgressListener {
 
   /** Buffers an event's text and makes sure a flush follows. */
   #push(text: string): void {
+    this.#release();
     this.#buffer.push(text);
     this.#count++;
     this.#trim();
@@ -453,6 +494,7 @@ export class EventPublisher implements SignalObserver, ProgressListener {
    * two events go in a pairs line (see `PairRuns` of `storage/_event_lines.ts`).
    */
   #pushRun(run: TaskRun): void {
+    if (this.#open?.taken) this.#release();
     let last = this.#buffer[this.#buffer.length - 1];
     if (typeof last !== "object") this.#buffer.push(last = { at: run.startedAt, runs: [] });
     const micros = Math.round((performance.now() - run.started!) * 1000);
@@ -467,6 +509,7 @@ export class EventPublisher implements SignalObserver, ProgressListener {
     );
     this.#count += 2;
     this.#trim();
+    if (this.#open !== null) this.#open.count = this.#count;
     this.#schedule();
   }
 
@@ -485,6 +528,7 @@ export class EventPublisher implements SignalObserver, ProgressListener {
 
   /** Puts back events a failed step did not store, ahead of those buffered since. */
   #keep(events: PublishedEvents): void {
+    this.#release();
     this.#buffer = events.segments.concat(this.#buffer);
     this.#count += events.count;
     this.#trim();
@@ -521,6 +565,7 @@ export class EventPublisher implements SignalObserver, ProgressListener {
       this.#scheduled = false;
       // Mostly, the turn's events went with the outcomes (`withEvents`): then no flush, no promise.
       this.#settleAll();
+      this.#release();
       if (this.#buffer.length > 0) void this.#flushAndGoOn();
     });
   }
@@ -541,6 +586,7 @@ export class EventPublisher implements SignalObserver, ProgressListener {
   /** Stores the buffered events with one `addEvents`; on failure keeps them and waits a while. */
   async #flush(): Promise<void> {
     this.#settleAll();
+    this.#release();
     if (this.#buffer.length === 0) return;
     const events = this.#take();
     try {

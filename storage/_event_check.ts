@@ -31,13 +31,18 @@ export type EventSegment = string | TimedRuns;
  * their count: their texts are built by `event.ts`, so the checks and the
  * count of {@linkcode checkEventsToAdd} and {@linkcode mergeEvents} skip
  * the scan of each text (it would flatten every text once more), and the
- * runs of consecutive calls are stored as one pairs line.
+ * runs of consecutive calls are stored as one pairs line. The `finish`
+ * calls of a turn share one: the first write that takes it stores it
+ * ({@linkcode take}); until then the publisher adds the runs that complete.
  */
 export class PublishedEvents implements EventsToAdd {
   /** The events, in order: texts, and runs that a pairs line holds. */
   readonly segments: readonly EventSegment[];
-  /** How many events they hold (two a run). */
-  readonly count: number;
+  /** How many events they hold (two a run; the publisher's to update until a write takes them). */
+  count: number;
+  /** A step that carried them failed and the publisher keeps them again: no write takes them. */
+  kept = false;
+  #taken = false;
   /** The most events the log keeps. */
   readonly maxLength: number;
   /** `host:pid` of the consumer whose runs they hold. */
@@ -61,6 +66,22 @@ export class PublishedEvents implements EventsToAdd {
     this.consumer = consumer;
   }
 
+  /** Whether a write took them ({@linkcode take}): nothing is added to them any more. */
+  get taken(): boolean {
+    return this.#taken;
+  }
+
+  /**
+   * The segments, for the one write that stores them: `null` once a write
+   * took them (another `finish` call of the turn that shared them) or the
+   * publisher kept them again.
+   */
+  take(): readonly EventSegment[] | null {
+    if (this.#taken || this.kept) return null;
+    this.#taken = true;
+    return this.segments;
+  }
+
   /** The lines of the events (a pairs line for each segment of runs). */
   get items(): string[] {
     return this.segments.map((segment) =>
@@ -76,6 +97,16 @@ export class PublishedEvents implements EventsToAdd {
 export function holdsNoEvent(events: EventsToAdd | undefined): boolean {
   if (events === undefined) return true;
   return events instanceof PublishedEvents ? events.count === 0 : events.items.length === 0;
+}
+
+/**
+ * The lines a write stores of a call's events: a publisher's once
+ * ({@linkcode PublishedEvents.take}: none for a call whose events another
+ * write took), else the call's items.
+ */
+export function linesToStore(events: EventsToAdd): readonly string[] {
+  if (!(events instanceof PublishedEvents)) return events.items;
+  return events.take() === null ? [] : events.items;
 }
 
 /** How many events the items of a call hold (a pairs line holds two a run). */
@@ -219,6 +250,7 @@ export function mergeEvents(
   const [only] = calls;
   // One publisher's call that the cap keeps whole (a turn of one task): its lines as they are.
   if (calls.length === 1 && only instanceof PublishedEvents && only.count <= only.maxLength) {
+    if (only.take() === null) return { items: [], count: 0, keep: Infinity };
     return { items: only.items, count: only.count, keep: only.maxLength };
   }
   let keep = Infinity;
@@ -226,13 +258,15 @@ export function mergeEvents(
   const items: string[] = [];
   const lines = new PairsLines(items);
   for (const call of calls) {
+    const segments = call instanceof PublishedEvents ? call.take() : undefined;
+    if (segments === null) continue; // another call of the write took them
     const events = countOf(call);
     keep = Math.min(keep + events, call.maxLength);
     count += events;
-    if (call instanceof PublishedEvents) {
-      for (const segment of call.segments) {
+    if (segments !== undefined) {
+      for (const segment of segments) {
         if (typeof segment === "string") lines.add(segment);
-        else lines.addRuns(call.consumer, segment);
+        else lines.addRuns((call as PublishedEvents).consumer, segment);
       }
     } else for (const item of call.items) lines.add(item);
   }

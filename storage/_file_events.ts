@@ -21,7 +21,7 @@ import { unlink } from "node:fs/promises";
 import type { EventsToAdd, ReadEventsOptions, StoredEvent } from "./base.ts";
 import { checkOption } from "../_options.ts";
 import { expandEventLines } from "./_event_lines.ts";
-import { checkEventsToAdd, checkReadEvents } from "./_event_check.ts";
+import { checkEventsToAdd, checkReadEvents, linesToStore } from "./_event_check.ts";
 import { attempt, list, type QueueFolder, readOrNull } from "./_file_folder.ts";
 import { isStamp, stamp, timeOf } from "./_file_names.ts";
 
@@ -68,7 +68,7 @@ export class FileEvents {
    */
   name(events: EventsToAdd): NamedEvents {
     const { maxLength } = checkEventsToAdd(events);
-    const items = expandEventLines(events.items as string[]);
+    const items = expandEventLines([...linesToStore(events)]);
     return { names: items.map(() => stamp()), items, maxLength };
   }
 

@@ -9,7 +9,7 @@
  */
 import type { EventsToAdd, ReadEventsOptions, StoredEvent } from "./base.ts";
 import { expandEventLines } from "./_event_lines.ts";
-import { checkEventsToAdd, checkReadEvents, counterSeq } from "./_event_check.ts";
+import { checkEventsToAdd, checkReadEvents, counterSeq, linesToStore } from "./_event_check.ts";
 import { waitForEvent } from "./_event_wait.ts";
 import { FileSignal } from "./_sqlite_wait.ts";
 
@@ -48,7 +48,7 @@ export class MemoryEvents {
   /** Appends the events in order, drops the oldest beyond `maxLength`, wakes followers. */
   add(events: EventsToAdd): void {
     const { maxLength } = checkEventsToAdd(events);
-    const items = expandEventLines(events.items as string[]);
+    const items = expandEventLines([...linesToStore(events)]);
     if (items.length === 0) return;
     const at = this.#clock();
     for (const data of items) this.#entries.push({ seq: ++this.#seq, at, data });

@@ -1,5 +1,6 @@
 // Events across processes (SPEC §10, issue 13): what a consumer publishes, and huey.events().
 import { test } from "node:test";
+import { setImmediate } from "node:timers";
 import assert from "node:assert/strict";
 import { CancelExecution, ConfigurationError, RetryTask } from "../errors.ts";
 import { decodeEvent, type HueyEvent } from "../event.ts";
@@ -461,6 +462,59 @@ test("the events of a finish step that fails are kept, and stored by a later flu
   await assert.rejects(executeNext(huey), /down/);
   const events = await logged(huey);
   assert.deepEqual(typesOf(events, result.id), ["executing", "complete"]);
+});
+
+/**
+ * A Huey whose `finish` steps go out after the turn, as a batching storage's
+ * do, failing the first `failures` of them; the events handed to each, and
+ * two results of `add` run in one turn.
+ */
+async function finishAfterTheTurn(failures: number) {
+  const huey = makeHuey();
+  const add = huey.task(function add(a: number, b: number) {
+    return a + b;
+  });
+  const storage = huey.storage;
+  const finish = storage.finish!.bind(storage);
+  const handed: EventsToAdd[] = [];
+  storage.finish = (receipt: string | null, options: FinishOptions) => {
+    if (options.events) handed.push(options.events);
+    const fails = failures-- > 0;
+    return new Promise<void>((resolve, reject) =>
+      setImmediate(() =>
+        fails ? reject(new Error("down")) : finish(receipt, options).then(resolve, reject)
+      )
+    );
+  };
+  publishing(huey);
+  const results = [await add(1, 2), await add(3, 4)];
+  const runs = await Promise.allSettled([executeNext(huey), executeNext(huey)]);
+  const events = await logged(huey);
+  return { handed, runs, events, ids: results.map((result) => result.id) };
+}
+
+test("the finish steps of a turn share their events, which the first write stores once", async () => {
+  const { handed, runs, events, ids } = await finishAfterTheTurn(0);
+  assert.deepEqual(runs.map((run) => run.status), ["fulfilled", "fulfilled"]);
+  assert.equal(handed.length, 2);
+  assert.equal(handed[0], handed[1], "one object for the turn's two steps");
+  assert.deepEqual(events.map((event) => [event.type, event.id]), [
+    ["executing", ids[0]],
+    ["complete", ids[0]],
+    ["executing", ids[1]],
+    ["complete", ids[1]],
+  ]);
+});
+
+test("when the finish steps that share events fail, the events are stored once by a flush", async () => {
+  const { runs, events, ids } = await finishAfterTheTurn(2);
+  assert.deepEqual(runs.map((run) => run.status), ["rejected", "rejected"]);
+  assert.deepEqual(events.map((event) => [event.type, event.id]), [
+    ["executing", ids[0]],
+    ["complete", ids[0]],
+    ["executing", ids[1]],
+    ["complete", ids[1]],
+  ]);
 });
 
 /**
