@@ -8,17 +8,19 @@
  * (retries, next stages, error handlers, the scheduler's) publish their
  * `enqueued` and `scheduled` events, not those the process's own code enqueues.
  *
- * Events are buffered as their texts. A task's `executing` event waits
- * (its run is "pending") until its `complete` event, so that both are
- * stored in a pairs line with those of other runs (`_event_lines.ts`: the
- * run's values, no text per event, half the bytes), unless something
- * else comes first: another event of the task, or the flush of the next
- * turn of the event loop (a task that runs longer than a turn has its
- * `executing` event stored while it runs). The executor hands the buffer to the
- * `finish` step that stores an outcome (the outcome's event rides in the
- * outcome's round trip); what is left is flushed with one `addEvents` per
- * turn of the event loop, one flush at a time, so the storage receives the
- * events in the order they happened. A flush that fails keeps its events
+ * Events are buffered as their texts and as runs (values, not text). A
+ * task's `executing` event waits (its run is "pending") until its
+ * `complete` event, so that both are stored in a pairs line with those of
+ * other runs (`_event_lines.ts`: the run's values, no text per event, half
+ * the bytes), unless something else comes first: another event of the
+ * task, or the flush of the next turn of the event loop (a task that runs
+ * longer than a turn has its `executing` event stored while it runs). The
+ * executor hands the buffer to the `finish` steps that store outcomes (the
+ * outcome's event rides in the outcome's round trip): the steps of a turn
+ * share it, the runs that complete meanwhile join it, and the first write
+ * that takes it stores it (`PublishedEvents.take`). What is left is
+ * flushed with one `addEvents` per turn of the event loop, one flush at a
+ * time, so the storage receives the events in the order they happened. A flush that fails keeps its events
  * (up to `maxLength`, the oldest dropped and counted) and is tried again a
  * second later; a task never fails because an event could not be published.
  *
