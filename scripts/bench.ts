@@ -129,6 +129,8 @@ function settings(args: string[]) {
 /** One side of a comparison: a system and how to measure it once on a runtime. */
 interface Contender {
   system: string;
+  /** How the progress lines name it, when not by `system` alone. */
+  label?: string;
   measure: (runtime: BenchRuntime) => Promise<Measurement[]>;
 }
 
@@ -154,6 +156,8 @@ function comparisons(
 ): Comparison[] {
   const { workloads, warmUp, python } = options;
   const list: Comparison[] = [];
+  /** What a comparison's jobs do not say: the system, the storage and the run settings. */
+  type WorkloadOnly = "config" | "warmUp" | "system" | "storage";
   const child = (job: Omit<BenchJob, "config" | "warmUp">): Contender => ({
     system: SYSTEM_NAMES[job.system],
     measure: async (runtime) => {
@@ -161,22 +165,25 @@ function comparisons(
       return await runChild(runtime, { ...job, config, warmUp }, logFile);
     },
   });
-  /** huey on `storage`, with its rival there (BullMQ on Redis, pg-boss on PostgreSQL). */
+  /** huey's rival on `storage` (BullMQ on Redis, pg-boss on PostgreSQL), when it has one. */
+  const rivalOf = (storage: Storage, job: Omit<BenchJob, WorkloadOnly>): Contender[] => {
+    if (storage === "redis") return [child({ ...job, system: "bullmq", storage })];
+    if (storage === "postgres") return [child({ ...job, system: "pgboss", storage })];
+    return [];
+  };
+  /** huey on `storage`, with its rival there. */
   const pair = (
     name: string,
     storage: Storage,
-    job: Omit<BenchJob, "config" | "warmUp" | "system" | "storage">,
+    job: Omit<BenchJob, WorkloadOnly>,
     rivalToo = true,
-  ): Comparison => {
-    const contenders = [child({ ...job, system: "huey", storage })];
-    if (rivalToo && storage === "redis") {
-      contenders.push(child({ ...job, system: "bullmq", storage }));
-    }
-    if (rivalToo && storage === "postgres") {
-      contenders.push(child({ ...job, system: "pgboss", storage }));
-    }
-    return { name: `${name}, ${storage}`, contenders };
-  };
+  ): Comparison => ({
+    name: `${name}, ${storage}`,
+    contenders: [
+      child({ ...job, system: "huey", storage }),
+      ...(rivalToo ? rivalOf(storage, job) : []),
+    ],
+  });
   const setups: WorkerSetup[] = [
     ...config.concurrencies.map((workers) => ({ workerType: "greenlet" as const, workers })),
     { workerType: "thread" as const, workers: config.threads },
@@ -190,21 +197,24 @@ function comparisons(
     if (workloads.includes("e2e")) {
       for (const setup of setups) {
         const name = `end-to-end ${setup.workerType} x${setup.workers}`;
+        const job = { workload: "e2e", setup, mode: "map" } as const;
+        const huey = (variant: Pick<BenchJob, "logging" | "events">, label: string): Contender => ({
+          ...child({ ...job, ...variant, system: "huey", storage }),
+          label,
+        });
         // pg-boss has no thread workers.
         const rivalToo = storage !== "postgres" || setup.workerType === "greenlet";
-        list.push(pair(name, storage, { workload: "e2e", setup, mode: "map" }, rivalToo));
-        list.push(pair(`${name} (INFO)`, storage, {
-          workload: "e2e",
-          setup,
-          mode: "map",
-          logging: "info",
-        }, false));
-        list.push(pair(`${name} (events off)`, storage, {
-          workload: "e2e",
-          setup,
-          mode: "map",
-          events: false,
-        }, false));
+        // The variants that the cost rows compare run next to each other (in the reverse order
+        // every other round): INFO and quiet, quiet and events off.
+        list.push({
+          name: `${name}, ${storage}`,
+          contenders: [
+            huey({ logging: "info" }, "huey (INFO)"),
+            huey({}, "huey"),
+            huey({ events: false }, "huey (events off)"),
+            ...(rivalToo ? rivalOf(storage, job) : []),
+          ],
+        });
       }
       const widest = setups[config.concurrencies.length - 1];
       list.push(pair(`end-to-end greenlet x${widest.workers}, single calls`, storage, {
@@ -297,8 +307,8 @@ async function main(): Promise<void> {
         for (const { name, contenders } of list) {
           // huey goes first in even rounds, its rival in odd ones.
           const order = round % 2 === 0 ? contenders : [...contenders].reverse();
-          for (const { system, measure } of order) {
-            const what = `[${round + 1}/${repeat} ${runtime}] ${name}: ${system}`;
+          for (const { system, label = system, measure } of order) {
+            const what = `[${round + 1}/${repeat} ${runtime}] ${name}: ${label}`;
             const begun = performance.now();
             process.stderr.write(`${what} ... `);
             try {
