@@ -362,8 +362,8 @@ export class TaskQueue {
    */
   async requeueDeadLetter(id: string): Promise<boolean> {
     const storage = this.#storage();
-    const letter = (await storage.deadLetters()).find((each) => each.id === id);
-    if (!letter) return false;
+    const letter = await storage.peekDeadLetter(id);
+    if (letter === null) return false;
     await storage.enqueue(letter.data, this.#priorityIn(letter.data));
     await storage.takeDeadLetter(id);
     return true;

@@ -36,6 +36,8 @@ export interface DeadLetterPart {
   add(data: Uint8Array, reason: string, receipt: string | null): Answer<string>;
   /** The dead letters, oldest first, at most `limit` (all when `undefined`). */
   list(limit: number | undefined): Answer<DeadLetter[]>;
+  /** One dead letter, left in place, or `null` for an unknown id. */
+  peek(id: string): Answer<DeadLetter | null>;
   /** Removes one dead letter and answers its message, or `null` for an unknown id. */
   take(id: string): Answer<Uint8Array | null>;
   /** Removes every dead letter; answers how many there were. */
@@ -149,6 +151,11 @@ export abstract class DelegatingStorage {
   /** The dead letters, oldest first, at most `limit`. */
   async deadLetters(limit?: number): Promise<DeadLetter[]> {
     return await this.#open().dead.list(limit);
+  }
+
+  /** One dead letter, left in place, or `null` for an unknown id. */
+  async peekDeadLetter(id: string): Promise<DeadLetter | null> {
+    return await this.#open().dead.peek(id);
   }
 
   /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */

@@ -41,12 +41,23 @@ export class FileDeadLetters {
     const wanted = checkLimit(limit);
     for (const id of await list(this.#folder.path(DEAD))) {
       if (letters.length >= wanted) break;
-      const bytes = await readOrNull(this.#folder.path(DEAD, id));
-      if (bytes === null) continue;
-      const { text: reason, body: data } = unpack(bytes);
-      letters.push({ id, reason, data, at: new Date(timeOf(id)) });
+      const letter = await this.#read(id);
+      if (letter !== null) letters.push(letter);
     }
     return letters;
+  }
+
+  /** One dead letter, or `null` for an unknown id. */
+  async peek(id: string): Promise<DeadLetter | null> {
+    return isStamp(id) ? await this.#read(id) : null;
+  }
+
+  /** The dead letter of file `id`, or `null` when it is gone. */
+  async #read(id: string): Promise<DeadLetter | null> {
+    const bytes = await readOrNull(this.#folder.path(DEAD, id));
+    if (bytes === null) return null;
+    const { text: reason, body: data } = unpack(bytes);
+    return { id, reason, data, at: new Date(timeOf(id)) };
   }
 
   /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */

@@ -40,6 +40,12 @@ export class MemoryDeadLetters {
     return limit === undefined ? letters : letters.slice(0, checkLimit(limit));
   }
 
+  /** One dead letter (a copy of its message), or `null` for an unknown id. */
+  peek(id: string): DeadLetter | null {
+    const letter = this.#letters.get(id);
+    return letter ? { ...letter, data: letter.data.slice() } : null;
+  }
+
   /** Removes one dead letter and returns its message, or `null` for an unknown id. */
   take(id: string): Uint8Array | null {
     const letter = this.#letters.get(id);

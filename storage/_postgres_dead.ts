@@ -10,6 +10,16 @@ import type { DeadLetter } from "./base.ts";
 import { bytes, parseReceipt, sqlLimit } from "./_postgres_rows.ts";
 import type { PostgresSession } from "./_postgres_session.ts";
 
+/** A row of `dead_letter` as the driver gives it. */
+function deadLetter(row: Record<string, unknown>): DeadLetter {
+  return {
+    id: String(row.id),
+    data: bytes(row.data),
+    reason: row.reason as string,
+    at: new Date(row.at as Date),
+  };
+}
+
 /** The dead letters of one Postgres storage. */
 export class PostgresDeadLetters {
   #session: PostgresSession;
@@ -29,12 +39,14 @@ export class PostgresDeadLetters {
   /** The dead letters, oldest first, at most `limit` (all when `undefined`). */
   async list(limit: number | undefined): Promise<DeadLetter[]> {
     const rows = await this.#session.query("deadLetters", [sqlLimit(limit)]);
-    return rows.map((row) => ({
-      id: String(row.id),
-      data: bytes(row.data),
-      reason: row.reason as string,
-      at: new Date(row.at as Date),
-    }));
+    return rows.map(deadLetter);
+  }
+
+  /** One dead letter, or `null` for an unknown id. */
+  async peek(id: string): Promise<DeadLetter | null> {
+    if (!/^\d{1,18}$/.test(id)) return null;
+    const [row] = await this.#session.query("peekDead", [id]);
+    return row ? deadLetter(row) : null;
   }
 
   /** Removes one dead letter and returns its message, or `null` for an unknown id. */

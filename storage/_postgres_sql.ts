@@ -151,6 +151,7 @@ export function postgresStatements(s: string) {
     addDead: `WITH acked AS (DELETE FROM ${s}.task WHERE id = $3 AND receipt = $4) ` +
       `INSERT INTO ${s}.dead_letter (data, reason) VALUES ($1, $2) RETURNING id`,
     deadLetters: `SELECT id, data, reason, at FROM ${s}.dead_letter ORDER BY id LIMIT $1`,
+    peekDead: `SELECT id, data, reason, at FROM ${s}.dead_letter WHERE id = $1`,
     takeDead: `DELETE FROM ${s}.dead_letter WHERE id = $1 RETURNING data`,
     flushDead: `WITH gone AS (DELETE FROM ${s}.dead_letter RETURNING 1) ` +
       "SELECT count(*)::int AS n FROM gone",

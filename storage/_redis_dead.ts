@@ -41,6 +41,11 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
 return found[1]
 `);
 
+/** KEYS: dead letters. ARGV: id. Returns the dead letter, or nil. */
+const DEAD_PEEK: Script = script(`
+return redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])[1]
+`);
+
 /** KEYS: dead letters. Removes every dead letter. Returns how many there were. */
 const DEAD_FLUSH: Script = script(`
 local count = redis.call('ZCARD', KEYS[1])
@@ -109,12 +114,22 @@ export class RedisDeadLetters {
     return (await firstMembers(this.#session, this.#keys.dead, limit)).map(unpackDeadLetter);
   }
 
+  /** One dead letter, or `null` for an unknown id. */
+  async peek(id: string): Promise<DeadLetter | null> {
+    return await this.#one(DEAD_PEEK, id);
+  }
+
   /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */
   async take(id: string): Promise<Uint8Array | null> {
+    return (await this.#one(DEAD_TAKE, id))?.data ?? null;
+  }
+
+  /** What `script` answers for the dead letter `id` (`null` for an unknown id). */
+  async #one(script: Script, id: string): Promise<DeadLetter | null> {
     const connection = await this.#connection();
     if (!/^\d{1,15}$/.test(id)) return null;
-    const member = await runScript(connection, DEAD_TAKE, [this.#keys.dead], [id]);
-    return member instanceof Uint8Array ? unpackDeadLetter(member).data : null;
+    const member = await runScript(connection, script, [this.#keys.dead], [id]);
+    return member instanceof Uint8Array ? unpackDeadLetter(member) : null;
   }
 
   /** How many dead letters are kept. */

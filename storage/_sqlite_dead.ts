@@ -10,6 +10,18 @@ import type { SqliteConnection } from "./_sqlite_connection.ts";
 import { sqlLimit } from "./_sqlite_schema.ts";
 import { parseReceipt } from "./_sqlite_steps.ts";
 
+/** A row of `dead_letter`. */
+interface DeadRow {
+  id: number;
+  data: Uint8Array;
+  reason: string;
+  at: number;
+}
+
+function deadLetter(row: DeadRow): DeadLetter {
+  return { ...row, id: String(row.id), at: new Date(row.at) };
+}
+
 /** The dead letters of one queue name, on one connection. */
 export class SqliteDeadLetters {
   #connection: SqliteConnection;
@@ -38,13 +50,17 @@ export class SqliteDeadLetters {
   list(limit: number | undefined): Promise<DeadLetter[]> {
     const checked = sqlLimit(limit);
     return this.#connection.run((sql) => {
-      const rows = sql.deadLetters.all(this.#name, checked) as {
-        id: number;
-        data: Uint8Array;
-        reason: string;
-        at: number;
-      }[];
-      return rows.map((row) => ({ ...row, id: String(row.id), at: new Date(row.at) }));
+      const rows = sql.deadLetters.all(this.#name, checked) as unknown as DeadRow[];
+      return rows.map(deadLetter);
+    });
+  }
+
+  /** One dead letter, or `null` for an unknown id. */
+  peek(id: string): Promise<DeadLetter | null> {
+    return this.#connection.run((sql) => {
+      if (!/^\d{1,15}$/.test(id)) return null;
+      const row = sql.peekDead.get(this.#name, Number(id)) as DeadRow | undefined;
+      return row ? deadLetter(row) : null;
     });
   }
 

@@ -246,6 +246,7 @@ const SQL = {
   flushMemberSets: "DELETE FROM member_set WHERE queue = ?",
   addDead: "INSERT INTO dead_letter (queue, data, reason, at) VALUES (?, ?, ?, ?) RETURNING id",
   deadLetters: "SELECT id, data, reason, at FROM dead_letter WHERE queue = ? ORDER BY id LIMIT ?",
+  peekDead: "SELECT id, data, reason, at FROM dead_letter WHERE queue = ? AND id = ?",
   takeDead: "DELETE FROM dead_letter WHERE queue = ? AND id = ? RETURNING data",
   flushDead: "DELETE FROM dead_letter WHERE queue = ?",
   deadCount: "SELECT count(*) AS n FROM dead_letter WHERE queue = ?",

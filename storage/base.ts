@@ -340,6 +340,8 @@ export interface Storage {
   addDeadLetter(data: Uint8Array, reason: string, receipt?: string | null): Promise<string>;
   /** The dead letters, oldest first. */
   deadLetters(limit?: number): Promise<DeadLetter[]>;
+  /** One dead letter, left in place, or `null` for an unknown id. */
+  peekDeadLetter(id: string): Promise<DeadLetter | null>;
   /** Removes one dead letter and resolves to its message, or `null` for an unknown id. */
   takeDeadLetter(id: string): Promise<Uint8Array | null>;
   /** Removes every dead letter; resolves to how many there were. */

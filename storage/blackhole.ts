@@ -245,6 +245,11 @@ export class BlackHoleStorage implements Storage {
   }
 
   /** Resolves to `null`. */
+  peekDeadLetter(_id: string): Promise<DeadLetter | null> {
+    return this.#answer(null);
+  }
+
+  /** Resolves to `null`. */
   takeDeadLetter(_id: string): Promise<Uint8Array | null> {
     return this.#answer(null);
   }

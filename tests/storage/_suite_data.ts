@@ -173,7 +173,7 @@ export function dataChecks(check: Check, features: Features): void {
     }
   });
 
-  check("dead letters are listed oldest first, counted, taken and flushed", async ({ open }) => {
+  check("dead letters are listed oldest first, counted, read, taken, flushed", async ({ open }) => {
     const storage = await open();
     assert.equal(await storage.deadLetterCount(), 0);
     const before = Date.now();
@@ -198,6 +198,10 @@ export function dataChecks(check: Check, features: Features): void {
     }
     assert.equal(await storage.queueSize(), 0);
     assert.equal(text(await storage.takeDeadLetter(a)), "a");
+    const peeked = await storage.peekDeadLetter(b);
+    assert.deepEqual({ ...peeked, data: text(peeked!.data) }, { ...letters[1], data: "b" });
+    assert.equal(await storage.peekDeadLetter(a), null);
+    assert.equal(await storage.peekDeadLetter("unknown-id"), null);
     assert.equal(await storage.takeDeadLetter(a), null);
     assert.equal(await storage.takeDeadLetter("unknown-id"), null);
     assert.deepEqual((await storage.deadLetters()).map((letter) => letter.id), [b]);
