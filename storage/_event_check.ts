@@ -248,8 +248,12 @@ export function mergeEvents(
   calls: readonly EventsToAdd[],
 ): { items: string[]; count: number; keep: number } {
   const [only] = calls;
-  // One publisher's call that the cap keeps whole (a turn of one task): its lines as they are.
-  if (calls.length === 1 && only instanceof PublishedEvents && only.count <= only.maxLength) {
+  // The events of one publisher that the cap keeps whole, which the `finish` calls of a turn
+  // share (each call names them): their lines as they are.
+  if (
+    only instanceof PublishedEvents && only.count <= only.maxLength &&
+    calls.every((call) => call === only)
+  ) {
     if (only.take() === null) return { items: [], count: 0, keep: Infinity };
     return { items: only.items, count: only.count, keep: only.maxLength };
   }

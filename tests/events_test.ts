@@ -290,6 +290,19 @@ test("a publisher's runs of consecutive calls go as one pairs line, in order amo
   );
 });
 
+test("the events that the calls of a write share are stored once, their lines as they are", () => {
+  const runs = {
+    at: 1000,
+    runs: ["t1", "add", 0, "1", 0, 1000, 1, "t2", "add", 0, "1", 2, 500, 1],
+  };
+  const shared = new PublishedEvents(["x", runs], 5, 100, "h:1");
+  const lines = shared.items;
+  const merged = mergeEvents([shared, shared, shared]);
+  assert.deepEqual(merged, { items: lines, count: 5, keep: 100 });
+  assert.equal(shared.taken, true);
+  assert.deepEqual(mergeEvents([shared]), { items: [], count: 0, keep: Infinity }, "taken once");
+});
+
 test("a greenlet consumer publishes its start, every task's events in order, and its stop", async () => {
   const huey = makeHuey();
   const add = huey.task(function add(a: number, b: number) {
