@@ -233,7 +233,11 @@ export class Executor {
       await this.#followUps.schedule(task);
       return undefined;
     }
-    if (await this.#revocations.isRevoked(task, { timestamp: now, peek: false })) {
+    const revocations = this.#revocations;
+    if (
+      !revocations.clearedAhead(task) &&
+      await revocations.isRevoked(task, { timestamp: now, peek: false })
+    ) {
       if (task.unique) await this.#releaseUnique(task);
       this.#tracing.ended(task, "revoked");
       await this.#signals.emit(SIGNAL_REVOKED, task);

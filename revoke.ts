@@ -65,19 +65,25 @@ interface ReadAhead {
   at: number;
   /** How many revocation writes this Huey had made when the read was sent. */
   writes: number;
-  /** The values of the keys of every task read together, or `null` when the read failed. */
-  values: Promise<(Uint8Array | null)[] | null>;
-  /** Where this task's own key is in `values` (its task's key follows). */
+  /** The read of every task's keys together. */
+  batch: ReadBatch;
+  /** Where this task's own key is in the batch's values (its task's key follows). */
   index: number;
 }
 
 /** The keys of the tasks whose messages arrived in the same turn, read together. */
 interface ReadBatch {
   keys: string[];
+  /** The values of the keys, or `null` when the read failed. */
   values: Promise<(Uint8Array | null)[] | null>;
+  /** The values once read (`null`: the read failed); `undefined` until then. */
+  read: (Uint8Array | null)[] | null | undefined;
 }
 
 const READ_AHEAD: unique symbol = Symbol("huey.readAhead");
+
+/** A batch's values before its read is sent. */
+const NO_VALUES: Promise<null> = Promise.resolve(null);
 
 /** A task with the read made when its message was leased ahead (a property: cheaper than a WeakMap). */
 type ReadTask = Task & { [READ_AHEAD]?: ReadAhead };
@@ -140,17 +146,43 @@ export class Revocations {
     const { timestamp, peek = true } = options;
     const keys = keysOf(task);
     // The worker's check (not a peek) may use the read made when the message was leased ahead.
-    const early = peek ? undefined : (task as ReadTask)[READ_AHEAD];
-    if (early) (task as ReadTask)[READ_AHEAD] = undefined;
-    const fresh = early?.owner === this && early.writes === this.#writes &&
-      Date.now() - early.at <= READ_AHEAD_FRESH_MS;
-    const values = fresh ? await early.values : null;
+    const early = peek ? undefined : this.#takeFresh(task);
+    const values = early ? await early.batch.values : null;
     const [own, whole] = values
       ? [values[early!.index], values[early!.index + 1]]
       : await this.#read(keys);
     if (own === null && whole === null) return false;
     return (await this.#settle(keys[0], own, timestamp, peek)) ||
       this.#settle(keys[1], whole, timestamp, peek);
+  }
+
+  /**
+   * Whether the read made when the task's message was leased ahead has
+   * arrived, is fresh and found neither of its keys: then the task is not
+   * revoked, known without waiting (the worker's hot path), and the read is
+   * used up. `false` leaves the check to {@linkcode isRevoked}.
+   */
+  clearedAhead(task: Task): boolean {
+    const early = (task as ReadTask)[READ_AHEAD];
+    const values = early?.batch.read;
+    if (!values || values[early!.index] !== null || values[early!.index + 1] !== null) return false;
+    if (!this.#isFresh(early!)) return false;
+    (task as ReadTask)[READ_AHEAD] = undefined;
+    return true;
+  }
+
+  /** The task's read ahead, used up, when it may still be used. */
+  #takeFresh(task: Task): ReadAhead | undefined {
+    const early = (task as ReadTask)[READ_AHEAD];
+    if (early === undefined) return undefined;
+    (task as ReadTask)[READ_AHEAD] = undefined;
+    return this.#isFresh(early) ? early : undefined;
+  }
+
+  /** Whether a read ahead is this Huey's, made since its last revocation write, within the freshness time. */
+  #isFresh(early: ReadAhead): boolean {
+    return early.owner === this && early.writes === this.#writes &&
+      Date.now() - early.at <= READ_AHEAD_FRESH_MS;
   }
 
   /**
@@ -161,16 +193,16 @@ export class Revocations {
     let batch = this.#batch;
     if (batch === null) {
       // The messages leased together arrive in one round of promise jobs: read their keys in one call.
-      const keys: string[] = [];
-      const values = Promise.resolve().then(() => {
+      const gathering: ReadBatch = { keys: [], values: NO_VALUES, read: undefined };
+      gathering.values = Promise.resolve().then(() => {
         this.#batch = null;
-        return this.#read(keys);
-      }).catch(() => null);
-      batch = this.#batch = { keys, values };
+        return this.#read(gathering.keys);
+      }).then((values) => gathering.read = values, () => gathering.read = null);
+      batch = this.#batch = gathering;
     }
-    const index = batch.keys.push(...keysOf(task)) - 2;
+    const index = batch.keys.push(instanceKey(task.id), taskKey(task.name)) - 2;
     const at = Date.now();
-    const early = { owner: this, at, writes: this.#writes, values: batch.values, index };
+    const early = { owner: this, at, writes: this.#writes, batch, index };
     (task as ReadTask)[READ_AHEAD] = early;
   }
 
