@@ -9,6 +9,7 @@ import { TaskTimeout } from "./errors.ts";
 import { getLogger } from "./logger.ts";
 import type { TaskDefinition } from "./registry.ts";
 import type { Task } from "./task.ts";
+import { RUN_STOP, RunStop } from "./run_stop.ts";
 
 const logger = getLogger("huey");
 
@@ -28,69 +29,86 @@ export function invoke(
   task: Task,
   signal: AbortSignal | undefined,
 ): Promise<unknown> {
-  const controller = new AbortController();
-  task.signal = controller.signal;
+  const stop = task[RUN_STOP] = new RunStop();
   if (signal?.aborted) {
     // Interrupted before it started: the function must not run at all.
-    controller.abort(signal.reason);
+    stop.abort(signal.reason);
     return Promise.reject(new Interrupted());
   }
   const args = definition.context ? [...task.args, task] : task.args;
   const timeout = task.timeout;
   const started = timeout === null ? 0 : performance.now();
-  const work = new Promise<unknown>((resolve) =>
-    resolve((definition.fn as (...a: unknown[]) => unknown)(...args))
-  );
+  let returned: unknown;
+  try {
+    returned = (definition.fn as (...a: unknown[]) => unknown)(...args);
+  } catch (error) {
+    return Promise.reject(late(task, stop, started) ?? error);
+  }
+  if (!isThenable(returned)) {
+    // It ended in its synchronous part: nothing could stop it, only its timeout may have passed.
+    const overran = late(task, stop, started);
+    return overran ? Promise.reject(overran) : Promise.resolve(returned);
+  }
+  const work = Promise.resolve(returned);
   if (timeout === null && !signal) return work;
   return new Promise((resolve, reject) => {
-    /** The run was stopped (timeout or interrupt): its promise is abandoned. */
-    let stopped = false;
-    const stop = (reason: unknown, rejection: unknown): void => {
-      stopped = true;
-      controller.abort(reason);
+    const end = (reason: unknown, rejection: unknown): void => {
+      stop.abort(reason);
       cleanup();
       reject(rejection);
     };
     // Counted from the start: the function's synchronous part has run already.
     const timer = timeout === null ? undefined : setTimeout(() => {
       const error = timeoutError(task);
-      stop(error, error);
+      end(error, error);
     }, Math.max(0, timeout * 1000 - (performance.now() - started)));
-    const unwatch = signal && whenAborted(signal, () => stop(signal.reason, new Interrupted()));
+    const unwatch = signal && whenAborted(signal, () => end(signal.reason, new Interrupted()));
     const cleanup = (): void => {
       clearTimeout(timer);
       unwatch?.();
     };
-    /**
-     * A run that ended past its deadline before the timer could fire (the
-     * event loop was blocked) fails with `TaskTimeout` too.
-     */
-    const late = (): TaskTimeout | undefined => {
-      if (timeout === null) return undefined;
-      const seconds = (performance.now() - started) / 1000;
-      if (seconds < timeout) return undefined;
-      logger.warning(
-        `${task} ended ${seconds.toFixed(3)}s after it started, past its timeout of ${timeout}s, ` +
-          "before the timeout could stop it: it fails with TaskTimeout. Greenlet workers " +
-          "cannot interrupt synchronous code that blocks the event loop; run such tasks with " +
-          "thread or process workers (-k thread, -k process): those are ended at the timeout",
-      );
-      const error = timeoutError(task);
-      controller.abort(error);
-      return error;
-    };
     work.then((value) => {
-      if (stopped) return;
+      if (stop.stopped) return;
       cleanup();
-      const overran = late();
+      const overran = late(task, stop, started);
       if (overran) reject(overran);
       else resolve(value);
     }, (error) => {
-      if (stopped) return;
+      if (stop.stopped) return;
       cleanup();
-      reject(late() ?? error);
+      reject(late(task, stop, started) ?? error);
     });
   });
+}
+
+/** Whether a value is a promise or another thenable (`await` would adopt it). */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
+/**
+ * A run that ended past its deadline before the timer could fire (the
+ * event loop was blocked, or the function was synchronous) fails with
+ * `TaskTimeout` too: the error, after its run is stopped and a warning
+ * logged; `undefined` when it ended in time.
+ *
+ * @param started `performance.now()` when it started.
+ */
+function late(task: Task, stop: RunStop, started: number): TaskTimeout | undefined {
+  const { timeout } = task;
+  if (timeout === null) return undefined;
+  const seconds = (performance.now() - started) / 1000;
+  if (seconds < timeout) return undefined;
+  logger.warning(
+    `${task} ended ${seconds.toFixed(3)}s after it started, past its timeout of ${timeout}s, ` +
+      "before the timeout could stop it: it fails with TaskTimeout. Greenlet workers " +
+      "cannot interrupt synchronous code that blocks the event loop; run such tasks with " +
+      "thread or process workers (-k thread, -k process): those are ended at the timeout",
+  );
+  const error = timeoutError(task);
+  stop.abort(error);
+  return error;
 }
 
 /** The error of a task that ran past its timeout. */

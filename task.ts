@@ -9,6 +9,7 @@ import { recordProgress } from "./progress.ts";
 import { checkSeconds, MAX_TIMEOUT_SECONDS, resolveEta } from "./time.ts";
 import { checkRetryPolicy, retryFields } from "./retry_delay.ts";
 import type { TraceContext } from "./trace_context.ts";
+import { NOT_RUNNING, RUN_STOP, type RunStop } from "./run_stop.ts";
 
 /** Anything `chain()` and `onError()` accept: a task wrapper (called with the args) or a built task. */
 export interface TaskSource {
@@ -104,9 +105,6 @@ export interface ChordMembership {
   readonly callback: TaskData;
 }
 
-/** The signal of a task that is not running: never aborted (one for all, as a task is built per message). */
-const NOT_RUNNING: AbortSignal = new AbortController().signal;
-
 /**
  * One call of a task function. Built by calling a `TaskWrapper` (which also
  * enqueues it) or by `wrapper.s(...args)` (which does not).
@@ -157,13 +155,18 @@ export class Task<R = unknown> {
   errorHandler: Task | null;
   /** The chord this task ends a member of, or `null`. */
   chord: ChordMembership | null;
-  /** Aborted when the running task must stop (timeout, consumer shutdown). */
-  signal: AbortSignal;
   /** Enqueued once per id: while it is pending, scheduled or running, enqueueing it again does nothing. */
   unique: boolean;
   /** The W3C trace context the message carries (tracing.ts), or `null`. */
   trace: TraceContext | null;
   declare readonly __result?: R;
+  /** The stop of its run while it runs (`invoke.ts`), else `null`. */
+  [RUN_STOP]: RunStop | null;
+
+  /** Aborted when the running task must stop (timeout, consumer shutdown). */
+  get signal(): AbortSignal {
+    return this[RUN_STOP]?.signal ?? NOT_RUNNING;
+  }
 
   /**
    * @param data The task's fields; `id` defaults to a new UUID.
@@ -186,9 +189,9 @@ export class Task<R = unknown> {
     this.next = data.onComplete ? Task.fromData(data.onComplete) : null;
     this.errorHandler = data.onError ? Task.fromData(data.onError) : null;
     this.chord = data.chord ?? null;
-    this.signal = NOT_RUNNING;
     this.unique = data.unique ?? false;
     this.trace = data.trace ?? null;
+    this[RUN_STOP] = null;
   }
 
   /** Rebuilds a task (and its pipeline) from its message fields. */

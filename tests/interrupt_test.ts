@@ -61,6 +61,34 @@ test("aborting a running task interrupts it, aborts task.signal and releases its
   assert.equal(await huey.resultCount(), 0);
 });
 
+test("a task that first reads task.signal after it was interrupted finds it aborted, with the reason", async () => {
+  const huey = makeHuey();
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => release = resolve);
+  let began!: () => void;
+  const started = new Promise<void>((resolve) => began = resolve);
+  let seen: AbortSignal | undefined;
+  const late = huey.task(async function late(task: Task) {
+    began();
+    await released;
+    seen = task.signal;
+  }, { context: true });
+  await late();
+  const controller = new AbortController();
+  const task = await huey.dequeue();
+  const running = huey.execute(task!, { signal: controller.signal });
+  await started;
+  const reason = new Error("shutting down");
+  controller.abort(reason);
+  assert.equal(await running, undefined);
+  release();
+  await released;
+  await Promise.resolve(); // the task's step after \`released\` runs first
+  assert.equal(seen?.aborted, true);
+  assert.equal(seen?.reason, reason);
+  assert.equal(task!.signal, seen, "the same signal afterwards");
+});
+
 test("a task past its timeout fails with TaskTimeout and its signal is aborted", async () => {
   const huey = makeHuey();
   let seen: AbortSignal | undefined;
