@@ -19,6 +19,8 @@ interface Ahead {
   signal: AbortSignal | undefined;
   /** When it arrived (epoch ms), once it has. */
   at?: number;
+  /** The message once the lease answered (`null`: none came, or the lease failed). */
+  arrived?: Delivery | null;
   /** The task `onArrival` decoded from it, if any. */
   task?: Task;
 }
@@ -192,12 +194,12 @@ export class LeaseKeeper {
       (delivery) => {
         entry.at = Date.now();
         if (delivery) entry.task = this.#onArrival?.(delivery);
-        return delivery;
+        return entry.arrived = delivery;
       },
       (error) => {
         // Not an error line: the loop's own read, next, meets the same failure and reports it.
         logger.debug(`Could not lease the next message ahead: ${(error as Error)?.message}`);
-        return null;
+        return entry.arrived = null;
       },
     );
     this.#ahead.push(entry);
@@ -212,11 +214,36 @@ export class LeaseKeeper {
       const entry = this.#ahead.shift()!;
       const delivery = await entry.delivery;
       if (delivery === null) continue;
-      const fresh = Date.now() - entry.at! < (this.#leaseTimeout * 1000) / 2;
-      if (fresh && !entry.signal?.aborted) return { delivery, task: entry.task };
+      if (this.#usable(entry)) return { delivery, task: entry.task };
       this.#release(delivery);
     }
     return null;
+  }
+
+  /**
+   * The task leased ahead for a loop when it has arrived, is fresh and was
+   * decoded, without waiting (the loop's hot path); `undefined` when none
+   * is ready so (leave it to {@linkcode takeAhead}).
+   */
+  takeReady(): TakenAhead | undefined {
+    while (this.#ahead.length > 0) {
+      const entry = this.#ahead[0];
+      const delivery = entry.arrived;
+      if (delivery === undefined) return undefined;
+      if (delivery !== null && this.#usable(entry)) {
+        if (entry.task === undefined) return undefined; // dequeue() moves it aside
+        this.#ahead.shift();
+        return { delivery, task: entry.task };
+      }
+      this.#ahead.shift();
+      if (delivery !== null) this.#release(delivery);
+    }
+    return undefined;
+  }
+
+  /** Whether a message leased ahead may still be handed out: leased less than half a lease ago, its loop going on. */
+  #usable(entry: Ahead): boolean {
+    return Date.now() - entry.at! < (this.#leaseTimeout * 1000) / 2 && !entry.signal?.aborted;
   }
 
   /** Releases the messages leased ahead for the loop stopped by `signal` (all when `undefined`). */

@@ -273,18 +273,37 @@ export class TaskQueue {
         await this.#storage().dequeue({ lease: this.#leaseTimeout, signal });
       if (!delivery) return null;
       try {
-        const task = ahead?.task ?? this.decode(delivery.data);
-        if (delivery.receipt) {
-          this.#leases.attach(task, delivery.receipt);
-          if (prefetch) this.#leases.prefetchAfter(task, signal);
-        }
-        return task;
+        return this.#handOut(ahead?.task ?? this.decode(delivery.data), delivery, signal, prefetch);
       } catch (error) {
         // Moved aside and acknowledged in one step: a crash between the two would move it twice.
         await this.#releaseUnique(delivery.data);
         await this.deadLetter(delivery.data, error, delivery.receipt);
       }
     }
+  }
+
+  /**
+   * The next task without waiting, when a message leased ahead for a
+   * worker's loop has arrived and was decoded (the loop's hot path; see
+   * {@linkcode dequeue} with `prefetch`); `undefined`: call `dequeue()`.
+   */
+  takeReady(signal: AbortSignal | undefined): Task | undefined {
+    const ahead = this.#leases.takeReady();
+    return ahead && this.#handOut(ahead.task!, ahead.delivery, signal, true);
+  }
+
+  /** A dequeued task, its lease attached (and the next message leased ahead, with `prefetch`). */
+  #handOut(
+    task: Task,
+    delivery: Delivery,
+    signal: AbortSignal | undefined,
+    prefetch: boolean,
+  ): Task {
+    if (delivery.receipt) {
+      this.#leases.attach(task, delivery.receipt);
+      if (prefetch) this.#leases.prefetchAfter(task, signal);
+    }
+    return task;
   }
 
   /**

@@ -60,6 +60,14 @@ export class WorkerSide {
   }
 
   /**
+   * The next task without waiting, when the message leased ahead for the
+   * loop has arrived; `undefined`: call {@linkcode dequeue}.
+   */
+  takeReady(signal?: AbortSignal): Task | undefined {
+    return this.#queue.takeReady(signal);
+  }
+
+  /**
    * Runs a dequeued task; `onStoring` is told when the task has run and only
    * the storing of its outcome remains (the loop may start its next task).
    * `worker` names the worker in the task's events (greenlet workers share a Huey).

@@ -31,6 +31,8 @@ export interface EventsHost {
 export interface WorkerHost {
   /** Takes the next task, leasing the one after it ahead (see `WorkerSide.dequeue`). */
   dequeue(signal: AbortSignal): Promise<Task | null>;
+  /** The next task without waiting when one leased ahead is ready, else `undefined` (see `WorkerSide.takeReady`). */
+  takeReady(signal: AbortSignal): Task | undefined;
   /**
    * Runs a dequeued task; `onStoring` is told when only storing its outcome
    * remains; `worker` names the worker in its events.

@@ -147,6 +147,7 @@ async function takeAndRun(
   let taken = 0;
   const worker = host[WORKER];
   const watch = options.watch ?? new StorageWatch();
+  const around = { interrupt, watch, name: options.name };
   let delay = initialDelay;
   let sliceStart = performance.now();
   while (!stop.aborted) {
@@ -156,7 +157,7 @@ async function takeAndRun(
     }
     let task: Task | null;
     try {
-      task = await worker.dequeue(stop);
+      task = worker.takeReady(stop) ?? await worker.dequeue(stop);
     } catch (error) {
       if (stop.aborted) break;
       await sleep(watch.failed("Reading the queue", error), stop);
@@ -177,7 +178,7 @@ async function takeAndRun(
     let goOn!: () => void;
     const mayGoOn = new Promise<void>((resolve) => (goOn = resolve));
     storing.add();
-    void execute(worker, running, { interrupt, watch, name: options.name }, goOn, () => {
+    void execute(worker, running, around, goOn, () => {
       try {
         onDone?.(running);
       } finally {
