@@ -128,6 +128,25 @@ test("with prefetch, storing a task's outcome leases the next message, and the n
   assert.deepEqual(calls, [1, 2]);
 });
 
+test("a worker's loop takes a message leased ahead once it has arrived, without waiting", async () => {
+  const { huey, work } = setup({ leaseTimeout: 30 });
+  for (const n of [1, 2]) await work(n);
+  const loop = new AbortController();
+  const worker = huey[WORKER];
+  assert.equal(worker.takeReady(loop.signal), undefined, "nothing is leased ahead yet");
+  assert.equal(await huey.execute((await worker.dequeue(loop.signal))!), 1);
+  let second = worker.takeReady(loop.signal);
+  for (let i = 0; i < 500 && second === undefined; i++) {
+    await sleep(0.01); // until the lease made with the first task's outcome has answered
+    second = worker.takeReady(loop.signal);
+  }
+  assert.deepEqual(second?.args, [2]);
+  assert.equal(huey[WORKER].receiptOf(second!) !== undefined, true, "its lease goes with it");
+  assert.equal(worker.takeReady(loop.signal), undefined, "handed out once");
+  assert.equal(await huey.execute(second!), 2);
+  loop.abort();
+});
+
 test("without prefetch, execute() leases nothing ahead", async () => {
   const { huey, work } = setup({ leaseTimeout: 30 });
   for (const n of [1, 2]) await work(n);
