@@ -318,7 +318,7 @@ export class TaskQueue {
     } catch {
       return undefined;
     }
-    this.#revocations.readAhead(task);
+    this.#revocations.readAhead(task, delivery.revocations);
     return task;
   }
 

@@ -7,7 +7,7 @@
  * @internal
  */
 import type { SerializerLike } from "./serializer.ts";
-import type { Storage } from "./storage/base.ts";
+import { INSTANCE_KEY_PREFIX, type Storage, TASK_KEY_PREFIX } from "./storage/base.ts";
 import type { Task } from "./task.ts";
 
 /** Options of the revoke methods. */
@@ -36,11 +36,11 @@ export interface RevocationsOptions {
 
 /** The storage key revoking one task instance. */
 export function instanceKey(id: string): string {
-  return `r:${id}`;
+  return INSTANCE_KEY_PREFIX + id;
 }
 
 function taskKey(name: string): string {
-  return `rt:${name}`;
+  return TASK_KEY_PREFIX + name;
 }
 
 /** A task's own revocation key, then its task's. */
@@ -84,6 +84,16 @@ const READ_AHEAD: unique symbol = Symbol("huey.readAhead");
 
 /** A batch's values before its read is sent. */
 const NO_VALUES: Promise<null> = Promise.resolve(null);
+
+/** The values of a task's two keys, read by the storage along with its message. */
+type KnownValues = readonly [Uint8Array | null, Uint8Array | null];
+
+/** The batch of a read the storage made along with a message that found neither key (shared: never changed). */
+const NEITHER_BATCH: ReadBatch = {
+  keys: [],
+  values: Promise.resolve([null, null]),
+  read: [null, null],
+};
 
 /** A task with the read made when its message was leased ahead (a property: cheaper than a WeakMap). */
 type ReadTask = Task & { [READ_AHEAD]?: ReadAhead };
@@ -188,8 +198,22 @@ export class Revocations {
   /**
    * Reads a task's revocation keys now (its message was leased ahead), for
    * the check when it starts, if that comes within a few milliseconds.
+   *
+   * @param known The values of its two keys when the storage read them
+   *   along with its message (`Delivery.revocations`): nothing is read then.
    */
-  readAhead(task: Task): void {
+  readAhead(task: Task, known?: KnownValues): void {
+    if (known !== undefined) {
+      const batch = known[0] === null && known[1] === null ? NEITHER_BATCH : knownBatch(known);
+      (task as ReadTask)[READ_AHEAD] = {
+        owner: this,
+        at: Date.now(),
+        writes: this.#writes,
+        batch,
+        index: 0,
+      };
+      return;
+    }
     let batch = this.#batch;
     if (batch === null) {
       // The messages leased together arrive in one round of promise jobs: read their keys in one call.
@@ -237,4 +261,10 @@ export class Revocations {
     if (clear) await this.#written(this.#storage().deleteData(key));
     return revoked;
   }
+}
+
+/** A batch holding the values a storage read along with one message. */
+function knownBatch(known: KnownValues): ReadBatch {
+  const read = [known[0], known[1]];
+  return { keys: [], values: Promise.resolve(read), read };
 }

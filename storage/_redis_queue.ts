@@ -8,7 +8,14 @@
  * @module
  * @internal
  */
-import type { Delivery, DequeueOptions, EnqueueOnceOptions, OnceItem } from "./base.ts";
+import {
+  type Delivery,
+  type DequeueOptions,
+  type EnqueueOnceOptions,
+  INSTANCE_KEY_PREFIX,
+  type OnceItem,
+  TASK_KEY_PREFIX,
+} from "./base.ts";
 import { ConfigurationError } from "../errors.ts";
 import { checkInteger, checkNumber } from "../_options.ts";
 import { Batcher } from "./_batch.ts";
@@ -64,7 +71,18 @@ export interface RedisQueueParts {
   readTimeout: number;
   /** The storage's kind, for the error of a priority it does not honour. */
   kind: string;
+  /**
+   * The key-value store is the HASH `keys.values`: a lease reads the
+   * revocation keys of its messages in the same script (`Delivery.revocations`).
+   */
+  revocationsInHash: boolean;
 }
+
+/** What the lease script read of a message's revocation keys (see `QueueScripts.lease`). */
+type RevocationReply = 0 | 1 | [Uint8Array | null, Uint8Array | null];
+
+/** The revocations of a message whose keys were read and found neither set (shared: never changed). */
+const NEITHER: readonly [null, null] = [null, null];
 
 /** The queue and schedule of one Redis storage. */
 export class RedisQueue {
@@ -75,6 +93,9 @@ export class RedisQueue {
   #blocking: boolean;
   #readTimeout: number;
   #kind: string;
+  /** The extra KEYS and ARGV of a lease that reads revocation keys, or none. */
+  #revocationKeys: string[] = [];
+  #revocationArgs: string[] = [];
   // Calls made in the same turn of the event loop share one round trip (see _batch.ts).
   #enqueues = new Batcher<{ data: Uint8Array; priority: number }, void>(async (items) => {
     await this.#model.enqueue(await this.#context(), items);
@@ -95,6 +116,10 @@ export class RedisQueue {
     this.#blocking = parts.blocking;
     this.#readTimeout = parts.readTimeout;
     this.#kind = parts.kind;
+    if (parts.revocationsInHash) {
+      this.#revocationKeys = [parts.keys.values, parts.keys.expiries];
+      this.#revocationArgs = [INSTANCE_KEY_PREFIX, TASK_KEY_PREFIX];
+    }
   }
 
   /** The connection, opened on first use. */
@@ -173,24 +198,34 @@ export class RedisQueue {
   /**
    * Leases a message for each request (its lease in ms), in one script per
    * lease time; each request gets its delivery, or the ms until the next
-   * lease expires. The script names the receipts after one UUID per call.
+   * lease expires. The script names the receipts after one UUID per call,
+   * and reads the messages' revocation keys when they are in the HASH.
    */
   async #lease(requests: number[]): Promise<(Delivery | number)[]> {
     const answers: (Delivery | number)[] = [];
+    const reads = this.#revocationKeys.length > 0;
+    const stride = reads ? 2 : 1;
     for (const lease of new Set(requests)) {
       const indexes = requests.flatMap((request, i) => request === lease ? [i] : []);
       const prefix = crypto.randomUUID();
-      const reply = await this.#run(this.#model.scripts.lease, this.#queueKeys, [
-        String(lease),
-        prefix,
-        String(indexes.length),
-      ]) as [number, ...Uint8Array[]];
+      const reply = await this.#run(
+        this.#model.scripts.lease,
+        [...this.#queueKeys, ...this.#revocationKeys],
+        [String(lease), prefix, String(indexes.length), ...this.#revocationArgs],
+      ) as [number, ...(Uint8Array | RevocationReply)[]];
       indexes.forEach((index, i) => {
-        const message = reply[i + 1] as Uint8Array | undefined;
-        answers[index] = message === undefined ? reply[0] : {
-          data: this.#model.decode(message),
-          receipt: lease > 0 ? `${prefix}.${i + 1}` : null,
-        };
+        const at = 1 + i * stride;
+        const message = reply[at] as Uint8Array | undefined;
+        if (message === undefined) {
+          answers[index] = reply[0];
+          return;
+        }
+        const data = this.#model.decode(message);
+        const receipt = lease > 0 ? `${prefix}.${i + 1}` : null;
+        const read = reads ? reply[at + 1] as RevocationReply : 0;
+        answers[index] = read === 0
+          ? { data, receipt }
+          : { data, receipt, revocations: read === 1 ? NEITHER : read };
       });
     }
     return answers;

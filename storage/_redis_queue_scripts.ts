@@ -11,13 +11,15 @@
 import { NOW, type Script, script, SEQUENCE_WIDTH } from "./_redis_scripts.ts";
 
 // Queue layouts. Both define, over the table K of key names:
-//   q_pop(K)          -> message, leased value  (nil when empty)
+//   q_pop(K)          -> element, leased value  (nil when empty)
+//   Q_BODY            where the message starts in an element
 //   q_requeue(K, v)   puts a leased value back where it was (at the head)
 //   q_push(K, score, message) appends a message (score: -priority, as text)
 //   q_size(K), q_range(K, stop), q_settle(K) (runs after every change)
 
 /** Plain queue: a LIST (RPUSH at the tail, LPOP at the head); a lease keeps the message. */
 const LIST_QUEUE = `
+local Q_BODY = 1
 local function q_push(K, score, message) redis.call('RPUSH', K.queue, message) end
 local function q_pop(K)
   local message = redis.call('LPOP', K.queue)
@@ -37,6 +39,7 @@ local function q_settle(K) end
  * watch it.
  */
 const ZSET_QUEUE = `
+local Q_BODY = ${SEQUENCE_WIDTH + 1}
 local function q_push(K, score, message)
   local member = string.format('%0${SEQUENCE_WIDTH}d', redis.call('INCR', K.sequence)) .. message
   redis.call('ZADD', K.queue, score, member)
@@ -87,6 +90,14 @@ export interface QueueScripts {
    * Returns the ms until
    * the next lease expires (-1: no lease; only computed when the queue ran
    * dry) followed by the messages.
+   *
+   * With two more KEYS, values (HASH) and expiries (ZSET) of the key-value
+   * store, and two more ARGV, the prefixes of a task's own and its task
+   * name's revocation keys, it also reads the revocation keys of each
+   * message that starts `{"id":"<id>","name":"<name>"` (both without
+   * escapes), and each message is followed by what it read: 1 when neither
+   * key is set, a pair of values (nil: not set) when one is, 0 when the
+   * message did not start so (not read).
    */
   readonly lease: Script;
   /**
@@ -137,18 +148,39 @@ function queueScripts(layout: string): QueueScripts {
 local now = now_ms()
 recover(now)
 local lease, prefix, wanted = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local values, expiries, own_prefix, name_prefix = KEYS[5], KEYS[6], ARGV[4], ARGV[5]
+local expiring = values and redis.call('ZCARD', expiries) > 0
+-- A key put with a ttl that has passed reads as not set (as the store's own reads).
+local function value_of(key, value)
+  if not value or not expiring then return value end
+  local deadline = redis.call('ZSCORE', expiries, key)
+  if deadline and tonumber(deadline) <= now then return false end
+  return value
+end
+local function revocations(message)
+  local id, name = string.match(message, '^{"id":"([^"\\\\]*)","name":"([^"\\\\]*)"', Q_BODY)
+  if not id then return 0 end
+  local own, whole = own_prefix .. id, name_prefix .. name
+  local found = redis.call('HMGET', values, own, whole)
+  found[1], found[2] = value_of(own, found[1]), value_of(whole, found[2])
+  if not found[1] and not found[2] then return 1 end
+  return found
+end
 local result = { -1 }
+local taken = 0
 for i = 1, wanted do
   local message, value = q_pop(K)
   if not message then break end
+  taken = i
   if lease > 0 then
     local receipt = prefix .. '.' .. i
     redis.call('ZADD', K.leases, now + lease, receipt)
     redis.call('HSET', K.leased, receipt, value)
   end
   result[#result + 1] = message
+  if values then result[#result + 1] = revocations(message) end
 end
-if #result <= wanted then
+if taken < wanted then
   local first = redis.call('ZRANGE', K.leases, 0, 0, 'WITHSCORES')
   if #first > 0 then result[1] = math.max(0, tonumber(first[2]) - now) end
 end

@@ -152,6 +152,7 @@ export abstract class RedisStorageBase extends DelegatingStorage implements Stor
       blocking,
       readTimeout,
       kind: new.target.name,
+      revocationsInHash: !this.#results.expiring,
     });
   }
 

@@ -30,6 +30,11 @@ export interface DequeueOptions {
   wait?: boolean;
 }
 
+/** The start of the key revoking one task instance (revoke.ts): the task's id follows. */
+export const INSTANCE_KEY_PREFIX = "r:";
+/** The start of the key revoking every call of a task (revoke.ts): its name follows. */
+export const TASK_KEY_PREFIX = "rt:";
+
 /** A message taken from the queue by {@linkcode Storage.dequeue}. */
 export interface Delivery {
   /** The message as it was enqueued. */
@@ -39,6 +44,14 @@ export interface Delivery {
    * was dequeued without a lease.
    */
   readonly receipt: string | null;
+  /**
+   * The values of the message's two revocation keys ({@linkcode INSTANCE_KEY_PREFIX}
+   * and its task's id, {@linkcode TASK_KEY_PREFIX} and its task's name), `null` for a key not set,
+   * when the storage read them in the same step as the message (Redis
+   * does, for messages that start with their `id` and `name`); absent
+   * otherwise, and the consumer reads them itself.
+   */
+  readonly revocations?: readonly [Uint8Array | null, Uint8Array | null];
 }
 
 /** Options of {@linkcode Storage.putData}. */

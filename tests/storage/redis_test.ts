@@ -238,6 +238,15 @@ function registerRedisTests(): void {
     assert.throws(() => new RedisExpireStorage("q", { expireTime: -5 }), /'expireTime'.*-5/);
   });
 
+  test("redis expire: a lease reads no revocation keys (they are keys of their own)", async () => {
+    await using storage = open(RedisExpireStorage, name(), { blocking: false });
+    await storage.putData("r:one", bytes("own"));
+    await storage.enqueue(bytes('{"id":"one","name":"task","args":[]}'));
+    const delivery = await storage.dequeue({ lease: 30 });
+    assert.equal(text(delivery?.data), '{"id":"one","name":"task","args":[]}');
+    assert.equal(delivery?.revocations, undefined);
+  });
+
   test("redis expire: a result gets a TTL of expireTime, other keys none", async () => {
     const queue = name();
     await using storage = open(RedisExpireStorage, queue, { expireTime: 3600 });
@@ -258,6 +267,44 @@ function registerRedisTests(): void {
   });
 
   for (const kind of [RedisStorage, PriorityRedisStorage]) {
+    test(`${kind.name}: a lease reads the revocation keys of each message that starts with its id and name`, async () => {
+      await using storage = open(kind, name(), { blocking: false });
+      const message = (id: string, task: string) =>
+        bytes(`{"id":"${id}","name":"${task}","args":[]}`);
+      await storage.putData("r:one", bytes("own"));
+      await storage.putData("rt:other", bytes("whole"));
+      await storage.putIfEmpty("r:gone", bytes("passed"), { ttl: 0.05 });
+      await storage.putIfEmpty("r:kept", bytes("kept"), { ttl: 600 });
+      await delay(100); // past r:gone's ttl, on any clock
+      const messages = [
+        message("one", "task"),
+        message("two", "other"),
+        message("three", "task"),
+        message("gone", "task"),
+        message("kept", "other"),
+        bytes('{"name":"task","id":"one"}'), // not id first: not read
+        message('o\\"ne', "task"), // an escape in the id: not read
+        bytes("not json at all"),
+      ];
+      await storage.enqueueMany(messages.map((data) => ({ data })));
+      const leases = messages.map((_, i) => storage.dequeue({ lease: i % 2 === 0 ? 30 : 0 }));
+      const deliveries = await Promise.all(leases);
+      // Leases of different times go in different scripts: match each reply by its message.
+      const read = new Map(
+        deliveries.map((delivery) => [text(delivery!.data), delivery!.revocations?.map(text)]),
+      );
+      assert.deepEqual(messages.map((data) => read.get(text(data)!)), [
+        ["own", null],
+        [null, "whole"],
+        [null, null],
+        [null, null],
+        ["kept", "whole"],
+        undefined,
+        undefined,
+        undefined,
+      ]);
+    });
+
     test(`${kind.name}: a blocking dequeue returns a message another client enqueues meanwhile`, async () => {
       const queue = name();
       await using consumer = open(kind, queue, { readTimeout: 10 });
