@@ -205,12 +205,12 @@ export class Executor {
     const execution: Execution = { task, lease, onStoring, acked: false, interrupted: false };
     if (lease === undefined) return this.#run(execution, now, signal, failure);
     const { receipt } = lease;
-    this.#leases.track(receipt);
+    this.#leases.track(lease);
     let value: unknown;
     try {
       value = await this.#run(execution, now, signal, failure);
     } finally {
-      this.#leases.untrack(receipt);
+      this.#leases.untrack(lease);
     }
     if (execution.interrupted) await this.#storage().release(receipt);
     else {
@@ -256,7 +256,7 @@ export class Executor {
     const logsInfo = logger.isEnabledFor("INFO");
     if (logsInfo) logger.info(`Executing ${task}`);
     const started = logsInfo ? performance.now() : 0;
-    await this.#emit(SIGNAL_EXECUTING, task);
+    if (this.#signals.has(SIGNAL_EXECUTING)) await this.#signals.emit(SIGNAL_EXECUTING, task);
     if (this.#preExecuteHooks.size > 0 && await this.#cancelledByHook(task)) {
       if (task.unique) await this.#releaseUnique(task);
       await this.#endChordMember(task, null, true);
@@ -268,7 +268,8 @@ export class Executor {
     try {
       const { rateLimit } = definition;
       if (rateLimit) await new RateLimit(this.#storage, rateLimit.name, rateLimit).acquire();
-      value = await invoke(definition, task, signal);
+      value = invoke(definition, task, signal);
+      if (value instanceof Promise) value = await value;
     } catch (error) {
       if (!(error instanceof Interrupted)) return this.#conclude(execution, undefined, error, true);
       logger.warning(
@@ -284,7 +285,7 @@ export class Executor {
     if (logsInfo) {
       logger.info(`${task} executed in ${((performance.now() - started) / 1000).toFixed(3)}s`);
     }
-    return this.#conclude(execution, value, undefined, false);
+    return await this.#conclude(execution, value, undefined, false);
   }
 
   /** Emits a signal; skips the call when nobody listens (the hot path). */
@@ -353,7 +354,7 @@ export class Executor {
     }
     if (hooks.length > 0) await runEach(hooks, [task, value, error], "Post-execute hook", logger);
     if (!failed) {
-      await this.#emit(SIGNAL_COMPLETE, task);
+      if (this.#signals.has(SIGNAL_COMPLETE)) await this.#signals.emit(SIGNAL_COMPLETE, task);
       if (task.next) {
         await this.#enqueueFollowUp(
           task,

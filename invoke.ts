@@ -20,20 +20,25 @@ export class Interrupted extends Error {}
  * Runs a task's function, stopping it at its timeout or when `signal`
  * aborts; `task.signal` aborts when it is stopped.
  *
+ * A function that returns without a promise (or another thenable) is done:
+ * its value comes back as it is, and what it threw is thrown, without a
+ * promise (the caller awaits only a promise). Otherwise the promise settles
+ * with the outcome.
+ *
  * @throws {TaskTimeout} It ran past its timeout.
  * @throws {Interrupted} `signal` aborted (before it started, or while it ran).
- * @returns What the function returned.
+ * @returns What the function returned, or a promise of it.
  */
 export function invoke(
   definition: TaskDefinition,
   task: Task,
   signal: AbortSignal | undefined,
-): Promise<unknown> {
+): unknown {
   const stop = task[RUN_STOP] = new RunStop();
   if (signal?.aborted) {
     // Interrupted before it started: the function must not run at all.
     stop.abort(signal.reason);
-    return Promise.reject(new Interrupted());
+    throw new Interrupted();
   }
   const args = definition.context ? [...task.args, task] : task.args;
   const timeout = task.timeout;
@@ -42,12 +47,13 @@ export function invoke(
   try {
     returned = (definition.fn as (...a: unknown[]) => unknown)(...args);
   } catch (error) {
-    return Promise.reject(late(task, stop, started) ?? error);
+    throw late(task, stop, started) ?? error;
   }
   if (!isThenable(returned)) {
     // It ended in its synchronous part: nothing could stop it, only its timeout may have passed.
     const overran = late(task, stop, started);
-    return overran ? Promise.reject(overran) : Promise.resolve(returned);
+    if (overran) throw overran;
+    return returned;
   }
   const work = Promise.resolve(returned);
   if (timeout === null && !signal) return work;

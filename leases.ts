@@ -82,7 +82,12 @@ export class LeaseKeeper {
   #ahead: Ahead[] = [];
   #watched = new WeakSet<AbortSignal>();
   #releasing = new Set<Promise<void>>();
-  #running = new Set<string>();
+  /**
+   * The leases renewed while their tasks run: a task's own lease record
+   * (looked up by object, cheaper than by its receipt string), or the
+   * receipt of a task that runs in another thread or process.
+   */
+  #running = new Set<TaskLease | string>();
   #timer: ReturnType<typeof setInterval> | null = null;
   #storage: () => Storage;
   #leaseTimeout: number;
@@ -264,21 +269,26 @@ export class LeaseKeeper {
     this.#releasing.add(releasing);
   }
 
-  /** Renews a message's lease until {@linkcode untrack}: a timer runs while any lease is tracked. */
-  track(receipt: string): void {
-    this.#running.add(receipt);
+  /**
+   * Renews a message's lease until {@linkcode untrack}: a timer runs while
+   * any lease is tracked. Pass the task's lease record when there is one.
+   */
+  track(lease: TaskLease | string): void {
+    this.#running.add(lease);
     if (this.#timer) return;
     this.#timer = setInterval(() => this.#renew(), (this.#leaseTimeout / 3) * 1000);
     unrefTimer(this.#timer);
   }
 
-  /** Forgets a receipt; the timer stays until a tick finds nothing to renew (no timer per task). */
-  untrack(receipt: string): void {
-    this.#running.delete(receipt);
+  /** Forgets a lease; the timer stays until a tick finds nothing to renew (no timer per task). */
+  untrack(lease: TaskLease | string): void {
+    this.#running.delete(lease);
   }
 
   #renew(): void {
-    const receipts = [...this.#running];
+    const receipts = [...this.#running].map((each) =>
+      typeof each === "string" ? each : each.receipt
+    );
     if (receipts.length === 0) return this.stop();
     this.#storage().renew(receipts, this.#leaseTimeout).catch((error) => {
       logger.exception(`Could not renew the leases of ${receipts.length} running task(s)`, error);

@@ -17,6 +17,13 @@ interface Loop {
   stop: AbortController;
   done: Promise<void>;
   dead: boolean;
+  /** Its worker's name. */
+  name: string;
+  /**
+   * The tasks it runs, each with when it started (epoch ms). Keyed by the
+   * task itself: a lookup by object costs less than one by its id string.
+   */
+  running: Map<Task, number>;
 }
 
 const logger = getLogger("huey.consumer");
@@ -34,8 +41,6 @@ export class GreenletPool implements WorkerPool {
   #loop: LoopSettings;
   #loops: Loop[] = [];
   #interrupt = new AbortController();
-  /** The tasks the loops run, by id. */
-  #running = new Map<string, RunningTask>();
 
   /**
    * @param host The consumer's Huey.
@@ -60,22 +65,17 @@ export class GreenletPool implements WorkerPool {
 
   #spawn(number: number): Loop {
     const stop = new AbortController();
-    const loop: Loop = { stop, dead: false, done: Promise.resolve() };
-    const interrupt = this.#interrupt.signal;
     const name = `Worker-${number}`;
+    const running = new Map<Task, number>();
+    const loop: Loop = { stop, dead: false, done: Promise.resolve(), name, running };
+    const interrupt = this.#interrupt.signal;
     const options = {
       ...this.#loop,
       stop: stop.signal,
       interrupt,
       name,
-      onStart: (task: Task) =>
-        this.#running.set(task.id, {
-          id: task.id,
-          name: task.name,
-          startedAt: new Date(),
-          worker: name,
-        }),
-      onDone: (task: Task) => this.#running.delete(task.id),
+      onStart: (task: Task) => running.set(task, Date.now()),
+      onDone: (task: Task) => running.delete(task),
     };
     loop.done = (async () => {
       // At its max tasks the loop ends; as huey's greenlets, it starts again
@@ -109,6 +109,13 @@ export class GreenletPool implements WorkerPool {
   }
 
   running(): RunningTask[] {
-    return [...this.#running.values()];
+    return this.#loops.flatMap(({ name: worker, running }) =>
+      [...running].map(([task, started]) => ({
+        id: task.id,
+        name: task.name,
+        startedAt: new Date(started),
+        worker,
+      }))
+    );
   }
 }
