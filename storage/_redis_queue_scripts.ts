@@ -8,7 +8,7 @@
  * @module
  * @internal
  */
-import { NOW, type Script, script, SEQUENCE_WIDTH } from "./_redis_scripts.ts";
+import { CALL_MANY, NOW, type Script, script, SEQUENCE_WIDTH } from "./_redis_scripts.ts";
 
 // Queue layouts. Both define, over the table K of key names:
 //   q_pop(K)          -> element, leased value  (nil when empty)
@@ -142,7 +142,7 @@ end
 `;
 
 function queueScripts(layout: string): QueueScripts {
-  const prelude = NOW + layout + LEASES;
+  const prelude = NOW + CALL_MANY + layout + LEASES;
   return {
     lease: script(`${prelude}
 local now = now_ms()
@@ -168,17 +168,25 @@ local function revocations(message)
 end
 local result = { -1 }
 local taken = 0
+-- The leases of the batch go in one ZADD and one HSET (a command per message costs far more).
+local deadlines, leased = {}, {}
 for i = 1, wanted do
   local message, value = q_pop(K)
   if not message then break end
   taken = i
   if lease > 0 then
     local receipt = prefix .. '.' .. i
-    redis.call('ZADD', K.leases, now + lease, receipt)
-    redis.call('HSET', K.leased, receipt, value)
+    deadlines[#deadlines + 1] = now + lease
+    deadlines[#deadlines + 1] = receipt
+    leased[#leased + 1] = receipt
+    leased[#leased + 1] = value
   end
   result[#result + 1] = message
   if values then result[#result + 1] = revocations(message) end
+end
+if #leased > 0 then
+  call_many('ZADD', K.leases, deadlines)
+  call_many('HSET', K.leased, leased)
 end
 if taken < wanted then
   local first = redis.call('ZRANGE', K.leases, 0, 0, 'WITHSCORES')

@@ -103,6 +103,20 @@ end
 `;
 
 /**
+ * Lua: `call_many(command, key, list)` runs `command key e1 e2 ...` over the
+ * elements of `list`, at most 1000 a call (`unpack` takes a few thousand at
+ * most; an even size keeps pairs whole): one command for a batch costs Redis
+ * far less than one per element.
+ */
+export const CALL_MANY = `
+local function call_many(command, key, list)
+  for i = 1, #list, 1000 do
+    redis.call(command, key, unpack(list, i, math.min(i + 999, #list)))
+  end
+end
+`;
+
+/**
  * Lua: `notify(key, ttl)` makes the LIST `key` hold one element for `ttl` ms:
  * the waiters of a result (`notifyResult`) wake when it has one.
  */
@@ -170,9 +184,9 @@ end
 /**
  * The script that completes deliveries (`finish`, `ack`) and appends events
  * (`addEvents`, `finish`'s events), around a result layout that defines
- * `delete(key)` and `store(key, value)`. KEYS[1] leases, KEYS[2] leased,
- * KEYS[3] the event log (STREAM), KEYS[4] its event count, KEYS[5] its
- * entries' sizes (LIST).
+ * `delete_many(keys)` and `store_many(pairs)` (key, value, key, value, ...).
+ * KEYS[1] leases, KEYS[2] leased, KEYS[3] the event log (STREAM), KEYS[4]
+ * its event count, KEYS[5] its entries' sizes (LIST).
  * ARGV[1]: the result ttl ms; ARGV[2]: one record per task, packed by
  * {@linkcode packFields}: receipt ('' for none), how many keys to delete,
  * those keys, then '1' followed by a result key, its value and its
@@ -180,7 +194,8 @@ end
  * ms; ARGV[4]: the events of every record as lines, only the newest the
  * cap keeps; ARGV[5]: how many; ARGV[6]: how many the log keeps after them
  * (as if each record had been appended and capped in turn).
- * For each record: deletes, stores (and notifies), then ends the lease.
+ * For each record in turn: deletes, stores (and notifies); then ends the
+ * leases of them all.
  * Then appends the events of every record, in order, as one stream entry,
  * and drops the oldest beyond the caps, as if each record had been
  * appended and capped in turn: the log keeps the newest
@@ -188,24 +203,42 @@ end
  * Returns how many records.
  */
 function completeScript(layout: string): Script {
-  return script(`${layout}${READ_PACKED}${NOTIFY}${APPEND_EVENTS}
-local field, count = reader(ARGV[2]), 0
+  return script(`${CALL_MANY}${layout}${READ_PACKED}${NOTIFY}${APPEND_EVENTS}
+local field, count, ended = reader(ARGV[2]), 0, {}
+-- The records' deletes and stores are gathered and applied together (deletes, then stores, then
+-- notifications); a delete of a key stored earlier in the batch applies what was gathered first,
+-- so every key ends as the records, in turn, would leave it.
+local deleted, stored, waiting, holds = {}, {}, {}, {}
+local function apply()
+  if #deleted > 0 then delete_many(deleted) end
+  if #stored > 0 then store_many(stored) end
+  for _, waiters in ipairs(waiting) do notify(waiters, ARGV[3]) end
+  deleted, stored, waiting, holds = {}, {}, {}, {}
+end
 while true do
   local receipt = field()
   if receipt == nil then break end
-  local deletes = tonumber(field())
-  for _ = 1, deletes do delete(field()) end
+  for _ = 1, tonumber(field()) do
+    local key = field()
+    if holds[key] then apply() end
+    deleted[#deleted + 1] = key
+  end
   if field() == '1' then
     local key = field()
-    store(key, field())
+    stored[#stored + 1] = key
+    stored[#stored + 1] = field()
+    holds[key] = true
     local waiters = field()
-    if waiters ~= '' then notify(waiters, ARGV[3]) end
+    if waiters ~= '' then waiting[#waiting + 1] = waiters end
   end
-  if receipt ~= '' then
-    redis.call('HDEL', KEYS[2], receipt)
-    redis.call('ZREM', KEYS[1], receipt)
-  end
+  if receipt ~= '' then ended[#ended + 1] = receipt end
   count = count + 1
+end
+apply()
+-- The leases end together.
+if #ended > 0 then
+  call_many('HDEL', KEYS[2], ended)
+  call_many('ZREM', KEYS[1], ended)
 end
 local added = tonumber(ARGV[5])
 if added > 0 then append_events(KEYS[3], KEYS[4], KEYS[5], ARGV[4], added, tonumber(ARGV[6])) end
@@ -220,13 +253,15 @@ return count
 export const COMPLETE_HASH: Script = completeScript(`
 -- Keys with a ttl are rare (locks): skip their bookkeeping when there are none.
 local expiring = redis.call('ZCARD', KEYS[7]) > 0
-local function delete(key)
-  redis.call('HDEL', KEYS[6], key)
-  if expiring then redis.call('ZREM', KEYS[7], key) end
+local function delete_many(keys)
+  call_many('HDEL', KEYS[6], keys)
+  if expiring then call_many('ZREM', KEYS[7], keys) end
 end
-local function store(key, value)
-  redis.call('HSET', KEYS[6], key, value)
-  if expiring then redis.call('ZREM', KEYS[7], key) end
+local function store_many(pairs)
+  call_many('HSET', KEYS[6], pairs)
+  if expiring then
+    for i = 1, #pairs, 2 do redis.call('ZREM', KEYS[7], pairs[i]) end
+  end
 end
 `);
 
@@ -236,8 +271,12 @@ end
  * too); results get the ttl.
  */
 export const COMPLETE_EXPIRING: Script = completeScript(`
-local function delete(key) redis.call('DEL', key) end
-local function store(key, value) redis.call('SET', key, value, 'PX', ARGV[1]) end
+local function delete_many(keys)
+  for i = 1, #keys, 1000 do redis.call('DEL', unpack(keys, i, math.min(i + 999, #keys))) end
+end
+local function store_many(pairs)
+  for i = 1, #pairs, 2 do redis.call('SET', pairs[i], pairs[i + 1], 'PX', ARGV[1]) end
+end
 `);
 
 const KV = `${NOW}

@@ -238,6 +238,30 @@ function registerRedisTests(): void {
     assert.throws(() => new RedisExpireStorage("q", { expireTime: -5 }), /'expireTime'.*-5/);
   });
 
+  for (const kind of [RedisStorage, RedisExpireStorage]) {
+    test(`${kind.name}: the finishes of one turn share a script, and every key ends as they leave it in turn`, async () => {
+      await using storage = open(kind, name(), { blocking: false });
+      await storage.enqueueMany(["a", "b", "c"].map((item) => ({ data: bytes(item) })));
+      const leased = await Promise.all([1, 2, 3].map(() => storage.dequeue({ lease: 30 })));
+      const [a, b, c] = leased.map((delivery) => delivery!.receipt);
+      await Promise.all([
+        storage.finish!(a, { result: { key: "stored then deleted", value: bytes("1") } }),
+        storage.finish!(b, { deleteKeys: ["stored then deleted", "deleted then stored"] }),
+        storage.finish!(c, { result: { key: "deleted then stored", value: bytes("2") } }),
+        storage.finish!(null, { result: { key: "twice", value: bytes("first") } }),
+        storage.finish!(null, { result: { key: "twice", value: bytes("second") } }),
+      ]);
+      assert.equal(await storage.peekData("stored then deleted"), null);
+      assert.equal(text(await storage.peekData("deleted then stored")), "2");
+      assert.equal(text(await storage.peekData("twice")), "second");
+      // Every lease ended: nothing comes back, and the receipts do nothing now.
+      await storage.renew([a!, b!, c!], 0.05);
+      await delay(100);
+      assert.equal(await storage.queueSize(), 0);
+      assert.equal(await storage.dequeue({ lease: 30 }), null);
+    });
+  }
+
   test("redis expire: a lease reads no revocation keys (they are keys of their own)", async () => {
     await using storage = open(RedisExpireStorage, name(), { blocking: false });
     await storage.putData("r:one", bytes("own"));
