@@ -11,7 +11,7 @@
 import { CALL_MANY, NOW, type Script, script, SEQUENCE_WIDTH } from "./_redis_scripts.ts";
 
 // Queue layouts. Both define, over the table K of key names:
-//   q_pop(K)          -> element, leased value  (nil when empty)
+//   q_pop_many(K, n)  -> up to n elements from the head, and their leased values
 //   Q_BODY            where the message starts in an element
 //   q_requeue(K, v)   puts a leased value back where it was (at the head)
 //   q_push(K, score, message) appends a message (score: -priority, as text)
@@ -21,9 +21,10 @@ import { CALL_MANY, NOW, type Script, script, SEQUENCE_WIDTH } from "./_redis_sc
 const LIST_QUEUE = `
 local Q_BODY = 1
 local function q_push(K, score, message) redis.call('RPUSH', K.queue, message) end
-local function q_pop(K)
-  local message = redis.call('LPOP', K.queue)
-  return message, message
+local function q_pop_many(K, n)
+  local messages = redis.call('LPOP', K.queue, n)
+  if not messages then return {}, {} end
+  return messages, messages
 end
 local function q_requeue(K, value) redis.call('LPUSH', K.queue, value) end
 local function q_size(K) return redis.call('LLEN', K.queue) end
@@ -44,10 +45,14 @@ local function q_push(K, score, message)
   local member = string.format('%0${SEQUENCE_WIDTH}d', redis.call('INCR', K.sequence)) .. message
   redis.call('ZADD', K.queue, score, member)
 end
-local function q_pop(K)
-  local popped = redis.call('ZPOPMIN', K.queue)
-  if #popped == 0 then return nil end
-  return popped[1], popped[2] .. '\\n' .. popped[1]
+local function q_pop_many(K, n)
+  local popped = redis.call('ZPOPMIN', K.queue, n)
+  local members, leased = {}, {}
+  for i = 1, #popped, 2 do
+    members[#members + 1] = popped[i]
+    leased[#leased + 1] = popped[i + 1] .. '\\n' .. popped[i]
+  end
+  return members, leased
 end
 local function q_requeue(K, value)
   local cut = string.find(value, '\\n', 1, true)
@@ -157,37 +162,51 @@ local function value_of(key, value)
   if deadline and tonumber(deadline) <= now then return false end
   return value
 end
-local function revocations(message)
-  local id, name = string.match(message, '^{"id":"([^"\\\\]*)","name":"([^"\\\\]*)"', Q_BODY)
-  if not id then return 0 end
-  local own, whole = own_prefix .. id, name_prefix .. name
-  local found = redis.call('HMGET', values, own, whole)
-  found[1], found[2] = value_of(own, found[1]), value_of(whole, found[2])
-  if not found[1] and not found[2] then return 1 end
-  return found
-end
 local result = { -1 }
-local taken = 0
--- The leases of the batch go in one ZADD and one HSET (a command per message costs far more).
-local deadlines, leased = {}, {}
-for i = 1, wanted do
-  local message, value = q_pop(K)
-  if not message then break end
-  taken = i
+local messages, values_leased = q_pop_many(K, wanted)
+-- The batch's leases go in one ZADD and one HSET, its revocation keys in one HMGET (a command per
+-- message costs far more). reads[i]: where message i's two keys are in fields, 0 when not read.
+local deadlines, leased, reads, fields = {}, {}, {}, {}
+for i, message in ipairs(messages) do
   if lease > 0 then
     local receipt = prefix .. '.' .. i
     deadlines[#deadlines + 1] = now + lease
     deadlines[#deadlines + 1] = receipt
     leased[#leased + 1] = receipt
-    leased[#leased + 1] = value
+    leased[#leased + 1] = values_leased[i]
   end
-  result[#result + 1] = message
-  if values then result[#result + 1] = revocations(message) end
+  if values then
+    local id, name = string.match(message, '^{"id":"([^"\\\\]*)","name":"([^"\\\\]*)"', Q_BODY)
+    reads[i] = 0
+    if id then
+      reads[i] = #fields + 1
+      fields[#fields + 1] = own_prefix .. id
+      fields[#fields + 1] = name_prefix .. name
+    end
+  end
 end
 if #leased > 0 then
   call_many('ZADD', K.leases, deadlines)
   call_many('HSET', K.leased, leased)
 end
+local found = {}
+for i = 1, #fields, 1000 do
+  local part = redis.call('HMGET', values, unpack(fields, i, math.min(i + 999, #fields)))
+  for j = 1, #part do found[i + j - 1] = part[j] end
+end
+for i, message in ipairs(messages) do
+  result[#result + 1] = message
+  if values then
+    local at = reads[i]
+    if at == 0 then
+      result[#result + 1] = 0
+    else
+      local own, whole = value_of(fields[at], found[at]), value_of(fields[at + 1], found[at + 1])
+      if not own and not whole then result[#result + 1] = 1 else result[#result + 1] = { own, whole } end
+    end
+  end
+end
+local taken = #messages
 if taken < wanted then
   local first = redis.call('ZRANGE', K.leases, 0, 0, 'WITHSCORES')
   if #first > 0 then result[1] = math.max(0, tonumber(first[2]) - now) end
