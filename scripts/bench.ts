@@ -27,7 +27,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { startRedis } from "../tests/_redis_server.ts";
 import { startRedisCluster } from "../tests/_redis_cluster.ts";
 import { postgresSkip, startPostgres } from "../tests/_postgres_server.ts";
@@ -45,6 +45,9 @@ const USAGE = "Usage: bench.ts [--repeat N] [--runtimes node,deno,bun] [--tasks 
   "[--cli-tasks N] [--rss-tasks N] [--samples N] [--threads N] " +
   "[--storages redis,cluster,sqlite,postgres] [--only enqueue,e2e,cli,latency,memory] " +
   "[--python-huey DIR] [--no-warm-up] [--json FILE] [--quick]";
+
+/** A command line the bench cannot take: its message says why, then the usage. */
+class UsageError extends RangeError {}
 
 /** The storages the bench can measure. */
 const STORAGES = ["redis", "cluster", "sqlite", "postgres"] as const;
@@ -64,7 +67,7 @@ function listOption<T extends string>(option: string, text: string, allowed: rea
   const names = text.split(",").map((name) => name.trim());
   const unknown = names.filter((name) => !(allowed as readonly string[]).includes(name));
   if (unknown.length > 0 || names.length === 0) {
-    throw new RangeError(
+    throw new UsageError(
       `Option '--${option}' takes a list of ${allowed.join(", ")}, got ${text}\n${USAGE}`,
     );
   }
@@ -75,14 +78,33 @@ function positiveInteger(option: string, text: string | undefined, fallback: num
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`Option '--${option}' must be an integer >= 1, got ${text}\n${USAGE}`);
+    throw new UsageError(`Option '--${option}' must be an integer >= 1, got ${text}\n${USAGE}`);
   }
   return value;
 }
 
+/** What `read` gives; its `RangeError` (a bad option value) becomes a {@linkcode UsageError}. */
+function usageOf<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(`${error.message}\n${USAGE}`);
+    throw error;
+  }
+}
+
+/** `parseArgs`, whose errors (an unknown option, a missing value) end with the usage. */
+function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+  }
+}
+
 /** The settings from the command line (without the servers' URLs and the folder, set at start). */
 function settings(args: string[]) {
-  const { values } = parseArgs({
+  const { values } = parseOptions({
     args,
     options: {
       repeat: { type: "string" },
@@ -117,7 +139,7 @@ function settings(args: string[]) {
   return {
     config,
     repeat: positiveInteger("repeat", values.repeat, 3),
-    runtimes: runtimeList(values.runtimes!),
+    runtimes: usageOf(() => runtimeList(values.runtimes!)),
     storages: listOption("storages", values.storages!, STORAGES),
     workloads: listOption("only", values.only!, WORKLOADS),
     python: pythonHuey(values["python-huey"] ?? process.env.HUEY_SRC),
@@ -279,7 +301,9 @@ function runtimeVersions(
 }
 
 async function main(): Promise<void> {
-  const options = settings(process.argv.slice(2));
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) return void console.log(USAGE);
+  const options = settings(args);
   const { repeat, runtimes, json, python } = options;
   const started = performance.now();
   if (options.storages.includes("postgres") && postgresSkip) {
@@ -347,6 +371,12 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  console.error(error.message);
+  process.exitCode = 2;
+}
 // BullMQ, node-redis and pg-boss may leave sockets behind for a moment: do not wait for them.
 process.exit(process.exitCode ?? 0);

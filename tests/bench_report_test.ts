@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { summarize } from "../scripts/_bench_stats.ts";
 import { buildRows, formatStat, type Sample } from "../scripts/_bench_report.ts";
+import { spawnSync } from "node:child_process";
+import { ROOT, runtimeCommand, thisRuntime } from "../scripts/_bench_runtimes.ts";
 
 function sample(system: string, key: string, value: number, runtime = "node"): Sample {
   return {
@@ -81,4 +83,32 @@ test("a workload measured with events on and off gets events-cost rows: rate and
     0,
     "no logging row from times",
   );
+});
+
+/** Runs `scripts/bench.ts` with `args` on this runtime. */
+function bench(args: string[]) {
+  const [command, commandArgs] = runtimeCommand(thisRuntime, "scripts/bench.ts", args);
+  return spawnSync(command, commandArgs, { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+}
+
+test("bench.ts --help prints the usage and measures nothing", () => {
+  const run = bench(["--help"]);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^Usage: bench\.ts \[--repeat N\]/);
+});
+
+test("bench.ts rejects an unknown option or a bad value with the reason and the usage, exit code 2", () => {
+  for (
+    const [args, reason] of [
+      [["--bogus"], /Unknown option '--bogus'/],
+      [["--repeat", "0"], /Option '--repeat' must be an integer >= 1, got 0/],
+      [["--runtimes", "python"], /Option '--runtimes' takes a list of node, deno, bun, got python/],
+    ] as const
+  ) {
+    const run = bench([...args]);
+    assert.equal(run.status, 2, `${args.join(" ")}: ${run.stderr}`);
+    assert.match(run.stderr, reason);
+    assert.match(run.stderr, /Usage: bench\.ts/);
+    assert.equal(run.stdout, "");
+  }
 });
