@@ -154,16 +154,15 @@ export class Revocations {
    */
   async isRevoked(task: Task, options: IsRevokedOptions = {}): Promise<boolean> {
     const { timestamp, peek = true } = options;
-    const keys = keysOf(task);
     // The worker's check (not a peek) may use the read made when the message was leased ahead.
     const early = peek ? undefined : this.#takeFresh(task);
-    const values = early ? await early.batch.values : null;
+    const values = early ? early.batch.read ?? await early.batch.values : null;
     const [own, whole] = values
       ? [values[early!.index], values[early!.index + 1]]
-      : await this.#read(keys);
+      : await this.#read(keysOf(task));
     if (own === null && whole === null) return false;
-    return (await this.#settle(keys[0], own, timestamp, peek)) ||
-      this.#settle(keys[1], whole, timestamp, peek);
+    return (await this.#settle(instanceKey(task.id), own, timestamp, peek)) ||
+      this.#settle(taskKey(task.name), whole, timestamp, peek);
   }
 
   /**
