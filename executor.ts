@@ -254,7 +254,9 @@ export class Executor {
     const definition = this.#registry.get(task.name);
     if (!definition) throw new HueyError(unknownTask(task.name));
     const logsInfo = logger.isEnabledFor("INFO");
-    if (logsInfo) logger.info(`Executing ${task}`);
+    // The task as its two INFO lines name it, built once (a consumer at INFO writes both for every task).
+    const label = logsInfo ? String(task) : "";
+    if (logsInfo) logger.info(`Executing ${label}`);
     const started = logsInfo ? performance.now() : 0;
     if (this.#signals.has(SIGNAL_EXECUTING)) await this.#signals.emit(SIGNAL_EXECUTING, task);
     if (this.#preExecuteHooks.size > 0 && await this.#cancelledByHook(task)) {
@@ -283,7 +285,7 @@ export class Executor {
       return undefined;
     }
     if (logsInfo) {
-      logger.info(`${task} executed in ${((performance.now() - started) / 1000).toFixed(3)}s`);
+      logger.info(`${label} executed in ${((performance.now() - started) / 1000).toFixed(3)}s`);
     }
     return await this.#conclude(execution, value, undefined, false);
   }

@@ -55,11 +55,11 @@ function pad(value: number, width = 2): string {
 let stampSecond = NaN;
 let secondText = "";
 
-/** `2024-01-01 12:00:00,123`: the local date and time, to the millisecond. */
-function stamp(t: Date): string {
-  const time = t.getTime();
+/** `2024-01-01 12:00:00,123`: the local date and time of epoch ms `time`, to the millisecond. */
+function stamp(time: number): string {
   const second = Math.floor(time / 1000);
   if (second !== stampSecond) {
+    const t = new Date(time);
     stampSecond = second;
     secondText = `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ` +
       `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())},`;
@@ -67,11 +67,32 @@ function stamp(t: Date): string {
   return secondText + pad(time - second * 1000, 3);
 }
 
+/** The last prefix {@linkcode linePrefix} built, and what it was built for. */
+const lastPrefix = { time: NaN, level: "", logger: "", context: "", text: "" };
+
+/**
+ * `[2024-01-01 12:00:00,123] INFO:huey.consumer:Worker-1:`, the start of a line
+ * of {@linkcode defaultFormat}: kept while the millisecond, level, logger and
+ * context stay the same (a busy consumer logs many lines a millisecond).
+ */
+function linePrefix(time: number, level: LevelName, logger: string, context: string): string {
+  const last = lastPrefix;
+  if (
+    time !== last.time || level !== last.level || logger !== last.logger || context !== last.context
+  ) {
+    last.text = `[${stamp(time)}] ${level}:${logger}:${context}:`;
+    last.time = time;
+    last.level = level;
+    last.logger = logger;
+    last.context = context;
+  }
+  return last.text;
+}
+
 /** huey's default format: `[2024-01-01 12:00:00,123] INFO:huey.consumer:Worker-1:message`. */
 export function defaultFormat(record: LogRecord, context: string): string {
-  return `[${stamp(record.time)}] ${record.level}:${record.logger}:${context}:${record.message}${
-    errorText(record.error)
-  }`;
+  const prefix = linePrefix(record.time.getTime(), record.level, record.logger, context);
+  return prefix + record.message + errorText(record.error);
 }
 
 /** huey's simple format (`-S`): `12:00:00 message`. */
@@ -143,6 +164,10 @@ export interface Logger {
 export function getLogger(name: string): Logger {
   const log = (level: LevelName, message: string, error?: unknown): void => {
     if (LEVELS[level] < LEVELS[config.level]) return;
+    if (config.format === defaultFormat && error === undefined) {
+      // The common line, without a record: a consumer at INFO writes two a task.
+      return config.write(linePrefix(Date.now(), level, name, config.context) + message);
+    }
     const record = { time: new Date(), level, logger: name, message, error };
     config.write(config.format(record, config.context));
   };

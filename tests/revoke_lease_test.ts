@@ -13,6 +13,8 @@ quietLogs();
 
 let unique = 0;
 
+type App = ReturnType<typeof setup>;
+
 function setup(make: (name: string) => Huey) {
   const huey = make(`revoke-lease-${++unique}-${Math.random().toString(36).slice(2, 8)}`);
   const calls: string[] = [];
@@ -25,6 +27,17 @@ function setup(make: (name: string) => Huey) {
     return label;
   });
   return { huey, work, other, calls };
+}
+
+/** Runs `body` with a fresh app on the store, then empties and closes its Huey. */
+async function withApp(make: (name: string) => Huey, body: (app: App) => Promise<void>) {
+  const app = setup(make);
+  try {
+    await body(app);
+  } finally {
+    await app.huey.flush();
+    await app.huey.close();
+  }
 }
 
 /** Runs `count` queued tasks as a worker's loop does (the first dequeued, the next leased ahead). */
@@ -48,9 +61,8 @@ for (const store of sharedStores("revoke-lease")) {
   test(
     `${store.kind}: a task revoked once before its message is leased is skipped, and the revocation is used up`,
     options,
-    async () => {
-      const { huey, work, calls } = setup(store.make);
-      try {
+    () =>
+      withApp(store.make, async ({ huey, work, calls }) => {
         await work("a");
         const revoked = await work("b");
         await work("c");
@@ -58,19 +70,14 @@ for (const store of sharedStores("revoke-lease")) {
         await drain(huey, 3);
         assert.deepEqual(calls, ["a", "c"]);
         assert.equal(await revoked.isRevoked(), false, "the revoke-once was consumed");
-      } finally {
-        await huey.flush();
-        await huey.close();
-      }
-    },
+      }),
   );
 
   test(
     `${store.kind}: a whole task revoked before its messages are leased is skipped, the others run`,
     options,
-    async () => {
-      const { huey, work, other, calls } = setup(store.make);
-      try {
+    () =>
+      withApp(store.make, async ({ huey, work, other, calls }) => {
         await work("a");
         await other("b");
         await work("c");
@@ -82,19 +89,14 @@ for (const store of sharedStores("revoke-lease")) {
         await other("d");
         await drain(huey, 1);
         assert.deepEqual(calls, ["a", "c", "other d"]);
-      } finally {
-        await huey.flush();
-        await huey.close();
-      }
-    },
+      }),
   );
 
   test(
     `${store.kind}: a revocation whose time has passed lets the task run and is cleared`,
     options,
-    async () => {
-      const { huey, work, calls } = setup(store.make);
-      try {
+    () =>
+      withApp(store.make, async ({ huey, work, calls }) => {
         await work("a");
         const passed = await work("b");
         await passed.revoke({ revokeUntil: new Date(Date.now() - 1000), revokeOnce: false });
@@ -105,10 +107,6 @@ for (const store of sharedStores("revoke-lease")) {
           null,
           "the passed revocation is cleared",
         );
-      } finally {
-        await huey.flush();
-        await huey.close();
-      }
-    },
+      }),
   );
 }
