@@ -258,7 +258,8 @@ export class Executor {
     const label = logsInfo ? String(task) : "";
     if (logsInfo) logger.info(`Executing ${label}`);
     const started = logsInfo ? performance.now() : 0;
-    if (this.#signals.has(SIGNAL_EXECUTING)) await this.#signals.emit(SIGNAL_EXECUTING, task);
+    const executing = this.#signals.dispatch(SIGNAL_EXECUTING, task);
+    if (executing !== null) await executing;
     if (this.#preExecuteHooks.size > 0 && await this.#cancelledByHook(task)) {
       if (task.unique) await this.#releaseUnique(task);
       await this.#endChordMember(task, null, true);
@@ -292,7 +293,7 @@ export class Executor {
 
   /** Emits a signal; skips the call when nobody listens (the hot path). */
   #emit(signal: SignalName, task: Task): Promise<void> {
-    return this.#signals.has(signal) ? this.#signals.emit(signal, task) : RESOLVED;
+    return this.#signals.dispatch(signal, task) ?? RESOLVED;
   }
 
   /**
@@ -356,7 +357,8 @@ export class Executor {
     }
     if (hooks.length > 0) await runEach(hooks, [task, value, error], "Post-execute hook", logger);
     if (!failed) {
-      if (this.#signals.has(SIGNAL_COMPLETE)) await this.#signals.emit(SIGNAL_COMPLETE, task);
+      const complete = this.#signals.dispatch(SIGNAL_COMPLETE, task);
+      if (complete !== null) await complete;
       if (task.next) {
         await this.#enqueueFollowUp(
           task,

@@ -76,6 +76,8 @@ export interface SignalObserver {
 
 const ANY = "any";
 const RESOLVED: Promise<void> = Promise.resolve();
+/** The extra arguments of a signal that has none. */
+const NO_EXTRA: readonly unknown[] = Object.freeze([]);
 const logger = getLogger("huey");
 
 /**
@@ -121,11 +123,24 @@ export class SignalDispatcher {
   /**
    * Tells the observer, then calls the handlers of the signal; a handler
    * that throws is logged, not fatal. Without handlers it only tells the
-   * observer and resolves at once (a consumer publishing events: the hot path).
+   * observer and resolves at once.
    */
   emit(signal: SignalName, task: Task, ...extra: unknown[]): Promise<void> {
+    return this.dispatch(signal, task, extra) ?? RESOLVED;
+  }
+
+  /**
+   * {@linkcode emit}, but `null` when no handler runs: the observer was told
+   * (synchronously) and there is nothing to wait for, so a hot path (a
+   * consumer publishing events, without handlers) skips an `await`.
+   */
+  dispatch(
+    signal: SignalName,
+    task: Task,
+    extra: readonly unknown[] = NO_EXTRA,
+  ): Promise<void> | null {
     this.#observer?.observe(signal, task, extra);
-    if (!this.hasHandlers(signal)) return RESOLVED;
+    if (!this.hasHandlers(signal)) return null;
     const handlers = [...(this.#handlers.get(signal) ?? []), ...(this.#handlers.get(ANY) ?? [])];
     return runEach(
       handlers,
