@@ -19,6 +19,7 @@ import { levelFor, setUpLogging } from "./consumer/logging.ts";
 import { loadHuey, moduleUrl } from "./consumer/load.ts";
 import { parseCommandLine, usage, UsageError } from "./consumer/options.ts";
 import { permissionProblem, runtimeProblem } from "./consumer/preflight.ts";
+import { useCompileCache } from "./consumer/compile_cache.ts";
 
 export { Consumer } from "./consumer/supervisor.ts";
 export type { RunOptions, WorkerLogging } from "./consumer/supervisor.ts";
@@ -66,6 +67,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<numb
   }
   const problem = runtimeProblem() ?? permissionProblem(command.options.workerType);
   if (problem) return fail(1, problem);
+  useCompileCache(); // before the app module and the workers load theirs
   const logging = { verbose: command.verbose, simple: command.simple, logfile: command.logfile };
   setUpLogging({ ...logging, level: levelFor(command.verbose), context: "MainThread" });
   command.options.dashboardToken ??= process.env.HUEY_DASHBOARD_TOKEN || undefined;
