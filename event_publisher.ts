@@ -45,6 +45,7 @@ import { getLogger } from "./logger.ts";
 import { checkInteger } from "./_options.ts";
 import { sleep } from "./_runtime.ts";
 import {
+  NO_EXTRA,
   SIGNAL_CANCELED,
   SIGNAL_COMPLETE,
   SIGNAL_ENQUEUED,
@@ -136,9 +137,6 @@ const FAILURES = new Set<SignalName>([
   SIGNAL_RATE_LIMITED,
   SIGNAL_RETRYING,
 ]);
-
-/** The extra arguments of a signal that has none. */
-const NO_EXTRA: readonly unknown[] = Object.freeze([]);
 
 /** Seconds before a flush that failed is tried again. */
 const RETRY_DELAY = 1;

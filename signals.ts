@@ -76,8 +76,8 @@ export interface SignalObserver {
 
 const ANY = "any";
 const RESOLVED: Promise<void> = Promise.resolve();
-/** The extra arguments of a signal that has none. */
-const NO_EXTRA: readonly unknown[] = Object.freeze([]);
+/** The extra arguments of a signal that has none (what an observer is told). */
+export const NO_EXTRA: readonly unknown[] = Object.freeze([]);
 const logger = getLogger("huey");
 
 /**

@@ -23,8 +23,8 @@ interface CompileCacheModule {
 /**
  * Turns Node's module compile cache on for this process and the workers it
  * starts (`NODE_COMPILE_CACHE`, which thread and process workers inherit),
- * in Node's default folder (`node-compile-cache` in the temporary folder),
- * unless `NODE_COMPILE_CACHE` already names a folder or
+ * in the folder `NODE_COMPILE_CACHE` names, else Node's default
+ * (`node-compile-cache` in the temporary folder); not when
  * `NODE_DISABLE_COMPILE_CACHE` is set (Node's own switches). Does nothing
  * on Deno and Bun, or when the cache cannot be opened (Node says why only
  * in its debug output; the consumer runs as before).
